@@ -1,0 +1,5 @@
+//! ERP connectors: OData (pull and write), SOAP services, T052 exports, and the
+//! mapping files that say which ERP field feeds which model field.
+
+pub mod mapping;
+pub mod odata;

@@ -1,0 +1,416 @@
+//! The HTTP side of OData: authentication, `sap-client`, retries with backoff that honour
+//! `Retry-After`, SAP error bodies, and the CSRF-token handshake for writes.
+//!
+//! One client per ERP system and user: SAP binds a CSRF token to the session cookies that
+//! came with it, so the token and the cookie jar must live and die together.
+
+use super::json::{self, Page};
+use super::query::with_sap_client;
+use crate::config::{ErpAuth, ErpConfig};
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::Mutex;
+use url::Url;
+
+/// What went wrong talking to the ERP. Every variant names the entity set or target
+/// (`what`) so a one-line error says where.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ErpError {
+    #[error("{what}: cannot reach the ERP at {url}: {reason}")]
+    Unreachable {
+        what: String,
+        url: String,
+        reason: String,
+    },
+    #[error("{what}: the ERP answered HTTP {status}{}: {message}", if code.is_empty() { String::new() } else { format!(" ({code})") })]
+    Status {
+        what: String,
+        status: u16,
+        code: String,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("{what}: malformed response from {url}: {reason}")]
+    Malformed {
+        what: String,
+        url: String,
+        reason: String,
+    },
+    #[error("{what} {key}: {reason}")]
+    Record {
+        what: String,
+        key: String,
+        reason: String,
+    },
+    #[error("ERP setup: {0}")]
+    Setup(String),
+}
+
+impl ErpError {
+    /// Worth another try: the network, timeouts, throttling and server-side trouble.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ErpError::Unreachable { .. } => true,
+            ErpError::Status { status, .. } => {
+                matches!(*status, 408 | 429 | 500 | 502 | 503 | 504)
+            }
+            _ => false,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ErpError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// A response of a write: status, ETag and body.
+#[derive(Debug, Clone)]
+pub struct WriteResponse {
+    pub status: StatusCode,
+    pub etag: Option<String>,
+    pub retry_after: Option<Duration>,
+    pub body: Vec<u8>,
+}
+
+pub struct ODataClient {
+    http: reqwest::Client,
+    base_url: Url,
+    services: BTreeMap<String, Url>,
+    sap_client: Option<String>,
+    auth: ErpAuth,
+    max_retries: u32,
+    /// Per service root: the CSRF token fetched in this client's cookie session.
+    csrf: Mutex<BTreeMap<String, String>>,
+}
+
+impl ODataClient {
+    pub fn new(config: &ErpConfig) -> Result<Self, ErpError> {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .timeout(config.timeout)
+            .connect_timeout(Duration::from_secs(15).min(config.timeout))
+            .user_agent(concat!("erpsync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ErpError::Setup(format!("HTTP client: {e}")))?;
+        Ok(ODataClient {
+            http,
+            base_url: config.base_url.clone(),
+            services: config.services.clone(),
+            sap_client: config.sap_client.clone(),
+            auth: config.auth.clone(),
+            max_retries: config.max_retries,
+            csrf: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    pub fn sap_client(&self) -> Option<&str> {
+        self.sap_client.as_deref()
+    }
+
+    /// The root URL of a service: `[erp.services] NAME`, or `base_url/NAME/`.
+    pub fn service_root(&self, service: &str) -> Url {
+        self.services.get(service).cloned().unwrap_or_else(|| {
+            self.base_url
+                .join(&format!("{service}/"))
+                .expect("service names are valid URL segments")
+        })
+    }
+
+    /// A URL on the ERP host (for SOAP endpoints, which live outside the OData tree).
+    pub fn host_url(&self, path: &str) -> Url {
+        let mut u = self.base_url.clone();
+        u.set_path(path);
+        u.set_query(None);
+        with_sap_client(u, self.sap_client.as_deref())
+    }
+
+    fn authorize(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.auth {
+            ErpAuth::None => req,
+            ErpAuth::Basic { user, password } => {
+                req.basic_auth(user, Some(password.expose_secret()))
+            }
+            ErpAuth::Bearer { token } => req.bearer_auth(token.expose_secret()),
+        }
+    }
+
+    /// Resolves a next link against the page it came from.
+    pub fn next_url(&self, current: &Url, next: &str) -> Result<Url, ErpError> {
+        current
+            .join(next)
+            .map(|u| with_sap_client(u, self.sap_client.as_deref()))
+            .map_err(|e| ErpError::Malformed {
+                what: "next link".into(),
+                url: current.to_string(),
+                reason: format!("{next:?}: {e}"),
+            })
+    }
+
+    /// Reads one page, retrying transient failures with exponential backoff.
+    pub async fn get_page(&self, what: &str, url: &Url) -> Result<Page, ErpError> {
+        let body = self
+            .with_retries(|| self.get_once(what, url, HeaderMap::new()))
+            .await?
+            .body;
+        json::parse_page(&body).map_err(|reason| ErpError::Malformed {
+            what: what.to_string(),
+            url: url.to_string(),
+            reason,
+        })
+    }
+
+    /// Reads one entity; `None` when the ERP says 404.
+    pub async fn get_entity(
+        &self,
+        what: &str,
+        url: &Url,
+    ) -> Result<Option<(serde_json::Map<String, serde_json::Value>, Option<String>)>, ErpError>
+    {
+        match self
+            .with_retries(|| self.get_once(what, url, HeaderMap::new()))
+            .await
+        {
+            Ok(resp) => {
+                let doc: serde_json::Value =
+                    serde_json::from_slice(&resp.body).map_err(|e| ErpError::Malformed {
+                        what: what.into(),
+                        url: url.to_string(),
+                        reason: format!("not JSON: {e}"),
+                    })?;
+                let entity = doc
+                    .get("d")
+                    .unwrap_or(&doc)
+                    .as_object()
+                    .cloned()
+                    .ok_or_else(|| ErpError::Malformed {
+                        what: what.into(),
+                        url: url.to_string(),
+                        reason: "not an entity object".into(),
+                    })?;
+                let etag = resp.etag.or_else(|| {
+                    entity
+                        .get("__metadata")
+                        .and_then(|m| m.get("etag"))
+                        .and_then(|e| e.as_str())
+                        .map(str::to_string)
+                });
+                Ok(Some((entity, etag)))
+            }
+            Err(ErpError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn with_retries<F, Fut>(&self, op: F) -> Result<WriteResponse, ErpError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<WriteResponse, ErpError>>,
+    {
+        op.retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(200))
+                .with_max_delay(Duration::from_secs(30))
+                .with_max_times(self.max_retries as usize)
+                .with_jitter(),
+        )
+        .sleep(tokio::time::sleep)
+        .when(ErpError::is_transient)
+        .adjust(|e, planned| e.retry_after().or(planned))
+        .notify(|e, wait| tracing::warn!(error = %e, retry_in = ?wait, "ERP call failed, retrying"))
+        .await
+    }
+
+    async fn get_once(
+        &self,
+        what: &str,
+        url: &Url,
+        headers: HeaderMap,
+    ) -> Result<WriteResponse, ErpError> {
+        let req = self
+            .authorize(self.http.get(url.clone()))
+            .header("Accept", "application/json")
+            .headers(headers);
+        self.send(what, url, req).await
+    }
+
+    async fn send(
+        &self,
+        what: &str,
+        url: &Url,
+        req: reqwest::RequestBuilder,
+    ) -> Result<WriteResponse, ErpError> {
+        let resp = self.send_raw(what, url, req).await?;
+        if resp.status.is_success() {
+            return Ok(resp);
+        }
+        let (code, message) = json::sap_error_message(&resp.body).unwrap_or_else(|| {
+            let text = String::from_utf8_lossy(&resp.body);
+            let short: String = text.chars().take(200).collect();
+            let fallback = resp.status.canonical_reason().unwrap_or("error").to_string();
+            (String::new(), if short.trim().is_empty() { fallback } else { short })
+        });
+        Err(ErpError::Status {
+            what: what.to_string(),
+            status: resp.status.as_u16(),
+            code,
+            message,
+            retry_after: resp.retry_after,
+        })
+    }
+
+    /// Sends and reads the whole answer, whatever its status.
+    async fn send_raw(
+        &self,
+        what: &str,
+        url: &Url,
+        req: reqwest::RequestBuilder,
+    ) -> Result<WriteResponse, ErpError> {
+        let unreachable = |e: reqwest::Error| ErpError::Unreachable {
+            what: what.to_string(),
+            url: redact(url),
+            reason: describe_reqwest(&e),
+        };
+        let resp = req.send().await.map_err(unreachable)?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(unreachable)?;
+        if let Some(msg) = headers.get("sap-message").and_then(|v| v.to_str().ok()) {
+            tracing::info!(target_set = what, sap_message = msg, "message from the ERP");
+        }
+        let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        Ok(WriteResponse {
+            status,
+            etag: header("etag").map(str::to_string),
+            retry_after: header(RETRY_AFTER.as_str())
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .map(Duration::from_secs),
+            body: body.to_vec(),
+        })
+    }
+
+    async fn csrf_token(&self, service_root: &Url, refresh: bool) -> Result<String, ErpError> {
+        let mut tokens = self.csrf.lock().await;
+        if !refresh {
+            if let Some(t) = tokens.get(service_root.as_str()) {
+                return Ok(t.clone());
+            }
+        }
+        let url = with_sap_client(service_root.clone(), self.sap_client.as_deref());
+        let mut headers = HeaderMap::new();
+        headers.insert("x-csrf-token", HeaderValue::from_static("Fetch"));
+        let req = self
+            .authorize(self.http.get(url.clone()))
+            .header("Accept", "application/json")
+            .headers(headers);
+        let resp = req.send().await.map_err(|e| ErpError::Unreachable {
+            what: "CSRF token".into(),
+            url: redact(&url),
+            reason: describe_reqwest(&e),
+        })?;
+        let status = resp.status();
+        let token = resp
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        match token {
+            Some(t) if status.is_success() && !t.eq_ignore_ascii_case("required") => {
+                tokens.insert(service_root.to_string(), t.clone());
+                Ok(t)
+            }
+            _ => Err(ErpError::Status {
+                what: "CSRF token".into(),
+                status: status.as_u16(),
+                code: String::new(),
+                message: "the ERP did not hand out a CSRF token".into(),
+                retry_after: None,
+            }),
+        }
+    }
+
+    /// A write (POST/PUT/PATCH/MERGE) with the CSRF token of this session. On
+    /// `403 x-csrf-token: Required` (the token expired with its session) the token is
+    /// fetched anew once and the write repeated.
+    pub async fn write(
+        &self,
+        what: &str,
+        service_root: &Url,
+        method: Method,
+        url: &Url,
+        body: &serde_json::Value,
+        if_match: Option<&str>,
+        extra: &[(&str, String)],
+    ) -> Result<WriteResponse, ErpError> {
+        let mut refreshed = false;
+        loop {
+            let token = self.csrf_token(service_root, refreshed).await?;
+            let mut req = self
+                .authorize(self.http.request(method.clone(), url.clone()))
+                .header("Accept", "application/json")
+                .header("x-csrf-token", token)
+                .json(body);
+            if let Some(etag) = if_match {
+                req = req.header("If-Match", etag);
+            }
+            for (k, v) in extra {
+                req = req.header(*k, v);
+            }
+            match self.send(what, url, req).await {
+                Err(ErpError::Status { status: 403, .. }) if !refreshed => {
+                    tracing::info!(target_set = what, "CSRF token refused, fetching a new one");
+                    refreshed = true;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// A SOAP call: Basic auth, no CSRF (SAP's SOAP runtime does not use it). The answer
+    /// is returned whatever its status, since a SOAP fault arrives as HTTP 500 with the
+    /// fault in the body; only transport failures are errors here.
+    pub async fn post_xml(
+        &self,
+        what: &str,
+        url: &Url,
+        soap_action: &str,
+        body: String,
+    ) -> Result<WriteResponse, ErpError> {
+        let req = self
+            .authorize(self.http.post(url.clone()))
+            .header("Content-Type", "text/xml; charset=utf-8")
+            .header("SOAPAction", soap_action)
+            .body(body);
+        self.send_raw(what, url, req).await
+    }
+}
+
+/// A URL for messages: without credentials.
+fn redact(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    u.to_string()
+}
+
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    if e.is_connect() {
+        return "connection failed".into();
+    }
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg = format!("{msg}: {s}");
+        src = s.source();
+    }
+    msg
+}

@@ -1,0 +1,12 @@
+//! The OData connector: reads entity sets page by page and turns SAP records into model
+//! values through a mapping file; writes through the CSRF-protected client.
+
+pub mod client;
+pub mod json;
+pub mod pager;
+pub mod query;
+pub mod record;
+
+pub use client::{ErpError, ODataClient, WriteResponse};
+pub use pager::Pager;
+pub use record::Record;

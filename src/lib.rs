@@ -1,0 +1,25 @@
+//! erpsync keeps an ERP's accounts-receivable master data honest.
+//!
+//! The modules follow the flow (see README, "Architecture"):
+//! - [`model`]: canonical types and pure domain rules (payment terms, due dates). No I/O.
+//! - [`erp`]: connectors that speak the ERP's dialect (OData, SOAP, T052 files) and mappings.
+//! - [`contracts`]: contract sources (register CSV) and the contract terms-text parser.
+//! - [`store`]: persistence (SQLite or PostgreSQL) behind one trait, with the outbox and audit log.
+//! - [`sync`]: pull jobs that page through the ERP and batch writes into the store.
+//! - [`reconcile`]: pure rules that compare contracts with master records, and exposure.
+//! - [`push`]: the outbox worker that writes notes and dispute statuses back into the ERP.
+//! - [`service`]: the background service.
+//! - [`mock_erp`]: an SAP-dialect ERP for the demo, tests and benchmarks.
+//! - [`config`] and [`cli`]: the operator's surface.
+
+pub mod cli;
+pub mod config;
+pub mod contracts;
+pub mod erp;
+pub mod mock_erp;
+pub mod model;
+pub mod push;
+pub mod reconcile;
+pub mod service;
+pub mod store;
+pub mod sync;
