@@ -202,3 +202,318 @@ pub fn last_day_of_month(year: i32, month: u32) -> u32 {
         .expect("valid previous day")
         .day()
 }
+
+/// How two payment-terms definitions differ in what they produce for documents.
+///
+/// Shifts are "master minus contract" in days: negative means the master makes items due
+/// earlier than agreed, positive later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TermsDifference {
+    /// The first document date (in the compared range) for which the results differ.
+    pub first_differing_date: NaiveDate,
+    /// How many of the compared document dates give different results.
+    pub differing_dates: u32,
+    /// How many document dates were compared.
+    pub compared_dates: u32,
+    pub min_net_shift_days: i64,
+    pub max_net_shift_days: i64,
+    /// Whether the net due date differs for at least one document date.
+    pub net_differs: bool,
+    /// Whether discount deadlines or percentages differ for at least one document date.
+    pub discounts_differ: bool,
+    /// Whether the baseline date differs for at least one document date.
+    pub baseline_differs: bool,
+    /// Whether the terms start from different dates of the document (document, posting or
+    /// entry date); this only shows when those dates are not the same day.
+    pub baseline_source_differs: bool,
+    /// Plain words for a person, e.g. "contract: net 45 from document date; master NT30:
+    /// net 30 from document date → due 15 days early".
+    pub summary: String,
+}
+
+/// First day of the compared range: a leap year followed by a common year, so that
+/// February 29th, month ends of every length and day limits on every day are all seen.
+const COMPARE_FROM: (i32, u32, u32) = (2028, 1, 1);
+const COMPARE_TO: (i32, u32, u32) = (2029, 12, 31);
+
+/// Compares two terms by meaning: the baseline, discount deadlines with percentages and net
+/// due date they give for every document date of 2028 (a leap year) and 2029.
+///
+/// Returns `None` when they agree everywhere. Document, posting and entry dates are first
+/// taken as the same day (the usual case, which gives the shifts); only if that shows no
+/// difference are they spread apart to see whether the terms start from different dates.
+pub fn compare(contract: &PaymentTerms, master: &PaymentTerms) -> Option<TermsDifference> {
+    let from = ymd(COMPARE_FROM);
+    let to = ymd(COMPARE_TO);
+    let same_day = scan(contract, master, from, to, DocumentDates::same_day);
+    let (scan, source_differs) = if same_day.differing > 0 {
+        (same_day, false)
+    } else {
+        // Posting and entry dates a few days after the document date, as happens when an
+        // invoice is booked late; a difference now can only come from the baseline source.
+        let spread = scan(contract, master, from, to, |d| DocumentDates {
+            document: d,
+            posting: d + Duration::days(3),
+            entry: d + Duration::days(5),
+        });
+        if spread.differing == 0 {
+            return None;
+        }
+        (spread, true)
+    };
+    let first = scan.first?;
+    let summary = summarize(contract, master, &scan, source_differs);
+    Some(TermsDifference {
+        first_differing_date: first,
+        differing_dates: scan.differing,
+        compared_dates: scan.compared,
+        min_net_shift_days: scan.min_shift,
+        max_net_shift_days: scan.max_shift,
+        net_differs: scan.net_differs,
+        discounts_differ: scan.discounts_differ,
+        baseline_differs: scan.baseline_differs,
+        baseline_source_differs: source_differs,
+        summary,
+    })
+}
+
+#[derive(Debug, Default)]
+struct Scan {
+    compared: u32,
+    differing: u32,
+    first: Option<NaiveDate>,
+    min_shift: i64,
+    max_shift: i64,
+    net_differs: bool,
+    discounts_differ: bool,
+    baseline_differs: bool,
+}
+
+fn scan(
+    contract: &PaymentTerms,
+    master: &PaymentTerms,
+    from: NaiveDate,
+    to: NaiveDate,
+    dates_for: impl Fn(NaiveDate) -> DocumentDates,
+) -> Scan {
+    let mut s = Scan::default();
+    let mut shifts: Option<(i64, i64)> = None;
+    for day in from.iter_days().take_while(|d| *d <= to) {
+        let dates = dates_for(day);
+        let c = contract.due_dates(&dates, false);
+        let m = master.due_dates(&dates, false);
+        s.compared += 1;
+        let shift = (m.net - c.net).num_days();
+        shifts = Some(match shifts {
+            None => (shift, shift),
+            Some((lo, hi)) => (lo.min(shift), hi.max(shift)),
+        });
+        if c == m {
+            continue;
+        }
+        s.differing += 1;
+        s.first.get_or_insert(day);
+        s.net_differs |= c.net != m.net;
+        s.discounts_differ |= c.discounts != m.discounts;
+        s.baseline_differs |= c.baseline != m.baseline;
+    }
+    let (lo, hi) = shifts.unwrap_or((0, 0));
+    s.min_shift = lo;
+    s.max_shift = hi;
+    s
+}
+
+fn summarize(contract: &PaymentTerms, master: &PaymentTerms, s: &Scan, source: bool) -> String {
+    let mut effect = Vec::new();
+    if s.net_differs {
+        effect.push(shift_words(s.min_shift, s.max_shift));
+    }
+    if s.discounts_differ {
+        effect.push("discounts differ".to_string());
+    }
+    if s.baseline_differs && !s.net_differs && !s.discounts_differ {
+        effect.push("same due dates, baseline date differs".to_string());
+    }
+    if source {
+        effect.push("baseline taken from a different date of the document".to_string());
+    }
+    format!(
+        "contract: {}; master {}: {} → {}",
+        describe(contract),
+        master.key,
+        describe(master),
+        effect.join("; ")
+    )
+}
+
+fn shift_words(lo: i64, hi: i64) -> String {
+    let days = |n: i64| {
+        if n.abs() == 1 {
+            "1 day".to_string()
+        } else {
+            format!("{} days", n.abs())
+        }
+    };
+    let side = |n: i64| if n < 0 { "early" } else { "late" };
+    if lo == hi {
+        format!("due {} {}", days(lo), side(lo))
+    } else if lo >= 0 {
+        format!("due {} to {} late", lo, days(hi))
+    } else if hi <= 0 {
+        format!("due {} to {} early", -hi, days(lo))
+    } else {
+        format!("due between {} early and {} late", days(lo), days(hi))
+    }
+}
+
+fn ymd((y, m, d): (i32, u32, u32)) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid constant date")
+}
+
+/// Plain words for terms, e.g. "2% within 10 days, net 30 from document date",
+/// "net 30 after end of month", "due immediately".
+pub fn describe(terms: &PaymentTerms) -> String {
+    match terms.rules.as_slice() {
+        [] => "due immediately".to_string(),
+        [only] => describe_rule(only),
+        rules => {
+            let mut sorted: Vec<&TermsRule> = rules.iter().collect();
+            sorted.sort_by_key(|r| r.day_limit.unwrap_or(31));
+            let mut from = 1;
+            let mut parts = Vec::new();
+            for r in sorted {
+                let limit = r.day_limit.unwrap_or(31);
+                let source = source_words(r.baseline);
+                let range = if from == 1 {
+                    format!("{source} day up to {limit}")
+                } else if limit >= 31 {
+                    format!("{source} day from {from}")
+                } else {
+                    format!("{source} day {from} to {limit}")
+                };
+                parts.push(format!("{range}: {}", describe_rule(r)));
+                from = limit + 1;
+            }
+            parts.join("; ")
+        }
+    }
+}
+
+fn source_words(source: BaselineSource) -> &'static str {
+    match source {
+        BaselineSource::DocumentDate => "document",
+        BaselineSource::PostingDate => "posting",
+        BaselineSource::EntryDate => "entry",
+    }
+}
+
+/// Where the periods count from: "from document date", "after end of month", ...
+fn baseline_words(rule: &TermsRule) -> String {
+    let source = format!("{} date", source_words(rule.baseline));
+    match (rule.fixed_baseline_day, rule.extra_months) {
+        (Some(day), months) if day > 0 => {
+            let when = day_of_later_month(day, months);
+            if day >= 31 {
+                format!("after {when}")
+            } else {
+                format!("from {when}")
+            }
+        }
+        (_, 0) => format!("from {source}"),
+        (_, 1) => format!("from {source} plus 1 month"),
+        (_, m) => format!("from {source} plus {m} months"),
+    }
+}
+
+/// "end of month", "end of next month", "the 15th of next month", "the 10th, 2 months later".
+fn day_of_later_month(day: u32, months: u32) -> String {
+    let day_words = if day >= 31 {
+        "end".to_string()
+    } else {
+        format!("the {}", ordinal(day))
+    };
+    match months {
+        0 if day >= 31 => "end of month".to_string(),
+        0 => format!("{day_words} of the month"),
+        1 => format!("{day_words} of next month"),
+        m => format!("{day_words} of the month {m} months later"),
+    }
+}
+
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+fn describe_rule(rule: &TermsRule) -> String {
+    let base = baseline_words(rule);
+    let plain = rule.baseline == BaselineSource::DocumentDate
+        && rule.fixed_baseline_day.unwrap_or(0) == 0
+        && rule.extra_months == 0;
+    let mut parts: Vec<String> = rule
+        .discounts
+        .iter()
+        .map(|t| match t.due {
+            DayRule::Days(n) => format!("{}% within {}", t.percent.normalize(), days_words(n)),
+            DayRule::FixedDay { day, months } => format!(
+                "{}% until {}",
+                t.percent.normalize(),
+                day_of_later_month(day, months)
+            ),
+        })
+        .collect();
+    let mut base_said = false;
+    match rule.net {
+        Some(DayRule::Days(n)) if n > 0 => {
+            parts.push(format!("net {n} {base}"));
+            base_said = true;
+        }
+        Some(DayRule::FixedDay { day, months }) => {
+            parts.push(format!("due {}", at_day_of_later_month(day, months)));
+        }
+        None if !rule.discounts.is_empty() => {
+            parts.push("due net at the last discount deadline".to_string());
+        }
+        // No days at all: due at the baseline date itself.
+        _ => {
+            let due = match (rule.fixed_baseline_day, rule.extra_months) {
+                (Some(day), months) if day > 0 => {
+                    format!("due {}", at_day_of_later_month(day, months))
+                }
+                _ if plain => "due immediately".to_string(),
+                _ => format!("due at the baseline date ({base})"),
+            };
+            parts.push(due);
+            base_said = true;
+        }
+    }
+    if !base_said && !plain {
+        // Fixed-day and discount periods count from a moved baseline: say so.
+        parts.push(format!("periods {base}"));
+    }
+    parts.join(", ")
+}
+
+/// "at end of month", "on the 15th of next month".
+fn at_day_of_later_month(day: u32, months: u32) -> String {
+    let when = day_of_later_month(day, months);
+    if day >= 31 {
+        format!("at {when}")
+    } else {
+        format!("on {when}")
+    }
+}
+
+fn days_words(n: u32) -> String {
+    if n == 1 {
+        "1 day".to_string()
+    } else {
+        format!("{n} days")
+    }
+}

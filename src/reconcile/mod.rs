@@ -1,1 +1,9 @@
-//! reconcile
+//! Reconciliation: pure rules that compare contracts with master records and price the
+//! difference. No I/O and no clock: "today" is a parameter.
+
+pub mod exposure;
+pub mod rules;
+pub mod terms_book;
+
+pub use rules::{check_customer, check_orphan_contracts};
+pub use terms_book::TermsBook;

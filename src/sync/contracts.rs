@@ -1,0 +1,66 @@
+//! Contracts from the ERP (sales contracts) and from register files.
+
+use super::{SyncContext, SyncError, SyncReport};
+use crate::config::ContractSourceKind;
+use crate::contracts::register;
+use crate::erp::odata::{Pager, Record};
+use chrono::Utc;
+
+/// Contracts per store transaction when loading a register file.
+const BATCH: usize = 500;
+
+pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
+    for source in &ctx.config.contracts {
+        match (source.kind, &source.path) {
+            (ContractSourceKind::Erp, _) => pull_erp(ctx, report).await?,
+            (ContractSourceKind::File, Some(path)) => load_file(ctx, path, report).await?,
+            (ContractSourceKind::File, None) => {
+                return Err(SyncError::Source("a file contract source has no path".into()))
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
+    let seen_at = Utc::now();
+    let mapping = ctx.mapping.entity("contracts");
+    let mut pager = Pager::new(&ctx.client, mapping, None);
+    while let Some(page) = pager.next_page().await? {
+        let mut rows = Vec::with_capacity(page.entities.len());
+        for raw in &page.entities {
+            match Record::new(mapping, raw).contract() {
+                Ok(c) => rows.push(c),
+                Err(e) => report.reject(e),
+            }
+        }
+        ctx.store.upsert_contracts(&rows, seen_at).await?;
+        report.add("contracts", rows.len());
+    }
+    let ended = ctx.store.retire_unseen_contracts("erp", seen_at).await?;
+    *report.retired.entry("contracts".into()).or_default() += ended;
+    Ok(())
+}
+
+async fn load_file(
+    ctx: &SyncContext,
+    path: &std::path::Path,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let seen_at = Utc::now();
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| SyncError::Source(format!("contract register {name}: {e}")))?;
+    let loaded = register::read(std::io::BufReader::new(file), &name)
+        .map_err(|e| SyncError::Source(e.to_string()))?;
+    for rejected in loaded.rejected {
+        report.reject(rejected);
+    }
+    for chunk in loaded.contracts.chunks(BATCH) {
+        ctx.store.upsert_contracts(chunk, seen_at).await?;
+        report.add("contracts", chunk.len());
+    }
+    let ended = ctx.store.retire_unseen_contracts(&name, seen_at).await?;
+    *report.retired.entry("contracts".into()).or_default() += ended;
+    Ok(())
+}

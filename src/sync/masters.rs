@@ -1,0 +1,90 @@
+//! Customer masters: general data with its address, company-code and sales-area data.
+
+use super::{SyncContext, SyncError, SyncReport};
+use crate::erp::odata::query::any_of;
+use crate::erp::odata::{Pager, Record};
+use crate::model::{Address, CustomerGeneral, CustomerId};
+use chrono::Utc;
+use std::collections::HashMap;
+
+/// Customers per address lookup: keeps the `$filter` well inside URL length limits.
+const ADDRESS_CHUNK: usize = 40;
+
+pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
+    let seen_at = Utc::now();
+    let mapping = ctx.mapping.entity("customers");
+    let mut pager = Pager::new(&ctx.client, mapping, None);
+    while let Some(page) = pager.next_page().await? {
+        let mut rows: Vec<CustomerGeneral> = Vec::with_capacity(page.entities.len());
+        for raw in &page.entities {
+            match Record::new(mapping, raw).customer_general() {
+                Ok(c) => rows.push(c),
+                Err(e) => report.reject(e),
+            }
+        }
+        attach_addresses(ctx, &mut rows, report).await?;
+        ctx.store.upsert_customers(&rows, seen_at).await?;
+        report.add("customers", rows.len());
+    }
+
+    let mapping = ctx.mapping.entity("company_codes");
+    let mut pager = Pager::new(&ctx.client, mapping, None);
+    while let Some(page) = pager.next_page().await? {
+        let mut rows = Vec::with_capacity(page.entities.len());
+        for raw in &page.entities {
+            match Record::new(mapping, raw).company_code() {
+                Ok(c) => rows.push(c),
+                Err(e) => report.reject(e),
+            }
+        }
+        ctx.store.upsert_company_codes(&rows, seen_at).await?;
+        report.add("company_codes", rows.len());
+    }
+
+    let mapping = ctx.mapping.entity("sales_areas");
+    let mut pager = Pager::new(&ctx.client, mapping, None);
+    while let Some(page) = pager.next_page().await? {
+        let mut rows = Vec::with_capacity(page.entities.len());
+        for raw in &page.entities {
+            match Record::new(mapping, raw).sales_area() {
+                Ok(c) => rows.push(c),
+                Err(e) => report.reject(e),
+            }
+        }
+        ctx.store.upsert_sales_areas(&rows, seen_at).await?;
+        report.add("sales_areas", rows.len());
+    }
+    Ok(())
+}
+
+/// Reads the addresses of one page of customers (the first address per business partner).
+async fn attach_addresses(
+    ctx: &SyncContext,
+    rows: &mut [CustomerGeneral],
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let mapping = ctx.mapping.entity("addresses");
+    let mut found: HashMap<CustomerId, Address> = HashMap::new();
+    for chunk in rows.chunks(ADDRESS_CHUNK) {
+        let ids: Vec<&str> = chunk.iter().map(|c| c.customer.as_str()).collect();
+        let property = mapping.property("customer").unwrap_or("BusinessPartner");
+        let mut pager = Pager::new(&ctx.client, mapping, Some(any_of(property, &ids)));
+        while let Some(page) = pager.next_page().await? {
+            for raw in &page.entities {
+                match Record::new(mapping, raw).address() {
+                    Ok((id, address)) => {
+                        found.entry(id).or_insert(address);
+                    }
+                    Err(e) => report.reject(e),
+                }
+            }
+        }
+    }
+    for row in rows.iter_mut() {
+        if let Some(mut address) = found.remove(&row.customer) {
+            address.name = row.name.clone();
+            row.address = Some(address);
+        }
+    }
+    Ok(())
+}
