@@ -357,9 +357,13 @@ fn shift_words(lo: i64, hi: i64) -> String {
     let side = |n: i64| if n < 0 { "early" } else { "late" };
     if lo == hi {
         format!("due {} {}", days(lo), side(lo))
-    } else if lo >= 0 {
+    } else if lo == 0 {
+        format!("due up to {} late", days(hi))
+    } else if hi == 0 {
+        format!("due up to {} early", days(lo))
+    } else if lo > 0 {
         format!("due {} to {} late", lo, days(hi))
-    } else if hi <= 0 {
+    } else if hi < 0 {
         format!("due {} to {} early", -hi, days(lo))
     } else {
         format!("due between {} early and {} late", days(lo), days(hi))

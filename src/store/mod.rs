@@ -15,6 +15,14 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use std::sync::Arc;
 
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+pub use postgres::{open_postgres, open_postgres_in_schema, PgStore};
+pub use sql::{Dialect, SqlStore};
+pub use sqlite::{open_sqlite, SqliteStore};
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -214,3 +222,15 @@ pub trait Store: Send + Sync {
 }
 
 pub type SharedStore = Arc<dyn Store>;
+
+/// Opens the store a URL names: `sqlite://path` (the file is created if missing) or
+/// `postgres://…` / `postgresql://…`. Does not migrate: call [`Store::migrate`].
+pub async fn open(url: &str) -> Result<SharedStore> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(open_sqlite(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(open_postgres(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_string()))
+    }
+}

@@ -208,6 +208,15 @@ impl ODataClient {
         }
     }
 
+    /// Reads a service's `$metadata` (proves reachability, logon and authorization).
+    pub async fn get_metadata(&self, what: &str, url: &Url) -> Result<(), ErpError> {
+        let mut headers = HeaderMap::new();
+        headers.insert("Accept", HeaderValue::from_static("application/xml"));
+        self.with_retries(|| self.get_once(what, url, headers.clone()))
+            .await
+            .map(|_| ())
+    }
+
     async fn with_retries<F, Fut>(&self, op: F) -> Result<WriteResponse, ErpError>
     where
         F: FnMut() -> Fut,
@@ -233,11 +242,11 @@ impl ODataClient {
         url: &Url,
         headers: HeaderMap,
     ) -> Result<WriteResponse, ErpError> {
-        let req = self
-            .authorize(self.http.get(url.clone()))
-            .header("Accept", "application/json")
-            .headers(headers);
-        self.send(what, url, req).await
+        let mut req = self.authorize(self.http.get(url.clone()));
+        if !headers.contains_key("Accept") {
+            req = req.header("Accept", "application/json");
+        }
+        self.send(what, url, req.headers(headers)).await
     }
 
     async fn send(

@@ -1,0 +1,194 @@
+//! The command line (DESIGN §5): arguments are parsed here and handed to one function per
+//! command group.
+
+use super::output::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "erpsync", version, about = "Keeps an ERP's accounts-receivable master data honest")]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, default_value = "erpsync.toml", env = "ERPSYNC_CONFIG")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Built-in mock ERP + temporary SQLite: pull, flag, push, and a summary.
+    Demo {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Keep the demo's database, config and register in this folder.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+    /// Check the configuration, the store and the ERP connection.
+    Check,
+    /// Apply database migrations.
+    Migrate,
+    /// Pull from the ERP and reconcile.
+    Sync {
+        /// Comma-separated: customers,payment-terms,open-items,contracts
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Pull everything again (the default pull is already complete for now).
+        #[arg(long)]
+        full: bool,
+    },
+    /// The review queue of contract-vs-master discrepancies.
+    Discrepancies {
+        #[command(subcommand)]
+        command: DiscrepancyCommand,
+    },
+    /// Collectors' notes, written into the ERP.
+    Notes {
+        #[command(subcommand)]
+        command: NoteCommand,
+    },
+    /// Dispute-case statuses, written into the ERP.
+    Disputes {
+        #[command(subcommand)]
+        command: DisputeCommand,
+    },
+    /// Send pending notes and dispute statuses to the ERP once.
+    Push {
+        /// Validate against the ERP without writing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Inspect and requeue outbox entries.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+    /// What erpsync holds for customers (all levels).
+    Customers {
+        #[command(subcommand)]
+        command: CustomerCommand,
+    },
+    /// Open items held by erpsync.
+    OpenItems {
+        #[command(subcommand)]
+        command: OpenItemCommand,
+    },
+    /// Start the SAP-dialect mock ERP.
+    MockErp(MockErpArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscrepancyCommand {
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        customer: Option<String>,
+        #[arg(long)]
+        rule: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    Acknowledge(ReviewArgs),
+    Resolve(ReviewArgs),
+    Waive(ReviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    pub id: i64,
+    #[arg(long)]
+    pub by: String,
+    #[arg(long)]
+    pub note: Option<String>,
+    /// For a waiver: until when it holds (YYYY-MM-DD).
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoteCommand {
+    Add {
+        #[arg(long)]
+        customer: String,
+        /// COMPANY/YEAR/DOC/ITEM
+        #[arg(long)]
+        item: Option<String>,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        text: String,
+        #[arg(long, default_value = "phone")]
+        channel: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DisputeCommand {
+    SetStatus {
+        case: String,
+        #[arg(long)]
+        status: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    Retry { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CustomerCommand {
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    Show {
+        customer: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OpenItemCommand {
+    List {
+        #[arg(long)]
+        customer: Option<String>,
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MockErpArgs {
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    pub listen: std::net::SocketAddr,
+    #[arg(long, default_value_t = 200)]
+    pub customers: usize,
+    #[arg(long, default_value_t = 2000)]
+    pub open_items: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Fault injection, e.g. "500@A_Customer:1,429@*:2".
+    #[arg(long)]
+    pub faults: Option<String>,
+}

@@ -1,0 +1,108 @@
+//! `migrate`, `sync` and `check`.
+
+use super::{open, CliError};
+use crate::config::Config;
+use crate::erp::mapping::Mapping;
+use crate::erp::odata::query::with_sap_client;
+use crate::erp::odata::ODataClient;
+use crate::store;
+use crate::sync::{self, reconcile_run, Entity, SyncContext, SyncReport};
+use chrono::Utc;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub async fn migrate(path: &Path) -> Result<(), CliError> {
+    let (config, store) = open(path).await?;
+    println!("migrations applied to the {} store ({})", store.backend(), redact_url(&config.store.url));
+    Ok(())
+}
+
+pub async fn sync(path: &Path, only: &[String], _full: bool) -> Result<(), CliError> {
+    let entities = only
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.parse::<Entity>().map_err(CliError::Usage))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (config, store) = open(path).await?;
+    let ctx = SyncContext::new(config, store.clone())?;
+    let report = sync::run(&ctx, &entities).await?;
+    print_sync_report(&report);
+    let now = Utc::now();
+    let rec = reconcile_run::run(store.as_ref(), now.date_naive(), now).await?;
+    println!(
+        "reconciled {} customers: {} findings ({} new, {} reopened), {} closed",
+        rec.customers, rec.findings, rec.new, rec.reopened, rec.closed
+    );
+    Ok(())
+}
+
+pub fn print_sync_report(report: &SyncReport) {
+    let pulled: Vec<String> = report.pulled.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("pulled: {}", if pulled.is_empty() { "nothing".into() } else { pulled.join(", ") });
+    for (k, v) in &report.retired {
+        if *v > 0 {
+            println!("no longer in the ERP: {k} {v} (kept, marked cleared/ended)");
+        }
+    }
+    if !report.rejected.is_empty() {
+        println!("left out {} unreadable records:", report.rejected.len());
+        for r in &report.rejected {
+            println!("  {r}");
+        }
+    }
+}
+
+/// `check`: config, mapping, store, and each ERP service's `$metadata`.
+pub async fn check(path: &Path) -> Result<(), CliError> {
+    let config = Config::load(path)?;
+    println!("config {}: ok", path.display());
+    let mapping = Mapping::load(&config.erp.mapping).map_err(|e| CliError::Config(crate::config::ConfigError::Invalid {
+        key: "erp.mapping".into(),
+        message: e.to_string(),
+    }))?;
+    println!("mapping {}: ok", mapping.path.display());
+    let mut problems = Vec::new();
+    match store::open(&config.store.url).await {
+        Ok(s) => match s.ping().await {
+            Ok(()) => println!("store {} ({}): ok", s.backend(), redact_url(&config.store.url)),
+            Err(e) => problems.push(format!("store: {e}")),
+        },
+        Err(e) => problems.push(format!("store: {e}")),
+    }
+    let client = ODataClient::new(&config.erp)?;
+    let services: BTreeSet<&str> = mapping
+        .entities
+        .values()
+        .map(|e| e.service.as_str())
+        .chain([mapping.targets.notes.service.as_str()])
+        .collect();
+    for service in services {
+        let url = with_sap_client(
+            client.service_root(service).join("$metadata").expect("valid segment"),
+            client.sap_client(),
+        );
+        match client.get_metadata(service, &url).await {
+            Ok(()) => println!("ERP service {service}: ok"),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        for p in &problems {
+            println!("FAILED {p}");
+        }
+        Err(CliError::Failed(format!("check found {} problem(s); first: {}", problems.len(), problems[0])))
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

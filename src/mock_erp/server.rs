@@ -1,0 +1,999 @@
+//! The HTTP side: SAP Gateway behaviour (Basic auth, `sap-client`, CSRF tokens bound to a
+//! session cookie, ETags, SAP error bodies) in front of the data set.
+
+use super::data::{Dataset, TextRec};
+use super::faults::{FaultKind, Faults, TIMEOUT_HOLD};
+use super::odata::{json_str, parse_query, render_entity, run};
+use super::sets::{edmx, quote, DsTable, Service, Set, Table, TextTable, Val};
+use super::{MockErpConfig, WriteRecord};
+use crate::erp::soap::dispute_case::{self as dc, DisputeCase, DisputedItem};
+use axum::body::Bytes;
+use axum::extract::State as AxState;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine as _;
+use chrono::Utc;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// SAP system ID used in cookie names and the auth realm.
+const SID: &str = "S4H";
+const ODATA_PREFIX: &str = "/sap/opu/odata/sap/";
+
+pub(crate) struct CaseState {
+    pub case: DisputeCase,
+    pub notes: Vec<String>,
+}
+
+pub(crate) struct State {
+    pub config: MockErpConfig,
+    pub ds: Arc<Dataset>,
+    pub faults: Mutex<Faults>,
+    /// Session id → CSRF token.
+    sessions: Mutex<HashMap<String, String>>,
+    /// Canonical key predicate → text, per text set.
+    customer_texts: Mutex<BTreeMap<String, TextRec>>,
+    company_texts: Mutex<BTreeMap<String, TextRec>>,
+    pub cases: Mutex<BTreeMap<String, CaseState>>,
+    pub writes: Mutex<Vec<WriteRecord>>,
+    pub cancel: CancellationToken,
+    change_seq: AtomicU64,
+}
+
+/// Locks a mutex; a panicked holder cannot leave these maps half-written in a way that
+/// matters to a test double, so poisoning is ignored.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn text_key(t: &TextRec) -> String {
+    match &t.company_code {
+        Some(cc) => format!(
+            "Customer={},CompanyCode={},Language={},LongTextID={}",
+            quote(&t.customer),
+            quote(cc),
+            quote(&t.language),
+            quote(&t.long_text_id)
+        ),
+        None => format!(
+            "Customer={},Language={},LongTextID={}",
+            quote(&t.customer),
+            quote(&t.language),
+            quote(&t.long_text_id)
+        ),
+    }
+}
+
+/// A weak ETag derived from the content, so equal content gives an equal tag.
+fn text_etag(t: &TextRec) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text_key(t).bytes().chain([0]).chain(t.long_text.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("W/\"'{h:016X}'\"")
+}
+
+impl State {
+    pub fn new(config: MockErpConfig, ds: Arc<Dataset>, cancel: CancellationToken) -> State {
+        let texts = |rows: &[TextRec]| -> BTreeMap<String, TextRec> {
+            rows.iter().map(|t| (text_key(t), t.clone())).collect()
+        };
+        let cases = ds
+            .dispute_cases
+            .iter()
+            .map(|c| {
+                let item = &ds.open_items[c.item];
+                let name = super::data::DISPUTE_STATUSES
+                    .iter()
+                    .find(|(k, _)| *k == c.status)
+                    .map(|(_, n)| *n)
+                    .unwrap_or_default();
+                let case = DisputeCase {
+                    case_id: c.case_id.clone(),
+                    case_guid: c.case_guid.clone(),
+                    case_type: "F_DM".into(),
+                    change_state_id: c.change_state_id.clone(),
+                    status_code: c.status.into(),
+                    status_name: name.into(),
+                    closed: super::data::dispute_status_is_closed(c.status),
+                    customer_id: ds.customers[c.customer as usize].customer.clone(),
+                    company_code: item.company_code.into(),
+                    disputed_amount: c.amount,
+                    currency: c.currency.into(),
+                    title: c.title.clone(),
+                    reason_code: c.reason_code.into(),
+                    items: vec![DisputedItem {
+                        company_code: item.company_code.into(),
+                        fiscal_year: item.fiscal_year.to_string(),
+                        accounting_document: format!("{:010}", item.document),
+                        accounting_document_item: format!("{:03}", item.item),
+                    }],
+                };
+                (
+                    c.case_id.clone(),
+                    CaseState {
+                        case,
+                        notes: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        State {
+            faults: Mutex::new(Faults::new(&config.faults)),
+            customer_texts: Mutex::new(texts(&ds.customer_texts)),
+            company_texts: Mutex::new(texts(&ds.company_texts)),
+            config,
+            ds,
+            sessions: Mutex::new(HashMap::new()),
+            cases: Mutex::new(cases),
+            writes: Mutex::new(Vec::new()),
+            cancel,
+            change_seq: AtomicU64::new(0),
+        }
+    }
+
+    pub fn next_change_state_id(&self) -> String {
+        let n = self.change_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("{}.{n:07}", Utc::now().format("%Y%m%d%H%M%S"))
+    }
+
+    pub fn record(
+        &self,
+        entity_set: &str,
+        key: &str,
+        method: &str,
+        body: serde_json::Value,
+        headers: &HeaderMap,
+    ) {
+        let request_id = ["repeatability-request-id", "x-request-id"]
+            .iter()
+            .find_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()))
+            .map(str::to_string);
+        lock(&self.writes).push(WriteRecord {
+            entity_set: entity_set.to_string(),
+            key: key.to_string(),
+            method: method.to_string(),
+            body,
+            received_at: Utc::now(),
+            request_id,
+        });
+    }
+
+    fn texts(&self, set: Set) -> &Mutex<BTreeMap<String, TextRec>> {
+        if set == Set::CustomerCompanyText {
+            &self.company_texts
+        } else {
+            &self.customer_texts
+        }
+    }
+}
+
+pub(crate) fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/mock/writes", get(writes_handler))
+        .route(dc::SERVICE_PATH, post(super::soap::handle))
+        .fallback(odata_handler)
+        .with_state(state)
+}
+
+async fn writes_handler(AxState(st): AxState<Arc<State>>) -> Response {
+    let writes = lock(&st.writes).clone();
+    axum::Json(writes).into_response()
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared checks
+
+pub(crate) fn basic_auth_ok(st: &State, headers: &HeaderMap) -> bool {
+    let Some(raw) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let Some(b64) = raw
+        .strip_prefix("Basic ")
+        .or_else(|| raw.strip_prefix("basic "))
+    else {
+        return false;
+    };
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
+        return false;
+    };
+    let Ok(pair) = String::from_utf8(bytes) else {
+        return false;
+    };
+    pair.split_once(':')
+        .is_some_and(|(u, p)| u.eq_ignore_ascii_case(&st.config.user) && p == st.config.password)
+}
+
+pub(crate) fn unauthorized(st: &State) -> Response {
+    let realm = format!(
+        "Basic realm=\"SAP NetWeaver Application Server [{SID}/{}]\"",
+        st.config.sap_client
+    );
+    let mut r = (
+        StatusCode::UNAUTHORIZED,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<html><head><title>Logon Error Message</title></head><body>Logon failed</body></html>",
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&realm) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
+}
+
+/// Waits `d`, or less if the server is shutting down.
+pub(crate) async fn hold(st: &State, d: Duration) {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = st.cancel.cancelled() => {}
+    }
+}
+
+/// What a non-CSRF fault does to a request.
+pub(crate) enum FaultEffect {
+    None,
+    Status(u16),
+    Malformed,
+}
+
+/// Applies delays here; returns what is left for the caller to do.
+pub(crate) async fn apply_fault(st: &State, target: &str) -> FaultEffect {
+    let kind = lock(&st.faults).take(target, false);
+    match kind {
+        Some(FaultKind::Status(c)) => FaultEffect::Status(c),
+        Some(FaultKind::Timeout) => {
+            hold(st, TIMEOUT_HOLD).await;
+            FaultEffect::None
+        }
+        Some(FaultKind::Delay(d)) => {
+            hold(st, d).await;
+            FaultEffect::None
+        }
+        Some(FaultKind::Malformed) => FaultEffect::Malformed,
+        Some(FaultKind::CsrfExpire) | None => FaultEffect::None,
+    }
+}
+
+pub(crate) fn with_retry_after(mut r: Response, status: u16) -> Response {
+    if status == 429 || status == 503 {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    r
+}
+
+/// An error in SAP Gateway's V2 JSON shape.
+pub(crate) fn sap_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let tid = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+    let body = serde_json::json!({
+        "error": {
+            "code": code,
+            "message": { "lang": "en", "value": message },
+            "innererror": {
+                "application": { "component_id": "", "service_namespace": "/SAP/", "service_id": "", "service_version": "0001" },
+                "transactionid": tid,
+                "timestamp": Utc::now().format("%Y%m%d%H%M%S%.7f").to_string(),
+                "errordetails": [
+                    { "code": code, "message": message, "propertyref": "", "severity": "error", "target": "" }
+                ]
+            }
+        }
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn bad_request(msg: &str) -> Response {
+    sap_error(StatusCode::BAD_REQUEST, "/IWBEP/CM_MGW_RT/022", msg)
+}
+
+fn not_found(msg: &str) -> Response {
+    sap_error(StatusCode::NOT_FOUND, "/IWBEP/CM_MGW_RT/020", msg)
+}
+
+fn json_ok(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+            (
+                header::HeaderName::from_static("dataserviceversion"),
+                "2.0",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            if let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn is_write(m: &Method) -> bool {
+    matches!(m.as_str(), "POST" | "PUT" | "PATCH" | "MERGE" | "DELETE")
+}
+
+/// Parses `'A'` or `Name='A',Other='B'` into the set's key values, in key order.
+fn parse_key(set: Set, raw: &str) -> Result<Vec<String>, String> {
+    let chars: Vec<char> = raw.chars().collect();
+    let mut parts: Vec<(Option<String>, String)> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let mut name = None;
+        if chars[i] != '\'' {
+            let start = i;
+            while i < chars.len() && chars[i] != '=' {
+                i += 1;
+            }
+            name = Some(chars[start..i].iter().collect::<String>().trim().to_string());
+            i += 1;
+        }
+        if chars.get(i) != Some(&'\'') {
+            return Err(format!("invalid key predicate ({raw})"));
+        }
+        i += 1;
+        let mut v = String::new();
+        loop {
+            match chars.get(i) {
+                None => return Err(format!("invalid key predicate ({raw})")),
+                Some('\'') if chars.get(i + 1) == Some(&'\'') => {
+                    v.push('\'');
+                    i += 2;
+                }
+                Some('\'') => {
+                    i += 1;
+                    break;
+                }
+                Some(c) => {
+                    v.push(*c);
+                    i += 1;
+                }
+            }
+        }
+        parts.push((name, v));
+        match chars.get(i) {
+            Some(',') => i += 1,
+            None => {}
+            Some(_) => return Err(format!("invalid key predicate ({raw})")),
+        }
+    }
+    let keys: Vec<&'static str> = set.keys().map(|p| p.name).collect();
+    if parts.len() == 1 && parts[0].0.is_none() && keys.len() == 1 {
+        return Ok(vec![parts[0].1.clone()]);
+    }
+    if parts.len() != keys.len() {
+        return Err(format!(
+            "key of {} needs {}",
+            set.name(),
+            keys.join(", ")
+        ));
+    }
+    keys.iter()
+        .map(|k| {
+            parts
+                .iter()
+                .find(|(n, _)| n.as_deref() == Some(k))
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| format!("key property {k} is missing"))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// OData
+
+struct Ctx<'a> {
+    st: &'a State,
+    service: Service,
+    service_url: String,
+    headers: &'a HeaderMap,
+    pairs: Vec<(String, String)>,
+}
+
+async fn odata_handler(
+    AxState(st): AxState<Arc<State>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(rest) = uri.path().strip_prefix(ODATA_PREFIX) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    if !basic_auth_ok(&st, &headers) {
+        return unauthorized(&st);
+    }
+    let pairs: Vec<(String, String)> = uri
+        .query()
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let client = pairs
+        .iter()
+        .find(|(k, _)| k == "sap-client")
+        .map(|(_, v)| v.clone())
+        .or_else(|| {
+            headers
+                .get("sap-client")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
+    match client {
+        Some(c) if c == st.config.sap_client => {}
+        Some(c) => {
+            return sap_error(
+                StatusCode::UNAUTHORIZED,
+                "/IWFND/CM_CONSUMER/101",
+                &format!("Client {c} is not available in this system"),
+            )
+        }
+        None => {
+            return sap_error(
+                StatusCode::BAD_REQUEST,
+                "/IWFND/CM_CONSUMER/100",
+                "Query parameter sap-client is required",
+            )
+        }
+    }
+    let (service_name, resource) = rest.split_once('/').unwrap_or((rest, ""));
+    let Some(service) = Service::from_name(service_name) else {
+        return sap_error(
+            StatusCode::NOT_FOUND,
+            "/IWFND/MED/170",
+            &format!("No service found for namespace '', name '{service_name}', version '0001'"),
+        );
+    };
+    let resource = percent_decode(resource);
+    // SAP accepts MERGE/PUT/DELETE tunnelled through POST.
+    let method = match headers
+        .get("x-http-method")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|m| Method::from_bytes(m.trim().to_ascii_uppercase().as_bytes()).ok())
+    {
+        Some(m) if method == Method::POST => m,
+        _ => method,
+    };
+    let target = resource
+        .split('(')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_string();
+
+    let effect = apply_fault(&st, &target).await;
+    if let FaultEffect::Status(c) = effect {
+        let status = StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let r = sap_error(
+            status,
+            "/IWBEP/CM_MGW_RT/004",
+            &format!("Injected fault: HTTP {c} on {target}"),
+        );
+        return with_retry_after(r, c);
+    }
+
+    // CSRF: a fetch hands out the session's token; writes must present it.
+    let session_cookie = format!("SAP_SESSIONID_{SID}_{}", st.config.sap_client);
+    let mut extra_headers: Vec<(header::HeaderName, String)> = Vec::new();
+    let wants_token = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("fetch"));
+    if method == Method::GET && wants_token {
+        let existing = cookie(&headers, &session_cookie);
+        let mut sessions = lock(&st.sessions);
+        let (_sid, token) = match existing.and_then(|s| sessions.get(&s).map(|t| (s, t.clone()))) {
+            Some(found) => found,
+            None => {
+                let sid = uuid::Uuid::new_v4().simple().to_string();
+                let token = base64::engine::general_purpose::STANDARD
+                    .encode(uuid::Uuid::new_v4().as_bytes());
+                sessions.insert(sid.clone(), token.clone());
+                extra_headers.push((
+                    header::SET_COOKIE,
+                    format!("{session_cookie}={sid}; path=/; HttpOnly"),
+                ));
+                extra_headers.push((
+                    header::SET_COOKIE,
+                    format!(
+                        "sap-XSRF_{SID}_{}={}{}; path=/sap/opu/odata/; HttpOnly",
+                        st.config.sap_client,
+                        urlencode(&token),
+                        Utc::now().format("%Y%m%d%H%M%S")
+                    ),
+                ));
+                extra_headers.push((
+                    header::SET_COOKIE,
+                    format!("sap-usercontext=sap-client={}; path=/", st.config.sap_client),
+                ));
+                (sid, token)
+            }
+        };
+        drop(sessions);
+        extra_headers.push((header::HeaderName::from_static("x-csrf-token"), token));
+    }
+    if is_write(&method) {
+        let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+        let sid = cookie(&headers, &session_cookie);
+        let valid = match (&sid, sent) {
+            (Some(sid), Some(sent)) => lock(&st.sessions).get(sid).is_some_and(|t| t == sent),
+            _ => false,
+        };
+        if !valid {
+            return csrf_required();
+        }
+        if lock(&st.faults).take(&target, true).is_some() {
+            if let Some(sid) = sid {
+                lock(&st.sessions).remove(&sid);
+            }
+            return csrf_required();
+        }
+    }
+
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let ctx = Ctx {
+        st: &st,
+        service,
+        service_url: format!("http://{host}{ODATA_PREFIX}{}", service.name()),
+        headers: &headers,
+        pairs,
+    };
+    let mut resp = dispatch(&ctx, &method, &resource, &body);
+    if matches!(effect, FaultEffect::Malformed) && resp.status() == StatusCode::OK {
+        resp = malformed(resp).await;
+    }
+    for (k, v) in extra_headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            resp.headers_mut().append(k, v);
+        }
+    }
+    resp
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn csrf_required() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::HeaderName::from_static("x-csrf-token"), "Required"),
+        ],
+        "CSRF token validation failed",
+    )
+        .into_response()
+}
+
+/// Cuts the body in half: what a client sees when a proxy drops the connection mid-page.
+async fn malformed(resp: Response) -> Response {
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let cut = bytes.len() / 2;
+    Response::from_parts(parts, axum::body::Body::from(bytes.slice(..cut)))
+}
+
+fn dispatch(ctx: &Ctx<'_>, method: &Method, resource: &str, body: &[u8]) -> Response {
+    let resource = resource.trim_end_matches('/');
+    if resource.is_empty() {
+        if method != Method::GET {
+            return method_not_allowed();
+        }
+        let mut out = String::from("{\"d\":{\"EntitySets\":[");
+        for (i, s) in ctx.service.sets().iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(&mut out, s.name());
+        }
+        out.push_str("]}}");
+        return json_ok(StatusCode::OK, out);
+    }
+    if resource == "$metadata" {
+        if method != Method::GET {
+            return method_not_allowed();
+        }
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/xml")],
+            edmx(ctx.service),
+        )
+            .into_response();
+    }
+    let (name, key) = match resource.split_once('(') {
+        Some((n, k)) => match k.strip_suffix(')') {
+            Some(k) => (n, Some(k)),
+            None => return bad_request(&format!("Invalid resource path {resource}")),
+        },
+        None => (resource, None),
+    };
+    let Some(set) = ctx
+        .service
+        .sets()
+        .iter()
+        .copied()
+        .find(|s| s.name() == name)
+    else {
+        return not_found(&format!("Resource not found for segment '{name}'"));
+    };
+    let key = match key.map(|k| parse_key(set, k)).transpose() {
+        Ok(k) => k,
+        Err(e) => return bad_request(&e),
+    };
+    match (method.as_str(), key) {
+        ("GET", None) => collection(ctx, set),
+        ("GET", Some(k)) => single(ctx, set, &k),
+        ("POST", None) if set.is_text() => create_text(ctx, set, body),
+        ("PUT" | "PATCH" | "MERGE" | "DELETE", Some(k)) if set.is_text() => {
+            change_text(ctx, set, &k, method.as_str(), body)
+        }
+        _ => method_not_allowed(),
+    }
+}
+
+fn method_not_allowed() -> Response {
+    sap_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "/IWBEP/CM_MGW_RT/021",
+        "The operation is not supported for this resource",
+    )
+}
+
+/// Runs `f` against the set's rows: live texts for the text sets, the data set otherwise.
+fn with_table<R>(ctx: &Ctx<'_>, set: Set, f: impl FnOnce(&dyn Table) -> R) -> R {
+    if set.is_text() {
+        let rows: Vec<TextRec> = lock(ctx.st.texts(set)).values().cloned().collect();
+        f(&TextTable { rows: &rows })
+    } else {
+        f(&DsTable {
+            ds: &ctx.st.ds,
+            set,
+        })
+    }
+}
+
+fn etag_of(set: Set, table: &dyn Table, row: usize) -> Option<String> {
+    if !set.is_text() {
+        return None;
+    }
+    let s = |p: &str| match table.value(row, p) {
+        Val::Str(s) => s.into_owned(),
+        _ => String::new(),
+    };
+    let t = TextRec {
+        customer: s("Customer"),
+        company_code: (set == Set::CustomerCompanyText).then(|| s("CompanyCode")),
+        language: s("Language"),
+        long_text_id: s("LongTextID"),
+        long_text: s("LongText"),
+    };
+    Some(text_etag(&t))
+}
+
+fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
+    let q = match parse_query(&ctx.pairs, set) {
+        Ok(q) => q,
+        Err(e) => return bad_request(&e),
+    };
+    let page_size = ctx.st.config.page_size.max(1);
+    with_table(ctx, set, |table| {
+        let page = run(table, &q, page_size);
+        let mut out = String::from("{\"d\":{");
+        if let Some(c) = page.count {
+            let _ = write!(out, "\"__count\":\"{c}\",");
+        }
+        out.push_str("\"results\":[");
+        for (i, &row) in page.rows.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let etag = etag_of(set, table, row);
+            render_entity(
+                &mut out,
+                &ctx.service_url,
+                set,
+                table,
+                row,
+                q.select.as_deref(),
+                etag.as_deref(),
+            );
+        }
+        out.push(']');
+        if let Some(token) = page.next {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &q.carry {
+                ser.append_pair(k, v);
+            }
+            if let Some(t) = page.top_left {
+                ser.append_pair("$top", &t.to_string());
+            }
+            ser.append_pair("$skiptoken", &token.to_string());
+            out.push_str(",\"__next\":");
+            json_str(
+                &mut out,
+                &format!("{}/{}?{}", ctx.service_url, set.name(), ser.finish()),
+            );
+        }
+        out.push_str("}}");
+        json_ok(StatusCode::OK, out)
+    })
+}
+
+fn find_row(table: &dyn Table, set: Set, key: &[String]) -> Option<usize> {
+    let keys: Vec<&str> = set.keys().map(|p| p.name).collect();
+    (0..table.len()).find(|&r| {
+        keys.iter()
+            .zip(key)
+            .all(|(k, v)| matches!(table.value(r, k), Val::Str(s) if s == v.as_str()))
+    })
+}
+
+fn single(ctx: &Ctx<'_>, set: Set, key: &[String]) -> Response {
+    let q = match parse_query(&ctx.pairs, set) {
+        Ok(q) => q,
+        Err(e) => return bad_request(&e),
+    };
+    with_table(ctx, set, |table| {
+        let Some(row) = find_row(table, set, key) else {
+            return not_found(&format!("Resource not found for the segment '{}'", set.name()));
+        };
+        let etag = etag_of(set, table, row);
+        let mut out = String::from("{\"d\":");
+        render_entity(
+            &mut out,
+            &ctx.service_url,
+            set,
+            table,
+            row,
+            q.select.as_deref(),
+            etag.as_deref(),
+        );
+        out.push('}');
+        let mut r = json_ok(StatusCode::OK, out);
+        if let Some(e) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+            r.headers_mut().insert(header::ETAG, e);
+        }
+        r
+    })
+}
+
+fn key_fields(set: Set) -> Vec<&'static str> {
+    set.keys().map(|p| p.name).collect()
+}
+
+fn create_text(ctx: &Ctx<'_>, set: Set, body: &[u8]) -> Response {
+    let json: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(&format!("Malformed request body: {e}")),
+    };
+    let Some(obj) = json.as_object() else {
+        return bad_request("Request body must be a JSON object");
+    };
+    for k in obj.keys() {
+        if k != "__metadata" && set.prop(k).is_none() {
+            return bad_request(&format!("Property {k} not found in {}", set.type_name()));
+        }
+    }
+    let mut vals = HashMap::new();
+    for k in key_fields(set) {
+        match obj.get(k).and_then(|v| v.as_str()) {
+            Some(v) if !v.is_empty() => {
+                vals.insert(k, v.to_string());
+            }
+            _ => return bad_request(&format!("Property {k} is required")),
+        }
+    }
+    let customer = vals["Customer"].clone();
+    let ds = &ctx.st.ds;
+    let Some(ci) = ds.customers.iter().position(|c| c.customer == customer) else {
+        return bad_request(&format!("Customer {customer} does not exist"));
+    };
+    if set == Set::CustomerCompanyText {
+        let cc = &vals["CompanyCode"];
+        if !ds
+            .company_codes
+            .iter()
+            .any(|c| c.customer as usize == ci && c.company_code == cc)
+        {
+            return bad_request(&format!(
+                "Customer {customer} is not created in company code {cc}"
+            ));
+        }
+    }
+    let text = TextRec {
+        customer,
+        company_code: vals.get("CompanyCode").cloned(),
+        language: vals["Language"].clone(),
+        long_text_id: vals["LongTextID"].clone(),
+        long_text: obj
+            .get("LongText")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let key = text_key(&text);
+    {
+        let mut texts = lock(ctx.st.texts(set));
+        if texts.contains_key(&key) {
+            return sap_error(
+                StatusCode::CONFLICT,
+                "/IWBEP/CM_MGW_RT/025",
+                &format!("{}({key}) already exists", set.name()),
+            );
+        }
+        texts.insert(key.clone(), text.clone());
+    }
+    ctx.st
+        .record(set.name(), &key, "POST", json.clone(), ctx.headers);
+    let rows = [text];
+    let table = TextTable { rows: &rows };
+    let etag = text_etag(&rows[0]);
+    let mut out = String::from("{\"d\":");
+    render_entity(&mut out, &ctx.service_url, set, &table, 0, None, Some(&etag));
+    out.push('}');
+    let mut r = json_ok(StatusCode::CREATED, out);
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("{}/{}({key})", ctx.service_url, set.name())) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+fn change_text(ctx: &Ctx<'_>, set: Set, key: &[String], method: &str, body: &[u8]) -> Response {
+    let names = key_fields(set);
+    let canonical = names
+        .iter()
+        .zip(key)
+        .map(|(n, v)| format!("{n}={}", quote(v)))
+        .collect::<Vec<_>>()
+        .join(",");
+    let json: serde_json::Value = if method == "DELETE" {
+        serde_json::Value::Null
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v @ serde_json::Value::Object(_)) => v,
+            Ok(_) => return bad_request("Request body must be a JSON object"),
+            Err(e) => return bad_request(&format!("Malformed request body: {e}")),
+        }
+    };
+    if let Some(obj) = json.as_object() {
+        for (k, v) in obj {
+            if k == "__metadata" {
+                continue;
+            }
+            if set.prop(k).is_none() {
+                return bad_request(&format!("Property {k} not found in {}", set.type_name()));
+            }
+            if let Some(pos) = names.iter().position(|n| n == k) {
+                if v.as_str() != Some(key[pos].as_str()) {
+                    return bad_request(&format!("Key property {k} cannot be changed"));
+                }
+            }
+        }
+    }
+    let if_match = ctx
+        .headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let new_etag;
+    {
+        let mut texts = lock(ctx.st.texts(set));
+        let Some(current) = texts.get_mut(&canonical) else {
+            return not_found(&format!("Resource not found for the segment '{}'", set.name()));
+        };
+        let Some(if_match) = if_match else {
+            return sap_error(
+                StatusCode::PRECONDITION_REQUIRED,
+                "/IWBEP/CM_MGW_RT/101",
+                "Precondition required: send If-Match with the entity's ETag",
+            );
+        };
+        let etag = text_etag(current);
+        if if_match.trim() != "*" && if_match.trim() != etag {
+            return sap_error(
+                StatusCode::PRECONDITION_FAILED,
+                "/IWBEP/CM_MGW_RT/102",
+                "Precondition failed: the entity was changed by someone else",
+            );
+        }
+        if method == "DELETE" {
+            texts.remove(&canonical);
+            new_etag = None;
+        } else {
+            let text = json.get("LongText").and_then(|v| v.as_str());
+            match (method, text) {
+                (_, Some(t)) => current.long_text = t.to_string(),
+                // PUT replaces the whole entity: an absent property becomes initial.
+                ("PUT", None) => current.long_text.clear(),
+                _ => {}
+            }
+            new_etag = Some(text_etag(current));
+        }
+    }
+    ctx.st.record(set.name(), &canonical, method, json, ctx.headers);
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    if let Some(v) = new_etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_predicates() {
+        assert_eq!(
+            parse_key(Set::Customer, "'0001000001'").unwrap(),
+            vec!["0001000001"]
+        );
+        assert_eq!(
+            parse_key(
+                Set::CustomerText,
+                "LongTextID='TX01',Customer='O''N',Language='EN'"
+            )
+            .unwrap(),
+            vec!["O'N", "EN", "TX01"]
+        );
+        assert!(parse_key(Set::CustomerText, "'x'").is_err());
+        assert!(parse_key(Set::Customer, "'x").is_err());
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("A_Customer(%270001%27)"), "A_Customer('0001')");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}

@@ -1,0 +1,66 @@
+//! PostgreSQL backend: amounts as NUMERIC, instants as TIMESTAMPTZ.
+
+use super::sql::{Dialect, SqlStore};
+use super::Result;
+use chrono::{DateTime, SubsecRound, Utc};
+use futures_util::future::BoxFuture;
+use rust_decimal::Decimal;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Pool, Postgres};
+use std::str::FromStr;
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+pub struct PgDialect;
+
+impl Dialect for PgDialect {
+    type DB = Postgres;
+    type Amount = Decimal;
+    type Stamp = DateTime<Utc>;
+    const NAME: &'static str = "postgres";
+
+    fn amount(value: Decimal) -> Decimal {
+        value
+    }
+
+    fn amount_back(value: Decimal) -> Result<Decimal> {
+        Ok(value)
+    }
+
+    fn stamp(value: DateTime<Utc>) -> DateTime<Utc> {
+        // PostgreSQL keeps microseconds and would round the rest; truncating like the
+        // SQLite side makes both backends give back the same instant.
+        value.trunc_subsecs(6)
+    }
+
+    fn stamp_back(value: DateTime<Utc>) -> Result<DateTime<Utc>> {
+        Ok(value)
+    }
+
+    fn migrate(pool: &Pool<Postgres>) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { Ok(MIGRATOR.run(pool).await?) })
+    }
+}
+
+pub type PgStore = SqlStore<PgDialect>;
+
+/// Connects to a `postgres://` / `postgresql://` URL. Does not migrate.
+pub async fn open_postgres(url: &str) -> Result<PgStore> {
+    connect(PgConnectOptions::from_str(url)?).await
+}
+
+/// Connects with `search_path` set to `schema`, so every table (and the migration
+/// bookkeeping) lives in that schema. Tests use one fresh schema each to run in parallel;
+/// the schema must exist.
+pub async fn open_postgres_in_schema(url: &str, schema: &str) -> Result<PgStore> {
+    connect(PgConnectOptions::from_str(url)?.options([("search_path", schema)])).await
+}
+
+async fn connect(options: PgConnectOptions) -> Result<PgStore> {
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    Ok(SqlStore::new(pool))
+}

@@ -1,0 +1,74 @@
+//! SQLite backend: a file database in WAL mode, amounts as canonical decimal text.
+
+use super::sql::{Dialect, SqlStore};
+use super::{Result, StoreError};
+use chrono::{DateTime, SubsecRound, Utc};
+use futures_util::future::BoxFuture;
+use rust_decimal::Decimal;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Pool, Sqlite};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Fixed width (always six fractional digits, always `Z`) so that text order is time order
+/// and `<` in SQL compares instants.
+const STAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+pub struct SqliteDialect;
+
+impl Dialect for SqliteDialect {
+    type DB = Sqlite;
+    type Amount = String;
+    type Stamp = String;
+    const NAME: &'static str = "sqlite";
+
+    fn amount(value: Decimal) -> String {
+        // Display keeps the scale ("-1234.50"), which is what makes the text canonical.
+        value.to_string()
+    }
+
+    fn amount_back(value: String) -> Result<Decimal> {
+        Decimal::from_str_exact(&value)
+            .map_err(|e| StoreError::Corrupt(format!("amount {value:?}: {e}")))
+    }
+
+    fn stamp(value: DateTime<Utc>) -> String {
+        value.trunc_subsecs(6).format(STAMP_FORMAT).to_string()
+    }
+
+    fn stamp_back(value: String) -> Result<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(&value)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StoreError::Corrupt(format!("timestamp {value:?}: {e}")))
+    }
+
+    fn migrate(pool: &Pool<Sqlite>) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { Ok(MIGRATOR.run(pool).await?) })
+    }
+}
+
+pub type SqliteStore = SqlStore<SqliteDialect>;
+
+/// Opens (creating the file if missing) a SQLite database from a `sqlite://path` URL.
+/// Does not migrate: call [`super::Store::migrate`].
+pub async fn open_sqlite(url: &str) -> Result<SqliteStore> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        // WAL lets readers (API, CLI) run while a sync writes.
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL is durable across application crashes in WAL mode and much faster than FULL.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        // Writers queue behind each other instead of failing with SQLITE_BUSY at once.
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    Ok(SqlStore::new(pool))
+}
