@@ -80,8 +80,13 @@ pub struct ErpConfig {
 #[derive(Debug, Clone)]
 pub enum ErpAuth {
     None,
-    Basic { user: String, password: SecretString },
-    Bearer { token: SecretString },
+    Basic {
+        user: String,
+        password: SecretString,
+    },
+    Bearer {
+        token: SecretString,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -297,7 +302,10 @@ fn resolve_path(base: &Path, path: &Path) -> PathBuf {
 /// `ERPSYNC_A__B__C=v` sets key `c` of table `a.b`. Variables without a `__` are not config
 /// overrides (e.g. `ERPSYNC_TEST_POSTGRES_URL`) and are left alone. The value keeps the type
 /// of the key it replaces (integer, boolean), and is a string otherwise.
-fn apply_env_overrides(root: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
+fn apply_env_overrides(
+    root: &mut toml::Table,
+    env: &[(String, String)],
+) -> Result<(), ConfigError> {
     for (name, raw) in env {
         let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
             continue;
@@ -378,11 +386,19 @@ fn read_secret(
         (None, Some(file)) => {
             let path = resolve_path(base, file);
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                invalid(key, format!("cannot read secret file {}: {e}", path.display()))
+                invalid(
+                    key,
+                    format!("cannot read secret file {}: {e}", path.display()),
+                )
             })?;
-            Ok(SecretString::from(text.trim_end_matches(['\r', '\n']).to_string()))
+            Ok(SecretString::from(
+                text.trim_end_matches(['\r', '\n']).to_string(),
+            ))
         }
-        (Some(_), Some(_)) => Err(invalid(key, "give either the _env or the _file form, not both")),
+        (Some(_), Some(_)) => Err(invalid(
+            key,
+            "give either the _env or the _file form, not both",
+        )),
         (None, None) => Err(invalid(key, "missing: give the _env or the _file form")),
     }
 }
@@ -434,9 +450,12 @@ fn validate(
     };
 
     let listen_raw = raw.server.listen.unwrap_or_else(|| "127.0.0.1:8088".into());
-    let listen = listen_raw
-        .parse()
-        .map_err(|_| invalid("server.listen", format!("{listen_raw:?} is not an address like 127.0.0.1:8088")))?;
+    let listen = listen_raw.parse().map_err(|_| {
+        invalid(
+            "server.listen",
+            format!("{listen_raw:?} is not an address like 127.0.0.1:8088"),
+        )
+    })?;
 
     Ok(Config {
         base_dir: base.to_path_buf(),
@@ -469,7 +488,11 @@ fn validate_erp(
 ) -> Result<ErpConfig, ConfigError> {
     let parse_url = |key: &str, s: &str| -> Result<url::Url, ConfigError> {
         // A trailing slash keeps `join` from dropping the last path segment.
-        let s = if s.ends_with('/') { s.to_string() } else { format!("{s}/") };
+        let s = if s.ends_with('/') {
+            s.to_string()
+        } else {
+            format!("{s}/")
+        };
         let u = url::Url::parse(&s).map_err(|e| invalid(key, format!("{s:?}: {e}")))?;
         if !matches!(u.scheme(), "http" | "https") {
             return Err(invalid(key, "must be an http:// or https:// URL"));
@@ -558,15 +581,26 @@ password_env = "SAP_PASSWORD"
     }
 
     fn load(text: &str, pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_str_with_env(text, Path::new("/etc/erpsync/erpsync.toml"), Path::new("/etc/erpsync"), env(pairs))
+        Config::from_str_with_env(
+            text,
+            Path::new("/etc/erpsync/erpsync.toml"),
+            Path::new("/etc/erpsync"),
+            env(pairs),
+        )
     }
 
     #[test]
     fn loads_minimal_config_with_secret_from_env() {
         let c = load(MINIMAL, &[("SAP_PASSWORD", "s3cret")]).unwrap();
         assert_eq!(c.store.url, "sqlite:///etc/erpsync/erpsync.db");
-        assert_eq!(c.erp.base_url.as_str(), "https://sap.example.com/sap/opu/odata/sap/");
-        assert_eq!(c.erp.mapping, PathBuf::from("/etc/erpsync/mappings/s4hana-odata-v2.toml"));
+        assert_eq!(
+            c.erp.base_url.as_str(),
+            "https://sap.example.com/sap/opu/odata/sap/"
+        );
+        assert_eq!(
+            c.erp.mapping,
+            PathBuf::from("/etc/erpsync/mappings/s4hana-odata-v2.toml")
+        );
         match &c.erp.auth {
             ErpAuth::Basic { user, password } => {
                 assert_eq!(user, "ERPSYNC");
@@ -586,7 +620,9 @@ password_env = "SAP_PASSWORD"
     #[test]
     fn unknown_keys_are_errors() {
         let text = format!("{MINIMAL}\n[push]\nmode = \"live\"\nmood = \"happy\"\n");
-        let err = load(&text, &[("SAP_PASSWORD", "x")]).unwrap_err().to_string();
+        let err = load(&text, &[("SAP_PASSWORD", "x")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("mood"), "{err}");
     }
 
@@ -594,13 +630,20 @@ password_env = "SAP_PASSWORD"
     fn env_overrides_replace_values_and_unknown_env_keys_fail() {
         let c = load(
             MINIMAL,
-            &[("SAP_PASSWORD", "x"), ("ERPSYNC_ERP__SAP_CLIENT", "200"), ("ERPSYNC_TEST_POSTGRES_URL", "ignored")],
+            &[
+                ("SAP_PASSWORD", "x"),
+                ("ERPSYNC_ERP__SAP_CLIENT", "200"),
+                ("ERPSYNC_TEST_POSTGRES_URL", "ignored"),
+            ],
         )
         .unwrap();
         assert_eq!(c.erp.sap_client.as_deref(), Some("200"));
-        let err = load(MINIMAL, &[("SAP_PASSWORD", "x"), ("ERPSYNC_ERP__SAP_CLEINT", "200")])
-            .unwrap_err()
-            .to_string();
+        let err = load(
+            MINIMAL,
+            &[("SAP_PASSWORD", "x"), ("ERPSYNC_ERP__SAP_CLEINT", "200")],
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("sap_cleint"), "{err}");
     }
 
@@ -612,8 +655,14 @@ password_env = "SAP_PASSWORD"
 
     #[test]
     fn durations_parse_and_bad_ones_fail() {
-        assert_eq!(parse_duration("k", "15m").unwrap(), Duration::from_secs(900));
-        assert_eq!(parse_duration("k", "250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(
+            parse_duration("k", "15m").unwrap(),
+            Duration::from_secs(900)
+        );
+        assert_eq!(
+            parse_duration("k", "250ms").unwrap(),
+            Duration::from_millis(250)
+        );
         assert!(parse_duration("k", "15").is_err());
         assert!(parse_duration("k", "15 minutes").is_err());
     }

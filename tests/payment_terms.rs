@@ -103,20 +103,16 @@ fn periods() -> impl Strategy<Value = (Vec<DiscountTier>, Option<DayRule>)> {
 }
 
 fn rule() -> impl Strategy<Value = TermsRule> {
-    (
-        source(),
-        prop::option::of(1u32..=31),
-        0u32..=2,
-        periods(),
-    )
-        .prop_map(|(baseline, fixed, extra_months, (discounts, net))| TermsRule {
+    (source(), prop::option::of(1u32..=31), 0u32..=2, periods()).prop_map(
+        |(baseline, fixed, extra_months, (discounts, net))| TermsRule {
             day_limit: None,
             baseline,
             fixed_baseline_day: fixed,
             extra_months,
             discounts,
             net,
-        })
+        },
+    )
 }
 
 /// One rule, or two or three split by day limits (the last at 31, as SAP requires).
@@ -164,8 +160,14 @@ fn simple_terms() -> impl Strategy<Value = PaymentTerms> {
         fixed_baseline_day: Some(31),
         ..TermsRule::net_days(0)
     });
-    let discounted = (1u32..=60, 1u32..=60, 61u32..=999, 2i64..=9_999, 1i64..=9_999).prop_map(
-        |(d1, d2, n, p1, p2)| {
+    let discounted = (
+        1u32..=60,
+        1u32..=60,
+        61u32..=999,
+        2i64..=9_999,
+        1i64..=9_999,
+    )
+        .prop_map(|(d1, d2, n, p1, p2)| {
             let (d1, d2) = (d1.min(d2), d1.max(d2));
             let (p1, p2) = (p1.max(p2), p1.min(p2));
             let mut discounts = vec![DiscountTier {
@@ -182,8 +184,7 @@ fn simple_terms() -> impl Strategy<Value = PaymentTerms> {
                 discounts,
                 ..TermsRule::net_days(n)
             }
-        },
-    );
+        });
     prop_oneof![net, eom, immediate, end_of_month, discounted]
         .prop_map(|r| terms("SIMPLE", vec![r]))
 }
@@ -340,12 +341,30 @@ fn fixed_baseline_day_and_extra_months() {
             .baseline
     };
     // ZFAEL overwrites the day, ZMONA moves the month; days past a month's end clamp.
-    assert_eq!(baseline(rule(Some(15), 1, 0), date(2029, 1, 20)), date(2029, 2, 15));
-    assert_eq!(baseline(rule(Some(15), 0, 0), date(2029, 1, 20)), date(2029, 1, 15));
-    assert_eq!(baseline(rule(Some(31), 1, 0), date(2029, 1, 31)), date(2029, 2, 28));
-    assert_eq!(baseline(rule(Some(30), 1, 0), date(2028, 1, 5)), date(2028, 2, 29));
-    assert_eq!(baseline(rule(None, 1, 0), date(2029, 1, 31)), date(2029, 2, 28));
-    assert_eq!(baseline(rule(Some(31), 2, 0), date(2029, 12, 5)), date(2030, 2, 28));
+    assert_eq!(
+        baseline(rule(Some(15), 1, 0), date(2029, 1, 20)),
+        date(2029, 2, 15)
+    );
+    assert_eq!(
+        baseline(rule(Some(15), 0, 0), date(2029, 1, 20)),
+        date(2029, 1, 15)
+    );
+    assert_eq!(
+        baseline(rule(Some(31), 1, 0), date(2029, 1, 31)),
+        date(2029, 2, 28)
+    );
+    assert_eq!(
+        baseline(rule(Some(30), 1, 0), date(2028, 1, 5)),
+        date(2028, 2, 29)
+    );
+    assert_eq!(
+        baseline(rule(None, 1, 0), date(2029, 1, 31)),
+        date(2029, 2, 28)
+    );
+    assert_eq!(
+        baseline(rule(Some(31), 2, 0), date(2029, 12, 5)),
+        date(2030, 2, 28)
+    );
     // "10th of next month after 30 days": fixed baseline day 10, one extra month, net 30.
     let t = terms("X", vec![rule(Some(10), 1, 30)]);
     assert_eq!(net_due(&t, date(2029, 1, 5)), date(2029, 3, 12));
@@ -366,7 +385,10 @@ fn fixed_day_terms() {
         }],
     );
     let due = t.due_dates(&DocumentDates::same_day(date(2029, 12, 20)), false);
-    assert_eq!(due.discounts, vec![(date(2029, 12, 31), Decimal::new(2, 0))]);
+    assert_eq!(
+        due.discounts,
+        vec![(date(2029, 12, 31), Decimal::new(2, 0))]
+    );
     assert_eq!(due.net, date(2030, 1, 15));
     let due = t.due_dates(&DocumentDates::same_day(date(2028, 2, 3)), false);
     assert_eq!(due.discounts[0].0, date(2028, 2, 29));
@@ -389,8 +411,14 @@ fn net_is_the_last_term_given() {
     );
     assert_eq!(net_due(&t, date(2029, 5, 1)), date(2029, 5, 15));
     // Nothing at all: due at the baseline.
-    assert_eq!(net_due(&standard("0001"), date(2029, 5, 1)), date(2029, 5, 1));
-    assert_eq!(net_due(&terms("X", vec![]), date(2029, 5, 1)), date(2029, 5, 1));
+    assert_eq!(
+        net_due(&standard("0001"), date(2029, 5, 1)),
+        date(2029, 5, 1)
+    );
+    assert_eq!(
+        net_due(&terms("X", vec![]), date(2029, 5, 1)),
+        date(2029, 5, 1)
+    );
 }
 
 #[test]
@@ -437,7 +465,11 @@ fn standard_keys_that_differ() {
     // Same net date on January 1st, but the baseline already differs.
     assert_eq!(d.first_differing_date, date(2028, 1, 1));
     assert!(d.baseline_differs);
-    assert!(d.summary.ends_with("due up to 30 days early"), "{}", d.summary);
+    assert!(
+        d.summary.ends_with("due up to 30 days early"),
+        "{}",
+        d.summary
+    );
     let d = compare(&standard("NT00"), &standard("EOM")).unwrap();
     assert_eq!((d.min_net_shift_days, d.max_net_shift_days), (0, 30));
 }
@@ -471,7 +503,10 @@ fn contract_text_against_standard_keys() {
 
 #[test]
 fn descriptions() {
-    assert_eq!(describe(&standard("0002")), "2% within 10 days, net 30 from document date");
+    assert_eq!(
+        describe(&standard("0002")),
+        "2% within 10 days, net 30 from document date"
+    );
     assert_eq!(describe(&standard("EM30")), "net 30 after end of month");
     assert_eq!(describe(&standard("0001")), "due immediately");
     assert_eq!(describe(&standard("EOM")), "due at end of month");

@@ -6,10 +6,19 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "erpsync", version, about = "Keeps an ERP's accounts-receivable master data honest")]
+#[command(
+    name = "erpsync",
+    version,
+    about = "Keeps an ERP's accounts-receivable master data honest"
+)]
 pub struct Cli {
     /// The configuration file.
-    #[arg(long, global = true, default_value = "erpsync.toml", env = "ERPSYNC_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "erpsync.toml",
+        env = "ERPSYNC_CONFIG"
+    )]
     pub config: PathBuf,
     #[command(subcommand)]
     pub command: Command,
@@ -150,7 +159,9 @@ pub enum OutboxCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    Retry { id: i64 },
+    Retry {
+        id: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

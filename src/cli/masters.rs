@@ -138,7 +138,13 @@ pub async fn customers(path: &Path, command: CustomerCommand) -> Result<(), CliE
                 let views: Vec<CustomerView> = all.iter().map(CustomerView::of).collect();
                 return Ok(output::json(&views)?);
             }
-            let mut t = Table::new(vec!["customer", "name", "company codes (terms)", "sales areas (terms, currency)", "flags"]);
+            let mut t = Table::new(vec![
+                "customer",
+                "name",
+                "company codes (terms)",
+                "sales areas (terms, currency)",
+                "flags",
+            ]);
             for c in &all {
                 t.row(customer_row(c));
             }
@@ -154,7 +160,13 @@ pub async fn customers(path: &Path, command: CustomerCommand) -> Result<(), CliE
             if format == Format::Json {
                 return Ok(output::json(&CustomerView::of(&c))?);
             }
-            let mut t = Table::new(vec!["customer", "name", "company codes (terms)", "sales areas (terms, currency)", "flags"]);
+            let mut t = Table::new(vec![
+                "customer",
+                "name",
+                "company codes (terms)",
+                "sales areas (terms, currency)",
+                "flags",
+            ]);
             t.row(customer_row(&c));
             Ok(t.print(format)?)
         }
@@ -165,12 +177,25 @@ fn customer_row(c: &Customer) -> Vec<String> {
     let ccs: Vec<String> = c
         .company_codes
         .iter()
-        .map(|cc| format!("{} ({})", cc.company_code, cc.payment_terms.as_deref().unwrap_or("-")))
+        .map(|cc| {
+            format!(
+                "{} ({})",
+                cc.company_code,
+                cc.payment_terms.as_deref().unwrap_or("-")
+            )
+        })
         .collect();
     let sas: Vec<String> = c
         .sales_areas
         .iter()
-        .map(|sa| format!("{} ({}, {})", sa.area, sa.payment_terms.as_deref().unwrap_or("-"), sa.currency.as_deref().unwrap_or("-")))
+        .map(|sa| {
+            format!(
+                "{} ({}, {})",
+                sa.area,
+                sa.payment_terms.as_deref().unwrap_or("-"),
+                sa.currency.as_deref().unwrap_or("-")
+            )
+        })
         .collect();
     let mut flags = Vec::new();
     if c.general.deletion_flag {
@@ -179,11 +204,21 @@ fn customer_row(c: &Customer) -> Vec<String> {
     if c.general.posting_block {
         flags.push("posting block");
     }
-    vec![c.id().to_string(), c.general.name.clone(), ccs.join(" "), sas.join(" "), flags.join(", ")]
+    vec![
+        c.id().to_string(),
+        c.general.name.clone(),
+        ccs.join(" "),
+        sas.join(" "),
+        flags.join(", "),
+    ]
 }
 
 pub async fn open_items(path: &Path, command: OpenItemCommand) -> Result<(), CliError> {
-    let OpenItemCommand::List { customer, overdue, format } = command;
+    let OpenItemCommand::List {
+        customer,
+        overdue,
+        format,
+    } = command;
     let filter = OpenItemFilter {
         customer: customer.as_deref().map(parse_customer).transpose()?,
         overdue_on: overdue.then(|| Utc::now().date_naive()),
@@ -194,7 +229,9 @@ pub async fn open_items(path: &Path, command: OpenItemCommand) -> Result<(), Cli
         let views: Vec<OpenItemView> = items.iter().map(OpenItemView::of).collect();
         return Ok(output::json(&views)?);
     }
-    let mut t = Table::new(vec!["item", "customer", "amount", "currency", "terms", "baseline", "net due"]);
+    let mut t = Table::new(vec![
+        "item", "customer", "amount", "currency", "terms", "baseline", "net due",
+    ]);
     for i in &items {
         t.row(vec![
             i.key.to_string(),

@@ -73,7 +73,10 @@ pub fn main() -> i32 {
         }
     };
     init_logging(matches!(cli.command, Command::MockErp(_)));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("erpsync: cannot start the async runtime: {e}");

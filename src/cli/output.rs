@@ -42,7 +42,11 @@ impl Table {
 
     /// Text table; East Asian characters count two columns, as terminals show them.
     pub fn render(&self) -> String {
-        let width = |s: &str| s.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum::<usize>();
+        let width = |s: &str| {
+            s.chars()
+                .map(|c| if is_wide(c) { 2 } else { 1 })
+                .sum::<usize>()
+        };
         let mut widths: Vec<usize> = self.header.iter().map(|h| width(h)).collect();
         for row in &self.rows {
             for (i, cell) in row.iter().enumerate() {

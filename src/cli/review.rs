@@ -10,10 +10,21 @@ use std::path::Path;
 
 pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliError> {
     match command {
-        DiscrepancyCommand::List { status, customer, rule, format } => {
+        DiscrepancyCommand::List {
+            status,
+            customer,
+            rule,
+            format,
+        } => {
             let filter = DiscrepancyFilter {
-                status: status.map(|s| s.parse::<DiscrepancyStatus>()).transpose().map_err(usage)?,
-                customer: customer.map(|c| CustomerId::parse(&c)).transpose().map_err(usage)?,
+                status: status
+                    .map(|s| s.parse::<DiscrepancyStatus>())
+                    .transpose()
+                    .map_err(usage)?,
+                customer: customer
+                    .map(|c| CustomerId::parse(&c))
+                    .transpose()
+                    .map_err(usage)?,
                 rule: rule.map(|r| r.parse::<Rule>()).transpose().map_err(usage)?,
                 limit: None,
             };
@@ -32,22 +43,50 @@ pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliErro
                 .ok_or_else(|| CliError::Failed(format!("discrepancy {id} not found")))?;
             let audit = store.audit_log(id).await?;
             if format == Format::Json {
-                let mut v = serde_json::to_value(&d).map_err(|e| CliError::Failed(e.to_string()))?;
-                v["audit"] = serde_json::to_value(&audit).map_err(|e| CliError::Failed(e.to_string()))?;
+                let mut v =
+                    serde_json::to_value(&d).map_err(|e| CliError::Failed(e.to_string()))?;
+                v["audit"] =
+                    serde_json::to_value(&audit).map_err(|e| CliError::Failed(e.to_string()))?;
                 return Ok(output::json(&v)?);
             }
             let f = &d.finding;
-            println!("discrepancy {} — {} ({})", d.id, f.rule, f.severity.as_str());
-            println!("status:    {}{}", d.status, d.assignee.as_deref().map(|a| format!(" (assigned to {a})")).unwrap_or_default());
-            println!("customer:  {}   scope: {}   field: {}", f.customer, f.scope, f.field);
-            println!("contract:  {}{}", f.contract_value, f.contract_id.as_deref().map(|c| format!("   ({c})")).unwrap_or_default());
+            println!(
+                "discrepancy {} — {} ({})",
+                d.id,
+                f.rule,
+                f.severity.as_str()
+            );
+            println!(
+                "status:    {}{}",
+                d.status,
+                d.assignee
+                    .as_deref()
+                    .map(|a| format!(" (assigned to {a})"))
+                    .unwrap_or_default()
+            );
+            println!(
+                "customer:  {}   scope: {}   field: {}",
+                f.customer, f.scope, f.field
+            );
+            println!(
+                "contract:  {}{}",
+                f.contract_value,
+                f.contract_id
+                    .as_deref()
+                    .map(|c| format!("   ({c})"))
+                    .unwrap_or_default()
+            );
             println!("master:    {}", f.master_value);
             println!("why:       {}", f.explanation);
             println!(
                 "exposure:  {} {} on {} open item(s), due dates shifted by {} day(s)",
                 f.exposure.amount, f.exposure.currency, f.exposure.items, f.exposure.days
             );
-            println!("seen:      first {}, last {}", d.first_seen.format("%Y-%m-%d %H:%M"), d.last_seen.format("%Y-%m-%d %H:%M"));
+            println!(
+                "seen:      first {}, last {}",
+                d.first_seen.format("%Y-%m-%d %H:%M"),
+                d.last_seen.format("%Y-%m-%d %H:%M")
+            );
             if let Some(u) = d.waived_until {
                 println!("waived until {u}");
             }
@@ -64,7 +103,9 @@ pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliErro
             }
             Ok(())
         }
-        DiscrepancyCommand::Acknowledge(args) => act(path, DiscrepancyStatus::Acknowledged, args).await,
+        DiscrepancyCommand::Acknowledge(args) => {
+            act(path, DiscrepancyStatus::Acknowledged, args).await
+        }
         DiscrepancyCommand::Resolve(args) => act(path, DiscrepancyStatus::Resolved, args).await,
         DiscrepancyCommand::Waive(args) => act(path, DiscrepancyStatus::Waived, args).await,
     }
@@ -81,13 +122,21 @@ async fn act(path: &Path, to: DiscrepancyStatus, args: ReviewArgs) -> Result<(),
     let until = args
         .until
         .as_deref()
-        .map(|u| NaiveDate::parse_from_str(u, "%Y-%m-%d").map_err(|_| CliError::Usage(format!("--until {u:?} is not a date YYYY-MM-DD"))))
+        .map(|u| {
+            NaiveDate::parse_from_str(u, "%Y-%m-%d")
+                .map_err(|_| CliError::Usage(format!("--until {u:?} is not a date YYYY-MM-DD")))
+        })
         .transpose()?;
     if until.is_some() && to != DiscrepancyStatus::Waived {
         return Err(CliError::Usage("--until only applies to waive".into()));
     }
-    if to != DiscrepancyStatus::Acknowledged && args.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
-        return Err(CliError::Usage(format!("{} needs --note saying why", to.as_str())));
+    if to != DiscrepancyStatus::Acknowledged
+        && args.note.as_deref().is_none_or(|n| n.trim().is_empty())
+    {
+        return Err(CliError::Usage(format!(
+            "{} needs --note saying why",
+            to.as_str()
+        )));
     }
     let (_, store): (_, SharedStore) = open(path).await?;
     let before = store
@@ -95,15 +144,29 @@ async fn act(path: &Path, to: DiscrepancyStatus, args: ReviewArgs) -> Result<(),
         .await?
         .ok_or_else(|| CliError::Failed(format!("discrepancy {} not found", args.id)))?;
     let after = store
-        .change_status(args.id, to, args.by.trim(), args.note.as_deref(), until, Utc::now())
+        .change_status(
+            args.id,
+            to,
+            args.by.trim(),
+            args.note.as_deref(),
+            until,
+            Utc::now(),
+        )
         .await?;
-    println!("discrepancy {}: {} → {} by {}", after.id, before.status, after.status, args.by.trim());
+    println!(
+        "discrepancy {}: {} → {} by {}",
+        after.id,
+        before.status,
+        after.status,
+        args.by.trim()
+    );
     Ok(())
 }
 
 pub fn table(list: &[Discrepancy]) -> Table {
     let mut t = Table::new(vec![
-        "id", "status", "severity", "rule", "customer", "scope", "contract", "master", "exposure", "items", "days",
+        "id", "status", "severity", "rule", "customer", "scope", "contract", "master", "exposure",
+        "items", "days",
     ]);
     for d in list {
         let f = &d.finding;
@@ -116,7 +179,9 @@ pub fn table(list: &[Discrepancy]) -> Table {
             f.scope.clone(),
             f.contract_value.clone(),
             f.master_value.clone(),
-            format!("{} {}", f.exposure.amount, f.exposure.currency).trim().to_string(),
+            format!("{} {}", f.exposure.amount, f.exposure.currency)
+                .trim()
+                .to_string(),
             f.exposure.items.to_string(),
             f.exposure.days.to_string(),
         ]);

@@ -13,7 +13,11 @@ use std::path::Path;
 
 pub async fn migrate(path: &Path) -> Result<(), CliError> {
     let (config, store) = open(path).await?;
-    println!("migrations applied to the {} store ({})", store.backend(), redact_url(&config.store.url));
+    println!(
+        "migrations applied to the {} store ({})",
+        store.backend(),
+        redact_url(&config.store.url)
+    );
     Ok(())
 }
 
@@ -37,8 +41,19 @@ pub async fn sync(path: &Path, only: &[String], _full: bool) -> Result<(), CliEr
 }
 
 pub fn print_sync_report(report: &SyncReport) {
-    let pulled: Vec<String> = report.pulled.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    println!("pulled: {}", if pulled.is_empty() { "nothing".into() } else { pulled.join(", ") });
+    let pulled: Vec<String> = report
+        .pulled
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!(
+        "pulled: {}",
+        if pulled.is_empty() {
+            "nothing".into()
+        } else {
+            pulled.join(", ")
+        }
+    );
     for (k, v) in &report.retired {
         if *v > 0 {
             println!("no longer in the ERP: {k} {v} (kept, marked cleared/ended)");
@@ -56,15 +71,21 @@ pub fn print_sync_report(report: &SyncReport) {
 pub async fn check(path: &Path) -> Result<(), CliError> {
     let config = Config::load(path)?;
     println!("config {}: ok", path.display());
-    let mapping = Mapping::load(&config.erp.mapping).map_err(|e| CliError::Config(crate::config::ConfigError::Invalid {
-        key: "erp.mapping".into(),
-        message: e.to_string(),
-    }))?;
+    let mapping = Mapping::load(&config.erp.mapping).map_err(|e| {
+        CliError::Config(crate::config::ConfigError::Invalid {
+            key: "erp.mapping".into(),
+            message: e.to_string(),
+        })
+    })?;
     println!("mapping {}: ok", mapping.path.display());
     let mut problems = Vec::new();
     match store::open(&config.store.url).await {
         Ok(s) => match s.ping().await {
-            Ok(()) => println!("store {} ({}): ok", s.backend(), redact_url(&config.store.url)),
+            Ok(()) => println!(
+                "store {} ({}): ok",
+                s.backend(),
+                redact_url(&config.store.url)
+            ),
             Err(e) => problems.push(format!("store: {e}")),
         },
         Err(e) => problems.push(format!("store: {e}")),
@@ -78,7 +99,10 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
         .collect();
     for service in services {
         let url = with_sap_client(
-            client.service_root(service).join("$metadata").expect("valid segment"),
+            client
+                .service_root(service)
+                .join("$metadata")
+                .expect("valid segment"),
             client.sap_client(),
         );
         match client.get_metadata(service, &url).await {
@@ -92,7 +116,11 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
         for p in &problems {
             println!("FAILED {p}");
         }
-        Err(CliError::Failed(format!("check found {} problem(s); first: {}", problems.len(), problems[0])))
+        Err(CliError::Failed(format!(
+            "check found {} problem(s); first: {}",
+            problems.len(),
+            problems[0]
+        )))
     }
 }
 

@@ -25,10 +25,20 @@ fn required(flag: &str, value: &str) -> Result<String, CliError> {
 }
 
 pub async fn notes(path: &Path, command: NoteCommand) -> Result<(), CliError> {
-    let NoteCommand::Add { customer, item, by, text, channel } = command;
+    let NoteCommand::Add {
+        customer,
+        item,
+        by,
+        text,
+        channel,
+    } = command;
     let note = Note {
         customer: CustomerId::parse(&customer).map_err(usage)?,
-        item: item.as_deref().map(OpenItemKey::parse).transpose().map_err(usage)?,
+        item: item
+            .as_deref()
+            .map(OpenItemKey::parse)
+            .transpose()
+            .map_err(usage)?,
         author: required("--by", &by)?,
         text: required("--text", &text)?,
         channel: channel.parse::<NoteChannel>().map_err(usage)?,
@@ -37,7 +47,10 @@ pub async fn notes(path: &Path, command: NoteCommand) -> Result<(), CliError> {
     };
     let (_, store) = open(path).await?;
     let entry = store.add_note(&note).await?;
-    println!("note for customer {} queued (outbox entry {}); `erpsync push` sends it", note.customer, entry.id);
+    println!(
+        "note for customer {} queued (outbox entry {}); `erpsync push` sends it",
+        note.customer, entry.id
+    );
     Ok(())
 }
 
@@ -53,7 +66,12 @@ fn status_key(raw: &str) -> Result<String, CliError> {
 }
 
 pub async fn disputes(path: &Path, command: DisputeCommand) -> Result<(), CliError> {
-    let DisputeCommand::SetStatus { case, status, by, note } = command;
+    let DisputeCommand::SetStatus {
+        case,
+        status,
+        by,
+        note,
+    } = command;
     let change = DisputeStatusChange {
         case_id: required("CASE", &case)?,
         status: status_key(&status)?,
@@ -64,7 +82,10 @@ pub async fn disputes(path: &Path, command: DisputeCommand) -> Result<(), CliErr
     };
     let (_, store) = open(path).await?;
     let entry = store.add_dispute_status(&change).await?;
-    println!("dispute case {} → {} queued (outbox entry {}); `erpsync push` sends it", change.case_id, change.status, entry.id);
+    println!(
+        "dispute case {} → {} queued (outbox entry {}); `erpsync push` sends it",
+        change.case_id, change.status, entry.id
+    );
     Ok(())
 }
 
@@ -92,24 +113,48 @@ pub fn print_push_report(r: &PushReport) {
         "pushed: {} notes, {} dispute statuses{}{}",
         r.notes,
         r.dispute_statuses,
-        if r.already_there > 0 { format!(" ({} had already arrived, not written again)", r.already_there) } else { String::new() },
-        if r.simulated > 0 { format!("; {} validated without writing (simulation)", r.simulated) } else { String::new() },
+        if r.already_there > 0 {
+            format!(
+                " ({} had already arrived, not written again)",
+                r.already_there
+            )
+        } else {
+            String::new()
+        },
+        if r.simulated > 0 {
+            format!("; {} validated without writing (simulation)", r.simulated)
+        } else {
+            String::new()
+        },
     );
     if r.retry_later + r.failed + r.dead > 0 {
-        println!("not sent: {} to retry, {} rejected by the ERP, {} dead", r.retry_later, r.failed, r.dead);
+        println!(
+            "not sent: {} to retry, {} rejected by the ERP, {} dead",
+            r.retry_later, r.failed, r.dead
+        );
     }
 }
 
 pub async fn outbox(path: &Path, command: OutboxCommand) -> Result<(), CliError> {
     match command {
         OutboxCommand::List { status, format } => {
-            let status = status.map(|s| s.parse::<OutboxStatus>()).transpose().map_err(usage)?;
+            let status = status
+                .map(|s| s.parse::<OutboxStatus>())
+                .transpose()
+                .map_err(usage)?;
             let (_, store) = open(path).await?;
             let entries = store.outbox_list(status).await?;
             if format == Format::Json {
                 return Ok(output::json(&entries)?);
             }
-            let mut t = Table::new(vec!["id", "kind", "status", "attempts", "created", "last error"]);
+            let mut t = Table::new(vec![
+                "id",
+                "kind",
+                "status",
+                "attempts",
+                "created",
+                "last error",
+            ]);
             for e in &entries {
                 t.row(vec![
                     e.id.to_string(),

@@ -146,7 +146,10 @@ fn parse_row(
     let currency = cell("currency").map(|c| c.to_ascii_uppercase());
     if let Some(c) = &currency {
         if c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-            return Err(fail("currency", format!("{c:?} is not an ISO currency code")));
+            return Err(fail(
+                "currency",
+                format!("{c:?} is not an ISO currency code"),
+            ));
         }
     }
     let (valid_from, valid_to) = (date("valid_from")?, date("valid_to")?);
@@ -223,8 +226,14 @@ mod tests {
         assert_eq!(l.contracts.len(), 1);
         assert_eq!(l.contracts[0].id, "K-3");
         assert_eq!(l.rejected.len(), 2);
-        assert_eq!((l.rejected[0].line, l.rejected[0].column.as_str()), (2, "credit_limit"));
-        assert_eq!((l.rejected[1].line, l.rejected[1].column.as_str()), (3, "valid_from"));
+        assert_eq!(
+            (l.rejected[0].line, l.rejected[0].column.as_str()),
+            (2, "credit_limit")
+        );
+        assert_eq!(
+            (l.rejected[1].line, l.rejected[1].column.as_str()),
+            (3, "valid_from")
+        );
         assert!(l.rejected[1].to_string().contains("r.csv line 3"));
     }
 

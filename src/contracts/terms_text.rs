@@ -21,9 +21,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use crate::model::payment_terms::{
-    BaselineSource, DayRule, DiscountTier, PaymentTerms, TermsRule,
-};
+use crate::model::payment_terms::{BaselineSource, DayRule, DiscountTier, PaymentTerms, TermsRule};
 
 /// SAP keeps days in a three-digit field (ZTAGn); more than that is no real term.
 const MAX_DAYS: u32 = 999;
@@ -62,7 +60,7 @@ pub fn resolve(raw: &str, definitions: &[PaymentTerms]) -> Result<PaymentTerms, 
 pub fn parse(raw: &str) -> Result<PaymentTerms, UnreadableTerms> {
     let text = raw.trim();
     if text.is_empty() {
-        return Err(UnreadableTerms::new(raw, "no terms given"));
+        return Err(UnreadableTerms::new(text, "no terms given"));
     }
     let normal = normalize(text);
     let meaning = if normal.chars().any(is_cjk) {
@@ -456,8 +454,18 @@ mod tests {
     #[test]
     fn net_forms() {
         for text in [
-            "Net 30", "net30", "NET 30", " net-30. ", "Net 30 days", "30 days", "30 days net",
-            "30 Days Net", "n30", "N 30", "n/30", "net 30 from document date",
+            "Net 30",
+            "net30",
+            "NET 30",
+            " net-30. ",
+            "Net 30 days",
+            "30 days",
+            "30 days net",
+            "30 Days Net",
+            "n30",
+            "N 30",
+            "n/30",
+            "net 30 from document date",
             "Net 30 from invoice date",
         ] {
             assert_eq!(rule(text), net(30), "{text}");
@@ -485,13 +493,25 @@ mod tests {
             rule("2% 10 days, 1% 20 days, net 45"),
             with_discounts(45, &[(2.0, 10), (1.0, 20)])
         );
-        assert_eq!(rule("2/10, 1/20, net 45"), with_discounts(45, &[(2.0, 10), (1.0, 20)]));
-        assert_eq!(rule("1.5% 14 days, net 30"), with_discounts(30, &[(1.5, 14)]));
+        assert_eq!(
+            rule("2/10, 1/20, net 45"),
+            with_discounts(45, &[(2.0, 10), (1.0, 20)])
+        );
+        assert_eq!(
+            rule("1.5% 14 days, net 30"),
+            with_discounts(30, &[(1.5, 14)])
+        );
     }
 
     #[test]
     fn end_of_month_forms() {
-        for text in ["30 days end of month", "30 days EOM", "net 30 EOM", "月结30天", "月结 30 天"] {
+        for text in [
+            "30 days end of month",
+            "30 days EOM",
+            "net 30 EOM",
+            "月结30天",
+            "月结 30 天",
+        ] {
             assert_eq!(rule(text), net_eom(30), "{text}");
         }
         assert_eq!(rule("60 days EOM"), net_eom(60));
@@ -501,7 +521,12 @@ mod tests {
             fixed_baseline_day: Some(31),
             ..immediate()
         };
-        for text in ["end of month", "EOM", "End Of Month.", "due at end of month"] {
+        for text in [
+            "end of month",
+            "EOM",
+            "End Of Month.",
+            "due at end of month",
+        ] {
             assert_eq!(rule(text), eom, "{text}");
         }
     }

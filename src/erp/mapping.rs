@@ -23,7 +23,10 @@ pub enum MappingError {
 pub const ENTITIES: &[(&str, &[&str])] = &[
     ("customers", &["customer", "name"]),
     ("addresses", &["customer"]),
-    ("company_codes", &["customer", "company_code", "payment_terms"]),
+    (
+        "company_codes",
+        &["customer", "company_code", "payment_terms"],
+    ),
     (
         "sales_areas",
         &[
@@ -171,7 +174,9 @@ mod tests {
     #[test]
     fn missing_required_field_names_file_entry_and_field() {
         let text = SHIPPED.replace("payment_terms = \"CustomerPaymentTerms\"\n", "");
-        let err = Mapping::parse(&text, Path::new("m.toml")).unwrap_err().to_string();
+        let err = Mapping::parse(&text, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("m.toml"), "{err}");
         assert!(err.contains("[entities.sales_areas.fields]"), "{err}");
         assert!(err.contains("payment_terms"), "{err}");
@@ -180,7 +185,9 @@ mod tests {
     #[test]
     fn unknown_entity_is_refused() {
         let text = format!("{SHIPPED}\n[entities.vendors]\nservice = \"X\"\nentity_set = \"Y\"\n[entities.vendors.fields]\n");
-        let err = Mapping::parse(&text, Path::new("m.toml")).unwrap_err().to_string();
+        let err = Mapping::parse(&text, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("vendors"), "{err}");
     }
 }

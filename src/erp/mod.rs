@@ -3,5 +3,5 @@
 
 pub mod mapping;
 pub mod odata;
-pub mod t052;
 pub mod soap;
+pub mod t052;

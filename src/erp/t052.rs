@@ -25,9 +25,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use crate::model::payment_terms::{
-    BaselineSource, DayRule, DiscountTier, PaymentTerms, TermsRule,
-};
+use crate::model::payment_terms::{BaselineSource, DayRule, DiscountTier, PaymentTerms, TermsRule};
 
 /// Why a T052 export could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +103,10 @@ pub fn parse(input: impl Read) -> Result<Vec<PaymentTerms>, T052Error> {
         }
         let line = record.position().map(|p| p.line()).unwrap_or(line);
         let field = |i: usize| record.get(index[i]).unwrap_or("");
-        let row = Row { line, field: &field };
+        let row = Row {
+            line,
+            field: &field,
+        };
         let key = field(0).to_string();
         if key.is_empty() {
             return Err(row.error(0, "no payment-terms key"));
@@ -144,7 +145,10 @@ impl Key {
         for pair in self.rows.windows(2) {
             let (line, rule, _) = &pair[1];
             if rule.day_limit.is_none() || pair[0].1.day_limit.is_none() {
-                return Err(error(*line, "a row without a day limit among rows with one"));
+                return Err(error(
+                    *line,
+                    "a row without a day limit among rows with one",
+                ));
             }
             if pair[0].1.day_limit == rule.day_limit {
                 return Err(error(*line, "two rows with the same day limit"));
@@ -183,8 +187,11 @@ const ZDART: usize = 2;
 const ZFAEL: usize = 3;
 const ZMONA: usize = 4;
 /// (days, percent, fixed day, months) per term; term 3 has no percent.
-const TERMS: [(usize, Option<usize>, usize, usize); 3] =
-    [(5, Some(6), 7, 8), (9, Some(10), 11, 12), (13, None, 14, 15)];
+const TERMS: [(usize, Option<usize>, usize, usize); 3] = [
+    (5, Some(6), 7, 8),
+    (9, Some(10), 11, 12),
+    (13, None, 14, 15),
+];
 
 /// One term (Zahlungsfrist) of a row.
 struct Term {
@@ -244,8 +251,7 @@ impl Row<'_> {
         if !well_formed {
             return Err(self.error(column, "not a percentage"));
         }
-        let value =
-            Decimal::from_str(&text).map_err(|_| self.error(column, "not a percentage"))?;
+        let value = Decimal::from_str(&text).map_err(|_| self.error(column, "not a percentage"))?;
         if value.scale() > 3 && value.normalize().scale() > 3 {
             return Err(self.error(column, "more than three decimals"));
         }
@@ -265,10 +271,7 @@ impl Row<'_> {
             None => Decimal::ZERO,
         };
         if days > 0 && fixed > 0 {
-            return Err(self.error(
-                fixed_col,
-                "a term has either days or a fixed day, not both",
-            ));
+            return Err(self.error(fixed_col, "a term has either days or a fixed day, not both"));
         }
         if months > 0 && fixed == 0 {
             return Err(self.error(months_col, "additional months without a fixed day"));
@@ -314,7 +317,7 @@ impl Row<'_> {
         let mut net: Option<DayRule> = None;
         let mut last_days: Option<u32> = None;
         let mut last_percent: Option<Decimal> = None;
-        for n in 0..3 {
+        for (n, &(_, percent_column, _, _)) in TERMS.iter().enumerate() {
             let Some(term) = self.term(n)? else { continue };
             if let DayRule::Days(d) = term.due {
                 if last_days.is_some_and(|prev| d <= prev) {
@@ -336,13 +339,13 @@ impl Row<'_> {
             }
             if net.is_some() {
                 return Err(self.error(
-                    TERMS[n].1.unwrap_or(term.column),
+                    percent_column.unwrap_or(term.column),
                     "a discount after a term without discount",
                 ));
             }
             if last_percent.is_some_and(|p| term.percent > p) {
                 return Err(self.error(
-                    TERMS[n].1.unwrap_or(term.column),
+                    percent_column.unwrap_or(term.column),
                     "discount percentages must decrease from term to term",
                 ));
             }
@@ -461,7 +464,10 @@ mod tests {
     #[test]
     fn errors_name_line_and_column() {
         assert_eq!(field_error("A,,,,,10,\"2,x\",,,,,,,,,,\n"), (2, "ZPRZ1"));
-        assert_eq!(field_error("NT30,,,,,30,,,,,,,,,,,\nA,,,45,,,,,,,,,,,,,\n"), (3, "ZFAEL"));
+        assert_eq!(
+            field_error("NT30,,,,,30,,,,,,,,,,,\nA,,,45,,,,,,,,,,,,,\n"),
+            (3, "ZFAEL")
+        );
         assert_eq!(field_error("A,,X,,,,,,,,,,,,,,\n"), (2, "ZDART"));
         assert_eq!(field_error("A,32,,,,,,,,,,,,,,,\n"), (2, "ZTAGG"));
         assert_eq!(field_error("A,,,,,1x,,,,,,,,,,,\n"), (2, "ZTAG1"));
@@ -489,6 +495,9 @@ mod tests {
             Err(T052Error::MissingColumn { .. })
         ));
         assert!(matches!(read("A,,,\n"), Err(T052Error::Csv { .. })));
-        assert!(matches!(read(",,,,,,,,,,,,,,,,\n"), Err(T052Error::Field { .. })));
+        assert!(matches!(
+            read(",,,,,,,,,,,,,,,,\n"),
+            Err(T052Error::Field { .. })
+        ));
     }
 }

@@ -17,11 +17,15 @@ pub struct ContractScope {
 
 impl ContractScope {
     pub fn covers_company_code(&self, company_code: &str) -> bool {
-        self.company_code.as_deref().is_none_or(|c| c == company_code)
+        self.company_code
+            .as_deref()
+            .is_none_or(|c| c == company_code)
     }
 
     pub fn covers_sales_area(&self, area: &SalesArea) -> bool {
-        self.sales_org.as_deref().is_none_or(|s| s == area.sales_org)
+        self.sales_org
+            .as_deref()
+            .is_none_or(|s| s == area.sales_org)
             && self
                 .distribution_channel
                 .as_deref()

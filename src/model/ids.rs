@@ -29,7 +29,10 @@ impl CustomerId {
                 "longer than 10 characters",
             ));
         }
-        if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(ModelError::invalid(
                 "customer number",
                 raw,
@@ -74,7 +77,10 @@ mod tests {
     #[test]
     fn numeric_numbers_get_leading_zeros() {
         assert_eq!(CustomerId::parse("4711").unwrap().as_str(), "0000004711");
-        assert_eq!(CustomerId::parse("0000004711").unwrap().as_str(), "0000004711");
+        assert_eq!(
+            CustomerId::parse("0000004711").unwrap().as_str(),
+            "0000004711"
+        );
     }
 
     #[test]

@@ -35,7 +35,11 @@ pub enum ModelError {
 }
 
 impl ModelError {
-    pub fn invalid(what: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn invalid(
+        what: &'static str,
+        value: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         ModelError::Invalid {
             what,
             value: value.into(),

@@ -1,9 +1,13 @@
 //! Payment terms with their SAP T052 meaning, and the due-date engine.
 //!
 //! A key (ZTERM) names one or more rules; with day limits (ZTAGG) the rule is chosen by the
-//! day of the baseline date. Each rule says where the baseline comes from (ZDART), may move it
-//! to a fixed day (ZFAEL) some months later (ZMONA), and gives up to two cash-discount tiers
-//! and the net term, each as a number of days or as a fixed day of a later month.
+//! day of the date the baseline comes from, before any fixed day moves it. Each rule says
+//! where the baseline comes from (ZDART), may move it to a fixed day (ZFAEL) some months
+//! later (ZMONA), and gives up to two cash-discount tiers and the net term, each as a number
+//! of days or as a fixed day of a later month.
+//!
+//! Two keys can mean the same thing, so terms are compared by what they produce
+//! ([`compare`]) and shown to people in plain words ([`describe`]), never by their names.
 
 use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::Decimal;
@@ -519,5 +523,114 @@ fn days_words(n: u32) -> String {
         "1 day".to_string()
     } else {
         format!("{n} days")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn limited(limit: u32, net: u32) -> TermsRule {
+        TermsRule {
+            day_limit: Some(limit),
+            ..TermsRule::net_days(net)
+        }
+    }
+
+    #[test]
+    fn rule_for_takes_the_smallest_limit_not_below_the_day() {
+        // Rows out of order on purpose: the choice must not depend on it.
+        let t = PaymentTerms {
+            key: "X".into(),
+            description: String::new(),
+            rules: vec![limited(31, 3), limited(10, 1), limited(20, 2)],
+        };
+        let net = |d: u32| {
+            t.rule_for(&DocumentDates::same_day(date(2029, 1, d)))
+                .unwrap()
+                .net
+        };
+        assert_eq!(net(1), Some(DayRule::Days(1)));
+        assert_eq!(net(10), Some(DayRule::Days(1)));
+        assert_eq!(net(11), Some(DayRule::Days(2)));
+        assert_eq!(net(20), Some(DayRule::Days(2)));
+        assert_eq!(net(21), Some(DayRule::Days(3)));
+        assert_eq!(net(31), Some(DayRule::Days(3)));
+    }
+
+    #[test]
+    fn describes_in_plain_words() {
+        let t = |rules| PaymentTerms {
+            key: "X".into(),
+            description: String::new(),
+            rules,
+        };
+        assert_eq!(describe(&t(vec![])), "due immediately");
+        assert_eq!(
+            describe(&t(vec![TermsRule::net_days(30)])),
+            "net 30 from document date"
+        );
+        let posting = TermsRule {
+            baseline: BaselineSource::PostingDate,
+            ..TermsRule::net_days(14)
+        };
+        assert_eq!(describe(&t(vec![posting])), "net 14 from posting date");
+        let fixed = TermsRule {
+            net: Some(DayRule::FixedDay { day: 15, months: 1 }),
+            ..TermsRule::net_days(0)
+        };
+        assert_eq!(describe(&t(vec![fixed])), "due on the 15th of next month");
+        let shifted = TermsRule {
+            fixed_baseline_day: Some(10),
+            extra_months: 1,
+            ..TermsRule::net_days(30)
+        };
+        assert_eq!(
+            describe(&t(vec![shifted])),
+            "net 30 from the 10th of next month"
+        );
+        let tiers = TermsRule {
+            discounts: vec![
+                DiscountTier {
+                    percent: Decimal::new(3000, 3),
+                    due: DayRule::Days(14),
+                },
+                DiscountTier {
+                    percent: Decimal::new(15, 1),
+                    due: DayRule::Days(30),
+                },
+            ],
+            ..TermsRule::net_days(45)
+        };
+        assert_eq!(
+            describe(&t(vec![tiers])),
+            "3% within 14 days, 1.5% within 30 days, net 45 from document date"
+        );
+    }
+
+    #[test]
+    fn compare_reports_shifts() {
+        let t = |key: &str, days| PaymentTerms {
+            key: key.into(),
+            description: String::new(),
+            rules: vec![TermsRule::net_days(days)],
+        };
+        let d = compare(&t("Net 45", 45), &t("NT30", 30)).unwrap();
+        assert_eq!((d.min_net_shift_days, d.max_net_shift_days), (-15, -15));
+        assert_eq!(d.first_differing_date, date(2028, 1, 1));
+        assert_eq!(d.compared_dates, 731);
+        assert_eq!(
+            d.summary,
+            "contract: net 45 from document date; master NT30: net 30 from document date \
+             → due 15 days early"
+        );
+        assert_eq!(compare(&t("A", 30), &t("B", 30)), None);
+        assert_eq!(shift_words(-1, 1), "due between 1 day early and 1 day late");
+        assert_eq!(shift_words(2, 5), "due 2 to 5 days late");
+        assert_eq!(shift_words(-5, -2), "due 2 to 5 days early");
     }
 }

@@ -25,14 +25,20 @@ async fn call<T>(
     body: String,
     parse: fn(&str) -> Result<T, SoapError>,
 ) -> Result<T, PushError> {
-    let resp = client.post_xml(WHAT, url, &dc::soap_action(root), body).await?;
+    let resp = client
+        .post_xml(WHAT, url, &dc::soap_action(root), body)
+        .await?;
     let text = String::from_utf8_lossy(&resp.body);
     let status = resp.status.as_u16();
     match parse(&text) {
         Ok(v) => Ok(v),
         // The gateway or the system is overloaded or restarting: try later.
-        Err(e) if matches!(status, 429 | 502 | 503 | 504) => Err(PushError::Transient(format!("{WHAT}: HTTP {status}: {e}"))),
-        Err(e) if status == 401 || status == 403 => Err(PushError::Permanent(format!("{WHAT}: HTTP {status}: not authorized ({e})"))),
+        Err(e) if matches!(status, 429 | 502 | 503 | 504) => {
+            Err(PushError::Transient(format!("{WHAT}: HTTP {status}: {e}")))
+        }
+        Err(e) if status == 401 || status == 403 => Err(PushError::Permanent(format!(
+            "{WHAT}: HTTP {status}: not authorized ({e})"
+        ))),
         Err(e) => Err(PushError::Permanent(format!("{WHAT}: HTTP {status}: {e}"))),
     }
 }
@@ -50,7 +56,12 @@ pub async fn send(
             client,
             &url,
             dc::READ_QUERY,
-            dc::build_read_request(SoapVersion::V11, &ReadRequest { case_id: case_id.to_string() }),
+            dc::build_read_request(
+                SoapVersion::V11,
+                &ReadRequest {
+                    case_id: case_id.to_string(),
+                },
+            ),
             dc::parse_read_response,
         )
         .await?;
@@ -58,7 +69,11 @@ pub async fn send(
             let why: Vec<String> = read.log.iter().map(|l| l.note.clone()).collect();
             return Err(PushError::Permanent(format!(
                 "{WHAT} {case_id}: not found in the ERP{}",
-                if why.is_empty() { String::new() } else { format!(" ({})", why.join("; ")) }
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", why.join("; "))
+                }
             )));
         };
         if case.status_code.eq_ignore_ascii_case(&change.status) {
@@ -70,17 +85,24 @@ pub async fn send(
                 case.status_code, case.status_name
             )));
         }
-        let note = change
-            .note
-            .as_deref()
-            .map(|n| format!("{n} ({} via erpsync, {})", change.requested_by, change.requested_at.format("%Y-%m-%d")));
+        let note = change.note.as_deref().map(|n| {
+            format!(
+                "{n} ({} via erpsync, {})",
+                change.requested_by,
+                change.requested_at.format("%Y-%m-%d")
+            )
+        });
         let request = UpdateRequest {
             case_id: case_id.to_string(),
             change_state_id: case.change_state_id.clone(),
             status_code: Some(change.status.clone()),
             note,
         };
-        let root = if simulate { dc::CHECK_QUERY } else { dc::UPDATE_REQUEST };
+        let root = if simulate {
+            dc::CHECK_QUERY
+        } else {
+            dc::UPDATE_REQUEST
+        };
         let answer = call(
             client,
             &url,
@@ -90,14 +112,30 @@ pub async fn send(
         )
         .await?;
         if answer.has(log_type::CHANGE_STATE_MISMATCH) {
-            tracing::info!(case = case_id, "dispute case changed since it was read; reading again");
+            tracing::info!(
+                case = case_id,
+                "dispute case changed since it was read; reading again"
+            );
             continue;
         }
         if answer.is_error() {
-            let notes: Vec<String> = answer.log.iter().map(|l| format!("{}: {}", l.type_id, l.note)).collect();
-            return Err(PushError::Permanent(format!("{WHAT} {case_id}: the ERP refused the update: {}", notes.join("; "))));
+            let notes: Vec<String> = answer
+                .log
+                .iter()
+                .map(|l| format!("{}: {}", l.type_id, l.note))
+                .collect();
+            return Err(PushError::Permanent(format!(
+                "{WHAT} {case_id}: the ERP refused the update: {}",
+                notes.join("; ")
+            )));
         }
-        return Ok(if simulate { Outcome::Simulated } else { Outcome::Sent });
+        return Ok(if simulate {
+            Outcome::Simulated
+        } else {
+            Outcome::Sent
+        });
     }
-    Err(PushError::Transient(format!("{WHAT} {case_id}: the case kept changing while updating; will try again")))
+    Err(PushError::Transient(format!(
+        "{WHAT} {case_id}: the case kept changing while updating; will try again"
+    )))
 }

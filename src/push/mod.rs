@@ -86,7 +86,9 @@ pub async fn drain(
                     continue;
                 }
                 Ok(change) => {
-                    let r = disputes::send(client, &mapping.targets.dispute_status, &change, simulate).await;
+                    let r =
+                        disputes::send(client, &mapping.targets.dispute_status, &change, simulate)
+                            .await;
                     if r.is_err() {
                         blocked_cases.insert(change.case_id.clone());
                     }
@@ -107,7 +109,12 @@ pub async fn drain(
                     OutboxKind::Note => report.notes += 1,
                     OutboxKind::DisputeStatus => report.dispute_statuses += 1,
                 }
-                tracing::info!(outbox_id = entry.id, kind = entry.kind.as_str(), ?outcome, "pushed");
+                tracing::info!(
+                    outbox_id = entry.id,
+                    kind = entry.kind.as_str(),
+                    ?outcome,
+                    "pushed"
+                );
             }
             Err(e) => {
                 let final_status = match &e {
@@ -133,7 +140,6 @@ pub async fn drain(
 }
 
 fn decode<T: serde::de::DeserializeOwned>(entry: &OutboxEntry) -> Result<T, PushError> {
-    serde_json::from_value(entry.payload.clone()).map_err(|e| {
-        PushError::Permanent(format!("outbox entry {} cannot be read: {e}", entry.id))
-    })
+    serde_json::from_value(entry.payload.clone())
+        .map_err(|e| PushError::Permanent(format!("outbox entry {} cannot be read: {e}", entry.id)))
 }

@@ -8,6 +8,7 @@
 
 use super::{Outcome, PushError};
 use crate::erp::mapping::NotesTarget;
+use crate::erp::odata::client::Write;
 use crate::erp::odata::query::{string_literal, with_sap_client};
 use crate::erp::odata::{ErpError, ODataClient};
 use crate::model::Note;
@@ -37,7 +38,8 @@ pub async fn send(
         string_literal(&target.long_text_id)
     );
     let entity_url = with_sap_client(
-        root.join(&key).map_err(|e| PushError::Permanent(format!("{what}: bad key {key}: {e}")))?,
+        root.join(&key)
+            .map_err(|e| PushError::Permanent(format!("{what}: bad key {key}: {e}")))?,
         client.sap_client(),
     );
     let entry = note.erp_text();
@@ -54,11 +56,17 @@ pub async fn send(
                 } else {
                     format!("{text}\n{entry}")
                 };
-                (json!({ "LongText": new_text }), Method::PATCH, entity_url.clone(), etag)
+                (
+                    json!({ "LongText": new_text }),
+                    Method::PATCH,
+                    entity_url.clone(),
+                    etag,
+                )
             }
             None => {
                 let create_url = with_sap_client(
-                    root.join(&target.entity_set).expect("entity set is a valid segment"),
+                    root.join(&target.entity_set)
+                        .expect("entity set is a valid segment"),
                     client.sap_client(),
                 );
                 let body = json!({
@@ -70,7 +78,10 @@ pub async fn send(
                 (body, Method::POST, create_url, None)
             }
         };
-        let length = body["LongText"].as_str().map(|s| s.chars().count()).unwrap_or(0);
+        let length = body["LongText"]
+            .as_str()
+            .map(|s| s.chars().count())
+            .unwrap_or(0);
         if length > target.max_length {
             return Err(PushError::Permanent(format!(
                 "{what} {key}: the text would be {length} characters, over the limit of {}",
@@ -80,14 +91,19 @@ pub async fn send(
         if simulate {
             return Ok(Outcome::Simulated);
         }
-        let headers = [("Repeatability-Request-ID", note.idempotency_key.clone())];
-        match client
-            .write(what, &root, method, &url, &body, etag.as_deref(), &headers)
-            .await
-        {
+        let write = Write {
+            method,
+            url: &url,
+            body: &body,
+            if_match: etag.as_deref(),
+            headers: vec![("Repeatability-Request-ID", note.idempotency_key.clone())],
+        };
+        match client.write(what, &root, &write).await {
             Ok(_) => return Ok(Outcome::Sent),
             // Someone changed the text since we read it (412), or created it (409): read again.
-            Err(ErpError::Status { status: 409 | 412, .. }) => continue,
+            Err(ErpError::Status {
+                status: 409 | 412, ..
+            }) => continue,
             Err(e) => return Err(e.into()),
         }
     }

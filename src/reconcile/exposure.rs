@@ -15,7 +15,8 @@ pub struct ItemFilter<'a> {
 
 impl ItemFilter<'_> {
     fn matches(&self, item: &OpenItem) -> bool {
-        self.company_code.is_none_or(|cc| item.key.company_code == cc)
+        self.company_code
+            .is_none_or(|cc| item.key.company_code == cc)
             && self
                 .terms_key
                 .is_none_or(|k| item.payment_terms.as_deref() == Some(k))

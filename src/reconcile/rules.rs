@@ -70,11 +70,22 @@ pub fn check_orphan_contracts(contracts: &[Contract], today: NaiveDate) -> Vec<F
         .collect()
 }
 
-fn unknown_keys(customer: &Customer, items: &[OpenItem], book: &TermsBook, add: &mut impl FnMut(Finding)) {
+fn unknown_keys(
+    customer: &Customer,
+    items: &[OpenItem],
+    book: &TermsBook,
+    add: &mut impl FnMut(Finding),
+) {
     let levels = customer
         .company_codes
         .iter()
-        .map(|cc| (format!("CC {}", cc.company_code), cc.payment_terms.as_deref(), Some(cc.company_code.as_str())))
+        .map(|cc| {
+            (
+                format!("CC {}", cc.company_code),
+                cc.payment_terms.as_deref(),
+                Some(cc.company_code.as_str()),
+            )
+        })
         .chain(
             customer
                 .sales_areas
@@ -151,7 +162,10 @@ fn payment_terms(
         let Some(diff) = compare(agreed, &master) else {
             continue;
         };
-        let days = diff.max_net_shift_days.abs().max(diff.min_net_shift_days.abs());
+        let days = diff
+            .max_net_shift_days
+            .abs()
+            .max(diff.min_net_shift_days.abs());
         let signed_days = if diff.max_net_shift_days.abs() >= diff.min_net_shift_days.abs() {
             diff.max_net_shift_days
         } else {
@@ -171,12 +185,25 @@ fn payment_terms(
             contract_value: contract.payment_terms.clone().unwrap_or_default(),
             master_value: key.unwrap_or("-").to_string(),
             explanation: format!("contract {}: {}", contract.id, diff.summary),
-            exposure: exposure_of(items, &ItemFilter { company_code, terms_key: key }, signed_days),
+            exposure: exposure_of(
+                items,
+                &ItemFilter {
+                    company_code,
+                    terms_key: key,
+                },
+                signed_days,
+            ),
         });
     }
 }
 
-fn unreadable(customer: &Customer, contract: &Contract, raw: &str, reason: &str, items: &[OpenItem]) -> Finding {
+fn unreadable(
+    customer: &Customer,
+    contract: &Contract,
+    raw: &str,
+    reason: &str,
+    items: &[OpenItem],
+) -> Finding {
     Finding {
         rule: Rule::ContractTermsUnreadable,
         severity: Severity::Medium,
@@ -186,12 +213,19 @@ fn unreadable(customer: &Customer, contract: &Contract, raw: &str, reason: &str,
         contract_id: Some(contract.id.clone()),
         contract_value: raw.to_string(),
         master_value: "-".into(),
-        explanation: format!("the contract's payment terms {raw:?} cannot be read with certainty: {reason}"),
+        explanation: format!(
+            "the contract's payment terms {raw:?} cannot be read with certainty: {reason}"
+        ),
         exposure: exposure_of(items, &ItemFilter::default(), 0),
     }
 }
 
-fn currency(customer: &Customer, contract: &Contract, items: &[OpenItem], add: &mut impl FnMut(Finding)) {
+fn currency(
+    customer: &Customer,
+    contract: &Contract,
+    items: &[OpenItem],
+    add: &mut impl FnMut(Finding),
+) {
     let Some(agreed) = contract.currency.as_deref() else {
         return;
     };
@@ -200,7 +234,9 @@ fn currency(customer: &Customer, contract: &Contract, items: &[OpenItem], add: &
         .iter()
         .filter(|sa| contract.scope.covers_sales_area(&sa.area))
     {
-        let Some(master) = sa.currency.as_deref() else { continue };
+        let Some(master) = sa.currency.as_deref() else {
+            continue;
+        };
         if master.eq_ignore_ascii_case(agreed) {
             continue;
         }

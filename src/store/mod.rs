@@ -151,9 +151,21 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> Result<()>;
 
     // ---- pulled master data: batched upserts, `seen_at` stamps what a pull saw ----
-    async fn upsert_customers(&self, rows: &[CustomerGeneral], seen_at: DateTime<Utc>) -> Result<()>;
-    async fn upsert_company_codes(&self, rows: &[CompanyCodeData], seen_at: DateTime<Utc>) -> Result<()>;
-    async fn upsert_sales_areas(&self, rows: &[SalesAreaData], seen_at: DateTime<Utc>) -> Result<()>;
+    async fn upsert_customers(
+        &self,
+        rows: &[CustomerGeneral],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn upsert_company_codes(
+        &self,
+        rows: &[CompanyCodeData],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn upsert_sales_areas(
+        &self,
+        rows: &[SalesAreaData],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()>;
     async fn upsert_open_items(&self, rows: &[OpenItem], seen_at: DateTime<Utc>) -> Result<()>;
     async fn upsert_contracts(&self, rows: &[Contract], seen_at: DateTime<Utc>) -> Result<()>;
     async fn upsert_payment_terms(&self, rows: &[PaymentTerms]) -> Result<()>;
@@ -161,11 +173,13 @@ pub trait Store: Send + Sync {
     /// in the ERP; they are marked cleared (kept, not deleted) and no longer listed.
     async fn retire_unseen_open_items(&self, seen_since: DateTime<Utc>) -> Result<u64>;
     /// After a complete load of contracts from `source`: those not seen are marked ended.
-    async fn retire_unseen_contracts(&self, source: &str, seen_since: DateTime<Utc>) -> Result<u64>;
+    async fn retire_unseen_contracts(&self, source: &str, seen_since: DateTime<Utc>)
+        -> Result<u64>;
 
     // ---- reading ----
     /// Customers with all their levels, ordered by number, after `after`.
-    async fn customers_page(&self, after: Option<&CustomerId>, limit: u32) -> Result<Vec<Customer>>;
+    async fn customers_page(&self, after: Option<&CustomerId>, limit: u32)
+        -> Result<Vec<Customer>>;
     async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>>;
     /// Current (not retired) contracts of these customers.
     async fn contracts_for(&self, customers: &[CustomerId]) -> Result<Vec<Contract>>;
@@ -181,7 +195,11 @@ pub trait Store: Send + Sync {
     /// Upserts findings by natural key (rule, customer, scope, field): a new one opens a
     /// discrepancy; one that was closed or resolved and is found again is reopened;
     /// otherwise values and `last_seen` are refreshed. Status changes are audited.
-    async fn record_findings(&self, findings: &[Finding], run_at: DateTime<Utc>) -> Result<FindingsReport>;
+    async fn record_findings(
+        &self,
+        findings: &[Finding],
+        run_at: DateTime<Utc>,
+    ) -> Result<FindingsReport>;
     /// Closes (audited, actor `erpsync`) every not-closed discrepancy of these rules that
     /// the run at `run_at` did not find again: its cause was fixed at the source.
     async fn close_unseen_findings(&self, rules: &[Rule], run_at: DateTime<Utc>) -> Result<u64>;

@@ -6,7 +6,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::future::BoxFuture;
 use rust_decimal::Decimal;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
 use sqlx::{Pool, Postgres};
 use std::str::FromStr;
 
@@ -36,6 +36,10 @@ impl Dialect for PgDialect {
 
     fn stamp_back(value: DateTime<Utc>) -> Result<DateTime<Utc>> {
         Ok(value)
+    }
+
+    fn rows_affected(done: &PgQueryResult) -> u64 {
+        done.rows_affected()
     }
 
     fn migrate(pool: &Pool<Postgres>) -> BoxFuture<'_, Result<()>> {

@@ -2,23 +2,27 @@
 //!
 //! Both backends run the same SQL text (`$n` parameters, `ON CONFLICT`, `RETURNING` work in
 //! SQLite and PostgreSQL alike). What differs is confined to [`Dialect`]: how an amount and
-//! a timestamp are bound and read back, and which migrations to run.
+//! an instant are bound and read back, and which migrations to run.
 
 use super::{
-    Counts, DiscrepancyFilter, FindingsReport, OpenItemFilter, OutboxEntry, OutboxStatus,
-    Result, Store, StoreError,
+    Counts, DiscrepancyFilter, FindingsReport, OpenItemFilter, OutboxEntry, OutboxKind,
+    OutboxStatus, Result, Store, StoreError,
 };
+use crate::model::open_item::AppliedTerms;
 use crate::model::{
-    CompanyCodeData, Contract, Customer, CustomerGeneral, CustomerId, Discrepancy,
-    DiscrepancyStatus, DisputeStatusChange, Finding, Note, OpenItem, PaymentTerms, Rule,
-    SalesAreaData, StatusChange,
+    Address, CompanyCodeData, Contract, ContractScope, Customer, CustomerGeneral, CustomerId,
+    Discrepancy, DiscrepancyStatus, DisputeStatusChange, Exposure, Finding, Note, OpenItem,
+    OpenItemKey, PaymentTerms, Rule, SalesArea, SalesAreaData, StatusChange,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::future::BoxFuture;
 use rust_decimal::Decimal;
-use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Type};
+use sqlx::query::Query;
+use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
+use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::str::FromStr;
 
 /// A value the backend can bind and read back (bundles sqlx's three traits).
 pub trait Col<DB: Database>:
@@ -42,6 +46,8 @@ pub trait Dialect: Send + Sync + 'static {
     fn amount_back(value: Self::Amount) -> Result<Decimal>;
     fn stamp(value: DateTime<Utc>) -> Self::Stamp;
     fn stamp_back(value: Self::Stamp) -> Result<DateTime<Utc>>;
+    /// sqlx has no backend-neutral accessor for this.
+    fn rows_affected(done: &<Self::DB as Database>::QueryResult) -> u64;
     fn migrate(pool: &Pool<Self::DB>) -> BoxFuture<'_, Result<()>>;
 }
 
@@ -64,144 +70,1341 @@ impl<D: Dialect> SqlStore<D> {
     }
 }
 
-fn not_yet<T>() -> Result<T> {
-    Err(StoreError::Refused("not yet".into()))
+type DbRow<D> = <<D as Dialect>::DB as Database>::Row;
+type Conn<D> = <<D as Dialect>::DB as Database>::Connection;
+type Q<'q, D> = Query<'q, <D as Dialect>::DB, <<D as Dialect>::DB as Database>::Arguments<'q>>;
+
+/// IN lists are split so no statement exceeds the backends' bound-parameter limits.
+const IN_CHUNK: usize = 500;
+/// The actor recorded for status changes reconciliation makes on its own.
+const SYSTEM_ACTOR: &str = "erpsync";
+
+const CUSTOMER_COLS: &str = "customer, name, addr_name, addr_street, addr_city, \
+     addr_postal_code, addr_country, deletion_flag, posting_block, last_changed";
+const COMPANY_COLS: &str = "customer, company_code, payment_terms, reconciliation_account, \
+     accounting_clerk, dunning_procedure, deletion_flag, posting_block";
+const SALES_AREA_COLS: &str = "customer, sales_org, distribution_channel, division, \
+     payment_terms, currency, credit_control_area, deletion_flag";
+const OPEN_ITEM_COLS: &str = "company_code, fiscal_year, document, item, customer, \
+     document_date, posting_date, baseline_date, payment_terms, discount1_days, \
+     discount1_percent, discount2_days, discount2_percent, net_days, net_due_date, amount, \
+     currency, dunning_level, dunning_block, dispute_case";
+const OPEN_ITEM_ORDER: &str = " ORDER BY customer, company_code, fiscal_year, document, item";
+const CONTRACT_COLS: &str = "source, id, customer, company_code, sales_org, \
+     distribution_channel, division, payment_terms, credit_limit, currency, billing_name, \
+     billing_street, billing_city, billing_postal_code, billing_country, valid_from, valid_to";
+const DISCREPANCY_COLS: &str = "id, rule, customer, scope, field, severity, contract_id, \
+     contract_value, master_value, explanation, exposure_amount, exposure_currency, \
+     exposure_items, exposure_days, status, assignee, waived_until, first_seen, last_seen, \
+     updated_at";
+const OUTBOX_COLS: &str = "id, kind, idempotency_key, payload, status, attempts, last_error, \
+     created_at, updated_at, sent_at";
+
+/// The order key of an exposure amount: units of 1/10000, saturated to the i64 range.
+/// Amounts that differ by less than that tie and fall back to id order.
+fn exposure_sort(amount: Decimal) -> i64 {
+    let saturated = if amount.is_sign_negative() {
+        i64::MIN
+    } else {
+        i64::MAX
+    };
+    amount
+        .checked_mul(Decimal::from(10_000))
+        .and_then(|scaled| i64::try_from(scaled.round()).ok())
+        .unwrap_or(saturated)
+}
+
+fn corrupt(what: &str, value: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}: {err}"))
+}
+
+fn customer_id(raw: String) -> Result<CustomerId> {
+    CustomerId::parse(&raw).map_err(|e| corrupt("customer", &raw, e))
+}
+
+fn parsed<T: FromStr>(what: &str, raw: String) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    raw.parse().map_err(|e| corrupt(what, &raw, e))
+}
+
+fn narrow<T: TryFrom<i64>>(what: &str, value: i64) -> Result<T> {
+    T::try_from(value).map_err(|_| corrupt(what, &value.to_string(), "out of range"))
+}
+
+fn outbox_kind(raw: String) -> Result<OutboxKind> {
+    match raw.as_str() {
+        "note" => Ok(OutboxKind::Note),
+        "dispute_status" => Ok(OutboxKind::DisputeStatus),
+        _ => Err(corrupt("outbox kind", &raw, "unknown kind")),
+    }
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+/// `$first, $first+1, …` for `n` parameters.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Numbers the `$n` placeholders of a statement whose conditions depend on a filter; the
+/// values are then bound in the same order.
+#[derive(Default)]
+struct Params(usize);
+
+impl Params {
+    fn next(&mut self) -> String {
+        self.0 += 1;
+        format!("${}", self.0)
+    }
+}
+
+/// Groups rows by customer, keeping their order.
+fn by_customer<T>(rows: Vec<T>, key: impl Fn(&T) -> &CustomerId) -> HashMap<CustomerId, Vec<T>> {
+    let mut map: HashMap<CustomerId, Vec<T>> = HashMap::new();
+    for row in rows {
+        map.entry(key(&row).clone()).or_default().push(row);
+    }
+    map
+}
+
+// Row decoding and the statements several methods share. The bounds say what any sqlx
+// backend must support for the SQL below; SQLite and PostgreSQL both do.
+impl<D> SqlStore<D>
+where
+    D: Dialect,
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::DB>,
+    for<'q> <D::DB as Database>::Arguments<'q>: IntoArguments<'q, D::DB>,
+    for<'n> &'n str: ColumnIndex<DbRow<D>>,
+    i64: Col<D::DB>,
+    String: Col<D::DB>,
+    bool: Col<D::DB>,
+    NaiveDate: Col<D::DB>,
+    Option<i64>: Col<D::DB>,
+    Option<String>: Col<D::DB>,
+    Option<NaiveDate>: Col<D::DB>,
+    Option<D::Amount>: Col<D::DB>,
+    Option<D::Stamp>: Col<D::DB>,
+{
+    fn get<T: Col<D::DB>>(row: &DbRow<D>, col: &str) -> Result<T> {
+        Ok(row.try_get::<T, _>(col)?)
+    }
+
+    fn amount(row: &DbRow<D>, col: &str) -> Result<Decimal> {
+        D::amount_back(Self::get(row, col)?)
+    }
+
+    fn opt_amount(row: &DbRow<D>, col: &str) -> Result<Option<Decimal>> {
+        Self::get::<Option<D::Amount>>(row, col)?
+            .map(D::amount_back)
+            .transpose()
+    }
+
+    fn stamp(row: &DbRow<D>, col: &str) -> Result<DateTime<Utc>> {
+        D::stamp_back(Self::get(row, col)?)
+    }
+
+    fn opt_stamp(row: &DbRow<D>, col: &str) -> Result<Option<DateTime<Utc>>> {
+        Self::get::<Option<D::Stamp>>(row, col)?
+            .map(D::stamp_back)
+            .transpose()
+    }
+
+    fn opt_small<T: TryFrom<i64>>(row: &DbRow<D>, col: &str) -> Result<Option<T>> {
+        Self::get::<Option<i64>>(row, col)?
+            .map(|v| narrow(col, v))
+            .transpose()
+    }
+
+    fn customer_general(row: &DbRow<D>) -> Result<CustomerGeneral> {
+        let address = match Self::get::<Option<String>>(row, "addr_name")? {
+            None => None,
+            Some(name) => Some(Address {
+                name,
+                street: Self::get::<Option<String>>(row, "addr_street")?.unwrap_or_default(),
+                city: Self::get::<Option<String>>(row, "addr_city")?.unwrap_or_default(),
+                postal_code: Self::get::<Option<String>>(row, "addr_postal_code")?
+                    .unwrap_or_default(),
+                country: Self::get::<Option<String>>(row, "addr_country")?.unwrap_or_default(),
+            }),
+        };
+        Ok(CustomerGeneral {
+            customer: customer_id(Self::get(row, "customer")?)?,
+            name: Self::get(row, "name")?,
+            address,
+            deletion_flag: Self::get(row, "deletion_flag")?,
+            posting_block: Self::get(row, "posting_block")?,
+            last_changed: Self::opt_stamp(row, "last_changed")?,
+        })
+    }
+
+    fn company_code(row: &DbRow<D>) -> Result<CompanyCodeData> {
+        Ok(CompanyCodeData {
+            customer: customer_id(Self::get(row, "customer")?)?,
+            company_code: Self::get(row, "company_code")?,
+            payment_terms: Self::get(row, "payment_terms")?,
+            reconciliation_account: Self::get(row, "reconciliation_account")?,
+            accounting_clerk: Self::get(row, "accounting_clerk")?,
+            dunning_procedure: Self::get(row, "dunning_procedure")?,
+            deletion_flag: Self::get(row, "deletion_flag")?,
+            posting_block: Self::get(row, "posting_block")?,
+        })
+    }
+
+    fn sales_area(row: &DbRow<D>) -> Result<SalesAreaData> {
+        Ok(SalesAreaData {
+            customer: customer_id(Self::get(row, "customer")?)?,
+            area: SalesArea {
+                sales_org: Self::get(row, "sales_org")?,
+                distribution_channel: Self::get(row, "distribution_channel")?,
+                division: Self::get(row, "division")?,
+            },
+            payment_terms: Self::get(row, "payment_terms")?,
+            currency: Self::get(row, "currency")?,
+            credit_control_area: Self::get(row, "credit_control_area")?,
+            deletion_flag: Self::get(row, "deletion_flag")?,
+        })
+    }
+
+    fn open_item(row: &DbRow<D>) -> Result<OpenItem> {
+        Ok(OpenItem {
+            key: OpenItemKey {
+                company_code: Self::get(row, "company_code")?,
+                fiscal_year: Self::get(row, "fiscal_year")?,
+                document: Self::get(row, "document")?,
+                item: Self::get(row, "item")?,
+            },
+            customer: customer_id(Self::get(row, "customer")?)?,
+            document_date: Self::get(row, "document_date")?,
+            posting_date: Self::get(row, "posting_date")?,
+            baseline_date: Self::get(row, "baseline_date")?,
+            payment_terms: Self::get(row, "payment_terms")?,
+            applied: AppliedTerms {
+                discount1_days: Self::opt_small(row, "discount1_days")?,
+                discount1_percent: Self::opt_amount(row, "discount1_percent")?,
+                discount2_days: Self::opt_small(row, "discount2_days")?,
+                discount2_percent: Self::opt_amount(row, "discount2_percent")?,
+                net_days: Self::opt_small(row, "net_days")?,
+            },
+            net_due_date: Self::get(row, "net_due_date")?,
+            amount: Self::amount(row, "amount")?,
+            currency: Self::get(row, "currency")?,
+            dunning_level: Self::opt_small(row, "dunning_level")?,
+            dunning_block: Self::get(row, "dunning_block")?,
+            dispute_case: Self::get(row, "dispute_case")?,
+        })
+    }
+
+    fn contract(row: &DbRow<D>) -> Result<Contract> {
+        let billing_address = match Self::get::<Option<String>>(row, "billing_name")? {
+            None => None,
+            Some(name) => Some(Address {
+                name,
+                street: Self::get::<Option<String>>(row, "billing_street")?.unwrap_or_default(),
+                city: Self::get::<Option<String>>(row, "billing_city")?.unwrap_or_default(),
+                postal_code: Self::get::<Option<String>>(row, "billing_postal_code")?
+                    .unwrap_or_default(),
+                country: Self::get::<Option<String>>(row, "billing_country")?.unwrap_or_default(),
+            }),
+        };
+        Ok(Contract {
+            id: Self::get(row, "id")?,
+            customer: customer_id(Self::get(row, "customer")?)?,
+            scope: ContractScope {
+                company_code: Self::get(row, "company_code")?,
+                sales_org: Self::get(row, "sales_org")?,
+                distribution_channel: Self::get(row, "distribution_channel")?,
+                division: Self::get(row, "division")?,
+            },
+            payment_terms: Self::get(row, "payment_terms")?,
+            credit_limit: Self::opt_amount(row, "credit_limit")?,
+            currency: Self::get(row, "currency")?,
+            billing_address,
+            valid_from: Self::get(row, "valid_from")?,
+            valid_to: Self::get(row, "valid_to")?,
+            source: Self::get(row, "source")?,
+        })
+    }
+
+    fn payment_terms_row(row: &DbRow<D>) -> Result<PaymentTerms> {
+        let key: String = Self::get(row, "key")?;
+        let rules: String = Self::get(row, "rules")?;
+        Ok(PaymentTerms {
+            rules: serde_json::from_str(&rules)
+                .map_err(|e| corrupt("payment terms rules of", &key, e))?,
+            description: Self::get(row, "description")?,
+            key,
+        })
+    }
+
+    fn discrepancy_row(row: &DbRow<D>) -> Result<Discrepancy> {
+        Ok(Discrepancy {
+            id: Self::get(row, "id")?,
+            finding: Finding {
+                rule: parsed("rule", Self::get(row, "rule")?)?,
+                severity: parsed("severity", Self::get(row, "severity")?)?,
+                customer: customer_id(Self::get(row, "customer")?)?,
+                scope: Self::get(row, "scope")?,
+                field: Self::get(row, "field")?,
+                contract_id: Self::get(row, "contract_id")?,
+                contract_value: Self::get(row, "contract_value")?,
+                master_value: Self::get(row, "master_value")?,
+                explanation: Self::get(row, "explanation")?,
+                exposure: Exposure {
+                    amount: Self::amount(row, "exposure_amount")?,
+                    currency: Self::get(row, "exposure_currency")?,
+                    items: narrow("exposure_items", Self::get(row, "exposure_items")?)?,
+                    days: Self::get(row, "exposure_days")?,
+                },
+            },
+            status: parsed("status", Self::get(row, "status")?)?,
+            assignee: Self::get(row, "assignee")?,
+            waived_until: Self::get(row, "waived_until")?,
+            first_seen: Self::stamp(row, "first_seen")?,
+            last_seen: Self::stamp(row, "last_seen")?,
+            updated_at: Self::stamp(row, "updated_at")?,
+        })
+    }
+
+    fn status_change(row: &DbRow<D>) -> Result<StatusChange> {
+        Ok(StatusChange {
+            discrepancy_id: Self::get(row, "discrepancy_id")?,
+            at: Self::stamp(row, "at")?,
+            actor: Self::get(row, "actor")?,
+            from: Self::get::<Option<String>>(row, "from_status")?
+                .map(|s| parsed("status", s))
+                .transpose()?,
+            to: parsed("status", Self::get(row, "to_status")?)?,
+            note: Self::get(row, "note")?,
+        })
+    }
+
+    fn outbox_entry(row: &DbRow<D>) -> Result<OutboxEntry> {
+        let payload: String = Self::get(row, "payload")?;
+        Ok(OutboxEntry {
+            id: Self::get(row, "id")?,
+            kind: outbox_kind(Self::get(row, "kind")?)?,
+            idempotency_key: Self::get(row, "idempotency_key")?,
+            payload: serde_json::from_str(&payload)
+                .map_err(|e| corrupt("outbox payload", &payload, e))?,
+            status: Self::get::<String>(row, "status")?.parse()?,
+            attempts: narrow("attempts", Self::get(row, "attempts")?)?,
+            last_error: Self::get(row, "last_error")?,
+            created_at: Self::stamp(row, "created_at")?,
+            updated_at: Self::stamp(row, "updated_at")?,
+            sent_at: Self::opt_stamp(row, "sent_at")?,
+        })
+    }
+
+    /// Runs `SELECT {cols} FROM {table} WHERE {cond} AND customer IN (…)` chunk by chunk.
+    async fn fetch_for_customers<T>(
+        conn: &mut Conn<D>,
+        head: &str,
+        customers: &[CustomerId],
+        tail: &str,
+        decode: fn(&DbRow<D>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        for chunk in customers.chunks(IN_CHUNK) {
+            let sql = format!(
+                "{head} customer IN ({}){tail}",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query::<D::DB>(&sql);
+            for c in chunk {
+                query = query.bind(c.as_str().to_string());
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                out.push(decode(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds company-code and sales-area data to general rows.
+    async fn with_levels(
+        conn: &mut Conn<D>,
+        generals: Vec<CustomerGeneral>,
+    ) -> Result<Vec<Customer>> {
+        let ids: Vec<CustomerId> = generals.iter().map(|g| g.customer.clone()).collect();
+        let companies = Self::fetch_for_customers(
+            conn,
+            &format!("SELECT {COMPANY_COLS} FROM customer_company WHERE"),
+            &ids,
+            " ORDER BY customer, company_code",
+            Self::company_code,
+        )
+        .await?;
+        let areas = Self::fetch_for_customers(
+            conn,
+            &format!("SELECT {SALES_AREA_COLS} FROM customer_sales_area WHERE"),
+            &ids,
+            " ORDER BY customer, sales_org, distribution_channel, division",
+            Self::sales_area,
+        )
+        .await?;
+        let mut companies = by_customer(companies, |c| &c.customer);
+        let mut areas = by_customer(areas, |a| &a.customer);
+        Ok(generals
+            .into_iter()
+            .map(|general| Customer {
+                company_codes: companies.remove(&general.customer).unwrap_or_default(),
+                sales_areas: areas.remove(&general.customer).unwrap_or_default(),
+                general,
+            })
+            .collect())
+    }
+
+    async fn discrepancy_in(conn: &mut Conn<D>, id: i64) -> Result<Option<Discrepancy>> {
+        let sql = format!("SELECT {DISCREPANCY_COLS} FROM discrepancies WHERE id = $1");
+        sqlx::query::<D::DB>(&sql)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|row| Self::discrepancy_row(&row))
+            .transpose()
+    }
+
+    /// Binds a finding's values (everything but its natural key) as ten parameters.
+    fn bind_finding<'q>(query: Q<'q, D>, f: &Finding) -> Q<'q, D> {
+        query
+            .bind(f.severity.as_str().to_string())
+            .bind(f.contract_id.clone())
+            .bind(f.contract_value.clone())
+            .bind(f.master_value.clone())
+            .bind(f.explanation.clone())
+            .bind(D::amount(f.exposure.amount))
+            .bind(exposure_sort(f.exposure.amount))
+            .bind(f.exposure.currency.clone())
+            .bind(i64::from(f.exposure.items))
+            .bind(f.exposure.days)
+    }
+
+    async fn audit(
+        conn: &mut Conn<D>,
+        id: i64,
+        at: DateTime<Utc>,
+        actor: &str,
+        from: Option<DiscrepancyStatus>,
+        to: DiscrepancyStatus,
+        note: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query::<D::DB>(
+            "INSERT INTO discrepancy_audit (discrepancy_id, at, actor, from_status, to_status, note) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(D::stamp(at))
+        .bind(actor.to_string())
+        .bind(from.map(|s| s.as_str().to_string()))
+        .bind(to.as_str().to_string())
+        .bind(note.map(str::to_string))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Queues a write-back whose record was just inserted (`inserted`), or returns the
+    /// entry already queued under the same idempotency key: adding a record twice (a
+    /// client retry) queues it once.
+    async fn enqueue(
+        conn: &mut Conn<D>,
+        inserted: bool,
+        kind: OutboxKind,
+        key: &str,
+        payload: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<OutboxEntry> {
+        if !inserted {
+            let sql = format!("SELECT {OUTBOX_COLS} FROM outbox WHERE idempotency_key = $1");
+            let row = sqlx::query::<D::DB>(&sql)
+                .bind(key.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+            let entry = row.map(|r| Self::outbox_entry(&r)).transpose()?;
+            return match entry {
+                Some(entry) if entry.kind == kind => Ok(entry),
+                _ => Err(StoreError::Refused(format!(
+                    "idempotency key {key:?} is already used by another record"
+                ))),
+            };
+        }
+        let sql = format!(
+            "INSERT INTO outbox (kind, idempotency_key, payload, status, attempts, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'pending', 0, $4, $4) RETURNING {OUTBOX_COLS}"
+        );
+        let row = sqlx::query::<D::DB>(&sql)
+            .bind(kind.as_str().to_string())
+            .bind(key.to_string())
+            .bind(payload.to_string())
+            .bind(D::stamp(at))
+            .fetch_one(&mut *conn)
+            .await?;
+        Self::outbox_entry(&row)
+    }
+
+    async fn outbox_status_of(conn: &mut Conn<D>, id: i64) -> Result<OutboxStatus> {
+        let row = sqlx::query::<D::DB>("SELECT status FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "outbox entry",
+                id: id.to_string(),
+            })?;
+        Self::get::<String>(&row, "status")?.parse()
+    }
+}
+
+fn payload<T: serde::Serialize>(record: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(record).map_err(|e| StoreError::Corrupt(format!("payload: {e}")))
 }
 
 #[async_trait]
 impl<D> Store for SqlStore<D>
 where
     D: Dialect,
-    for<'c> &'c mut <D::DB as Database>::Connection: Executor<'c, Database = D::DB>,
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::DB>,
     for<'q> <D::DB as Database>::Arguments<'q>: IntoArguments<'q, D::DB>,
-    for<'n> &'n str: ColumnIndex<<D::DB as Database>::Row>,
+    for<'n> &'n str: ColumnIndex<DbRow<D>>,
     i64: Col<D::DB>,
     String: Col<D::DB>,
     bool: Col<D::DB>,
     NaiveDate: Col<D::DB>,
+    Option<i64>: Col<D::DB>,
+    Option<String>: Col<D::DB>,
+    Option<NaiveDate>: Col<D::DB>,
+    Option<D::Amount>: Col<D::DB>,
+    Option<D::Stamp>: Col<D::DB>,
 {
     fn backend(&self) -> &'static str {
         D::NAME
     }
+
     async fn migrate(&self) -> Result<()> {
         D::migrate(&self.pool).await
     }
+
     async fn ping(&self) -> Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        sqlx::query::<D::DB>("SELECT 1").execute(&mut *conn).await?;
+        sqlx::query::<D::DB>("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
-    async fn upsert_customers(&self, _rows: &[CustomerGeneral], _seen_at: DateTime<Utc>) -> Result<()> {
-        not_yet()
-    }
-    async fn upsert_company_codes(&self, _rows: &[CompanyCodeData], _seen_at: DateTime<Utc>) -> Result<()> {
-        not_yet()
-    }
-    async fn upsert_sales_areas(&self, _rows: &[SalesAreaData], _seen_at: DateTime<Utc>) -> Result<()> {
-        not_yet()
-    }
-    async fn upsert_open_items(&self, _rows: &[OpenItem], _seen_at: DateTime<Utc>) -> Result<()> {
-        not_yet()
-    }
-    async fn upsert_contracts(&self, _rows: &[Contract], _seen_at: DateTime<Utc>) -> Result<()> {
-        not_yet()
-    }
-    async fn upsert_payment_terms(&self, _rows: &[PaymentTerms]) -> Result<()> {
-        not_yet()
-    }
-    async fn retire_unseen_open_items(&self, _seen_since: DateTime<Utc>) -> Result<u64> {
-        not_yet()
-    }
-    async fn retire_unseen_contracts(&self, _source: &str, _seen_since: DateTime<Utc>) -> Result<u64> {
-        not_yet()
-    }
-    async fn customers_page(&self, _after: Option<&CustomerId>, _limit: u32) -> Result<Vec<Customer>> {
-        not_yet()
-    }
-    async fn customer(&self, _id: &CustomerId) -> Result<Option<Customer>> {
-        not_yet()
-    }
-    async fn contracts_for(&self, _customers: &[CustomerId]) -> Result<Vec<Contract>> {
-        not_yet()
-    }
-    async fn contracts_without_customer(&self) -> Result<Vec<Contract>> {
-        not_yet()
-    }
-    async fn open_items_for(&self, _customers: &[CustomerId]) -> Result<Vec<OpenItem>> {
-        not_yet()
-    }
-    async fn list_open_items(&self, _filter: &OpenItemFilter) -> Result<Vec<OpenItem>> {
-        not_yet()
-    }
-    async fn payment_terms(&self) -> Result<Vec<PaymentTerms>> {
-        not_yet()
-    }
-    async fn counts(&self) -> Result<Counts> {
+
+    async fn upsert_customers(
+        &self,
+        rows: &[CustomerGeneral],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query::<D::DB>("SELECT (SELECT COUNT(*) FROM customers) AS customers")
-            .fetch_one(&mut *tx)
+        for r in rows {
+            let a = r.address.as_ref();
+            sqlx::query::<D::DB>(
+                "INSERT INTO customers (customer, name, addr_name, addr_street, addr_city, \
+                 addr_postal_code, addr_country, deletion_flag, posting_block, last_changed, seen_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (customer) DO UPDATE SET name = excluded.name, \
+                 addr_name = excluded.addr_name, addr_street = excluded.addr_street, \
+                 addr_city = excluded.addr_city, addr_postal_code = excluded.addr_postal_code, \
+                 addr_country = excluded.addr_country, deletion_flag = excluded.deletion_flag, \
+                 posting_block = excluded.posting_block, last_changed = excluded.last_changed, \
+                 seen_at = excluded.seen_at",
+            )
+            .bind(r.customer.as_str().to_string())
+            .bind(r.name.clone())
+            .bind(a.map(|a| a.name.clone()))
+            .bind(a.map(|a| a.street.clone()))
+            .bind(a.map(|a| a.city.clone()))
+            .bind(a.map(|a| a.postal_code.clone()))
+            .bind(a.map(|a| a.country.clone()))
+            .bind(r.deletion_flag)
+            .bind(r.posting_block)
+            .bind(r.last_changed.map(D::stamp))
+            .bind(D::stamp(seen_at))
+            .execute(&mut *tx)
             .await?;
-        let n: i64 = sqlx::Row::try_get(&row, "customers")?;
+        }
         tx.commit().await?;
+        Ok(())
+    }
+
+    async fn upsert_company_codes(
+        &self,
+        rows: &[CompanyCodeData],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for r in rows {
+            sqlx::query::<D::DB>(
+                "INSERT INTO customer_company (customer, company_code, payment_terms, \
+                 reconciliation_account, accounting_clerk, dunning_procedure, deletion_flag, \
+                 posting_block, seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (customer, company_code) DO UPDATE SET \
+                 payment_terms = excluded.payment_terms, \
+                 reconciliation_account = excluded.reconciliation_account, \
+                 accounting_clerk = excluded.accounting_clerk, \
+                 dunning_procedure = excluded.dunning_procedure, \
+                 deletion_flag = excluded.deletion_flag, posting_block = excluded.posting_block, \
+                 seen_at = excluded.seen_at",
+            )
+            .bind(r.customer.as_str().to_string())
+            .bind(r.company_code.clone())
+            .bind(r.payment_terms.clone())
+            .bind(r.reconciliation_account.clone())
+            .bind(r.accounting_clerk.clone())
+            .bind(r.dunning_procedure.clone())
+            .bind(r.deletion_flag)
+            .bind(r.posting_block)
+            .bind(D::stamp(seen_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn upsert_sales_areas(
+        &self,
+        rows: &[SalesAreaData],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for r in rows {
+            sqlx::query::<D::DB>(
+                "INSERT INTO customer_sales_area (customer, sales_org, distribution_channel, \
+                 division, payment_terms, currency, credit_control_area, deletion_flag, seen_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (customer, sales_org, distribution_channel, division) DO UPDATE SET \
+                 payment_terms = excluded.payment_terms, currency = excluded.currency, \
+                 credit_control_area = excluded.credit_control_area, \
+                 deletion_flag = excluded.deletion_flag, seen_at = excluded.seen_at",
+            )
+            .bind(r.customer.as_str().to_string())
+            .bind(r.area.sales_org.clone())
+            .bind(r.area.distribution_channel.clone())
+            .bind(r.area.division.clone())
+            .bind(r.payment_terms.clone())
+            .bind(r.currency.clone())
+            .bind(r.credit_control_area.clone())
+            .bind(r.deletion_flag)
+            .bind(D::stamp(seen_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn upsert_open_items(&self, rows: &[OpenItem], seen_at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for r in rows {
+            // An item seen again is open again (a reversed clearing), hence cleared_at = NULL.
+            sqlx::query::<D::DB>(
+                "INSERT INTO open_items (company_code, fiscal_year, document, item, customer, \
+                 document_date, posting_date, baseline_date, payment_terms, discount1_days, \
+                 discount1_percent, discount2_days, discount2_percent, net_days, net_due_date, \
+                 amount, currency, dunning_level, dunning_block, dispute_case, seen_at, cleared_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, $19, $20, $21, NULL) \
+                 ON CONFLICT (company_code, fiscal_year, document, item) DO UPDATE SET \
+                 customer = excluded.customer, document_date = excluded.document_date, \
+                 posting_date = excluded.posting_date, baseline_date = excluded.baseline_date, \
+                 payment_terms = excluded.payment_terms, discount1_days = excluded.discount1_days, \
+                 discount1_percent = excluded.discount1_percent, \
+                 discount2_days = excluded.discount2_days, \
+                 discount2_percent = excluded.discount2_percent, net_days = excluded.net_days, \
+                 net_due_date = excluded.net_due_date, amount = excluded.amount, \
+                 currency = excluded.currency, dunning_level = excluded.dunning_level, \
+                 dunning_block = excluded.dunning_block, dispute_case = excluded.dispute_case, \
+                 seen_at = excluded.seen_at, cleared_at = NULL",
+            )
+            .bind(r.key.company_code.clone())
+            .bind(r.key.fiscal_year.clone())
+            .bind(r.key.document.clone())
+            .bind(r.key.item.clone())
+            .bind(r.customer.as_str().to_string())
+            .bind(r.document_date)
+            .bind(r.posting_date)
+            .bind(r.baseline_date)
+            .bind(r.payment_terms.clone())
+            .bind(r.applied.discount1_days.map(i64::from))
+            .bind(r.applied.discount1_percent.map(D::amount))
+            .bind(r.applied.discount2_days.map(i64::from))
+            .bind(r.applied.discount2_percent.map(D::amount))
+            .bind(r.applied.net_days.map(i64::from))
+            .bind(r.net_due_date)
+            .bind(D::amount(r.amount))
+            .bind(r.currency.clone())
+            .bind(r.dunning_level.map(i64::from))
+            .bind(r.dunning_block.clone())
+            .bind(r.dispute_case.clone())
+            .bind(D::stamp(seen_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn upsert_contracts(&self, rows: &[Contract], seen_at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for r in rows {
+            let b = r.billing_address.as_ref();
+            sqlx::query::<D::DB>(
+                "INSERT INTO contracts (source, id, customer, company_code, sales_org, \
+                 distribution_channel, division, payment_terms, credit_limit, currency, \
+                 billing_name, billing_street, billing_city, billing_postal_code, billing_country, \
+                 valid_from, valid_to, seen_at, retired_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, NULL) \
+                 ON CONFLICT (source, id) DO UPDATE SET customer = excluded.customer, \
+                 company_code = excluded.company_code, sales_org = excluded.sales_org, \
+                 distribution_channel = excluded.distribution_channel, \
+                 division = excluded.division, payment_terms = excluded.payment_terms, \
+                 credit_limit = excluded.credit_limit, currency = excluded.currency, \
+                 billing_name = excluded.billing_name, billing_street = excluded.billing_street, \
+                 billing_city = excluded.billing_city, \
+                 billing_postal_code = excluded.billing_postal_code, \
+                 billing_country = excluded.billing_country, valid_from = excluded.valid_from, \
+                 valid_to = excluded.valid_to, seen_at = excluded.seen_at, retired_at = NULL",
+            )
+            .bind(r.source.clone())
+            .bind(r.id.clone())
+            .bind(r.customer.as_str().to_string())
+            .bind(r.scope.company_code.clone())
+            .bind(r.scope.sales_org.clone())
+            .bind(r.scope.distribution_channel.clone())
+            .bind(r.scope.division.clone())
+            .bind(r.payment_terms.clone())
+            .bind(r.credit_limit.map(D::amount))
+            .bind(r.currency.clone())
+            .bind(b.map(|a| a.name.clone()))
+            .bind(b.map(|a| a.street.clone()))
+            .bind(b.map(|a| a.city.clone()))
+            .bind(b.map(|a| a.postal_code.clone()))
+            .bind(b.map(|a| a.country.clone()))
+            .bind(r.valid_from)
+            .bind(r.valid_to)
+            .bind(D::stamp(seen_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn upsert_payment_terms(&self, rows: &[PaymentTerms]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for r in rows {
+            let rules = serde_json::to_string(&r.rules)
+                .map_err(|e| StoreError::Corrupt(format!("payment terms {}: {e}", r.key)))?;
+            sqlx::query::<D::DB>(
+                "INSERT INTO payment_terms (key, description, rules) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key) DO UPDATE SET description = excluded.description, \
+                 rules = excluded.rules",
+            )
+            .bind(r.key.clone())
+            .bind(r.description.clone())
+            .bind(rules)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn retire_unseen_open_items(&self, seen_since: DateTime<Utc>) -> Result<u64> {
+        // The pull that started at `seen_since` is when we learned they were cleared.
+        let done = sqlx::query::<D::DB>(
+            "UPDATE open_items SET cleared_at = $1 WHERE cleared_at IS NULL AND seen_at < $1",
+        )
+        .bind(D::stamp(seen_since))
+        .execute(&self.pool)
+        .await?;
+        Ok(D::rows_affected(&done))
+    }
+
+    async fn retire_unseen_contracts(
+        &self,
+        source: &str,
+        seen_since: DateTime<Utc>,
+    ) -> Result<u64> {
+        let done = sqlx::query::<D::DB>(
+            "UPDATE contracts SET retired_at = $2 \
+             WHERE source = $1 AND retired_at IS NULL AND seen_at < $2",
+        )
+        .bind(source.to_string())
+        .bind(D::stamp(seen_since))
+        .execute(&self.pool)
+        .await?;
+        Ok(D::rows_affected(&done))
+    }
+
+    async fn customers_page(
+        &self,
+        after: Option<&CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<Customer>> {
+        // Customer numbers are never empty, so '' starts before the first one.
+        let after = after.map(|c| c.as_str().to_string()).unwrap_or_default();
+        let mut conn = self.pool.acquire().await?;
+        let sql = format!(
+            "SELECT {CUSTOMER_COLS} FROM customers WHERE customer > $1 ORDER BY customer LIMIT $2"
+        );
+        let generals = sqlx::query::<D::DB>(&sql)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(Self::customer_general)
+            .collect::<Result<Vec<_>>>()?;
+        Self::with_levels(&mut conn, generals).await
+    }
+
+    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>> {
+        let mut conn = self.pool.acquire().await?;
+        let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE customer = $1");
+        let Some(row) = sqlx::query::<D::DB>(&sql)
+            .bind(id.as_str().to_string())
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let general = Self::customer_general(&row)?;
+        Ok(Self::with_levels(&mut conn, vec![general]).await?.pop())
+    }
+
+    async fn contracts_for(&self, customers: &[CustomerId]) -> Result<Vec<Contract>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut contracts = Self::fetch_for_customers(
+            &mut conn,
+            &format!("SELECT {CONTRACT_COLS} FROM contracts WHERE retired_at IS NULL AND"),
+            customers,
+            "",
+            Self::contract,
+        )
+        .await?;
+        contracts
+            .sort_by(|a, b| (&a.customer, &a.source, &a.id).cmp(&(&b.customer, &b.source, &b.id)));
+        Ok(contracts)
+    }
+
+    async fn contracts_without_customer(&self) -> Result<Vec<Contract>> {
+        let sql = format!(
+            "SELECT {CONTRACT_COLS} FROM contracts WHERE retired_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer = contracts.customer) \
+             ORDER BY customer, source, id"
+        );
+        sqlx::query::<D::DB>(&sql)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(Self::contract)
+            .collect()
+    }
+
+    async fn open_items_for(&self, customers: &[CustomerId]) -> Result<Vec<OpenItem>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut items = Self::fetch_for_customers(
+            &mut conn,
+            &format!("SELECT {OPEN_ITEM_COLS} FROM open_items WHERE cleared_at IS NULL AND"),
+            customers,
+            "",
+            Self::open_item,
+        )
+        .await?;
+        items.sort_by(|a, b| (&a.customer, &a.key).cmp(&(&b.customer, &b.key)));
+        Ok(items)
+    }
+
+    async fn list_open_items(&self, filter: &OpenItemFilter) -> Result<Vec<OpenItem>> {
+        let mut p = Params::default();
+        let mut sql = format!("SELECT {OPEN_ITEM_COLS} FROM open_items WHERE cleared_at IS NULL");
+        if filter.customer.is_some() {
+            sql += &format!(" AND customer = {}", p.next());
+        }
+        if filter.overdue_on.is_some() {
+            sql += &format!(" AND net_due_date < {}", p.next());
+        }
+        sql += OPEN_ITEM_ORDER;
+        let mut query = sqlx::query::<D::DB>(&sql);
+        if let Some(c) = &filter.customer {
+            query = query.bind(c.as_str().to_string());
+        }
+        if let Some(day) = filter.overdue_on {
+            query = query.bind(day);
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(Self::open_item)
+            .collect()
+    }
+
+    async fn payment_terms(&self) -> Result<Vec<PaymentTerms>> {
+        sqlx::query::<D::DB>("SELECT key, description, rules FROM payment_terms ORDER BY key")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(Self::payment_terms_row)
+            .collect()
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let row = sqlx::query::<D::DB>(
+            "SELECT (SELECT COUNT(*) FROM customers) AS customers, \
+             (SELECT COUNT(*) FROM customer_company) AS company_codes, \
+             (SELECT COUNT(*) FROM customer_sales_area) AS sales_areas, \
+             (SELECT COUNT(*) FROM open_items WHERE cleared_at IS NULL) AS open_items, \
+             (SELECT COUNT(*) FROM contracts WHERE retired_at IS NULL) AS contracts, \
+             (SELECT COUNT(*) FROM payment_terms) AS payment_terms",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let n = |col: &str| Self::get::<i64>(&row, col).map(count);
         Ok(Counts {
-            customers: n as u64,
-            ..Counts::default()
+            customers: n("customers")?,
+            company_codes: n("company_codes")?,
+            sales_areas: n("sales_areas")?,
+            open_items: n("open_items")?,
+            contracts: n("contracts")?,
+            payment_terms: n("payment_terms")?,
         })
     }
-    async fn record_findings(&self, _findings: &[Finding], _run_at: DateTime<Utc>) -> Result<FindingsReport> {
-        not_yet()
+
+    async fn record_findings(
+        &self,
+        findings: &[Finding],
+        run_at: DateTime<Utc>,
+    ) -> Result<FindingsReport> {
+        use DiscrepancyStatus::{Closed, Open, Resolved};
+        let mut report = FindingsReport::default();
+        let mut tx = self.pool.begin().await?;
+        let select = format!(
+            "SELECT {DISCREPANCY_COLS} FROM discrepancies \
+             WHERE rule = $1 AND customer = $2 AND scope = $3 AND field = $4"
+        );
+        for f in findings {
+            let existing = sqlx::query::<D::DB>(&select)
+                .bind(f.rule.as_str().to_string())
+                .bind(f.customer.as_str().to_string())
+                .bind(f.scope.clone())
+                .bind(f.field.clone())
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| Self::discrepancy_row(&row))
+                .transpose()?;
+            let Some(old) = existing else {
+                let insert = sqlx::query::<D::DB>(
+                    "INSERT INTO discrepancies (rule, customer, scope, field, severity, \
+                     contract_id, contract_value, master_value, explanation, exposure_amount, \
+                     exposure_sort, exposure_currency, exposure_items, exposure_days, status, \
+                     first_seen, last_seen, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                     $9, $10, $11, $12, $13, $14, 'open', $15, $15, $15) RETURNING id",
+                )
+                .bind(f.rule.as_str().to_string())
+                .bind(f.customer.as_str().to_string())
+                .bind(f.scope.clone())
+                .bind(f.field.clone());
+                let row = Self::bind_finding(insert, f)
+                    .bind(D::stamp(run_at))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let id: i64 = Self::get(&row, "id")?;
+                Self::audit(&mut tx, id, run_at, SYSTEM_ACTOR, None, Open, None).await?;
+                report.new += 1;
+                continue;
+            };
+            let reopen = matches!(old.status, Closed | Resolved);
+            let status = if reopen { Open } else { old.status };
+            // A reopened flag starts its review afresh; an earlier waiver does not carry over.
+            let waived_until = if reopen { None } else { old.waived_until };
+            // updated_at tells a reviewer when the flag last changed, not when it was last seen.
+            let updated_at = if reopen || old.finding != *f {
+                run_at
+            } else {
+                old.updated_at
+            };
+            let update = sqlx::query::<D::DB>(
+                "UPDATE discrepancies SET severity = $2, contract_id = $3, contract_value = $4, \
+                 master_value = $5, explanation = $6, exposure_amount = $7, exposure_sort = $8, \
+                 exposure_currency = $9, exposure_items = $10, exposure_days = $11, \
+                 status = $12, waived_until = $13, last_seen = $14, updated_at = $15 \
+                 WHERE id = $1",
+            )
+            .bind(old.id);
+            Self::bind_finding(update, f)
+                .bind(status.as_str().to_string())
+                .bind(waived_until)
+                .bind(D::stamp(run_at))
+                .bind(D::stamp(updated_at))
+                .execute(&mut *tx)
+                .await?;
+            if reopen {
+                let note = Some("found again");
+                Self::audit(
+                    &mut tx,
+                    old.id,
+                    run_at,
+                    SYSTEM_ACTOR,
+                    Some(old.status),
+                    Open,
+                    note,
+                )
+                .await?;
+                report.reopened += 1;
+            } else {
+                report.still_open += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(report)
     }
-    async fn close_unseen_findings(&self, _rules: &[Rule], _run_at: DateTime<Utc>) -> Result<u64> {
-        not_yet()
+
+    async fn close_unseen_findings(&self, rules: &[Rule], run_at: DateTime<Utc>) -> Result<u64> {
+        if rules.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await?;
+        let sql = format!(
+            "SELECT id, status FROM discrepancies WHERE status <> 'closed' AND last_seen < $1 \
+             AND rule IN ({}) ORDER BY id",
+            placeholders(2, rules.len())
+        );
+        let mut query = sqlx::query::<D::DB>(&sql).bind(D::stamp(run_at));
+        for rule in rules {
+            query = query.bind(rule.as_str().to_string());
+        }
+        let unseen = query
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| {
+                let status: DiscrepancyStatus = parsed("status", Self::get(row, "status")?)?;
+                Ok((Self::get::<i64>(row, "id")?, status))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (id, from) in &unseen {
+            sqlx::query::<D::DB>(
+                "UPDATE discrepancies SET status = 'closed', updated_at = $2 WHERE id = $1",
+            )
+            .bind(*id)
+            .bind(D::stamp(run_at))
+            .execute(&mut *tx)
+            .await?;
+            let note = Some("not found again");
+            Self::audit(
+                &mut tx,
+                *id,
+                run_at,
+                SYSTEM_ACTOR,
+                Some(*from),
+                DiscrepancyStatus::Closed,
+                note,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(unseen.len() as u64)
     }
-    async fn list_discrepancies(&self, _filter: &DiscrepancyFilter) -> Result<Vec<Discrepancy>> {
-        not_yet()
+
+    async fn list_discrepancies(&self, filter: &DiscrepancyFilter) -> Result<Vec<Discrepancy>> {
+        let mut p = Params::default();
+        let mut sql = format!("SELECT {DISCREPANCY_COLS} FROM discrepancies WHERE 1 = 1");
+        if filter.status.is_some() {
+            sql += &format!(" AND status = {}", p.next());
+        }
+        if filter.customer.is_some() {
+            sql += &format!(" AND customer = {}", p.next());
+        }
+        if filter.rule.is_some() {
+            sql += &format!(" AND rule = {}", p.next());
+        }
+        sql += " ORDER BY exposure_sort DESC, id";
+        if filter.limit.is_some() {
+            sql += &format!(" LIMIT {}", p.next());
+        }
+        let mut query = sqlx::query::<D::DB>(&sql);
+        if let Some(status) = filter.status {
+            query = query.bind(status.as_str().to_string());
+        }
+        if let Some(customer) = &filter.customer {
+            query = query.bind(customer.as_str().to_string());
+        }
+        if let Some(rule) = filter.rule {
+            query = query.bind(rule.as_str().to_string());
+        }
+        if let Some(limit) = filter.limit {
+            query = query.bind(i64::from(limit));
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(Self::discrepancy_row)
+            .collect()
     }
-    async fn discrepancy(&self, _id: i64) -> Result<Option<Discrepancy>> {
-        not_yet()
+
+    async fn discrepancy(&self, id: i64) -> Result<Option<Discrepancy>> {
+        let mut conn = self.pool.acquire().await?;
+        Self::discrepancy_in(&mut conn, id).await
     }
+
     async fn change_status(
         &self,
-        _id: i64,
-        _to: DiscrepancyStatus,
-        _actor: &str,
-        _note: Option<&str>,
-        _waived_until: Option<NaiveDate>,
-        _at: DateTime<Utc>,
+        id: i64,
+        to: DiscrepancyStatus,
+        actor: &str,
+        note: Option<&str>,
+        waived_until: Option<NaiveDate>,
+        at: DateTime<Utc>,
     ) -> Result<Discrepancy> {
-        not_yet()
+        let mut tx = self.pool.begin().await?;
+        let current =
+            Self::discrepancy_in(&mut tx, id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "discrepancy",
+                    id: id.to_string(),
+                })?;
+        let from = current.status;
+        if !from.reviewer_may_move_to(to) {
+            return Err(StoreError::Refused(format!(
+                "discrepancy {id} cannot be moved from {from} to {to}"
+            )));
+        }
+        // Whoever acknowledges a flag takes it on.
+        let assignee = if to == DiscrepancyStatus::Acknowledged {
+            Some(actor.to_string())
+        } else {
+            current.assignee
+        };
+        sqlx::query::<D::DB>(
+            "UPDATE discrepancies SET status = $2, assignee = $3, waived_until = $4, \
+             updated_at = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(to.as_str().to_string())
+        .bind(assignee)
+        .bind(waived_until.or(current.waived_until))
+        .bind(D::stamp(at))
+        .execute(&mut *tx)
+        .await?;
+        Self::audit(&mut tx, id, at, actor, Some(from), to, note).await?;
+        let changed = Self::discrepancy_in(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("discrepancy {id} vanished")))?;
+        tx.commit().await?;
+        Ok(changed)
     }
-    async fn audit_log(&self, _id: i64) -> Result<Vec<StatusChange>> {
-        not_yet()
+
+    async fn audit_log(&self, id: i64) -> Result<Vec<StatusChange>> {
+        sqlx::query::<D::DB>(
+            "SELECT discrepancy_id, at, actor, from_status, to_status, note \
+             FROM discrepancy_audit WHERE discrepancy_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(Self::status_change)
+        .collect()
     }
+
     async fn discrepancy_counts(&self) -> Result<Vec<(Rule, DiscrepancyStatus, u64)>> {
-        not_yet()
+        let mut counts = sqlx::query::<D::DB>(
+            "SELECT rule, status, COUNT(*) AS n FROM discrepancies GROUP BY rule, status",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                parsed::<Rule>("rule", Self::get(row, "rule")?)?,
+                parsed::<DiscrepancyStatus>("status", Self::get(row, "status")?)?,
+                count(Self::get(row, "n")?),
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+        counts.sort_by_key(|(rule, status, _)| (*rule, status.as_str()));
+        Ok(counts)
     }
-    async fn add_note(&self, _note: &Note) -> Result<OutboxEntry> {
-        not_yet()
+
+    async fn add_note(&self, note: &Note) -> Result<OutboxEntry> {
+        let payload = payload(note)?;
+        let item = note.item.as_ref();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query::<D::DB>(
+            "INSERT INTO notes (customer, company_code, fiscal_year, document, item, author, \
+             text, channel, created_at, idempotency_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(note.customer.as_str().to_string())
+        .bind(item.map(|i| i.company_code.clone()))
+        .bind(item.map(|i| i.fiscal_year.clone()))
+        .bind(item.map(|i| i.document.clone()))
+        .bind(item.map(|i| i.item.clone()))
+        .bind(note.author.clone())
+        .bind(note.text.clone())
+        .bind(note.channel.as_str().to_string())
+        .bind(D::stamp(note.created_at))
+        .bind(note.idempotency_key.clone())
+        .execute(&mut *tx)
+        .await?;
+        let inserted = D::rows_affected(&done) == 1;
+        let entry = Self::enqueue(
+            &mut tx,
+            inserted,
+            OutboxKind::Note,
+            &note.idempotency_key,
+            payload,
+            note.created_at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(entry)
     }
-    async fn add_dispute_status(&self, _change: &DisputeStatusChange) -> Result<OutboxEntry> {
-        not_yet()
+
+    async fn add_dispute_status(&self, change: &DisputeStatusChange) -> Result<OutboxEntry> {
+        let payload = payload(change)?;
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query::<D::DB>(
+            "INSERT INTO dispute_status_changes (case_id, status, requested_by, note, \
+             requested_at, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(change.case_id.clone())
+        .bind(change.status.clone())
+        .bind(change.requested_by.clone())
+        .bind(change.note.clone())
+        .bind(D::stamp(change.requested_at))
+        .bind(change.idempotency_key.clone())
+        .execute(&mut *tx)
+        .await?;
+        let inserted = D::rows_affected(&done) == 1;
+        let entry = Self::enqueue(
+            &mut tx,
+            inserted,
+            OutboxKind::DisputeStatus,
+            &change.idempotency_key,
+            payload,
+            change.requested_at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(entry)
     }
-    async fn outbox_due(&self, _limit: u32) -> Result<Vec<OutboxEntry>> {
-        not_yet()
+
+    async fn outbox_due(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLS} FROM outbox WHERE status = 'pending' ORDER BY id LIMIT $1"
+        );
+        sqlx::query::<D::DB>(&sql)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(Self::outbox_entry)
+            .collect()
     }
-    async fn outbox_mark_sent(&self, _id: i64, _at: DateTime<Utc>) -> Result<()> {
-        not_yet()
+
+    async fn outbox_mark_sent(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        let done = sqlx::query::<D::DB>(
+            "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2, \
+             updated_at = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(D::stamp(at))
+        .execute(&self.pool)
+        .await?;
+        if D::rows_affected(&done) == 0 {
+            return Err(StoreError::NotFound {
+                what: "outbox entry",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
     }
+
     async fn outbox_mark_failed(
         &self,
-        _id: i64,
-        _error: &str,
-        _at: DateTime<Utc>,
-        _final_status: Option<OutboxStatus>,
+        id: i64,
+        error: &str,
+        at: DateTime<Utc>,
+        final_status: Option<OutboxStatus>,
     ) -> Result<()> {
-        not_yet()
+        let status = final_status.unwrap_or(OutboxStatus::Pending);
+        if status == OutboxStatus::Sent {
+            return Err(StoreError::Refused(format!(
+                "outbox entry {id}: a failed attempt cannot mark it sent"
+            )));
+        }
+        let done = sqlx::query::<D::DB>(
+            "UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = $3, \
+             updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status.as_str().to_string())
+        .bind(error.to_string())
+        .bind(D::stamp(at))
+        .execute(&self.pool)
+        .await?;
+        if D::rows_affected(&done) == 0 {
+            return Err(StoreError::NotFound {
+                what: "outbox entry",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
     }
-    async fn outbox_list(&self, _status: Option<OutboxStatus>) -> Result<Vec<OutboxEntry>> {
-        not_yet()
+
+    async fn outbox_list(&self, status: Option<OutboxStatus>) -> Result<Vec<OutboxEntry>> {
+        let mut sql = format!("SELECT {OUTBOX_COLS} FROM outbox");
+        if status.is_some() {
+            sql += " WHERE status = $1";
+        }
+        sql += " ORDER BY id";
+        let mut query = sqlx::query::<D::DB>(&sql);
+        if let Some(status) = status {
+            query = query.bind(status.as_str().to_string());
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(Self::outbox_entry)
+            .collect()
     }
-    async fn outbox_retry(&self, _id: i64, _at: DateTime<Utc>) -> Result<()> {
-        not_yet()
+
+    async fn outbox_retry(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // A fresh attempt budget: the worker gives up by attempt count, and an entry retried
+        // by hand must not die on its first new failure. last_error is kept as history.
+        let done = sqlx::query::<D::DB>(
+            "UPDATE outbox SET status = 'pending', attempts = 0, updated_at = $2 \
+             WHERE id = $1 AND status IN ('failed', 'dead')",
+        )
+        .bind(id)
+        .bind(D::stamp(at))
+        .execute(&mut *tx)
+        .await?;
+        if D::rows_affected(&done) == 0 {
+            let status = Self::outbox_status_of(&mut tx, id).await?;
+            return Err(StoreError::Refused(format!(
+                "outbox entry {id} is {}: only failed or dead entries can be retried",
+                status.as_str()
+            )));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

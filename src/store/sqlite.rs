@@ -7,7 +7,8 @@ use futures_util::future::BoxFuture;
 use rust_decimal::Decimal;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteSynchronous,
 };
 use sqlx::{Pool, Sqlite};
 use std::str::FromStr;
@@ -45,6 +46,10 @@ impl Dialect for SqliteDialect {
         DateTime::parse_from_rfc3339(&value)
             .map(|t| t.with_timezone(&Utc))
             .map_err(|e| StoreError::Corrupt(format!("timestamp {value:?}: {e}")))
+    }
+
+    fn rows_affected(done: &SqliteQueryResult) -> u64 {
+        done.rows_affected()
     }
 
     fn migrate(pool: &Pool<Sqlite>) -> BoxFuture<'_, Result<()>> {

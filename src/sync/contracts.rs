@@ -15,7 +15,9 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
             (ContractSourceKind::Erp, _) => pull_erp(ctx, report).await?,
             (ContractSourceKind::File, Some(path)) => load_file(ctx, path, report).await?,
             (ContractSourceKind::File, None) => {
-                return Err(SyncError::Source("a file contract source has no path".into()))
+                return Err(SyncError::Source(
+                    "a file contract source has no path".into(),
+                ))
             }
         }
     }

@@ -107,7 +107,8 @@ pub struct SyncContext {
 
 impl SyncContext {
     pub fn new(config: Config, store: SharedStore) -> Result<Self, SyncError> {
-        let mapping = Mapping::load(&config.erp.mapping).map_err(|e| SyncError::Source(e.to_string()))?;
+        let mapping =
+            Mapping::load(&config.erp.mapping).map_err(|e| SyncError::Source(e.to_string()))?;
         let client = ODataClient::new(&config.erp)?;
         Ok(SyncContext {
             config,

@@ -29,7 +29,11 @@ impl ReconcileReport {
 }
 
 /// Runs every rule as of `today`, stamping what it finds with `now`.
-pub async fn run(store: &dyn Store, today: NaiveDate, now: DateTime<Utc>) -> Result<ReconcileReport, StoreError> {
+pub async fn run(
+    store: &dyn Store,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<ReconcileReport, StoreError> {
     let book = TermsBook::new(store.payment_terms().await?);
     let mut report = ReconcileReport::default();
     let mut after: Option<CustomerId> = None;
@@ -50,8 +54,14 @@ pub async fn run(store: &dyn Store, today: NaiveDate, now: DateTime<Utc>) -> Res
         for customer in &customers {
             findings.extend(check_customer(
                 customer,
-                contracts.get(customer.id()).map(Vec::as_slice).unwrap_or_default(),
-                items.get(customer.id()).map(Vec::as_slice).unwrap_or_default(),
+                contracts
+                    .get(customer.id())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+                items
+                    .get(customer.id())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
                 &book,
                 today,
             ));
@@ -64,6 +74,12 @@ pub async fn run(store: &dyn Store, today: NaiveDate, now: DateTime<Utc>) -> Res
     report.findings += orphans.len() as u64;
     report.add(store.record_findings(&orphans, now).await?);
     report.closed = store.close_unseen_findings(&Rule::ALL, now).await?;
-    tracing::info!(customers = report.customers, findings = report.findings, new = report.new, closed = report.closed, "reconciled");
+    tracing::info!(
+        customers = report.customers,
+        findings = report.findings,
+        new = report.new,
+        closed = report.closed,
+        "reconciled"
+    );
     Ok(report)
 }

@@ -10,8 +10,9 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
             let file = std::fs::File::open(path).map_err(|e| {
                 SyncError::Source(format!("payment terms file {}: {e}", path.display()))
             })?;
-            t052::parse(std::io::BufReader::new(file))
-                .map_err(|e| SyncError::Source(format!("payment terms file {}: {e}", path.display())))?
+            t052::parse(std::io::BufReader::new(file)).map_err(|e| {
+                SyncError::Source(format!("payment terms file {}: {e}", path.display()))
+            })?
         }
         None => t052::standard_terms(),
     };

@@ -70,6 +70,15 @@ impl ErpError {
     }
 }
 
+/// One write request: method, target, JSON body, the ETag it expects, extra headers.
+pub struct Write<'a> {
+    pub method: Method,
+    pub url: &'a Url,
+    pub body: &'a serde_json::Value,
+    pub if_match: Option<&'a str>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
 /// A response of a write: status, ETag and body.
 #[derive(Debug, Clone)]
 pub struct WriteResponse {
@@ -262,8 +271,19 @@ impl ODataClient {
         let (code, message) = json::sap_error_message(&resp.body).unwrap_or_else(|| {
             let text = String::from_utf8_lossy(&resp.body);
             let short: String = text.chars().take(200).collect();
-            let fallback = resp.status.canonical_reason().unwrap_or("error").to_string();
-            (String::new(), if short.trim().is_empty() { fallback } else { short })
+            let fallback = resp
+                .status
+                .canonical_reason()
+                .unwrap_or("error")
+                .to_string();
+            (
+                String::new(),
+                if short.trim().is_empty() {
+                    fallback
+                } else {
+                    short
+                },
+            )
         });
         Err(ErpError::Status {
             what: what.to_string(),
@@ -293,7 +313,11 @@ impl ODataClient {
         if let Some(msg) = headers.get("sap-message").and_then(|v| v.to_str().ok()) {
             tracing::info!(target_set = what, sap_message = msg, "message from the ERP");
         }
-        let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
         Ok(WriteResponse {
             status,
             etag: header("etag").map(str::to_string),
@@ -351,27 +375,23 @@ impl ODataClient {
         &self,
         what: &str,
         service_root: &Url,
-        method: Method,
-        url: &Url,
-        body: &serde_json::Value,
-        if_match: Option<&str>,
-        extra: &[(&str, String)],
+        write: &Write<'_>,
     ) -> Result<WriteResponse, ErpError> {
         let mut refreshed = false;
         loop {
             let token = self.csrf_token(service_root, refreshed).await?;
             let mut req = self
-                .authorize(self.http.request(method.clone(), url.clone()))
+                .authorize(self.http.request(write.method.clone(), write.url.clone()))
                 .header("Accept", "application/json")
                 .header("x-csrf-token", token)
-                .json(body);
-            if let Some(etag) = if_match {
+                .json(write.body);
+            if let Some(etag) = write.if_match {
                 req = req.header("If-Match", etag);
             }
-            for (k, v) in extra {
+            for (k, v) in &write.headers {
                 req = req.header(*k, v);
             }
-            match self.send(what, url, req).await {
+            match self.send(what, write.url, req).await {
                 Err(ErpError::Status { status: 403, .. }) if !refreshed => {
                     tracing::info!(target_set = what, "CSRF token refused, fetching a new one");
                     refreshed = true;

@@ -28,7 +28,9 @@ pub fn parse_page(body: &[u8]) -> Result<Page, String> {
                     .and_then(Value::as_array)
                     .cloned()
                     .ok_or("`d` has no `results` array")?,
-                obj.get("__next").and_then(Value::as_str).map(str::to_string),
+                obj.get("__next")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 obj.get("__count").and_then(count_value),
             ),
             _ => return Err("`d` is neither an object nor an array".into()),
@@ -89,7 +91,9 @@ pub fn as_bool(v: &Value) -> Result<bool, String> {
             "" => Ok(false),
             "X" | "x" | "true" => Ok(true),
             "false" => Ok(false),
-            other => Err(format!("expected a flag (true/false or X/blank), got {other:?}")),
+            other => Err(format!(
+                "expected a flag (true/false or X/blank), got {other:?}"
+            )),
         },
         other => Err(format!("expected a boolean, got {other}")),
     }
@@ -183,10 +187,18 @@ fn parse_plain_date(s: &str) -> Option<NaiveDate> {
 pub fn sap_error_message(body: &[u8]) -> Option<(String, String)> {
     let doc: Value = serde_json::from_slice(body).ok()?;
     let err = doc.get("error")?;
-    let code = err.get("code").and_then(Value::as_str).unwrap_or("").to_string();
+    let code = err
+        .get("code")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let message = match err.get("message") {
         Some(Value::String(s)) => s.clone(),
-        Some(m) => m.get("value").and_then(Value::as_str).unwrap_or("").to_string(),
+        Some(m) => m
+            .get("value")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
         None => String::new(),
     };
     let details: Vec<String> = err
@@ -216,7 +228,9 @@ mod tests {
 
     #[test]
     fn v2_and_v4_pages() {
-        let p = parse_page(br#"{"d":{"results":[{"A":"1"}],"__next":"X?$skiptoken=1","__count":"7"}}"#).unwrap();
+        let p =
+            parse_page(br#"{"d":{"results":[{"A":"1"}],"__next":"X?$skiptoken=1","__count":"7"}}"#)
+                .unwrap();
         assert_eq!(p.entities.len(), 1);
         assert_eq!(p.next.as_deref(), Some("X?$skiptoken=1"));
         assert_eq!(p.count, Some(7));
@@ -231,10 +245,18 @@ mod tests {
     fn sap_dates() {
         let d = as_date(&json!("/Date(1767225600000)/")).unwrap().unwrap();
         assert_eq!(d, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
-        let d = as_date(&json!("/Date(1767225600000+0000)/")).unwrap().unwrap();
+        let d = as_date(&json!("/Date(1767225600000+0000)/"))
+            .unwrap()
+            .unwrap();
         assert_eq!(d, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
-        assert_eq!(as_date(&json!("2026-03-31")).unwrap(), NaiveDate::from_ymd_opt(2026, 3, 31));
-        assert_eq!(as_date(&json!("2026-03-31T00:00:00")).unwrap(), NaiveDate::from_ymd_opt(2026, 3, 31));
+        assert_eq!(
+            as_date(&json!("2026-03-31")).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 31)
+        );
+        assert_eq!(
+            as_date(&json!("2026-03-31T00:00:00")).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 31)
+        );
         assert_eq!(as_date(&json!("0000-00-00")).unwrap(), None);
         assert_eq!(as_date(&json!("00000000")).unwrap(), None);
         assert_eq!(as_date(&Value::Null).unwrap(), None);
@@ -243,8 +265,14 @@ mod tests {
 
     #[test]
     fn decimals_are_exact() {
-        assert_eq!(as_decimal(&json!("-1234.50")).unwrap().unwrap().to_string(), "-1234.50");
-        assert_eq!(as_decimal(&json!(12.5)).unwrap().unwrap().to_string(), "12.5");
+        assert_eq!(
+            as_decimal(&json!("-1234.50")).unwrap().unwrap().to_string(),
+            "-1234.50"
+        );
+        assert_eq!(
+            as_decimal(&json!(12.5)).unwrap().unwrap().to_string(),
+            "12.5"
+        );
         assert!(as_decimal(&json!("12,50")).is_err());
         assert!(as_decimal(&json!("1234567890123456789012345678901.5")).is_err());
         assert_eq!(as_u32(&json!("030")).unwrap(), Some(30));
@@ -262,7 +290,10 @@ mod tests {
     #[test]
     fn sap_error_bodies() {
         let v2 = br#"{"error":{"code":"CX/001","message":{"lang":"en","value":"Customer locked"},"innererror":{"errordetails":[{"message":"Locked by USER1"}]}}}"#;
-        assert_eq!(sap_error_message(v2).unwrap(), ("CX/001".into(), "Customer locked (Locked by USER1)".into()));
+        assert_eq!(
+            sap_error_message(v2).unwrap(),
+            ("CX/001".into(), "Customer locked (Locked by USER1)".into())
+        );
         let v4 = br#"{"error":{"code":"X","message":"Bad","details":[]}}"#;
         assert_eq!(sap_error_message(v4).unwrap().1, "Bad");
     }

@@ -18,7 +18,11 @@ pub struct Pager<'a> {
 impl<'a> Pager<'a> {
     /// Starts at the first page of `mapping`'s entity set, selecting the mapped properties,
     /// with the mapping's filter and `extra_filter` (joined with `and`).
-    pub fn new(client: &'a ODataClient, mapping: &EntityMapping, extra_filter: Option<String>) -> Self {
+    pub fn new(
+        client: &'a ODataClient,
+        mapping: &EntityMapping,
+        extra_filter: Option<String>,
+    ) -> Self {
         let mut select: Vec<String> = mapping.fields.values().cloned().collect();
         select.sort();
         select.dedup();

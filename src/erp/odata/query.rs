@@ -44,8 +44,20 @@ fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'\'' | b'('
-            | b')' | b',' | b':' | b'/' | b'$' => out.push(b as char),
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'~'
+            | b'\''
+            | b'('
+            | b')'
+            | b','
+            | b':'
+            | b'/'
+            | b'$' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -107,7 +119,10 @@ mod tests {
     #[test]
     fn literals_double_single_quotes() {
         assert_eq!(string_literal("O'Neil"), "'O''Neil'");
-        assert_eq!(any_of("Customer", &["1", "2"]), "(Customer eq '1' or Customer eq '2')");
+        assert_eq!(
+            any_of("Customer", &["1", "2"]),
+            "(Customer eq '1' or Customer eq '2')"
+        );
     }
 
     #[test]
@@ -123,13 +138,15 @@ mod tests {
         let u = entity_set_url(&root, "A_Customer", &q, Some("100"));
         assert_eq!(
             u.as_str(),
-            "https://h/sap/opu/odata/sap/API_BUSINESS_PARTNER/A_Customer?$format=json&$select=Customer,CustomerName&$filter=Customer%20eq%20'A%26B'&$orderby=Customer&$inlinecount=allpages&sap-client=100"
+            "https://h/sap/opu/odata/sap/API_BUSINESS_PARTNER/A_Customer?$format=json&$select=Customer,CustomerName&$filter=Customer%20eq%20%27A%26B%27&$orderby=Customer&$inlinecount=allpages&sap-client=100"
         );
     }
 
     #[test]
     fn next_links_keep_the_client() {
         let u = Url::parse("https://h/s/A_Customer?$skiptoken=5").unwrap();
-        assert!(with_sap_client(u, Some("100")).as_str().ends_with("sap-client=100"));
+        assert!(with_sap_client(u, Some("100"))
+            .as_str()
+            .ends_with("sap-client=100"));
     }
 }

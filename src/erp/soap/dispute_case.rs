@@ -366,7 +366,11 @@ pub fn build_update_request(version: SoapVersion, req: &UpdateRequest, simulate:
         let _ = write!(inner, "<Note languageCode=\"EN\">{}</Note>", esc(note));
     }
     let _ = write!(inner, "</{CASE}>");
-    let root = if simulate { CHECK_QUERY } else { UPDATE_REQUEST };
+    let root = if simulate {
+        CHECK_QUERY
+    } else {
+        UPDATE_REQUEST
+    };
     envelope(version, &message(root, &inner))
 }
 
@@ -440,7 +444,11 @@ pub fn build_read_response(version: SoapVersion, resp: &ReadResponse) -> String 
     envelope(version, &message(READ_RESPONSE, &inner))
 }
 
-pub fn build_update_response(version: SoapVersion, resp: &UpdateResponse, simulate: bool) -> String {
+pub fn build_update_response(
+    version: SoapVersion,
+    resp: &UpdateResponse,
+    simulate: bool,
+) -> String {
     let mut inner = String::new();
     if resp.case_id.is_some() {
         let _ = write!(inner, "<{CASE}>");
@@ -515,7 +523,11 @@ fn write_case(out: &mut String, c: &DisputeCase) {
         leaf(out, "CompanyCode", Some(&i.company_code));
         leaf(out, "FiscalYear", Some(&i.fiscal_year));
         leaf(out, "AccountingDocument", Some(&i.accounting_document));
-        leaf(out, "AccountingDocumentItem", Some(&i.accounting_document_item));
+        leaf(
+            out,
+            "AccountingDocumentItem",
+            Some(&i.accounting_document_item),
+        );
         out.push_str("</DisputedItem>");
     }
     let _ = write!(out, "</{CASE}>");
@@ -603,7 +615,10 @@ mod tests {
                 case: Some(case()),
                 log: vec![],
             };
-            assert_eq!(parse_read_response(&build_read_response(v, &resp)).unwrap(), resp);
+            assert_eq!(
+                parse_read_response(&build_read_response(v, &resp)).unwrap(),
+                resp
+            );
         }
     }
 

@@ -1,0 +1,439 @@
+//! The whole loop against the mock SAP system over real HTTP: pull, flag, review, push.
+
+mod common;
+
+use chrono::Utc;
+use common::TestEnv;
+use erpsync::erp::mapping::Mapping;
+use erpsync::erp::odata::ODataClient;
+use erpsync::mock_erp::FaultSpec;
+use erpsync::model::{CustomerId, DiscrepancyStatus, Note, NoteChannel};
+use erpsync::push;
+use erpsync::store::{DiscrepancyFilter, OutboxStatus, SharedStore};
+use erpsync::sync::{self, reconcile_run, SyncContext, SyncReport};
+use std::collections::BTreeSet;
+
+type Key = (String, String, String, String);
+
+async fn sync_and_reconcile(
+    env: &TestEnv,
+) -> (SharedStore, SyncReport, reconcile_run::ReconcileReport) {
+    let store = env.store().await;
+    let ctx = SyncContext::new(env.config(), store.clone()).unwrap();
+    let report = sync::run(&ctx, &[]).await.expect("sync succeeds");
+    let now = Utc::now();
+    let rec = reconcile_run::run(store.as_ref(), now.date_naive(), now)
+        .await
+        .unwrap();
+    (store, report, rec)
+}
+
+async fn open_keys(store: &SharedStore) -> BTreeSet<Key> {
+    store
+        .list_discrepancies(&DiscrepancyFilter {
+            status: Some(DiscrepancyStatus::Open),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| {
+            (
+                d.finding.rule.to_string(),
+                d.finding.customer.to_string(),
+                d.finding.scope,
+                d.finding.field,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_planted_mismatch_is_found_and_no_decoy_is_flagged() {
+    let env = TestEnv::start(120, 1500).await;
+    let (store, report, _) = sync_and_reconcile(&env).await;
+    assert!(
+        report.rejected.is_empty(),
+        "records left out: {:?}",
+        report.rejected
+    );
+    let found = open_keys(&store).await;
+    let planted: BTreeSet<Key> = env
+        .mock
+        .dataset()
+        .planted()
+        .into_iter()
+        .map(|p| (p.rule.to_string(), p.customer, p.scope, p.field.to_string()))
+        .collect();
+    assert!(
+        planted.len() >= 6,
+        "the mock plants at least one case per rule"
+    );
+    let missed: Vec<_> = planted.difference(&found).collect();
+    let unexpected: Vec<_> = found.difference(&planted).collect();
+    assert!(
+        missed.is_empty(),
+        "planted mismatches not found: {missed:#?}"
+    );
+    assert!(
+        unexpected.is_empty(),
+        "flags nobody planted: {unexpected:#?}"
+    );
+    for decoy in env.mock.dataset().decoys() {
+        let key = (
+            decoy.rule.to_string(),
+            decoy.customer.clone(),
+            decoy.scope.clone(),
+            decoy.field.to_string(),
+        );
+        assert!(!found.contains(&key), "decoy flagged: {decoy:?}");
+    }
+}
+
+#[tokio::test]
+async fn cleared_items_and_supplier_lines_never_enter() {
+    let env = TestEnv::start(60, 800).await;
+    let (store, _, _) = sync_and_reconcile(&env).await;
+    let held = store.list_open_items(&Default::default()).await.unwrap();
+    let expected = env.mock.dataset().open_customer_items().count();
+    assert_eq!(
+        held.len(),
+        expected,
+        "exactly the uncleared customer items are held"
+    );
+    assert!(expected > 0);
+}
+
+#[tokio::test]
+async fn resync_keeps_ids_and_a_fixed_cause_closes_its_flag() {
+    let env = TestEnv::start(80, 600).await;
+    let (store, _, first) = sync_and_reconcile(&env).await;
+    let before = store
+        .list_discrepancies(&DiscrepancyFilter::default())
+        .await
+        .unwrap();
+    assert!(first.new > 0);
+
+    let (_, _, second) = sync_and_reconcile(&env).await;
+    assert_eq!(second.new, 0, "a re-run opens nothing new");
+    assert_eq!(second.closed, 0);
+    let after = store
+        .list_discrepancies(&DiscrepancyFilter::default())
+        .await
+        .unwrap();
+    let ids = |v: &[erpsync::model::Discrepancy]| v.iter().map(|d| d.id).collect::<BTreeSet<_>>();
+    assert_eq!(
+        ids(&before),
+        ids(&after),
+        "ids are stable and nothing is duplicated"
+    );
+
+    // Fix a cause at the source: drop the register contract for a customer the master lacks.
+    let orphan = env
+        .mock
+        .dataset()
+        .planted()
+        .into_iter()
+        .find(|p| p.rule == "customer_missing")
+        .expect("the mock plants a contract for a missing customer");
+    let register = std::fs::read_to_string(env.dir.path().join("contracts.csv")).unwrap();
+    let kept: Vec<&str> = register
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{},", orphan.contract_id)))
+        .collect();
+    assert_eq!(kept.len() + 1, register.lines().count());
+    std::fs::write(env.dir.path().join("contracts.csv"), kept.join("\n") + "\n").unwrap();
+
+    let (_, _, third) = sync_and_reconcile(&env).await;
+    assert_eq!(third.closed, 1, "exactly the fixed flag closes");
+    let flag = after
+        .iter()
+        .find(|d| d.finding.scope == orphan.scope && d.finding.rule.as_str() == "customer_missing")
+        .unwrap();
+    let now = store.discrepancy(flag.id).await.unwrap().unwrap();
+    assert_eq!(now.status, DiscrepancyStatus::Closed);
+    let audit = store.audit_log(flag.id).await.unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(
+        (last.actor.as_str(), last.to),
+        ("erpsync", DiscrepancyStatus::Closed)
+    );
+}
+
+#[tokio::test]
+async fn an_erp_error_on_push_leaves_the_note_pending_and_a_later_push_sends_it_once() {
+    let env = TestEnv::start(20, 100).await;
+    let store = env.store().await;
+    let config = env.config();
+    let mapping = Mapping::load(&config.erp.mapping).unwrap();
+    let client = ODataClient::new(&config.erp).unwrap();
+    let note = Note {
+        customer: CustomerId::parse("1").unwrap(),
+        item: None,
+        author: "ana".into(),
+        text: "Promised to pay on Friday".into(),
+        channel: NoteChannel::Phone,
+        created_at: Utc::now(),
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+    };
+    let entry = store.add_note(&note).await.unwrap();
+
+    env.mock
+        .set_faults("500@A_CustomerText:20".parse::<FaultSpec>().unwrap());
+    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
+        .await
+        .unwrap();
+    assert_eq!((r.notes, r.retry_later), (0, 1));
+    let pending = store
+        .outbox_list(Some(OutboxStatus::Pending))
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].id, entry.id);
+    assert!(pending[0].attempts >= 1);
+    assert!(
+        pending[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("500"),
+        "{:?}",
+        pending[0].last_error
+    );
+    assert!(
+        env.mock
+            .writes()
+            .iter()
+            .all(|w| w.entity_set != "A_CustomerText"),
+        "nothing reached the ERP"
+    );
+
+    env.mock.set_faults(FaultSpec::default());
+    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
+        .await
+        .unwrap();
+    assert_eq!(r.notes, 1);
+    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
+        .await
+        .unwrap();
+    assert_eq!(r.notes, 0, "a sent note is not sent again");
+    let writes: Vec<_> = env
+        .mock
+        .writes()
+        .into_iter()
+        .filter(|w| {
+            w.entity_set == "A_CustomerText" && w.body.to_string().contains(&note.idempotency_key)
+        })
+        .collect();
+    assert_eq!(writes.len(), 1, "exactly one write: {writes:?}");
+    assert_eq!(
+        store
+            .outbox_list(Some(OutboxStatus::Sent))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_note_that_already_arrived_is_not_written_again() {
+    let env = TestEnv::start(20, 100).await;
+    let store = env.store().await;
+    let config = env.config();
+    let mapping = Mapping::load(&config.erp.mapping).unwrap();
+    let client = ODataClient::new(&config.erp).unwrap();
+    let note = Note {
+        customer: CustomerId::parse("2").unwrap(),
+        item: None,
+        author: "ana".into(),
+        text: "Called, no answer".into(),
+        channel: NoteChannel::Phone,
+        created_at: Utc::now(),
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+    };
+    // The first attempt arrives, but its outcome is lost before the outbox learns it.
+    let outcome = push::notes::send(&client, &mapping.targets.notes, &note, false)
+        .await
+        .unwrap();
+    assert_eq!(outcome, push::Outcome::Sent);
+    store.add_note(&note).await.unwrap();
+    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
+        .await
+        .unwrap();
+    assert_eq!((r.notes, r.already_there), (1, 1));
+    let count = env
+        .mock
+        .writes()
+        .iter()
+        .filter(|w| w.body.to_string().contains(&note.idempotency_key))
+        .count();
+    assert_eq!(count, 1);
+}
+
+#[test]
+fn demo_runs_the_whole_loop_and_reports_json() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_erpsync"))
+        .args(["demo", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "demo failed: {stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(v["pulled"]["customers"], 200);
+    assert!(v["pulled"]["open_items"].as_u64().unwrap() > 0);
+    assert!(v["pulled"]["contracts"].as_u64().unwrap() > 0);
+    assert!(v["discrepancies"]["open"].as_u64().unwrap() > 0);
+    assert!(
+        v["discrepancies"]["by_rule"]["payment_terms_company_code"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(v["pushed"]["notes"], 2);
+    assert_eq!(v["pushed"]["dispute_statuses"], 1);
+    assert_eq!(v["read_back"]["verified"], true);
+}
+
+#[tokio::test]
+async fn cli_review_flow_and_json_shapes() {
+    let env = TestEnv::start(60, 400).await;
+    let (code, out, err) = env.cli(&["sync"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("pulled:"), "{out}");
+
+    let (code, out, err) = env.cli(&["discrepancies", "list", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let first = &list[0];
+    for key in [
+        "id",
+        "rule",
+        "severity",
+        "status",
+        "customer",
+        "scope",
+        "field",
+        "contract_value",
+        "master_value",
+        "first_seen",
+        "last_seen",
+    ] {
+        assert!(!first[key].is_null(), "missing {key} in {first}");
+    }
+    for key in ["amount", "currency", "items", "days"] {
+        assert!(!first["exposure"][key].is_null(), "missing exposure.{key}");
+    }
+    assert!(
+        first["exposure"]["amount"].is_string(),
+        "amounts are decimal strings"
+    );
+    let id = first["id"].as_i64().unwrap().to_string();
+
+    let (code, _, err) = env.cli(&["discrepancies", "acknowledge", &id, "--by", "mia"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = env.cli(&[
+        "discrepancies",
+        "waive",
+        &id,
+        "--by",
+        "mia",
+        "--note",
+        "agreed exception",
+        "--until",
+        "2027-06-30",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = env.cli(&["discrepancies", "acknowledge", &id, "--by", "mia"]);
+    assert_eq!(code, 1, "a waived flag cannot be acknowledged again");
+    assert_eq!(err.trim().lines().count(), 1, "one-line error: {err}");
+
+    let (code, out, _) = env.cli(&["discrepancies", "show", &id, "--format", "json"]);
+    assert_eq!(code, 0);
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["status"], "waived");
+    let audit = shown["audit"].as_array().unwrap();
+    let actors: Vec<&str> = audit.iter().map(|a| a["actor"].as_str().unwrap()).collect();
+    assert_eq!(actors, ["erpsync", "mia", "mia"]);
+
+    let (code, out, _) = env.cli(&["customers", "list", "--format", "json"]);
+    assert_eq!(code, 0);
+    let customers: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(customers.as_array().unwrap().len(), 60);
+    let c = &customers[0];
+    assert_eq!(
+        c["customer"].as_str().unwrap().len(),
+        10,
+        "SAP keeps leading zeros"
+    );
+    assert!(c["company_codes"][0]["company_code"].is_string());
+    assert!(c["sales_areas"][0]["sales_org"].is_string());
+
+    let (code, out, _) = env.cli(&["open-items", "list", "--format", "json"]);
+    assert_eq!(code, 0);
+    let items: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let i = &items[0];
+    for key in [
+        "company_code",
+        "fiscal_year",
+        "document",
+        "item",
+        "customer",
+        "amount",
+        "currency",
+        "baseline_date",
+    ] {
+        assert!(!i[key].is_null(), "missing {key} in {i}");
+    }
+
+    let (code, _, err) = env.cli(&["discrepancies", "list", "--status", "bogus"]);
+    assert_eq!(code, 2, "bad usage exits 2: {err}");
+}
+
+#[test]
+fn an_unreachable_erp_is_a_one_line_error_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mapping.toml"), common::MAPPING).unwrap();
+    std::fs::write(dir.path().join("pw"), "x").unwrap();
+    let config = dir.path().join("erpsync.toml");
+    std::fs::write(
+        &config,
+        "[store]\nurl = \"sqlite://e.db\"\n[erp]\nkind = \"odata\"\nbase_url = \"http://127.0.0.1:9/sap/opu/odata/sap/\"\nmapping = \"mapping.toml\"\nmax_retries = 0\ntimeout = \"2s\"\n[erp.auth]\nkind = \"basic\"\nuser = \"U\"\npassword_file = \"pw\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_erpsync"))
+        .arg("--config")
+        .arg(&config)
+        .args(["sync", "--only", "customers"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let last = err.trim().lines().last().unwrap();
+    assert!(
+        last.starts_with("erpsync: A_Customer: cannot reach the ERP"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_page_stops_with_the_entity_named_and_keeps_what_was_stored() {
+    let env = TestEnv::start(30, 100).await;
+    env.mock.set_faults(
+        "malformed@A_CustomerSalesArea:5"
+            .parse::<FaultSpec>()
+            .unwrap(),
+    );
+    let (code, _, err) = env.cli(&["sync", "--only", "customers"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("A_CustomerSalesArea") && err.contains("malformed"),
+        "{err}"
+    );
+    let store = env.store().await;
+    assert_eq!(
+        store.counts().await.unwrap().customers,
+        30,
+        "customers stored before the bad page stay"
+    );
+}
