@@ -446,6 +446,37 @@ fn standard_keys_with_the_same_meaning() {
 }
 
 #[test]
+fn same_due_dates_by_another_route_are_the_same_terms() {
+    // EM30 moves the baseline to month end, then 30 days; the same as a fixed-day net term
+    // would be "the 30th day after month end": only the due dates count.
+    let moved = PaymentTerms {
+        key: "A".into(),
+        description: String::new(),
+        rules: vec![TermsRule {
+            day_limit: None,
+            baseline: BaselineSource::DocumentDate,
+            fixed_baseline_day: Some(31),
+            extra_months: 0,
+            discounts: vec![],
+            net: Some(DayRule::Days(0)),
+        }],
+    };
+    let fixed = PaymentTerms {
+        key: "B".into(),
+        description: String::new(),
+        rules: vec![TermsRule {
+            day_limit: None,
+            baseline: BaselineSource::DocumentDate,
+            fixed_baseline_day: None,
+            extra_months: 0,
+            discounts: vec![],
+            net: Some(DayRule::FixedDay { day: 31, months: 0 }),
+        }],
+    };
+    assert_eq!(compare(&moved, &fixed), None);
+}
+
+#[test]
 fn standard_keys_that_differ() {
     let d = compare(&standard("NT30"), &standard("NT45")).expect("NT30 and NT45 differ");
     assert_eq!((d.min_net_shift_days, d.max_net_shift_days), (15, 15));
@@ -462,8 +493,9 @@ fn standard_keys_that_differ() {
     // up to 30 days earlier (December 31st).
     let d = compare(&standard("NT30"), &standard("EOM")).unwrap();
     assert_eq!((d.min_net_shift_days, d.max_net_shift_days), (-30, 0));
-    // Same net date on January 1st, but the baseline already differs.
-    assert_eq!(d.first_differing_date, date(2028, 1, 1));
+    // Same net date on January 1st: terms are judged by due dates, so the first
+    // difference is January 2nd, although the baselines already differ on the 1st.
+    assert_eq!(d.first_differing_date, date(2028, 1, 2));
     assert!(d.baseline_differs);
     assert!(
         d.summary.ends_with("due up to 30 days early"),

@@ -312,7 +312,10 @@ fn scan(
             None => (shift, shift),
             Some((lo, hi)) => (lo.min(shift), hi.max(shift)),
         });
-        if c == m {
+        // Meaning is what the customer experiences: due dates and discounts. Two ways of
+        // reaching the same dates (a baseline moved to month end, or a fixed-day net term)
+        // are the same terms.
+        if c.net == m.net && c.discounts == m.discounts {
             continue;
         }
         s.differing += 1;
