@@ -324,24 +324,57 @@ fn terms_def(key: &str) -> TermsDef {
 
 /// Keys random (non-scenario) customers get, weighted by repetition.
 const COMMON_KEYS: [&str; 20] = [
-    "NT30", "NT30", "NT30", "NT30", "NT30", "NT30", "Z030", "Z030", "0001", "0001", "NT00",
-    "NT45", "NT45", "NT60", "NT60", "0002", "0002", "ZB10", "0003", "EM30",
+    "NT30", "NT30", "NT30", "NT30", "NT30", "NT30", "Z030", "Z030", "0001", "0001", "NT00", "NT45",
+    "NT45", "NT60", "NT60", "0002", "0002", "ZB10", "0003", "EM30",
 ];
 
 // ---------------------------------------------------------------------------------------
 // Names and places
 
 const WEST_A: [&str; 20] = [
-    "Alpen", "Nordwind", "Rhein", "Falken", "Hansa", "Isar", "Elbe", "Sonnen", "Berg",
-    "Linden", "Atlas", "Pioneer", "Summit", "Harbor", "Cedar", "Granite", "Lakeside",
-    "Redwood", "Bluewater", "Ironbridge",
+    "Alpen",
+    "Nordwind",
+    "Rhein",
+    "Falken",
+    "Hansa",
+    "Isar",
+    "Elbe",
+    "Sonnen",
+    "Berg",
+    "Linden",
+    "Atlas",
+    "Pioneer",
+    "Summit",
+    "Harbor",
+    "Cedar",
+    "Granite",
+    "Lakeside",
+    "Redwood",
+    "Bluewater",
+    "Ironbridge",
 ];
 const WEST_B: [&str; 14] = [
-    "Logistik", "Maschinenbau", "Handels", "Feinkost", "Elektro", "Textil", "Chemie",
-    "Medical", "Foods", "Tools", "Components", "Systems", "Retail", "Packaging",
+    "Logistik",
+    "Maschinenbau",
+    "Handels",
+    "Feinkost",
+    "Elektro",
+    "Textil",
+    "Chemie",
+    "Medical",
+    "Foods",
+    "Tools",
+    "Components",
+    "Systems",
+    "Retail",
+    "Packaging",
 ];
-const CN_CITY: [&str; 8] = ["上海", "北京", "深圳", "广州", "杭州", "苏州", "成都", "天津"];
-const CN_WORD: [&str; 8] = ["恒达", "华信", "瑞丰", "金桥", "东方", "新源", "长城", "宏远"];
+const CN_CITY: [&str; 8] = [
+    "上海", "北京", "深圳", "广州", "杭州", "苏州", "成都", "天津",
+];
+const CN_WORD: [&str; 8] = [
+    "恒达", "华信", "瑞丰", "金桥", "东方", "新源", "长城", "宏远",
+];
 const CN_TRADE: [&str; 6] = ["贸易", "科技", "电子", "机械", "物流", "化工"];
 
 struct Place {
@@ -351,7 +384,13 @@ struct Place {
 }
 
 const DE: Place = Place {
-    street: &["Hauptstraße", "Bahnhofstraße", "Industriestraße", "Lindenweg", "Am Hafen"],
+    street: &[
+        "Hauptstraße",
+        "Bahnhofstraße",
+        "Industriestraße",
+        "Lindenweg",
+        "Am Hafen",
+    ],
     cities: &[
         ("Walldorf", "69190", "BW"),
         ("München", "80331", "BY"),
@@ -361,7 +400,12 @@ const DE: Place = Place {
     language: "DE",
 };
 const US: Place = Place {
-    street: &["Main Street", "Market Street", "Oak Avenue", "Industrial Parkway"],
+    street: &[
+        "Main Street",
+        "Market Street",
+        "Oak Avenue",
+        "Industrial Parkway",
+    ],
     cities: &[
         ("Newtown Square", "19073", "PA"),
         ("Chicago", "60601", "IL"),
@@ -601,7 +645,13 @@ impl Builder {
         id
     }
 
-    fn erp(&mut self, i: u32, org: &'static str, terms: &'static str, currency: &'static str) -> String {
+    fn erp(
+        &mut self,
+        i: u32,
+        org: &'static str,
+        terms: &'static str,
+        currency: &'static str,
+    ) -> String {
         self.erp_seq += 1;
         let id = format!("{:010}", 40_000_000 + self.erp_seq);
         let net = Decimal::new(1_000_000 + self.rng.below(50_000_000) as i64, 2);
@@ -655,8 +705,7 @@ impl Builder {
         &mut self,
         i: u32,
         org: &'static str,
-        cc_key: &'static str,
-        sa_key: &'static str,
+        (cc_key, sa_key): (&'static str, &'static str),
         contract_terms: &'static str,
         currency: &'static str,
         text: bool,
@@ -673,7 +722,13 @@ impl Builder {
         );
         self.decoy_terms(i, org, &id);
         if text {
-            self.decoy(RULE_UNREADABLE, i, contract_scope(&id), "payment_terms", &id);
+            self.decoy(
+                RULE_UNREADABLE,
+                i,
+                contract_scope(&id),
+                "payment_terms",
+                &id,
+            );
         }
     }
 
@@ -705,7 +760,13 @@ impl Builder {
                     },
                 );
                 self.plant(RULE_CC, i, cc_scope("1010"), "payment_terms", &id);
-                self.decoy(RULE_UNREADABLE, i, contract_scope(&id), "payment_terms", &id);
+                self.decoy(
+                    RULE_UNREADABLE,
+                    i,
+                    contract_scope(&id),
+                    "payment_terms",
+                    &id,
+                );
             }
             PlantSa => {
                 self.cc(i, "1010", "NT30");
@@ -774,7 +835,13 @@ impl Builder {
                         ..Reg::default()
                     },
                 );
-                self.plant(RULE_UNREADABLE, i, contract_scope(&id), "payment_terms", &id);
+                self.plant(
+                    RULE_UNREADABLE,
+                    i,
+                    contract_scope(&id),
+                    "payment_terms",
+                    &id,
+                );
             }
             DecoyKeySynonym => {
                 self.cc(i, "1010", "Z030");
@@ -791,26 +858,25 @@ impl Builder {
                 );
                 self.decoy_terms(i, "1010", &id);
             }
-            DecoyImmediate => self.synonym(i, "1010", "NT00", "NT00", "0001", "EUR", false),
+            DecoyImmediate => self.synonym(i, "1010", ("NT00", "NT00"), "0001", "EUR", false),
             DecoyDiscountText => {
-                self.synonym(i, "1010", "0002", "ZB10", "2/10 net 30", "EUR", true)
+                self.synonym(i, "1010", ("0002", "ZB10"), "2/10 net 30", "EUR", true)
             }
-            DecoyNet30Text => self.synonym(i, "1710", "NT30", "NT30", "Net 30", "USD", true),
-            DecoyYuejie => self.synonym(i, "1010", "EM30", "EM30", "月结30天", "CNY", true),
-            DecoyHuodao => self.synonym(i, "1010", "0001", "0001", "货到付款", "CNY", true),
+            DecoyNet30Text => self.synonym(i, "1710", ("NT30", "NT30"), "Net 30", "USD", true),
+            DecoyYuejie => self.synonym(i, "1010", ("EM30", "EM30"), "月结30天", "CNY", true),
+            DecoyHuodao => self.synonym(i, "1010", ("0001", "0001"), "货到付款", "CNY", true),
             DecoyDueOnReceipt => {
-                self.synonym(i, "1010", "NT00", "0001", "due on receipt", "EUR", true)
+                self.synonym(i, "1010", ("NT00", "0001"), "due on receipt", "EUR", true)
             }
             DecoyTiersText => self.synonym(
                 i,
                 "1010",
-                "0003",
-                "0003",
+                ("0003", "0003"),
                 "3% 14 days, 2% 30 days, net 45",
                 "EUR",
                 true,
             ),
-            DecoyEomText => self.synonym(i, "1710", "EOM", "EOM", "end of month", "USD", true),
+            DecoyEomText => self.synonym(i, "1710", ("EOM", "EOM"), "end of month", "USD", true),
             DecoyLeadingZero | DecoyAlnumLower => {
                 let c = self.customer(i);
                 let written = if s == DecoyLeadingZero {
@@ -1001,10 +1067,12 @@ impl Dataset {
         let mut alnum_decoy_done = false;
         for i in 0..n {
             let iu = i as u32;
-            let alnum = i % 40 == 39;
+            // Alphanumeric numbers come last and zero-padded, so every set stays stored in
+            // key order ('0' sorts before 'C') and paging by key needs no sorting.
+            let alnum = i >= n - n / 40;
             let customer = if alnum {
                 alnum_seq += 1;
-                format!("CUST-A{alnum_seq}")
+                format!("CUST-A{alnum_seq:04}")
             } else {
                 format!("{:010}", 1_000_001 + i)
             };
@@ -1041,10 +1109,12 @@ impl Dataset {
             };
             let name = b.name(i, chinese, country);
             let (city, postal, region) = *b.rng.pick(place.cities);
+            let street: &'static str =
+                place.street[b.rng.below(place.street.len() as u64) as usize];
             b.ds.addresses.push(AddressRec {
                 customer: iu,
                 address_id: (30_000 + i).to_string(),
-                street: b.rng.pick(place.street),
+                street,
                 house_number: (1 + b.rng.below(120)).to_string(),
                 city,
                 postal_code: postal,
@@ -1057,7 +1127,11 @@ impl Dataset {
                 customer,
                 name,
                 account_group: "CUST",
-                creation_date: ymd(2015 + b.rng.below(10) as i32, 1 + b.rng.below(12) as u32, 1 + b.rng.below(28) as u32),
+                creation_date: ymd(
+                    2015 + b.rng.below(10) as i32,
+                    1 + b.rng.below(12) as u32,
+                    1 + b.rng.below(28) as u32,
+                ),
                 posting_blocked: plain && b.rng.percent(2),
                 deleted: plain && b.rng.percent(2),
                 order_block: "",
@@ -1210,11 +1284,7 @@ fn generate_items(b: &mut Builder, open_items: usize) {
     let base = total_customer / n;
     let rem = total_customer % n;
     // Which of the generated customer items are cleared: every k-th, spread evenly.
-    let clear_every = if cleared == 0 {
-        usize::MAX
-    } else {
-        total_customer / cleared
-    };
+    let clear_every = total_customer.checked_div(cleared).unwrap_or(usize::MAX);
     let mut cleared_left = cleared;
     let mut seq = 0usize;
     for ci in 0..n {
@@ -1316,9 +1386,8 @@ fn generate_items(b: &mut Builder, open_items: usize) {
 
     // Supplier lines: the same cube serves AP, so a careless filter would pull these in.
     let suppliers = (open_items / 20).max(usize::from(open_items > 0));
-    let mut ap_doc = 5_100_000_000u64;
     for k in 0..suppliers {
-        ap_doc += 1;
+        let ap_doc = 5_100_000_001 + k as u64;
         let cc = if k % 3 == 0 { "1710" } else { "1010" };
         let document_date = first_day + Duration::days(b.rng.below(span + 1) as i64);
         let mut item = OpenItemRec {
@@ -1365,14 +1434,13 @@ fn generate_items(b: &mut Builder, open_items: usize) {
 }
 
 fn generate_cases(b: &mut Builder) {
-    let candidates: Vec<usize> = b
-        .ds
-        .open_items
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| i.account_type == b'D' && !i.is_cleared && i.debit)
-        .map(|(k, _)| k)
-        .collect();
+    let candidates: Vec<usize> =
+        b.ds.open_items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.account_type == b'D' && !i.is_cleared && i.debit)
+            .map(|(k, _)| k)
+            .collect();
     if candidates.is_empty() {
         return;
     }
@@ -1386,7 +1454,9 @@ fn generate_cases(b: &mut Builder) {
             1 => "INPR",
             2 => "CLSD",
             3 => "VOID",
-            _ => *b.rng.pick(&["OPEN", "OPEN", "OPEN", "INPR", "INPR", "RSLV", "CLSD"]),
+            _ => *b
+                .rng
+                .pick(&["OPEN", "OPEN", "OPEN", "INPR", "INPR", "RSLV", "CLSD"]),
         };
         let item = &b.ds.open_items[idx];
         let disputed = (item.amount * Decimal::new(1 + b.rng.below(100) as i64, 2)).round_dp(2);
@@ -1456,10 +1526,7 @@ mod tests {
         let a = Dataset::generate(&small());
         let b = Dataset::generate(&small());
         assert_eq!(a, b);
-        let c = Dataset::generate(&MockErpConfig {
-            seed: 7,
-            ..small()
-        });
+        let c = Dataset::generate(&MockErpConfig { seed: 7, ..small() });
         assert_ne!(a.customers, c.customers);
     }
 
@@ -1475,7 +1542,14 @@ mod tests {
     #[test]
     fn every_rule_is_planted_and_every_customer_number_is_valid() {
         let ds = Dataset::generate(&small());
-        for rule in [RULE_CC, RULE_SA, RULE_CURRENCY, RULE_UNKNOWN, RULE_UNREADABLE, RULE_MISSING] {
+        for rule in [
+            RULE_CC,
+            RULE_SA,
+            RULE_CURRENCY,
+            RULE_UNKNOWN,
+            RULE_UNREADABLE,
+            RULE_MISSING,
+        ] {
             assert!(ds.planted().iter().any(|p| p.rule == rule), "{rule}");
         }
         assert!(!ds.decoys().is_empty());
@@ -1483,6 +1557,27 @@ mod tests {
             assert!(crate::model::CustomerId::parse(&c.customer).is_ok());
             assert!(c.customer.len() <= 10);
         }
+        // Every set is stored in key order (the server pages by position).
+        let cust = |i: u32| ds.customers[i as usize].customer.as_str();
+        assert!(ds
+            .customers
+            .windows(2)
+            .all(|w| w[0].customer < w[1].customer));
+        assert!(ds
+            .company_codes
+            .windows(2)
+            .all(|w| (cust(w[0].customer), w[0].company_code)
+                < (cust(w[1].customer), w[1].company_code)));
+        assert!(
+            ds.sales_areas
+                .windows(2)
+                .all(|w| (cust(w[0].customer), w[0].sales_org)
+                    < (cust(w[1].customer), w[1].sales_org))
+        );
+        assert!(ds
+            .customers
+            .iter()
+            .any(|c| c.customer.starts_with("CUST-A")));
         // A planted finding is never also a decoy.
         for p in ds.planted() {
             assert!(!ds.decoys().contains(&p), "{p:?}");

@@ -78,7 +78,10 @@ impl FromStr for FaultSpec {
                 Some((h, "*")) => (h, None),
                 Some((h, n)) => (
                     h,
-                    Some(n.parse::<u32>().map_err(|_| err("TIMES must be a number or *"))?),
+                    Some(
+                        n.parse::<u32>()
+                            .map_err(|_| err("TIMES must be a number or *"))?,
+                    ),
                 ),
                 None => (raw, Some(1)),
             };
@@ -192,7 +195,10 @@ mod tests {
         assert_eq!(spec.rules[0].kind, FaultKind::Status(500));
         assert_eq!(spec.rules[1].times, Some(2));
         assert_eq!(spec.rules[4].target, "*");
-        assert_eq!(spec.rules[5].kind, FaultKind::Delay(Duration::from_millis(250)));
+        assert_eq!(
+            spec.rules[5].kind,
+            FaultKind::Delay(Duration::from_millis(250))
+        );
         assert_eq!(spec.rules[5].times, None);
         let again: FaultSpec = spec.to_string().parse().unwrap();
         assert_eq!(again, spec);

@@ -1,1 +1,214 @@
-//! mock_erp
+//! An SAP S/4HANA look-alike for the demo, the tests and the benchmarks.
+//!
+//! It serves SAP's standard paths, so a connector configured with
+//! `base_url = "http://127.0.0.1:PORT/sap/opu/odata/sap/"` talks to it as to a real system:
+//!
+//! - OData V2 JSON: `API_BUSINESS_PARTNER` (`A_Customer`, `A_CustomerCompany`,
+//!   `A_CustomerSalesArea`, `A_BusinessPartnerAddress`, `A_CustomerText`,
+//!   `A_CustomerCompanyText`), `API_OPLACCTGDOCITEMCUBE_SRV`
+//!   (`A_OperationalAcctgDocItemCube`) and `API_SALES_CONTRACT_SRV` (`A_SalesContract`),
+//!   each with `$metadata` and a service document; server paging with `__next`.
+//! - SOAP: the dispute-case service at [`dispute_case::SERVICE_PATH`].
+//! - `GET /mock/writes`: every write it accepted, as JSON.
+//!
+//! The data comes from [`Dataset::generate`]: deterministic per seed, with a known set of
+//! contract-vs-master mismatches ([`Dataset::planted`]) and look-alikes that must not be
+//! flagged ([`Dataset::decoys`]). [`FaultSpec`] makes it fail on purpose.
+//!
+//! [`dispute_case::SERVICE_PATH`]: crate::erp::soap::dispute_case::SERVICE_PATH
+
+mod data;
+mod faults;
+mod odata;
+mod server;
+mod sets;
+mod soap;
+
+pub use data::{
+    reference_date, AddressRec, CompanyRec, CustomerRec, Dataset, DisputeCaseRec, OpenItemRec,
+    Planted, RegisterRow, SalesAreaRec, SalesContractRec, TextRec, DISPUTE_STATUSES,
+    REFERENCE_DATE,
+};
+pub use faults::{FaultKind, FaultRule, FaultSpec, FaultSpecError, TIMEOUT_HOLD};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct MockErpConfig {
+    pub customers: usize,
+    /// Open customer items (uncleared, account type `D`); cleared items and supplier lines
+    /// come on top.
+    pub open_items: usize,
+    pub seed: u64,
+    pub faults: FaultSpec,
+    pub user: String,
+    pub password: String,
+    pub sap_client: String,
+    /// Server-side page size (`__next` after this many entities).
+    pub page_size: usize,
+}
+
+impl Default for MockErpConfig {
+    fn default() -> Self {
+        MockErpConfig {
+            customers: 200,
+            open_items: 2000,
+            seed: 42,
+            faults: FaultSpec::default(),
+            user: "ERPSYNC".into(),
+            password: "secret".into(),
+            sap_client: "100".into(),
+            page_size: 100,
+        }
+    }
+}
+
+/// A write the mock accepted (also served at `GET /mock/writes`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteRecord {
+    /// `A_CustomerText`, `A_CustomerCompanyText` or `DisputeCase`.
+    pub entity_set: String,
+    /// Key predicate (`Customer='…',Language='EN',LongTextID='TX01'`) or the case ID.
+    pub key: String,
+    /// `POST`, `PUT`, `PATCH`, `MERGE`, `DELETE`, or `Update` for dispute cases.
+    pub method: String,
+    pub body: serde_json::Value,
+    pub received_at: DateTime<Utc>,
+    /// From `Repeatability-Request-ID` or `X-Request-ID`, if sent.
+    pub request_id: Option<String>,
+}
+
+/// A running mock; dropping it stops the server.
+pub struct MockErpHandle {
+    addr: SocketAddr,
+    state: Arc<server::State>,
+    cancel: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl MockErpHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR/sap/opu/odata/sap/`, the `[erp] base_url` to configure.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/sap/opu/odata/sap/", self.addr)
+    }
+
+    /// URL of the dispute-case SOAP service.
+    pub fn soap_url(&self) -> String {
+        format!(
+            "http://{}{}",
+            self.addr,
+            crate::erp::soap::dispute_case::SERVICE_PATH
+        )
+    }
+
+    pub fn dataset(&self) -> &Dataset {
+        &self.state.ds
+    }
+
+    pub fn config(&self) -> &MockErpConfig {
+        &self.state.config
+    }
+
+    pub fn writes(&self) -> Vec<WriteRecord> {
+        server::lock(&self.state.writes).clone()
+    }
+
+    /// Replaces the fault rules (and their counters).
+    pub fn set_faults(&self, faults: FaultSpec) {
+        *server::lock(&self.state.faults) = faults::Faults::new(&faults);
+    }
+
+    /// How many faults fired since the rules were last set.
+    pub fn faults_fired(&self) -> u64 {
+        server::lock(&self.state.faults).fired()
+    }
+
+    /// Stops accepting requests and waits for the server to finish.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockErpHandle {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Generates the data set and starts serving on `listen` (port 0 picks a free port).
+pub async fn start(config: MockErpConfig, listen: SocketAddr) -> std::io::Result<MockErpHandle> {
+    let cfg = config.clone();
+    // Large data sets take seconds to build; keep that off the async workers.
+    let ds = tokio::task::spawn_blocking(move || Dataset::generate(&cfg))
+        .await
+        .map_err(std::io::Error::other)?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let state = Arc::new(server::State::new(config, Arc::new(ds), cancel.clone()));
+    let app = server::router(state.clone());
+    let stop = cancel.clone();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "mock ERP server stopped");
+        }
+    });
+    Ok(MockErpHandle {
+        addr,
+        state,
+        cancel,
+        task: Some(task),
+    })
+}
+
+/// Serves until SIGINT or SIGTERM (the `erpsync mock-erp` command).
+pub async fn serve_forever(config: MockErpConfig, listen: SocketAddr) -> std::io::Result<()> {
+    let handle = start(config, listen).await?;
+    tracing::info!(
+        addr = %handle.addr(),
+        base_url = %handle.base_url(),
+        customers = handle.dataset().customers.len(),
+        open_items = handle.dataset().open_customer_items().count(),
+        "mock ERP listening"
+    );
+    wait_for_signal().await;
+    handle.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -113,7 +113,9 @@ fn tokenize(input: &str) -> Result<Vec<Tok>, String> {
             i += 1;
         } else if c == '\'' {
             out.push(Tok::Lit(Lit::Str(read_quoted(&mut i)?)));
-        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
+        } else if c.is_ascii_digit()
+            || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+        {
             let start = i;
             i += 1;
             while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
@@ -398,12 +400,13 @@ pub(crate) fn parse_query(pairs: &[(String, String)], set: Set) -> Result<Query,
                     q.orderby.push((prop.name, desc));
                 }
             }
-            "$format" => {
-                if v != "json" {
-                    return Err(format!("$format={v} is not supported here; use json"));
-                }
+            "$format" if v != "json" => {
+                return Err(format!("$format={v} is not supported here; use json"))
             }
-            k if k.starts_with('$') => return Err(format!("system query option {k} is not supported")),
+            "$format" => {}
+            k if k.starts_with('$') => {
+                return Err(format!("system query option {k} is not supported"))
+            }
             _ => {}
         }
         if !matches!(k.as_str(), "$skip" | "$top" | "$skiptoken") {
@@ -411,6 +414,17 @@ pub(crate) fn parse_query(pairs: &[(String, String)], set: Set) -> Result<Query,
         }
     }
     Ok(q)
+}
+
+/// Whether `$orderby` asks for the order the rows are stored in: a prefix of the key
+/// properties, all ascending.
+pub(crate) fn is_key_order(set: Set, orderby: &[(&'static str, bool)]) -> bool {
+    !orderby.is_empty()
+        && orderby.len() <= set.keys().count()
+        && orderby
+            .iter()
+            .zip(set.keys())
+            .all(|((name, desc), key)| !desc && *name == key.name)
 }
 
 pub(crate) struct Page {
@@ -437,7 +451,11 @@ fn cmp_vals(a: &Val<'_>, b: &Val<'_>) -> Ordering {
 /// Runs a query: without `$orderby` the skip token is a row position in the set (rows
 /// are kept in key order, as SAP pages them), so each page costs only what it scans; with
 /// `$orderby` the token is an offset into the sorted result.
-pub(crate) fn run(table: &dyn Table, q: &Query, page_size: usize) -> Page {
+///
+/// `natural` says the rows are stored in key order, so an `$orderby` on a prefix of the
+/// key (ascending) is served by position too: that is what sync jobs send, page after
+/// page, and sorting a million items per page would not do.
+pub(crate) fn run(table: &dyn Table, q: &Query, page_size: usize, natural: bool) -> Page {
     let matches = |row: usize| q.filter.as_ref().is_none_or(|f| eval(f, table, row));
     let limit = page_size.min(q.top.unwrap_or(usize::MAX));
     let count = q
@@ -445,7 +463,7 @@ pub(crate) fn run(table: &dyn Table, q: &Query, page_size: usize) -> Page {
         .then(|| (0..table.len()).filter(|&r| matches(r)).count());
     let mut rows = Vec::new();
     let mut next = None;
-    if q.orderby.is_empty() {
+    if q.orderby.is_empty() || natural {
         let mut to_skip = if q.skiptoken.is_none() { q.skip } else { 0 };
         let mut r = q.skiptoken.unwrap_or(0);
         while r < table.len() {
@@ -524,7 +542,11 @@ pub(crate) fn json_val(out: &mut String, v: &Val<'_>) {
 
 /// The canonical URI of an entity.
 pub(crate) fn entity_uri(service_url: &str, set: Set, table: &dyn Table, row: usize) -> String {
-    format!("{service_url}/{}{}", set.name(), key_predicate(set, table, row))
+    format!(
+        "{service_url}/{}{}",
+        set.name(),
+        key_predicate(set, table, row)
+    )
 }
 
 /// Writes one entity as V2 JSON with its `__metadata`.

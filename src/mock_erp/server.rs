@@ -3,7 +3,7 @@
 
 use super::data::{Dataset, TextRec};
 use super::faults::{FaultKind, Faults, TIMEOUT_HOLD};
-use super::odata::{json_str, parse_query, render_entity, run};
+use super::odata::{is_key_order, json_str, parse_query, render_entity, run};
 use super::sets::{edmx, quote, DsTable, Service, Set, Table, TextTable, Val};
 use super::{MockErpConfig, WriteRecord};
 use crate::erp::soap::dispute_case::{self as dc, DisputeCase, DisputedItem};
@@ -282,7 +282,7 @@ pub(crate) fn sap_error(status: StatusCode, code: &str, message: &str) -> Respon
             "innererror": {
                 "application": { "component_id": "", "service_namespace": "/SAP/", "service_id": "", "service_version": "0001" },
                 "transactionid": tid,
-                "timestamp": Utc::now().format("%Y%m%d%H%M%S%.7f").to_string(),
+                "timestamp": Utc::now().format("%Y%m%d%H%M%S").to_string(),
                 "errordetails": [
                     { "code": code, "message": message, "propertyref": "", "severity": "error", "target": "" }
                 ]
@@ -310,10 +310,7 @@ fn json_ok(status: StatusCode, body: String) -> Response {
         status,
         [
             (header::CONTENT_TYPE, "application/json; charset=utf-8"),
-            (
-                header::HeaderName::from_static("dataserviceversion"),
-                "2.0",
-            ),
+            (header::HeaderName::from_static("dataserviceversion"), "2.0"),
         ],
         body,
     )
@@ -368,7 +365,13 @@ fn parse_key(set: Set, raw: &str) -> Result<Vec<String>, String> {
             while i < chars.len() && chars[i] != '=' {
                 i += 1;
             }
-            name = Some(chars[start..i].iter().collect::<String>().trim().to_string());
+            name = Some(
+                chars[start..i]
+                    .iter()
+                    .collect::<String>()
+                    .trim()
+                    .to_string(),
+            );
             i += 1;
         }
         if chars.get(i) != Some(&'\'') {
@@ -405,11 +408,7 @@ fn parse_key(set: Set, raw: &str) -> Result<Vec<String>, String> {
         return Ok(vec![parts[0].1.clone()]);
     }
     if parts.len() != keys.len() {
-        return Err(format!(
-            "key of {} needs {}",
-            set.name(),
-            keys.join(", ")
-        ));
+        return Err(format!("key of {} needs {}", set.name(), keys.join(", ")));
     }
     keys.iter()
         .map(|k| {
@@ -448,7 +447,11 @@ async fn odata_handler(
     }
     let pairs: Vec<(String, String)> = uri
         .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
     let client = pairs
         .iter()
@@ -545,7 +548,10 @@ async fn odata_handler(
                 ));
                 extra_headers.push((
                     header::SET_COOKIE,
-                    format!("sap-usercontext=sap-client={}; path=/", st.config.sap_client),
+                    format!(
+                        "sap-usercontext=sap-client={}; path=/",
+                        st.config.sap_client
+                    ),
                 ));
                 (sid, token)
             }
@@ -593,6 +599,20 @@ async fn odata_handler(
         }
     }
     resp
+}
+
+/// Escapes a query-string part the way SAP writes `__next`: `$`, quotes and parentheses
+/// stay readable, spaces become `%20`.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~$'(),:*".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 fn urlencode(s: &str) -> String {
@@ -725,7 +745,9 @@ fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
     };
     let page_size = ctx.st.config.page_size.max(1);
     with_table(ctx, set, |table| {
-        let page = run(table, &q, page_size);
+        // Live text sets are small and kept in canonical-key order, not key order: sort them.
+        let natural = !set.is_text() && is_key_order(set, &q.orderby);
+        let page = run(table, &q, page_size, natural);
         let mut out = String::from("{\"d\":{");
         if let Some(c) = page.count {
             let _ = write!(out, "\"__count\":\"{c}\",");
@@ -748,18 +770,19 @@ fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
         }
         out.push(']');
         if let Some(token) = page.next {
-            let mut ser = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in &q.carry {
-                ser.append_pair(k, v);
-            }
+            let mut pairs: Vec<(String, String)> = q.carry.clone();
             if let Some(t) = page.top_left {
-                ser.append_pair("$top", &t.to_string());
+                pairs.push(("$top".into(), t.to_string()));
             }
-            ser.append_pair("$skiptoken", &token.to_string());
+            pairs.push(("$skiptoken".into(), token.to_string()));
+            let query: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v)))
+                .collect();
             out.push_str(",\"__next\":");
             json_str(
                 &mut out,
-                &format!("{}/{}?{}", ctx.service_url, set.name(), ser.finish()),
+                &format!("{}/{}?{}", ctx.service_url, set.name(), query.join("&")),
             );
         }
         out.push_str("}}");
@@ -783,7 +806,10 @@ fn single(ctx: &Ctx<'_>, set: Set, key: &[String]) -> Response {
     };
     with_table(ctx, set, |table| {
         let Some(row) = find_row(table, set, key) else {
-            return not_found(&format!("Resource not found for the segment '{}'", set.name()));
+            return not_found(&format!(
+                "Resource not found for the segment '{}'",
+                set.name()
+            ));
         };
         let etag = etag_of(set, table, row);
         let mut out = String::from("{\"d\":");
@@ -877,7 +903,15 @@ fn create_text(ctx: &Ctx<'_>, set: Set, body: &[u8]) -> Response {
     let table = TextTable { rows: &rows };
     let etag = text_etag(&rows[0]);
     let mut out = String::from("{\"d\":");
-    render_entity(&mut out, &ctx.service_url, set, &table, 0, None, Some(&etag));
+    render_entity(
+        &mut out,
+        &ctx.service_url,
+        set,
+        &table,
+        0,
+        None,
+        Some(&etag),
+    );
     out.push('}');
     let mut r = json_ok(StatusCode::CREATED, out);
     if let Ok(v) = HeaderValue::from_str(&etag) {
@@ -930,7 +964,10 @@ fn change_text(ctx: &Ctx<'_>, set: Set, key: &[String], method: &str, body: &[u8
     {
         let mut texts = lock(ctx.st.texts(set));
         let Some(current) = texts.get_mut(&canonical) else {
-            return not_found(&format!("Resource not found for the segment '{}'", set.name()));
+            return not_found(&format!(
+                "Resource not found for the segment '{}'",
+                set.name()
+            ));
         };
         let Some(if_match) = if_match else {
             return sap_error(
@@ -961,7 +998,8 @@ fn change_text(ctx: &Ctx<'_>, set: Set, key: &[String], method: &str, body: &[u8
             new_etag = Some(text_etag(current));
         }
     }
-    ctx.st.record(set.name(), &canonical, method, json, ctx.headers);
+    ctx.st
+        .record(set.name(), &canonical, method, json, ctx.headers);
     let mut r = StatusCode::NO_CONTENT.into_response();
     if let Some(v) = new_etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
         r.headers_mut().insert(header::ETAG, v);
@@ -993,7 +1031,10 @@ mod tests {
 
     #[test]
     fn percent_decoding() {
-        assert_eq!(percent_decode("A_Customer(%270001%27)"), "A_Customer('0001')");
+        assert_eq!(
+            percent_decode("A_Customer(%270001%27)"),
+            "A_Customer('0001')"
+        );
         assert_eq!(percent_decode("100%"), "100%");
     }
 }

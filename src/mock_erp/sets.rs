@@ -229,7 +229,9 @@ const SALES_CONTRACT: &[Prop] = &[
     dto("LastChangeDateTime").ro(),
     s("PurchaseOrderByCustomer", 35).text(),
     d("SalesContractDate"),
-    dec("TotalNetAmount", 16, 3).unit("TransactionCurrency").ro(),
+    dec("TotalNetAmount", 16, 3)
+        .unit("TransactionCurrency")
+        .ro(),
     s("TransactionCurrency", 5).text(),
     s("CustomerPaymentTerms", 4),
     d("SalesContractValidityStartDate"),
@@ -387,15 +389,18 @@ impl Table for TextTable<'_> {
     }
 
     fn value(&self, row: usize, prop: &str) -> Val<'_> {
-        let t = &self.rows[row];
-        match prop {
-            "Customer" => st(&t.customer),
-            "CompanyCode" => st(t.company_code.as_deref().unwrap_or("")),
-            "Language" => st(&t.language),
-            "LongTextID" => st(&t.long_text_id),
-            "LongText" => st(&t.long_text),
-            _ => Val::Null,
-        }
+        text_value(&self.rows[row], prop)
+    }
+}
+
+fn text_value<'a>(t: &'a TextRec, prop: &str) -> Val<'a> {
+    match prop {
+        "Customer" => st(&t.customer),
+        "CompanyCode" => st(t.company_code.as_deref().unwrap_or("")),
+        "Language" => st(&t.language),
+        "LongTextID" => st(&t.long_text_id),
+        "LongText" => st(&t.long_text),
+        _ => Val::Null,
     }
 }
 
@@ -493,14 +498,8 @@ impl Table for DsTable<'_> {
                     _ => Val::Null,
                 }
             }
-            Set::CustomerText => TextTable {
-                rows: &ds.customer_texts,
-            }
-            .value(row, prop),
-            Set::CustomerCompanyText => TextTable {
-                rows: &ds.company_texts,
-            }
-            .value(row, prop),
+            Set::CustomerText => text_value(&ds.customer_texts[row], prop),
+            Set::CustomerCompanyText => text_value(&ds.company_texts[row], prop),
             Set::OpenItem => {
                 let i = &ds.open_items[row];
                 let is_customer = i.account_type == b'D';
@@ -629,7 +628,12 @@ pub(crate) fn edmx(service: Service) -> String {
         }
         out.push_str("</Key>");
         for p in set.props() {
-            let _ = write!(out, "<Property Name=\"{}\" Type=\"{}\"", p.name, p.ty.name());
+            let _ = write!(
+                out,
+                "<Property Name=\"{}\" Type=\"{}\"",
+                p.name,
+                p.ty.name()
+            );
             if p.key {
                 out.push_str(" Nullable=\"false\"");
             }

@@ -5,7 +5,9 @@
 //! error item in the `Log`; only a message that cannot be read gets a SOAP fault.
 
 use super::data::{dispute_status_is_closed, DISPUTE_STATUSES};
-use super::server::{apply_fault, basic_auth_ok, lock, unauthorized, with_retry_after, FaultEffect, State};
+use super::server::{
+    apply_fault, basic_auth_ok, lock, unauthorized, with_retry_after, FaultEffect, State,
+};
 use crate::erp::soap::dispute_case::{
     self as dc, log_type, FaultCode, LogItem, Operation, ReadResponse, Severity, SoapVersion,
     UpdateRequest, UpdateResponse,

@@ -18,6 +18,7 @@ impl Dialect for PgDialect {
     type DB = Postgres;
     type Amount = Decimal;
     type Stamp = DateTime<Utc>;
+    const PARAM: &'static str = "$";
     const NAME: &'static str = "postgres";
 
     fn amount(value: Decimal) -> Decimal {

@@ -42,6 +42,10 @@ pub trait Dialect: Send + Sync + 'static {
     /// How an instant is stored: fixed-width UTC text in SQLite, TIMESTAMPTZ in PostgreSQL.
     type Stamp: Col<Self::DB>;
     const NAME: &'static str;
+    /// The prefix of numbered parameters in generated statements with many of them:
+    /// SQLite looks `$n` up by name, one linear search per parameter, while `?n` is a
+    /// plain index; PostgreSQL only knows `$n`. (Both take `$n` in the fixed statements.)
+    const PARAM: &'static str;
     fn amount(value: Decimal) -> Self::Amount;
     fn amount_back(value: Self::Amount) -> Result<Decimal>;
     fn stamp(value: DateTime<Utc>) -> Self::Stamp;
@@ -100,6 +104,158 @@ const DISCREPANCY_COLS: &str = "id, rule, customer, scope, field, severity, cont
 const OUTBOX_COLS: &str = "id, kind, idempotency_key, payload, status, attempts, last_error, \
      created_at, updated_at, sent_at";
 
+/// Bound parameters per statement, well below SQLite's (32766) and PostgreSQL's (65535)
+/// limits.
+const MAX_PARAMS: usize = 30_000;
+
+/// A table written by batched upserts: its columns in bind order, the first `key` of them
+/// forming the conflict key; every other column is overwritten.
+struct Upsert {
+    table: &'static str,
+    cols: &'static [&'static str],
+    key: usize,
+}
+
+impl Upsert {
+    fn sql(&self, prefix: &str, rows: usize) -> String {
+        let width = self.cols.len();
+        let values = (0..rows)
+            .map(|r| format!("({})", placeholders(prefix, r * width + 1, width)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let set = self.cols[self.key..]
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "INSERT INTO {} ({}) VALUES {values} ON CONFLICT ({}) DO UPDATE SET {set}",
+            self.table,
+            self.cols.join(", "),
+            self.cols[..self.key].join(", "),
+        )
+    }
+}
+
+const CUSTOMERS: Upsert = Upsert {
+    table: "customers",
+    cols: &[
+        "customer",
+        "name",
+        "addr_name",
+        "addr_street",
+        "addr_city",
+        "addr_postal_code",
+        "addr_country",
+        "deletion_flag",
+        "posting_block",
+        "last_changed",
+        "seen_at",
+    ],
+    key: 1,
+};
+const COMPANY_CODES: Upsert = Upsert {
+    table: "customer_company",
+    cols: &[
+        "customer",
+        "company_code",
+        "payment_terms",
+        "reconciliation_account",
+        "accounting_clerk",
+        "dunning_procedure",
+        "deletion_flag",
+        "posting_block",
+        "seen_at",
+    ],
+    key: 2,
+};
+const SALES_AREAS: Upsert = Upsert {
+    table: "customer_sales_area",
+    cols: &[
+        "customer",
+        "sales_org",
+        "distribution_channel",
+        "division",
+        "payment_terms",
+        "currency",
+        "credit_control_area",
+        "deletion_flag",
+        "seen_at",
+    ],
+    key: 4,
+};
+const OPEN_ITEMS: Upsert = Upsert {
+    table: "open_items",
+    cols: &[
+        "company_code",
+        "fiscal_year",
+        "document",
+        "item",
+        "customer",
+        "document_date",
+        "posting_date",
+        "baseline_date",
+        "payment_terms",
+        "discount1_days",
+        "discount1_percent",
+        "discount2_days",
+        "discount2_percent",
+        "net_days",
+        "net_due_date",
+        "amount",
+        "currency",
+        "dunning_level",
+        "dunning_block",
+        "dispute_case",
+        "seen_at",
+        "cleared_at",
+    ],
+    key: 4,
+};
+const CONTRACTS: Upsert = Upsert {
+    table: "contracts",
+    cols: &[
+        "source",
+        "id",
+        "customer",
+        "company_code",
+        "sales_org",
+        "distribution_channel",
+        "division",
+        "payment_terms",
+        "credit_limit",
+        "currency",
+        "billing_name",
+        "billing_street",
+        "billing_city",
+        "billing_postal_code",
+        "billing_country",
+        "valid_from",
+        "valid_to",
+        "seen_at",
+        "retired_at",
+    ],
+    key: 2,
+};
+const PAYMENT_TERMS: Upsert = Upsert {
+    table: "payment_terms",
+    cols: &["key", "description", "rules"],
+    key: 1,
+};
+
+/// Gives a bind closure its higher-ranked signature, which closures do not infer.
+fn binder<D: Dialect, T, F>(f: F) -> F
+where
+    F: for<'q> Fn(Q<'q, D>, &T) -> Q<'q, D>,
+{
+    f
+}
+
+/// A composite key as one map key (the unit separator does not occur in SAP keys).
+fn key_text(parts: &[&str]) -> String {
+    parts.join("\u{1f}")
+}
+
 /// The order key of an exposure amount: units of 1/10000, saturated to the i64 range.
 /// Amounts that differ by less than that tie and fall back to id order.
 fn exposure_sort(amount: Decimal) -> i64 {
@@ -145,10 +301,10 @@ fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
-/// `$first, $first+1, …` for `n` parameters.
-fn placeholders(first: usize, n: usize) -> String {
+/// `$first, $first+1, …` (with the dialect's prefix) for `n` parameters.
+fn placeholders(prefix: &str, first: usize, n: usize) -> String {
     (first..first + n)
-        .map(|i| format!("${i}"))
+        .map(|i| format!("{prefix}{i}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -192,6 +348,43 @@ where
     Option<D::Amount>: Col<D::DB>,
     Option<D::Stamp>: Col<D::DB>,
 {
+    /// Inserts or updates `rows` in one transaction, many rows per statement. Rows are
+    /// bound by `bind` in `spec.cols` order. Of rows with the same key the last one wins
+    /// (a multi-row `ON CONFLICT DO UPDATE` must not touch one row twice).
+    async fn upsert_batch<T>(
+        &self,
+        spec: &Upsert,
+        rows: &[T],
+        key: impl Fn(&T) -> String + Send + Sync,
+        bind: &(dyn for<'q> Fn(Q<'q, D>, &T) -> Q<'q, D> + Send + Sync),
+    ) -> Result<()>
+    where
+        T: Sync,
+    {
+        let mut last = HashMap::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            last.insert(key(row), i);
+        }
+        let rows: Vec<&T> = rows
+            .iter()
+            .enumerate()
+            .filter(|(i, row)| last.get(&key(row)) == Some(i))
+            .map(|(_, row)| row)
+            .collect();
+        let per_statement = (MAX_PARAMS / spec.cols.len()).max(1);
+        let mut tx = self.pool.begin().await?;
+        for chunk in rows.chunks(per_statement) {
+            let sql = spec.sql(D::PARAM, chunk.len());
+            let mut query = sqlx::query::<D::DB>(&sql);
+            for row in chunk {
+                query = bind(query, row);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     fn get<T: Col<D::DB>>(row: &DbRow<D>, col: &str) -> Result<T> {
         Ok(row.try_get::<T, _>(col)?)
     }
@@ -222,22 +415,28 @@ where
             .transpose()
     }
 
-    fn customer_general(row: &DbRow<D>) -> Result<CustomerGeneral> {
-        let address = match Self::get::<Option<String>>(row, "addr_name")? {
-            None => None,
-            Some(name) => Some(Address {
-                name,
-                street: Self::get::<Option<String>>(row, "addr_street")?.unwrap_or_default(),
-                city: Self::get::<Option<String>>(row, "addr_city")?.unwrap_or_default(),
-                postal_code: Self::get::<Option<String>>(row, "addr_postal_code")?
-                    .unwrap_or_default(),
-                country: Self::get::<Option<String>>(row, "addr_country")?.unwrap_or_default(),
-            }),
+    /// An address stored as `{prefix}name`, `{prefix}street`, …; absent when the name is NULL.
+    fn address(row: &DbRow<D>, prefix: &str) -> Result<Option<Address>> {
+        let text = |field: &str| -> Result<String> {
+            Ok(Self::get::<Option<String>>(row, &format!("{prefix}{field}"))?.unwrap_or_default())
         };
+        if Self::get::<Option<String>>(row, &format!("{prefix}name"))?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Address {
+            name: text("name")?,
+            street: text("street")?,
+            city: text("city")?,
+            postal_code: text("postal_code")?,
+            country: text("country")?,
+        }))
+    }
+
+    fn customer_general(row: &DbRow<D>) -> Result<CustomerGeneral> {
         Ok(CustomerGeneral {
             customer: customer_id(Self::get(row, "customer")?)?,
             name: Self::get(row, "name")?,
-            address,
+            address: Self::address(row, "addr_")?,
             deletion_flag: Self::get(row, "deletion_flag")?,
             posting_block: Self::get(row, "posting_block")?,
             last_changed: Self::opt_stamp(row, "last_changed")?,
@@ -302,17 +501,6 @@ where
     }
 
     fn contract(row: &DbRow<D>) -> Result<Contract> {
-        let billing_address = match Self::get::<Option<String>>(row, "billing_name")? {
-            None => None,
-            Some(name) => Some(Address {
-                name,
-                street: Self::get::<Option<String>>(row, "billing_street")?.unwrap_or_default(),
-                city: Self::get::<Option<String>>(row, "billing_city")?.unwrap_or_default(),
-                postal_code: Self::get::<Option<String>>(row, "billing_postal_code")?
-                    .unwrap_or_default(),
-                country: Self::get::<Option<String>>(row, "billing_country")?.unwrap_or_default(),
-            }),
-        };
         Ok(Contract {
             id: Self::get(row, "id")?,
             customer: customer_id(Self::get(row, "customer")?)?,
@@ -325,7 +513,7 @@ where
             payment_terms: Self::get(row, "payment_terms")?,
             credit_limit: Self::opt_amount(row, "credit_limit")?,
             currency: Self::get(row, "currency")?,
-            billing_address,
+            billing_address: Self::address(row, "billing_")?,
             valid_from: Self::get(row, "valid_from")?,
             valid_to: Self::get(row, "valid_to")?,
             source: Self::get(row, "source")?,
@@ -402,7 +590,7 @@ where
         })
     }
 
-    /// Runs `SELECT {cols} FROM {table} WHERE {cond} AND customer IN (…)` chunk by chunk.
+    /// Runs `{head} customer IN (…){tail}` chunk by chunk: `head` ends in `WHERE` or `AND`.
     async fn fetch_for_customers<T>(
         conn: &mut Conn<D>,
         head: &str,
@@ -414,7 +602,7 @@ where
         for chunk in customers.chunks(IN_CHUNK) {
             let sql = format!(
                 "{head} customer IN ({}){tail}",
-                placeholders(1, chunk.len())
+                placeholders(D::PARAM, 1, chunk.len())
             );
             let mut query = sqlx::query::<D::DB>(&sql);
             for c in chunk {
@@ -521,19 +709,23 @@ where
         payload: serde_json::Value,
         at: DateTime<Utc>,
     ) -> Result<OutboxEntry> {
-        if !inserted {
-            let sql = format!("SELECT {OUTBOX_COLS} FROM outbox WHERE idempotency_key = $1");
-            let row = sqlx::query::<D::DB>(&sql)
-                .bind(key.to_string())
-                .fetch_optional(&mut *conn)
-                .await?;
-            let entry = row.map(|r| Self::outbox_entry(&r)).transpose()?;
-            return match entry {
-                Some(entry) if entry.kind == kind => Ok(entry),
-                _ => Err(StoreError::Refused(format!(
+        // The outbox key is unique across kinds: a note and a dispute status change must
+        // not share one, or the worker could take one for the other having arrived.
+        let sql = format!("SELECT {OUTBOX_COLS} FROM outbox WHERE idempotency_key = $1");
+        let queued = sqlx::query::<D::DB>(&sql)
+            .bind(key.to_string())
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|row| Self::outbox_entry(&row))
+            .transpose()?;
+        match queued {
+            Some(entry) if !inserted && entry.kind == kind => return Ok(entry),
+            None if inserted => {}
+            _ => {
+                return Err(StoreError::Refused(format!(
                     "idempotency key {key:?} is already used by another record"
-                ))),
-            };
+                )))
+            }
         }
         let sql = format!(
             "INSERT INTO outbox (kind, idempotency_key, payload, status, attempts, created_at, updated_at) \
@@ -601,36 +793,22 @@ where
         rows: &[CustomerGeneral],
         seen_at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for r in rows {
+        let bind = binder::<D, CustomerGeneral, _>(|q, r| {
             let a = r.address.as_ref();
-            sqlx::query::<D::DB>(
-                "INSERT INTO customers (customer, name, addr_name, addr_street, addr_city, \
-                 addr_postal_code, addr_country, deletion_flag, posting_block, last_changed, seen_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT (customer) DO UPDATE SET name = excluded.name, \
-                 addr_name = excluded.addr_name, addr_street = excluded.addr_street, \
-                 addr_city = excluded.addr_city, addr_postal_code = excluded.addr_postal_code, \
-                 addr_country = excluded.addr_country, deletion_flag = excluded.deletion_flag, \
-                 posting_block = excluded.posting_block, last_changed = excluded.last_changed, \
-                 seen_at = excluded.seen_at",
-            )
-            .bind(r.customer.as_str().to_string())
-            .bind(r.name.clone())
-            .bind(a.map(|a| a.name.clone()))
-            .bind(a.map(|a| a.street.clone()))
-            .bind(a.map(|a| a.city.clone()))
-            .bind(a.map(|a| a.postal_code.clone()))
-            .bind(a.map(|a| a.country.clone()))
-            .bind(r.deletion_flag)
-            .bind(r.posting_block)
-            .bind(r.last_changed.map(D::stamp))
-            .bind(D::stamp(seen_at))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+            q.bind(r.customer.as_str().to_string())
+                .bind(r.name.clone())
+                .bind(a.map(|a| a.name.clone()))
+                .bind(a.map(|a| a.street.clone()))
+                .bind(a.map(|a| a.city.clone()))
+                .bind(a.map(|a| a.postal_code.clone()))
+                .bind(a.map(|a| a.country.clone()))
+                .bind(r.deletion_flag)
+                .bind(r.posting_block)
+                .bind(r.last_changed.map(D::stamp))
+                .bind(D::stamp(seen_at))
+        });
+        let key = |r: &CustomerGeneral| r.customer.to_string();
+        self.upsert_batch(&CUSTOMERS, rows, key, &bind).await
     }
 
     async fn upsert_company_codes(
@@ -638,34 +816,19 @@ where
         rows: &[CompanyCodeData],
         seen_at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for r in rows {
-            sqlx::query::<D::DB>(
-                "INSERT INTO customer_company (customer, company_code, payment_terms, \
-                 reconciliation_account, accounting_clerk, dunning_procedure, deletion_flag, \
-                 posting_block, seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (customer, company_code) DO UPDATE SET \
-                 payment_terms = excluded.payment_terms, \
-                 reconciliation_account = excluded.reconciliation_account, \
-                 accounting_clerk = excluded.accounting_clerk, \
-                 dunning_procedure = excluded.dunning_procedure, \
-                 deletion_flag = excluded.deletion_flag, posting_block = excluded.posting_block, \
-                 seen_at = excluded.seen_at",
-            )
-            .bind(r.customer.as_str().to_string())
-            .bind(r.company_code.clone())
-            .bind(r.payment_terms.clone())
-            .bind(r.reconciliation_account.clone())
-            .bind(r.accounting_clerk.clone())
-            .bind(r.dunning_procedure.clone())
-            .bind(r.deletion_flag)
-            .bind(r.posting_block)
-            .bind(D::stamp(seen_at))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let bind = binder::<D, CompanyCodeData, _>(|q, r| {
+            q.bind(r.customer.as_str().to_string())
+                .bind(r.company_code.clone())
+                .bind(r.payment_terms.clone())
+                .bind(r.reconciliation_account.clone())
+                .bind(r.accounting_clerk.clone())
+                .bind(r.dunning_procedure.clone())
+                .bind(r.deletion_flag)
+                .bind(r.posting_block)
+                .bind(D::stamp(seen_at))
+        });
+        let key = |r: &CompanyCodeData| key_text(&[r.customer.as_str(), &r.company_code]);
+        self.upsert_batch(&COMPANY_CODES, rows, key, &bind).await
     }
 
     async fn upsert_sales_areas(
@@ -673,149 +836,103 @@ where
         rows: &[SalesAreaData],
         seen_at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for r in rows {
-            sqlx::query::<D::DB>(
-                "INSERT INTO customer_sales_area (customer, sales_org, distribution_channel, \
-                 division, payment_terms, currency, credit_control_area, deletion_flag, seen_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (customer, sales_org, distribution_channel, division) DO UPDATE SET \
-                 payment_terms = excluded.payment_terms, currency = excluded.currency, \
-                 credit_control_area = excluded.credit_control_area, \
-                 deletion_flag = excluded.deletion_flag, seen_at = excluded.seen_at",
-            )
-            .bind(r.customer.as_str().to_string())
-            .bind(r.area.sales_org.clone())
-            .bind(r.area.distribution_channel.clone())
-            .bind(r.area.division.clone())
-            .bind(r.payment_terms.clone())
-            .bind(r.currency.clone())
-            .bind(r.credit_control_area.clone())
-            .bind(r.deletion_flag)
-            .bind(D::stamp(seen_at))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let bind = binder::<D, SalesAreaData, _>(|q, r| {
+            q.bind(r.customer.as_str().to_string())
+                .bind(r.area.sales_org.clone())
+                .bind(r.area.distribution_channel.clone())
+                .bind(r.area.division.clone())
+                .bind(r.payment_terms.clone())
+                .bind(r.currency.clone())
+                .bind(r.credit_control_area.clone())
+                .bind(r.deletion_flag)
+                .bind(D::stamp(seen_at))
+        });
+        let key = |r: &SalesAreaData| {
+            let a = &r.area;
+            key_text(&[
+                r.customer.as_str(),
+                &a.sales_org,
+                &a.distribution_channel,
+                &a.division,
+            ])
+        };
+        self.upsert_batch(&SALES_AREAS, rows, key, &bind).await
     }
 
     async fn upsert_open_items(&self, rows: &[OpenItem], seen_at: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for r in rows {
-            // An item seen again is open again (a reversed clearing), hence cleared_at = NULL.
-            sqlx::query::<D::DB>(
-                "INSERT INTO open_items (company_code, fiscal_year, document, item, customer, \
-                 document_date, posting_date, baseline_date, payment_terms, discount1_days, \
-                 discount1_percent, discount2_days, discount2_percent, net_days, net_due_date, \
-                 amount, currency, dunning_level, dunning_block, dispute_case, seen_at, cleared_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19, $20, $21, NULL) \
-                 ON CONFLICT (company_code, fiscal_year, document, item) DO UPDATE SET \
-                 customer = excluded.customer, document_date = excluded.document_date, \
-                 posting_date = excluded.posting_date, baseline_date = excluded.baseline_date, \
-                 payment_terms = excluded.payment_terms, discount1_days = excluded.discount1_days, \
-                 discount1_percent = excluded.discount1_percent, \
-                 discount2_days = excluded.discount2_days, \
-                 discount2_percent = excluded.discount2_percent, net_days = excluded.net_days, \
-                 net_due_date = excluded.net_due_date, amount = excluded.amount, \
-                 currency = excluded.currency, dunning_level = excluded.dunning_level, \
-                 dunning_block = excluded.dunning_block, dispute_case = excluded.dispute_case, \
-                 seen_at = excluded.seen_at, cleared_at = NULL",
-            )
-            .bind(r.key.company_code.clone())
-            .bind(r.key.fiscal_year.clone())
-            .bind(r.key.document.clone())
-            .bind(r.key.item.clone())
-            .bind(r.customer.as_str().to_string())
-            .bind(r.document_date)
-            .bind(r.posting_date)
-            .bind(r.baseline_date)
-            .bind(r.payment_terms.clone())
-            .bind(r.applied.discount1_days.map(i64::from))
-            .bind(r.applied.discount1_percent.map(D::amount))
-            .bind(r.applied.discount2_days.map(i64::from))
-            .bind(r.applied.discount2_percent.map(D::amount))
-            .bind(r.applied.net_days.map(i64::from))
-            .bind(r.net_due_date)
-            .bind(D::amount(r.amount))
-            .bind(r.currency.clone())
-            .bind(r.dunning_level.map(i64::from))
-            .bind(r.dunning_block.clone())
-            .bind(r.dispute_case.clone())
-            .bind(D::stamp(seen_at))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let bind = binder::<D, OpenItem, _>(|q, r| {
+            q.bind(r.key.company_code.clone())
+                .bind(r.key.fiscal_year.clone())
+                .bind(r.key.document.clone())
+                .bind(r.key.item.clone())
+                .bind(r.customer.as_str().to_string())
+                .bind(r.document_date)
+                .bind(r.posting_date)
+                .bind(r.baseline_date)
+                .bind(r.payment_terms.clone())
+                .bind(r.applied.discount1_days.map(i64::from))
+                .bind(r.applied.discount1_percent.map(D::amount))
+                .bind(r.applied.discount2_days.map(i64::from))
+                .bind(r.applied.discount2_percent.map(D::amount))
+                .bind(r.applied.net_days.map(i64::from))
+                .bind(r.net_due_date)
+                .bind(D::amount(r.amount))
+                .bind(r.currency.clone())
+                .bind(r.dunning_level.map(i64::from))
+                .bind(r.dunning_block.clone())
+                .bind(r.dispute_case.clone())
+                .bind(D::stamp(seen_at))
+                // An item seen again is open again (its clearing was reversed).
+                .bind(None::<D::Stamp>)
+        });
+        let key = |r: &OpenItem| r.key.to_string();
+        self.upsert_batch(&OPEN_ITEMS, rows, key, &bind).await
     }
 
     async fn upsert_contracts(&self, rows: &[Contract], seen_at: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for r in rows {
+        let bind = binder::<D, Contract, _>(|q, r| {
             let b = r.billing_address.as_ref();
-            sqlx::query::<D::DB>(
-                "INSERT INTO contracts (source, id, customer, company_code, sales_org, \
-                 distribution_channel, division, payment_terms, credit_limit, currency, \
-                 billing_name, billing_street, billing_city, billing_postal_code, billing_country, \
-                 valid_from, valid_to, seen_at, retired_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, NULL) \
-                 ON CONFLICT (source, id) DO UPDATE SET customer = excluded.customer, \
-                 company_code = excluded.company_code, sales_org = excluded.sales_org, \
-                 distribution_channel = excluded.distribution_channel, \
-                 division = excluded.division, payment_terms = excluded.payment_terms, \
-                 credit_limit = excluded.credit_limit, currency = excluded.currency, \
-                 billing_name = excluded.billing_name, billing_street = excluded.billing_street, \
-                 billing_city = excluded.billing_city, \
-                 billing_postal_code = excluded.billing_postal_code, \
-                 billing_country = excluded.billing_country, valid_from = excluded.valid_from, \
-                 valid_to = excluded.valid_to, seen_at = excluded.seen_at, retired_at = NULL",
-            )
-            .bind(r.source.clone())
-            .bind(r.id.clone())
-            .bind(r.customer.as_str().to_string())
-            .bind(r.scope.company_code.clone())
-            .bind(r.scope.sales_org.clone())
-            .bind(r.scope.distribution_channel.clone())
-            .bind(r.scope.division.clone())
-            .bind(r.payment_terms.clone())
-            .bind(r.credit_limit.map(D::amount))
-            .bind(r.currency.clone())
-            .bind(b.map(|a| a.name.clone()))
-            .bind(b.map(|a| a.street.clone()))
-            .bind(b.map(|a| a.city.clone()))
-            .bind(b.map(|a| a.postal_code.clone()))
-            .bind(b.map(|a| a.country.clone()))
-            .bind(r.valid_from)
-            .bind(r.valid_to)
-            .bind(D::stamp(seen_at))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+            q.bind(r.source.clone())
+                .bind(r.id.clone())
+                .bind(r.customer.as_str().to_string())
+                .bind(r.scope.company_code.clone())
+                .bind(r.scope.sales_org.clone())
+                .bind(r.scope.distribution_channel.clone())
+                .bind(r.scope.division.clone())
+                .bind(r.payment_terms.clone())
+                .bind(r.credit_limit.map(D::amount))
+                .bind(r.currency.clone())
+                .bind(b.map(|a| a.name.clone()))
+                .bind(b.map(|a| a.street.clone()))
+                .bind(b.map(|a| a.city.clone()))
+                .bind(b.map(|a| a.postal_code.clone()))
+                .bind(b.map(|a| a.country.clone()))
+                .bind(r.valid_from)
+                .bind(r.valid_to)
+                .bind(D::stamp(seen_at))
+                // A contract loaded again is current again.
+                .bind(None::<D::Stamp>)
+        });
+        let key = |r: &Contract| key_text(&[&r.source, &r.id]);
+        self.upsert_batch(&CONTRACTS, rows, key, &bind).await
     }
 
     async fn upsert_payment_terms(&self, rows: &[PaymentTerms]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for r in rows {
-            let rules = serde_json::to_string(&r.rules)
-                .map_err(|e| StoreError::Corrupt(format!("payment terms {}: {e}", r.key)))?;
-            sqlx::query::<D::DB>(
-                "INSERT INTO payment_terms (key, description, rules) VALUES ($1, $2, $3) \
-                 ON CONFLICT (key) DO UPDATE SET description = excluded.description, \
-                 rules = excluded.rules",
-            )
-            .bind(r.key.clone())
-            .bind(r.description.clone())
-            .bind(rules)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let rows = rows
+            .iter()
+            .map(|r| {
+                let rules = serde_json::to_string(&r.rules)
+                    .map_err(|e| StoreError::Corrupt(format!("payment terms {}: {e}", r.key)))?;
+                Ok((r, rules))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let bind = binder::<D, (&PaymentTerms, String), _>(|q, (r, rules)| {
+            q.bind(r.key.clone())
+                .bind(r.description.clone())
+                .bind(rules.clone())
+        });
+        let key = |(r, _): &(&PaymentTerms, String)| r.key.clone();
+        self.upsert_batch(&PAYMENT_TERMS, &rows, key, &bind).await
     }
 
     async fn retire_unseen_open_items(&self, seen_since: DateTime<Utc>) -> Result<u64> {
@@ -1077,7 +1194,7 @@ where
         let sql = format!(
             "SELECT id, status FROM discrepancies WHERE status <> 'closed' AND last_seen < $1 \
              AND rule IN ({}) ORDER BY id",
-            placeholders(2, rules.len())
+            placeholders(D::PARAM, 2, rules.len())
         );
         let mut query = sqlx::query::<D::DB>(&sql).bind(D::stamp(run_at));
         for rule in rules {

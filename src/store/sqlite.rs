@@ -26,6 +26,7 @@ impl Dialect for SqliteDialect {
     type DB = Sqlite;
     type Amount = String;
     type Stamp = String;
+    const PARAM: &'static str = "?";
     const NAME: &'static str = "sqlite";
 
     fn amount(value: Decimal) -> String {
