@@ -15,6 +15,10 @@ use std::collections::BTreeSet;
 
 type Key = (String, String, String, String);
 
+fn first_customer(env: &TestEnv) -> CustomerId {
+    CustomerId::parse(&env.mock.dataset().customers[0].customer).unwrap()
+}
+
 async fn sync_and_reconcile(
     env: &TestEnv,
 ) -> (SharedStore, SyncReport, reconcile_run::ReconcileReport) {
@@ -168,7 +172,7 @@ async fn an_erp_error_on_push_leaves_the_note_pending_and_a_later_push_sends_it_
     let mapping = Mapping::load(&config.erp.mapping).unwrap();
     let client = ODataClient::new(&config.erp).unwrap();
     let note = Note {
-        customer: CustomerId::parse("1").unwrap(),
+        customer: first_customer(&env),
         item: None,
         author: "ana".into(),
         text: "Promised to pay on Friday".into(),
@@ -244,7 +248,7 @@ async fn a_note_that_already_arrived_is_not_written_again() {
     let mapping = Mapping::load(&config.erp.mapping).unwrap();
     let client = ODataClient::new(&config.erp).unwrap();
     let note = Note {
-        customer: CustomerId::parse("2").unwrap(),
+        customer: first_customer(&env),
         item: None,
         author: "ana".into(),
         text: "Called, no answer".into(),
@@ -295,7 +299,8 @@ fn demo_runs_the_whole_loop_and_reports_json() {
     assert_eq!(v["read_back"]["verified"], true);
 }
 
-#[tokio::test]
+// The binary talks to the mock on this test's runtime, so it needs worker threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_review_flow_and_json_shapes() {
     let env = TestEnv::start(60, 400).await;
     let (code, out, err) = env.cli(&["sync"]);
@@ -416,7 +421,7 @@ fn an_unreachable_erp_is_a_one_line_error_and_exit_1() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_page_stops_with_the_entity_named_and_keeps_what_was_stored() {
     let env = TestEnv::start(30, 100).await;
     env.mock.set_faults(

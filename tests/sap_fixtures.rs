@@ -13,9 +13,15 @@ fn fixtures() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("SAP fixtures missing at {}: CI must have ../shared beside the project", dir.display());
+        panic!(
+            "SAP fixtures missing at {}: CI must have ../shared beside the project",
+            dir.display()
+        );
     }
-    eprintln!("SKIPPED: SAP fixtures not found at {} (only CI requires them)", dir.display());
+    eprintln!(
+        "SKIPPED: SAP fixtures not found at {} (only CI requires them)",
+        dir.display()
+    );
     None
 }
 
@@ -64,7 +70,10 @@ fn shipped_mapping_matches_sap_published_metadata() {
     let Some(dir) = fixtures() else { return };
     let files = [
         ("API_BUSINESS_PARTNER", "API_BUSINESS_PARTNER.edmx"),
-        ("API_OPLACCTGDOCITEMCUBE_SRV", "API_OPLACCTGDOCITEMCUBE_SRV.edmx"),
+        (
+            "API_OPLACCTGDOCITEMCUBE_SRV",
+            "API_OPLACCTGDOCITEMCUBE_SRV.edmx",
+        ),
         ("API_SALES_CONTRACT_SRV", "ZAPI_SALES_CONTRACT_SRV.xml"),
     ];
     let services: BTreeMap<&str, BTreeMap<String, BTreeSet<String>>> = files
@@ -74,20 +83,35 @@ fn shipped_mapping_matches_sap_published_metadata() {
             (*service, entity_sets(&text))
         })
         .collect();
-    let mapping = Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/s4hana-odata-v2.toml")).unwrap();
+    let mapping =
+        Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/s4hana-odata-v2.toml"))
+            .unwrap();
     let mut problems = Vec::new();
     for (name, entity) in &mapping.entities {
         let Some(sets) = services.get(entity.service.as_str()) else {
-            problems.push(format!("{name}: no SAP metadata for service {}", entity.service));
+            problems.push(format!(
+                "{name}: no SAP metadata for service {}",
+                entity.service
+            ));
             continue;
         };
         let Some(props) = sets.get(&entity.entity_set) else {
-            problems.push(format!("{name}: entity set {} not in {}", entity.entity_set, entity.service));
+            problems.push(format!(
+                "{name}: entity set {} not in {}",
+                entity.entity_set, entity.service
+            ));
             continue;
         };
-        for (field, prop) in entity.fields.iter().chain(entity.order_by.iter().map(|p| (p, p))) {
+        for (field, prop) in entity
+            .fields
+            .iter()
+            .chain(entity.order_by.iter().map(|p| (p, p)))
+        {
             if !props.contains(prop) {
-                problems.push(format!("{name}.{field}: {} has no property {prop}", entity.entity_set));
+                problems.push(format!(
+                    "{name}.{field}: {} has no property {prop}",
+                    entity.entity_set
+                ));
             }
         }
     }
@@ -101,7 +125,11 @@ fn shipped_mapping_matches_sap_published_metadata() {
             problems.push(format!("notes target {} lacks {prop}", notes.entity_set));
         }
     }
-    assert!(problems.is_empty(), "mapping does not fit SAP's metadata:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "mapping does not fit SAP's metadata:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -110,7 +138,12 @@ fn the_open_items_filter_names_real_cube_properties() {
     let text = std::fs::read_to_string(dir.join("API_OPLACCTGDOCITEMCUBE_SRV.edmx")).unwrap();
     let sets = entity_sets(&text);
     let cube = &sets["A_OperationalAcctgDocItemCube"];
-    for prop in ["FinancialAccountType", "IsCleared", "Supplier", "ClearingDate"] {
+    for prop in [
+        "FinancialAccountType",
+        "IsCleared",
+        "Supplier",
+        "ClearingDate",
+    ] {
         assert!(cube.contains(prop), "{prop}");
     }
 }

@@ -1166,17 +1166,26 @@ async fn write_back_is_idempotent(store: SharedStore) {
 async fn tmp_bench() {
     async fn run(store: SharedStore) {
         let rows: Vec<_> = (0..100_000)
-            .map(|i| item(&format!("{}", i % 5000 + 1), &format!("{i:010}"), "12.34", Some(day(2026, 2, 1))))
+            .map(|i| {
+                item(
+                    &format!("{}", i % 5000 + 1),
+                    &format!("{i:010}"),
+                    "12.34",
+                    Some(day(2026, 2, 1)),
+                )
+            })
             .collect();
         let t = std::time::Instant::now();
         store.upsert_open_items(&rows, at(0)).await.unwrap();
-        let findings: Vec<_> = (0..100_000).map(|i| finding(Rule::Currency, &format!("{}", i+1), "-", &format!("{}.{}", i % 977, i % 100))).collect();
-        let t2 = std::time::Instant::now();
-        store.record_findings(&findings, at(0)).await.unwrap();
-        let t3 = std::time::Instant::now();
-        let l = store.list_discrepancies(&DiscrepancyFilter { limit: Some(50), status: Some(DiscrepancyStatus::Open), ..Default::default() }).await.unwrap();
-        let _ = writeln!(std::io::stderr(), "{}: upsert 100k items {:?}, record 100k findings {:?}, list top 50 {:?} ({})", store.backend(), t2 - t, t3 - t2, t3.elapsed(), l.len());
+        let t1 = t.elapsed();
+        store.upsert_open_items(&rows, at(1)).await.unwrap();
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}: upsert 100k items {:?}, again {:?}",
+            store.backend(),
+            t1,
+            t.elapsed() - t1
+        );
     }
     on_sqlite(run).await;
-    on_postgres(run).await;
 }

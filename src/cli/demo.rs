@@ -37,7 +37,11 @@ pub async fn run(format: Format, keep: Option<PathBuf>) -> Result<(), CliError> 
         }
     };
     let mock_config = MockErpConfig::default();
-    let mock = mock_erp::start(mock_config.clone(), "127.0.0.1:0".parse().expect("valid address")).await?;
+    let mock = mock_erp::start(
+        mock_config.clone(),
+        "127.0.0.1:0".parse().expect("valid address"),
+    )
+    .await?;
     let dataset = mock.dataset();
 
     std::fs::write(dir.join("s4hana-odata-v2.toml"), MAPPING)?;
@@ -103,7 +107,11 @@ path = "contracts.csv"
             } else {
                 "客户确认下周付款 (payment confirmed for next week).".into()
             },
-            channel: if n == 0 { NoteChannel::Phone } else { NoteChannel::Email },
+            channel: if n == 0 {
+                NoteChannel::Phone
+            } else {
+                NoteChannel::Email
+            },
             created_at: Utc::now(),
             idempotency_key: uuid::Uuid::new_v4().to_string(),
         };
@@ -136,16 +144,24 @@ path = "contracts.csv"
         .filter(|k| {
             writes
                 .iter()
-                .filter(|w| w.entity_set == "A_CustomerText" && w.body.to_string().contains(k.as_str()))
+                .filter(|w| {
+                    w.entity_set == "A_CustomerText" && w.body.to_string().contains(k.as_str())
+                })
                 .count()
                 == 1
         })
         .count();
-    let cases_arrived = writes.iter().filter(|w| w.entity_set == "DisputeCase").count();
+    let cases_arrived = writes
+        .iter()
+        .filter(|w| w.entity_set == "DisputeCase")
+        .count();
     let elapsed = started.elapsed();
 
     let counts = store.discrepancy_counts().await?;
-    let mut by_status: BTreeMap<&str, u64> = DiscrepancyStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut by_status: BTreeMap<&str, u64> = DiscrepancyStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), 0))
+        .collect();
     let mut by_rule: BTreeMap<&str, u64> = BTreeMap::new();
     for (rule, status, n) in &counts {
         *by_status.entry(status.as_str()).or_default() += n;
@@ -176,13 +192,22 @@ path = "contracts.csv"
             "elapsed_ms": elapsed.as_millis() as u64,
         }))?;
     } else {
-        println!("erpsync demo — mock SAP S/4HANA at {} ({} customers, seed {})", mock.base_url(), mock_config.customers, mock_config.seed);
+        println!(
+            "erpsync demo — mock SAP S/4HANA at {} ({} customers, seed {})",
+            mock.base_url(),
+            mock_config.customers,
+            mock_config.seed
+        );
         print_sync_report(&pulled);
         println!(
             "reconciled {} customers: {} discrepancies open ({})",
             reconciled.customers,
             by_status.get("open").copied().unwrap_or(0),
-            by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect::<Vec<_>>().join(", ")
+            by_rule
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         print_push_report(&pushed);
         println!(
@@ -191,7 +216,9 @@ path = "contracts.csv"
             if verified { "each arrived exactly once" } else { "MISSING WRITES" }
         );
         println!();
-        let mut t = Table::new(vec!["customer", "rule", "scope", "contract", "master", "exposure", "items", "days"]);
+        let mut t = Table::new(vec![
+            "customer", "rule", "scope", "contract", "master", "exposure", "items", "days",
+        ]);
         for d in open.iter().take(SHOWN) {
             let f = &d.finding;
             t.row(vec![
@@ -200,24 +227,38 @@ path = "contracts.csv"
                 f.scope.clone(),
                 f.contract_value.clone(),
                 f.master_value.clone(),
-                format!("{} {}", f.exposure.amount, f.exposure.currency).trim().to_string(),
+                format!("{} {}", f.exposure.amount, f.exposure.currency)
+                    .trim()
+                    .to_string(),
                 f.exposure.items.to_string(),
                 f.exposure.days.to_string(),
             ]);
         }
         print!("{}", t.render());
         if open.len() > SHOWN {
-            println!("… and {} more: `erpsync discrepancies list`", open.len() - SHOWN);
+            println!(
+                "… and {} more: `erpsync discrepancies list`",
+                open.len() - SHOWN
+            );
         }
         println!();
         match &_temp {
-            None => println!("kept in {}: run `erpsync --config {} discrepancies list`", dir.display(), config_path.display()),
-            Some(_) => println!("done in {:.1} s (temporary files removed; --keep DIR keeps them)", elapsed.as_secs_f64()),
+            None => println!(
+                "kept in {}: run `erpsync --config {} discrepancies list`",
+                dir.display(),
+                config_path.display()
+            ),
+            Some(_) => println!(
+                "done in {:.1} s (temporary files removed; --keep DIR keeps them)",
+                elapsed.as_secs_f64()
+            ),
         }
     }
     mock.shutdown().await;
     if !verified {
-        return Err(CliError::Failed("demo: not every pushed write arrived exactly once in the mock ERP".into()));
+        return Err(CliError::Failed(
+            "demo: not every pushed write arrived exactly once in the mock ERP".into(),
+        ));
     }
     Ok(())
 }

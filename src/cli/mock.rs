@@ -6,7 +6,9 @@ use crate::mock_erp::{self, FaultSpec, MockErpConfig};
 
 pub async fn run(args: MockErpArgs) -> Result<(), CliError> {
     let faults = match args.faults.as_deref() {
-        Some(spec) => spec.parse::<FaultSpec>().map_err(|e| CliError::Usage(e.to_string()))?,
+        Some(spec) => spec
+            .parse::<FaultSpec>()
+            .map_err(|e| CliError::Usage(e.to_string()))?,
         None => FaultSpec::default(),
     };
     let config = MockErpConfig {
