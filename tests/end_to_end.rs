@@ -442,3 +442,28 @@ async fn a_malformed_page_stops_with_the_entity_named_and_keeps_what_was_stored(
         "customers stored before the bad page stay"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sap_error_body_is_reported_in_one_line_and_nothing_stored_is_lost() {
+    let env = TestEnv::start(30, 100).await;
+    let (code, _, err) = env.cli(&["sync", "--only", "customers"]);
+    assert_eq!(code, 0, "{err}");
+    let store = env.store().await;
+    let before = store.counts().await.unwrap();
+
+    env.mock
+        .set_faults("500@A_CustomerCompany:*".parse::<FaultSpec>().unwrap());
+    let (code, _, err) = env.cli(&["sync", "--only", "customers"]);
+    assert_eq!(code, 1, "{err}");
+    let last = err.trim().lines().last().unwrap();
+    assert!(
+        last.starts_with("erpsync: A_CustomerCompany: the ERP answered HTTP 500"),
+        "{err}"
+    );
+    assert!(
+        last.contains("A_CustomerCompany?"),
+        "names the request: {last}"
+    );
+    let after = store.counts().await.unwrap();
+    assert_eq!(before, after, "a failed pull loses nothing already stored");
+}

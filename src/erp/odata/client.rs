@@ -26,9 +26,11 @@ pub enum ErpError {
         url: String,
         reason: String,
     },
-    #[error("{what}: the ERP answered HTTP {status}{}: {message}", if code.is_empty() { String::new() } else { format!(" ({code})") })]
+    #[error("{what}: the ERP answered HTTP {status}{}: {message} ({url})", if code.is_empty() { String::new() } else { format!(" {code}") })]
     Status {
         what: String,
+        /// The request, so a failing page or record can be found again.
+        url: String,
         status: u16,
         code: String,
         message: String,
@@ -287,6 +289,7 @@ impl ODataClient {
         });
         Err(ErpError::Status {
             what: what.to_string(),
+            url: redact(url),
             status: resp.status.as_u16(),
             code,
             message,
@@ -360,6 +363,7 @@ impl ODataClient {
             }
             _ => Err(ErpError::Status {
                 what: "CSRF token".into(),
+                url: redact(&url),
                 status: status.as_u16(),
                 code: String::new(),
                 message: "the ERP did not hand out a CSRF token".into(),
