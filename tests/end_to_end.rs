@@ -467,3 +467,27 @@ async fn an_sap_error_body_is_reported_in_one_line_and_nothing_stored_is_lost() 
     let after = store.counts().await.unwrap();
     assert_eq!(before, after, "a failed pull loses nothing already stored");
 }
+
+#[tokio::test]
+async fn customers_are_synced_without_addresses_when_the_erp_refuses_them() {
+    let env = TestEnv::start(30, 50).await;
+    env.mock.set_faults(
+        "403@A_BusinessPartnerAddress:*"
+            .parse::<FaultSpec>()
+            .unwrap(),
+    );
+    let store = env.store().await;
+    let ctx = SyncContext::new(env.config(), store.clone()).unwrap();
+    let report = sync::run(&ctx, &[sync::Entity::Customers])
+        .await
+        .expect("sync goes on");
+    assert_eq!(report.pulled["customers"], 30);
+    assert_eq!(report.rejected.len(), 1, "{:?}", report.rejected);
+    assert!(report.rejected[0].contains("without addresses"));
+    let c = store
+        .customer(&first_customer(&env))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(c.general.address.is_none());
+}

@@ -106,7 +106,7 @@ const OUTBOX_COLS: &str = "id, kind, idempotency_key, payload, status, attempts,
 
 /// Bound parameters per statement, well below SQLite's (32766) and PostgreSQL's (65535)
 /// limits.
-const MAX_PARAMS: usize = 30_000;
+const MAX_PARAMS: usize = 2_000;
 
 /// A table written by batched upserts: its columns in bind order, the first `key` of them
 /// forming the conflict key; every other column is overwritten.

@@ -2,7 +2,7 @@
 
 use super::{SyncContext, SyncError, SyncReport};
 use crate::erp::odata::query::any_of;
-use crate::erp::odata::{Pager, Record};
+use crate::erp::odata::{ErpError, Pager, Record};
 use crate::model::{Address, CustomerGeneral, CustomerId};
 use chrono::Utc;
 use std::collections::HashMap;
@@ -63,13 +63,33 @@ async fn attach_addresses(
     rows: &mut [CustomerGeneral],
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
+    if report.addresses_unavailable {
+        return Ok(());
+    }
     let mapping = ctx.mapping.entity("addresses");
     let mut found: HashMap<CustomerId, Address> = HashMap::new();
     for chunk in rows.chunks(ADDRESS_CHUNK) {
         let ids: Vec<&str> = chunk.iter().map(|c| c.customer.as_str()).collect();
         let property = mapping.property("customer").unwrap_or("BusinessPartner");
         let mut pager = Pager::new(&ctx.client, mapping, Some(any_of(property, &ids)));
-        while let Some(page) = pager.next_page().await? {
+        loop {
+            let page = match pager.next_page().await {
+                Ok(Some(page)) => page,
+                Ok(None) => break,
+                // Addresses are an extra: a system that does not expose them (or not to this
+                // user) still gets its customers synced, and the report says what is missing.
+                Err(
+                    e @ ErpError::Status {
+                        status: 400 | 403 | 404,
+                        ..
+                    },
+                ) => {
+                    report.addresses_unavailable = true;
+                    report.reject(format!("customers are stored without addresses: {e}"));
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            };
             for raw in &page.entities {
                 match Record::new(mapping, raw).address() {
                     Ok((id, address)) => {

@@ -82,6 +82,9 @@ pub struct SyncReport {
     pub pulled: BTreeMap<String, u64>,
     pub retired: BTreeMap<String, u64>,
     pub rejected: Vec<String>,
+    /// The ERP refused the address reads once; later pages skip them.
+    #[serde(skip)]
+    pub addresses_unavailable: bool,
 }
 
 impl SyncReport {
