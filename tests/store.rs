@@ -109,6 +109,7 @@ suite!(
     discrepancies_sorted_by_exposure,
     outbox_lifecycle,
     write_back_is_idempotent,
+    large_batches_span_statements,
 );
 
 // ---------------------------------------------------------------- data
@@ -370,6 +371,13 @@ async fn reupsert_updates_in_place(store: SharedStore) {
         .upsert_contracts(std::slice::from_ref(&changed), at(1))
         .await
         .unwrap();
+
+    // The same key twice in one batch: the later row wins.
+    let twice = [
+        company("4711", "1010", Some("NT10")),
+        company("4711", "1010", None),
+    ];
+    store.upsert_company_codes(&twice, at(1)).await.unwrap();
 
     let c = store.customer(&cid("4711")).await.unwrap().unwrap();
     assert_eq!(c.general, renamed);
@@ -1161,31 +1169,27 @@ async fn write_back_is_idempotent(store: SharedStore) {
     );
 }
 
-#[tokio::test]
-#[ignore]
-async fn tmp_bench() {
-    async fn run(store: SharedStore) {
-        let rows: Vec<_> = (0..100_000)
-            .map(|i| {
-                item(
-                    &format!("{}", i % 5000 + 1),
-                    &format!("{i:010}"),
-                    "12.34",
-                    Some(day(2026, 2, 1)),
-                )
-            })
-            .collect();
-        let t = std::time::Instant::now();
-        store.upsert_open_items(&rows, at(0)).await.unwrap();
-        let t1 = t.elapsed();
-        store.upsert_open_items(&rows, at(1)).await.unwrap();
-        let _ = writeln!(
-            std::io::stderr(),
-            "{}: upsert 100k items {:?}, again {:?}",
-            store.backend(),
-            t1,
-            t.elapsed() - t1
-        );
-    }
-    on_sqlite(run).await;
+async fn large_batches_span_statements(store: SharedStore) {
+    // More rows than one multi-row statement carries, and more customers than one IN list.
+    let customers: Vec<_> = (1..=1500).map(|i| general(&i.to_string(), "c")).collect();
+    let items: Vec<_> = (0..3000)
+        .map(|i| {
+            item(
+                &(i % 1500 + 1).to_string(),
+                &format!("{i:010}"),
+                "1.01",
+                None,
+            )
+        })
+        .collect();
+    store.upsert_customers(&customers, at(0)).await.unwrap();
+    store.upsert_open_items(&items, at(0)).await.unwrap();
+    let ids: Vec<_> = customers.iter().map(|c| c.customer.clone()).collect();
+    let found = store.open_items_for(&ids).await.unwrap();
+    assert_eq!(found.len(), 3000);
+    let total: Decimal = found.iter().map(|i| i.amount).sum();
+    assert_eq!(total, dec("3030.00"));
+    let page = store.customers_page(None, 2000).await.unwrap();
+    assert_eq!(page.len(), 1500);
+    assert_eq!(page.last().unwrap().id().as_str(), "0000001500");
 }

@@ -18,8 +18,11 @@ impl Dialect for PgDialect {
     type DB = Postgres;
     type Amount = Decimal;
     type Stamp = DateTime<Utc>;
-    const PARAM: &'static str = "$";
     const NAME: &'static str = "postgres";
+
+    fn param(n: usize) -> String {
+        format!("${n}")
+    }
 
     fn amount(value: Decimal) -> Decimal {
         value

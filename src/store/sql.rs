@@ -2,7 +2,12 @@
 //!
 //! Both backends run the same SQL text (`$n` parameters, `ON CONFLICT`, `RETURNING` work in
 //! SQLite and PostgreSQL alike). What differs is confined to [`Dialect`]: how an amount and
-//! an instant are bound and read back, and which migrations to run.
+//! an instant are bound and read back, how generated statements write their parameters,
+//! and which migrations to run.
+//!
+//! Pulled batches are written with multi-row upserts (many rows per statement, all
+//! statements of a batch in one transaction): one round trip per row would make a 100k-item
+//! pull against PostgreSQL slow.
 
 use super::{
     Counts, DiscrepancyFilter, FindingsReport, OpenItemFilter, OutboxEntry, OutboxKind,
@@ -42,10 +47,11 @@ pub trait Dialect: Send + Sync + 'static {
     /// How an instant is stored: fixed-width UTC text in SQLite, TIMESTAMPTZ in PostgreSQL.
     type Stamp: Col<Self::DB>;
     const NAME: &'static str;
-    /// The prefix of numbered parameters in generated statements with many of them:
-    /// SQLite looks `$n` up by name, one linear search per parameter, while `?n` is a
-    /// plain index; PostgreSQL only knows `$n`. (Both take `$n` in the fixed statements.)
-    const PARAM: &'static str;
+    /// Parameter `n` of a generated statement with many parameters. SQLite looks every
+    /// `$n`/`?n` up in a list (quadratic for a large multi-row insert), so it gets plain
+    /// `?`, numbered by position: generated statements bind in textual order and never mix
+    /// in the `$n` of the fixed statements. PostgreSQL only knows `$n`.
+    fn param(n: usize) -> String;
     fn amount(value: Decimal) -> Self::Amount;
     fn amount_back(value: Self::Amount) -> Result<Decimal>;
     fn stamp(value: DateTime<Utc>) -> Self::Stamp;
@@ -106,7 +112,7 @@ const OUTBOX_COLS: &str = "id, kind, idempotency_key, payload, status, attempts,
 
 /// Bound parameters per statement, well below SQLite's (32766) and PostgreSQL's (65535)
 /// limits.
-const MAX_PARAMS: usize = 2_000;
+const MAX_PARAMS: usize = 30_000;
 
 /// A table written by batched upserts: its columns in bind order, the first `key` of them
 /// forming the conflict key; every other column is overwritten.
@@ -117,10 +123,10 @@ struct Upsert {
 }
 
 impl Upsert {
-    fn sql(&self, prefix: &str, rows: usize) -> String {
+    fn sql(&self, param: fn(usize) -> String, rows: usize) -> String {
         let width = self.cols.len();
         let values = (0..rows)
-            .map(|r| format!("({})", placeholders(prefix, r * width + 1, width)))
+            .map(|r| format!("({})", placeholders(param, r * width + 1, width)))
             .collect::<Vec<_>>()
             .join(", ");
         let set = self.cols[self.key..]
@@ -301,12 +307,9 @@ fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
-/// `$first, $first+1, …` (with the dialect's prefix) for `n` parameters.
-fn placeholders(prefix: &str, first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("{prefix}{i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Parameters `first .. first + n`, comma-separated, as the dialect writes them.
+fn placeholders(param: fn(usize) -> String, first: usize, n: usize) -> String {
+    (first..first + n).map(param).collect::<Vec<_>>().join(", ")
 }
 
 /// Numbers the `$n` placeholders of a statement whose conditions depend on a filter; the
@@ -374,7 +377,7 @@ where
         let per_statement = (MAX_PARAMS / spec.cols.len()).max(1);
         let mut tx = self.pool.begin().await?;
         for chunk in rows.chunks(per_statement) {
-            let sql = spec.sql(D::PARAM, chunk.len());
+            let sql = spec.sql(D::param, chunk.len());
             let mut query = sqlx::query::<D::DB>(&sql);
             for row in chunk {
                 query = bind(query, row);
@@ -602,7 +605,7 @@ where
         for chunk in customers.chunks(IN_CHUNK) {
             let sql = format!(
                 "{head} customer IN ({}){tail}",
-                placeholders(D::PARAM, 1, chunk.len())
+                placeholders(D::param, 1, chunk.len())
             );
             let mut query = sqlx::query::<D::DB>(&sql);
             for c in chunk {
@@ -1192,9 +1195,10 @@ where
         }
         let mut tx = self.pool.begin().await?;
         let sql = format!(
-            "SELECT id, status FROM discrepancies WHERE status <> 'closed' AND last_seen < $1 \
+            "SELECT id, status FROM discrepancies WHERE status <> 'closed' AND last_seen < {} \
              AND rule IN ({}) ORDER BY id",
-            placeholders(D::PARAM, 2, rules.len())
+            D::param(1),
+            placeholders(D::param, 2, rules.len())
         );
         let mut query = sqlx::query::<D::DB>(&sql).bind(D::stamp(run_at));
         for rule in rules {

@@ -26,8 +26,11 @@ impl Dialect for SqliteDialect {
     type DB = Sqlite;
     type Amount = String;
     type Stamp = String;
-    const PARAM: &'static str = "?";
     const NAME: &'static str = "sqlite";
+
+    fn param(_n: usize) -> String {
+        "?".to_string()
+    }
 
     fn amount(value: Decimal) -> String {
         // Display keeps the scale ("-1234.50"), which is what makes the text canonical.
