@@ -38,6 +38,13 @@ pub enum Command {
     Check,
     /// Apply database migrations.
     Migrate,
+    /// Run as a background service until SIGTERM/SIGINT.
+    Run,
+    /// IDoc XML: one-off loads.
+    Idoc {
+        #[command(subcommand)]
+        command: IdocCommand,
+    },
     /// Pull from the ERP and reconcile.
     Sync {
         /// Comma-separated: customers,payment-terms,open-items,contracts
@@ -85,6 +92,15 @@ pub enum Command {
     },
     /// Start the SAP-dialect mock ERP.
     MockErp(MockErpArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdocCommand {
+    /// Import IDoc XML files (DEBMAS customer masters, INVOIC invoices).
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

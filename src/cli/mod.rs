@@ -3,10 +3,12 @@
 
 mod app;
 mod demo;
+mod idoc;
 mod masters;
 mod mock;
 pub mod output;
 mod review;
+mod run;
 mod sync;
 mod writeback;
 
@@ -72,7 +74,7 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    init_logging(matches!(cli.command, Command::MockErp(_)));
+    init_logging(matches!(cli.command, Command::MockErp(_) | Command::Run));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -115,6 +117,8 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Demo { format, keep } => demo::run(format, keep).await,
         Command::Check => sync::check(path).await,
         Command::Migrate => sync::migrate(path).await,
+        Command::Run => run::run(path).await,
+        Command::Idoc { command } => idoc::run(path, command).await,
         Command::Sync { only, full } => sync::sync(path, &only, full).await,
         Command::Discrepancies { command } => review::run(path, command).await,
         Command::Notes { command } => writeback::notes(path, command).await,

@@ -15,9 +15,16 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use std::sync::Arc;
 
+pub mod cursors;
+pub mod idoc;
+pub mod jobs;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
+
+pub use cursors::CursorStore;
+pub use idoc::IdocStore;
+pub use jobs::JobStore;
 
 pub use postgres::{open_postgres, open_postgres_in_schema, PgStore};
 pub use sql::{Dialect, SqlStore};
@@ -144,7 +151,9 @@ pub struct Counts {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+/// Sub-traits group what later capabilities add (IDoc bookkeeping, job leases, cursors),
+/// so each lives in its own file; `dyn Store` offers them all.
+pub trait Store: IdocStore + JobStore + CursorStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;

@@ -80,8 +80,8 @@ impl<D: Dialect> SqlStore<D> {
     }
 }
 
-type DbRow<D> = <<D as Dialect>::DB as Database>::Row;
-type Conn<D> = <<D as Dialect>::DB as Database>::Connection;
+pub(crate) type DbRow<D> = <<D as Dialect>::DB as Database>::Row;
+pub(crate) type Conn<D> = <<D as Dialect>::DB as Database>::Connection;
 type Q<'q, D> = Query<'q, <D as Dialect>::DB, <<D as Dialect>::DB as Database>::Arguments<'q>>;
 
 /// IN lists are split so no statement exceeds the backends' bound-parameter limits.
