@@ -120,6 +120,19 @@ pub struct ScheduleConfig {
     pub open_items: Duration,
     pub contracts: Duration,
     pub push: Duration,
+    pub payment_terms: Duration,
+    /// Reconciliation runs after a pull stored something, and at least this often.
+    pub reconcile: Duration,
+    /// How often the IDoc inbox is looked at (when `[idoc]` is configured).
+    pub idoc_inbox: Duration,
+    /// Up to this much random delay is added to every interval, so instances and jobs
+    /// do not all hit the ERP at the same moment.
+    pub jitter: Duration,
+    /// A failing job waits its interval doubled per failure, up to this.
+    pub max_backoff: Duration,
+    /// How long a job lease (and an outbox claim) holds without renewal: after an
+    /// instance dies, its jobs move to another instance once this has passed.
+    pub lease: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -144,6 +157,11 @@ pub struct ServerConfig {
     pub listen: std::net::SocketAddr,
     pub users: Vec<ServerUser>,
     pub tokens: Vec<ServerToken>,
+    /// On SIGTERM/SIGINT, running jobs get this long to finish before they are abandoned
+    /// (their open transaction rolls back) and the process exits.
+    pub shutdown_grace: Duration,
+    /// `/readyz` fails when the last successful ERP contact is older than this.
+    pub erp_contact_limit: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -227,6 +245,12 @@ struct RawSchedule {
     open_items: Option<String>,
     contracts: Option<String>,
     push: Option<String>,
+    payment_terms: Option<String>,
+    reconcile: Option<String>,
+    idoc_inbox: Option<String>,
+    jitter: Option<String>,
+    max_backoff: Option<String>,
+    lease: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -237,6 +261,8 @@ struct RawServer {
     users: Vec<ServerUser>,
     #[serde(default)]
     tokens: Vec<ServerToken>,
+    shutdown_grace: Option<String>,
+    erp_contact_limit: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -447,7 +473,38 @@ fn validate(
         open_items: dur("schedule.open_items", sched.open_items, "5m")?,
         contracts: dur("schedule.contracts", sched.contracts, "1h")?,
         push: dur("schedule.push", sched.push, "30s")?,
+        payment_terms: dur("schedule.payment_terms", sched.payment_terms, "1d")?,
+        reconcile: dur("schedule.reconcile", sched.reconcile, "1h")?,
+        idoc_inbox: dur("schedule.idoc_inbox", sched.idoc_inbox, "1m")?,
+        jitter: dur("schedule.jitter", sched.jitter, "5s")?,
+        max_backoff: dur("schedule.max_backoff", sched.max_backoff, "15m")?,
+        lease: dur("schedule.lease", sched.lease, "2m")?,
     };
+    for (key, d) in [
+        ("schedule.customers", schedule.customers),
+        ("schedule.open_items", schedule.open_items),
+        ("schedule.contracts", schedule.contracts),
+        ("schedule.push", schedule.push),
+        ("schedule.payment_terms", schedule.payment_terms),
+        ("schedule.reconcile", schedule.reconcile),
+        ("schedule.idoc_inbox", schedule.idoc_inbox),
+        ("schedule.lease", schedule.lease),
+    ] {
+        // A zero interval would spin; a zero lease would be taken over while running.
+        if d.is_zero() {
+            return Err(invalid(key, "must be longer than 0"));
+        }
+    }
+    let shutdown_grace = dur(
+        "server.shutdown_grace",
+        raw.server.shutdown_grace.clone(),
+        "30s",
+    )?;
+    let erp_contact_limit = dur(
+        "server.erp_contact_limit",
+        raw.server.erp_contact_limit.clone(),
+        "1h",
+    )?;
 
     let listen_raw = raw.server.listen.unwrap_or_else(|| "127.0.0.1:8088".into());
     let listen = listen_raw.parse().map_err(|_| {
@@ -473,6 +530,8 @@ fn validate(
             listen,
             users: raw.server.users,
             tokens: raw.server.tokens,
+            shutdown_grace,
+            erp_contact_limit,
         },
         push: PushConfig {
             mode: raw.push.mode.unwrap_or_default(),
@@ -651,6 +710,36 @@ password_env = "SAP_PASSWORD"
     fn missing_secret_is_a_clear_error() {
         let err = load(MINIMAL, &[]).unwrap_err().to_string();
         assert!(err.contains("SAP_PASSWORD is not set"), "{err}");
+    }
+
+    #[test]
+    fn service_keys_have_defaults_and_can_be_set_or_overridden() {
+        let c = load(MINIMAL, &[("SAP_PASSWORD", "x")]).unwrap();
+        assert_eq!(c.server.shutdown_grace, Duration::from_secs(30));
+        assert_eq!(c.server.erp_contact_limit, Duration::from_secs(3600));
+        assert_eq!(c.schedule.reconcile, Duration::from_secs(3600));
+        assert_eq!(c.schedule.jitter, Duration::from_secs(5));
+        assert_eq!(c.schedule.lease, Duration::from_secs(120));
+        let text = format!(
+            "{MINIMAL}\n[schedule]\njitter = \"0s\"\nreconcile = \"10m\"\nlease = \"30s\"\n\
+             [server]\nshutdown_grace = \"5s\"\nerp_contact_limit = \"20m\"\n"
+        );
+        let c = load(
+            &text,
+            &[("SAP_PASSWORD", "x"), ("ERPSYNC_SERVER__SHUTDOWN_GRACE", "7s")],
+        )
+        .unwrap();
+        assert_eq!(c.schedule.jitter, Duration::ZERO);
+        assert_eq!(c.schedule.reconcile, Duration::from_secs(600));
+        assert_eq!(c.schedule.lease, Duration::from_secs(30));
+        assert_eq!(c.server.shutdown_grace, Duration::from_secs(7));
+        assert_eq!(c.server.erp_contact_limit, Duration::from_secs(1200));
+        let bad = format!("{MINIMAL}\n[schedule]\npush = \"0s\"\n");
+        let err = load(&bad, &[("SAP_PASSWORD", "x")]).unwrap_err().to_string();
+        assert!(err.contains("schedule.push"), "{err}");
+        let typo = format!("{MINIMAL}\n[server]\nshutdown_grase = \"5s\"\n");
+        let err = load(&typo, &[("SAP_PASSWORD", "x")]).unwrap_err().to_string();
+        assert!(err.contains("shutdown_grase"), "{err}");
     }
 
     #[test]

@@ -353,13 +353,45 @@ async fn cli_review_flow_and_json_shapes() {
     assert_eq!(code, 1, "a waived flag cannot be acknowledged again");
     assert_eq!(err.trim().lines().count(), 1, "one-line error: {err}");
 
+    let (code, _, err) = env.cli(&["discrepancies", "approve", &id, "--by", "mia"]);
+    assert_eq!(code, 1, "the one who waives cannot approve");
+    assert!(err.contains("cannot also approve"), "{err}");
+    let (code, _, err) = env.cli(&["discrepancies", "approve", &id, "--by", "ben", "--note", "ok"]);
+    assert_eq!(code, 0, "{err}");
+
     let (code, out, _) = env.cli(&["discrepancies", "show", &id, "--format", "json"]);
     assert_eq!(code, 0);
     let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(shown["status"], "waived");
+    assert_eq!(shown["waiver_by"], "mia");
+    assert_eq!(shown["waiver_approved_by"], "ben");
     let audit = shown["audit"].as_array().unwrap();
     let actors: Vec<&str> = audit.iter().map(|a| a["actor"].as_str().unwrap()).collect();
-    assert_eq!(actors, ["erpsync", "mia", "mia"]);
+    assert_eq!(actors, ["erpsync", "mia", "mia", "ben"]);
+
+    // Exports: XLSX read back, one sheet per status; CSV with a header row.
+    let xlsx = env.dir.path().join("queue.xlsx");
+    let (code, _, err) = env.cli(&["discrepancies", "export", "--xlsx", xlsx.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    {
+        use calamine::{open_workbook, Data, Reader, Xlsx};
+        let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
+        assert!(book.sheet_names().contains(&"open".to_string()));
+        let waived = book.worksheet_range("waived").unwrap();
+        let header: Vec<String> = waived.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        assert_eq!(&header[..4], ["id", "status", "severity", "rule"]);
+        let row = waived.rows().nth(1).unwrap();
+        assert_eq!(row[0], Data::Float(id.parse::<f64>().unwrap()));
+        let exposure_col = header.iter().position(|h| h == "exposure").unwrap();
+        assert!(matches!(row[exposure_col], Data::Float(_)), "money is a number: {:?}", row[exposure_col]);
+        assert_eq!(row[header.iter().position(|h| h == "waiver approved by").unwrap()].to_string(), "ben");
+    }
+    let csv = env.dir.path().join("queue.csv");
+    let (code, _, _) = env.cli(&["discrepancies", "export", "--csv", csv.to_str().unwrap(), "--status", "waived"]);
+    assert_eq!(code, 0);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.trim_start_matches('\u{feff}').starts_with("id,status,severity,rule"));
+    assert_eq!(text.lines().count(), 2, "header and the one waived flag");
 
     let (code, out, _) = env.cli(&["customers", "list", "--format", "json"]);
     assert_eq!(code, 0);

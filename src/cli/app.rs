@@ -122,7 +122,31 @@ pub enum DiscrepancyCommand {
     },
     Acknowledge(ReviewArgs),
     Resolve(ReviewArgs),
+    /// Propose a waiver; it counts once a second person approves it.
     Waive(ReviewArgs),
+    /// Approve a waiver someone else proposed.
+    Approve {
+        id: i64,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Put an acknowledged, resolved or waived flag back in the queue.
+    Reopen(ReviewArgs),
+    /// Write the queue (with the same filters as `list`) to an XLSX or CSV file.
+    Export {
+        #[arg(long, conflicts_with = "csv", required_unless_present = "csv")]
+        xlsx: Option<PathBuf>,
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        customer: Option<String>,
+        #[arg(long)]
+        rule: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

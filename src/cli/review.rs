@@ -4,30 +4,43 @@ use super::app::{DiscrepancyCommand, ReviewArgs};
 use super::output::{self, Format, Table};
 use super::{open, CliError};
 use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus, Rule};
+use crate::reconcile::export;
 use crate::store::{DiscrepancyFilter, SharedStore};
 use chrono::{NaiveDate, Utc};
 use std::path::Path;
 
+fn filter(
+    status: Option<String>,
+    customer: Option<String>,
+    rule: Option<String>,
+) -> Result<DiscrepancyFilter, CliError> {
+    Ok(DiscrepancyFilter {
+        status: status.map(|s| s.parse::<DiscrepancyStatus>()).transpose().map_err(usage)?,
+        customer: customer.map(|c| CustomerId::parse(&c)).transpose().map_err(usage)?,
+        rule: rule.map(|r| r.parse::<Rule>()).transpose().map_err(usage)?,
+        limit: None,
+    })
+}
+
 pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliError> {
     match command {
-        DiscrepancyCommand::List {
-            status,
-            customer,
-            rule,
-            format,
-        } => {
-            let filter = DiscrepancyFilter {
-                status: status
-                    .map(|s| s.parse::<DiscrepancyStatus>())
-                    .transpose()
-                    .map_err(usage)?,
-                customer: customer
-                    .map(|c| CustomerId::parse(&c))
-                    .transpose()
-                    .map_err(usage)?,
-                rule: rule.map(|r| r.parse::<Rule>()).transpose().map_err(usage)?,
-                limit: None,
+        DiscrepancyCommand::Export { xlsx, csv, status, customer, rule } => {
+            let filter = filter(status, customer, rule)?;
+            let (_, store) = open(path).await?;
+            let list = store.list_discrepancies(&filter).await?;
+            let (file, bytes) = match (xlsx, csv) {
+                (Some(f), _) => (f, export::to_xlsx(&list)),
+                (None, Some(f)) => (f, export::to_csv(&list)),
+                (None, None) => return Err(CliError::Usage("give --xlsx FILE or --csv FILE".into())),
             };
+            let bytes = bytes.map_err(|e| CliError::Failed(e.to_string()))?;
+            std::fs::write(&file, bytes)
+                .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", file.display())))?;
+            println!("{} discrepancies written to {}", list.len(), file.display());
+            Ok(())
+        }
+        DiscrepancyCommand::List { status, customer, rule, format } => {
+            let filter = filter(status, customer, rule)?;
             let (_, store) = open(path).await?;
             let list = store.list_discrepancies(&filter).await?;
             if format == Format::Json {
@@ -87,8 +100,16 @@ pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliErro
                 d.first_seen.format("%Y-%m-%d %H:%M"),
                 d.last_seen.format("%Y-%m-%d %H:%M")
             );
-            if let Some(u) = d.waived_until {
-                println!("waived until {u}");
+            if d.status == DiscrepancyStatus::Waived {
+                println!(
+                    "waiver:    proposed by {}{}; {}",
+                    d.waiver_by.as_deref().unwrap_or("?"),
+                    d.waived_until.map(|u| format!(" until {u}")).unwrap_or_default(),
+                    d.waiver_approved_by
+                        .as_deref()
+                        .map(|a| format!("approved by {a}"))
+                        .unwrap_or_else(|| "awaiting approval by a second person".into())
+                );
             }
             println!("history:");
             for a in audit {
@@ -108,6 +129,24 @@ pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliErro
         }
         DiscrepancyCommand::Resolve(args) => act(path, DiscrepancyStatus::Resolved, args).await,
         DiscrepancyCommand::Waive(args) => act(path, DiscrepancyStatus::Waived, args).await,
+        DiscrepancyCommand::Reopen(args) => act(path, DiscrepancyStatus::Open, args).await,
+        DiscrepancyCommand::Approve { id, by, note } => {
+            if by.trim().is_empty() {
+                return Err(CliError::Usage("--by must name who approves".into()));
+            }
+            let (_, store) = open(path).await?;
+            let d = store
+                .approve_waiver(id, by.trim(), note.as_deref(), Utc::now())
+                .await?;
+            println!(
+                "discrepancy {}: waiver by {} approved by {}{}",
+                d.id,
+                d.waiver_by.as_deref().unwrap_or("?"),
+                by.trim(),
+                d.waived_until.map(|u| format!(", until {u}")).unwrap_or_default()
+            );
+            Ok(())
+        }
     }
 }
 

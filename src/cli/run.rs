@@ -1,8 +1,16 @@
-//! `run`: the background service (being built).
+//! `run`: the background service until SIGTERM/SIGINT (see [`crate::service`]).
 
-use super::CliError;
+use super::{open, CliError};
+use crate::service;
 use std::path::Path;
+use tokio_util::sync::CancellationToken;
 
-pub async fn run(_path: &Path) -> Result<(), CliError> {
-    Err(CliError::Failed("run: the background service is not available in this version".into()))
+pub async fn run(path: &Path) -> Result<(), CliError> {
+    let stop = CancellationToken::new();
+    // Before anything slow, so an early SIGTERM already takes the orderly path.
+    service::shutdown::cancel_on_signal(stop.clone())?;
+    let (config, store) = open(path).await?;
+    service::run(config, store, stop)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))
 }

@@ -8,7 +8,7 @@ use crate::erp::odata::ODataClient;
 use crate::store;
 use crate::sync::{self, reconcile_run, Entity, SyncContext, SyncReport};
 use chrono::Utc;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 pub async fn migrate(path: &Path) -> Result<(), CliError> {
@@ -97,6 +97,7 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
         .map(|e| e.service.as_str())
         .chain([mapping.targets.notes.service.as_str()])
         .collect();
+    let mut metadata = BTreeMap::new();
     for service in services {
         let url = with_sap_client(
             client
@@ -106,9 +107,34 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
             client.sap_client(),
         );
         match client.get_metadata(service, &url).await {
-            Ok(()) => println!("ERP service {service}: ok"),
+            Ok(md) => {
+                println!(
+                    "ERP service {service}: ok (OData {:?}, {} entity sets)",
+                    md.version,
+                    md.entity_sets.len()
+                );
+                metadata.insert(service.to_string(), md);
+            }
             Err(e) => problems.push(e.to_string()),
         }
+    }
+    // The mapping is only judged against services that answered; an unreachable one is
+    // already a problem of its own (exit 1), not a configuration mistake.
+    if problems.is_empty() {
+        let mapping_problems = mapping.check_against(&metadata);
+        for p in &mapping_problems {
+            println!("FAILED {p}");
+        }
+        if let Some(first) = mapping_problems.first() {
+            return Err(CliError::Config(crate::config::ConfigError::Invalid {
+                key: "erp.mapping".into(),
+                message: format!(
+                    "{} problem(s) against the ERP's $metadata; first: {first}",
+                    mapping_problems.len()
+                ),
+            }));
+        }
+        println!("mapping {} against $metadata: ok", mapping.path.display());
     }
     if problems.is_empty() {
         Ok(())

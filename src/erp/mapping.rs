@@ -4,6 +4,7 @@
 //! wired without a release. Loading checks that every field the model needs is mapped and
 //! names the file, the entry and the field when one is missing.
 
+use crate::erp::odata::metadata::{Metadata, Property};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,6 +65,9 @@ pub struct EntityMapping {
     pub order_by: Vec<String>,
     /// An OData `$filter` expression the ERP applies (e.g. only uncleared customer items).
     pub filter: Option<String>,
+    /// A last-changed property for incremental pulls (e.g. `LastChangeDateTime`); without
+    /// it the entity is always pulled in full.
+    pub watermark: Option<String>,
     /// model field → ERP property.
     pub fields: BTreeMap<String, String>,
 }
@@ -73,6 +77,114 @@ impl EntityMapping {
     pub fn property(&self, field: &str) -> Option<&str> {
         self.fields.get(field).map(String::as_str)
     }
+}
+
+/// What a model field holds, so its ERP property's declared type can be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Date,
+    Decimal,
+    Count,
+    Flag,
+}
+
+impl FieldKind {
+    pub fn of(field: &str) -> FieldKind {
+        match field {
+            "document_date" | "posting_date" | "baseline_date" | "net_due_date" | "valid_from"
+            | "valid_to" => FieldKind::Date,
+            "amount" | "discount1_percent" | "discount2_percent" | "credit_limit" => {
+                FieldKind::Decimal
+            }
+            "discount1_days" | "discount2_days" | "net_days" | "dunning_level" => FieldKind::Count,
+            "deletion_flag" | "posting_block" => FieldKind::Flag,
+            _ => FieldKind::Text,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::Date => "a date",
+            FieldKind::Decimal => "an exact decimal",
+            FieldKind::Count => "a whole number",
+            FieldKind::Flag => "a flag",
+        }
+    }
+
+    /// Whether a property of this declared type can feed the model field. SAP sends some
+    /// values as strings (NUMC counts, `X` flags, DATS dates marked `sap:display-format="Date"`).
+    pub fn accepts(self, p: &Property) -> bool {
+        let integer = matches!(
+            p.edm_type.as_str(),
+            "Edm.Byte" | "Edm.SByte" | "Edm.Int16" | "Edm.Int32" | "Edm.Int64"
+        );
+        match self {
+            FieldKind::Text => p.edm_type == "Edm.String" || p.edm_type == "Edm.Guid" || integer,
+            FieldKind::Date => {
+                matches!(
+                    p.edm_type.as_str(),
+                    "Edm.DateTime" | "Edm.DateTimeOffset" | "Edm.Date"
+                ) || (p.edm_type == "Edm.String" && p.display_format.as_deref() == Some("Date"))
+            }
+            FieldKind::Decimal => p.edm_type == "Edm.Decimal" || integer,
+            FieldKind::Count => {
+                integer
+                    || p.edm_type == "Edm.String"
+                    || (p.edm_type == "Edm.Decimal"
+                        && matches!(p.decimal_facets(), Some((_, Some(0)))))
+            }
+            FieldKind::Flag => {
+                p.edm_type == "Edm.Boolean"
+                    || (p.edm_type == "Edm.String" && p.max_length == Some(1))
+            }
+        }
+    }
+}
+
+/// OData words that are not property names in a `$filter`.
+const FILTER_WORDS: &[&str] = &[
+    "eq", "ne", "gt", "ge", "lt", "le", "and", "or", "not", "true", "false", "null", "add",
+    "sub", "mul", "div", "mod", "datetime", "datetimeoffset", "time", "guid", "binary", "X",
+];
+
+/// The property names a `$filter` expression refers to (identifiers outside string
+/// literals that are not operators, literals' type prefixes or function names).
+pub fn filter_properties(filter: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = filter.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == '\'' {
+                    if chars.get(i + 1) == Some(&'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            i += 1;
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let is_call = chars.get(i) == Some(&'(') || chars.get(i) == Some(&'\'');
+            if !is_call && !FILTER_WORDS.contains(&word.as_str()) && !out.contains(&word) {
+                out.push(word);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -152,6 +264,109 @@ impl Mapping {
     pub fn entity(&self, name: &str) -> &EntityMapping {
         // Presence of every known entity is checked at load time.
         &self.entities[name]
+    }
+
+    /// Checks every pull and the notes target against the services' `$metadata` (by
+    /// service name). Each problem names the mapping file, the entry and the reason.
+    pub fn check_against(&self, metadata: &BTreeMap<String, Metadata>) -> Vec<String> {
+        let file = self.path.display();
+        let mut problems = Vec::new();
+        for (name, entity) in &self.entities {
+            let mut problem = |what: String| {
+                problems.push(format!("mapping file {file}: [entities.{name}] {what}"))
+            };
+            let Some(md) = metadata.get(&entity.service) else {
+                problem(format!("service {}: no $metadata", entity.service));
+                continue;
+            };
+            if md.entity_set(&entity.entity_set).is_none() {
+                problem(format!(
+                    "entity_set {}: not in service {}",
+                    entity.entity_set, entity.service
+                ));
+                continue;
+            }
+            let set = entity.entity_set.as_str();
+            for (field, prop) in &entity.fields {
+                let kind = FieldKind::of(field);
+                match md.property(set, prop) {
+                    None => problem(format!("fields.{field} = {prop:?}: {set} has no property {prop}")),
+                    Some(p) if !kind.accepts(&p) => problem(format!(
+                        "fields.{field} = {prop:?}: {set}.{prop} is {}{}, which cannot hold {}",
+                        p.edm_type,
+                        p.display_format
+                            .as_deref()
+                            .map(|f| format!(" (display format {f})"))
+                            .unwrap_or_default(),
+                        kind.describe()
+                    )),
+                    Some(_) => {}
+                }
+            }
+            for prop in &entity.order_by {
+                match md.property(set, prop) {
+                    None => problem(format!("order_by {prop:?}: {set} has no property {prop}")),
+                    Some(p) if !p.sortable => {
+                        problem(format!("order_by {prop:?}: {set}.{prop} is not sortable"))
+                    }
+                    Some(_) => {}
+                }
+            }
+            if let Some(filter) = &entity.filter {
+                for prop in filter_properties(filter) {
+                    match md.property(set, &prop) {
+                        None => problem(format!("filter: {set} has no property {prop}")),
+                        Some(p) if !p.filterable => {
+                            problem(format!("filter: {set}.{prop} is not filterable"))
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            if let Some(prop) = &entity.watermark {
+                match md.property(set, prop) {
+                    None => problem(format!("watermark {prop:?}: {set} has no property {prop}")),
+                    Some(p) if !p.filterable => problem(format!(
+                        "watermark {prop:?}: {set}.{prop} is not filterable, so changes cannot be asked for"
+                    )),
+                    Some(p) if !FieldKind::Date.accepts(&p) => problem(format!(
+                        "watermark {prop:?}: {set}.{prop} is {}, not a date or timestamp",
+                        p.edm_type
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+        let notes = &self.targets.notes;
+        match metadata.get(&notes.service) {
+            None => problems.push(format!(
+                "mapping file {file}: [targets.notes] service {}: no $metadata",
+                notes.service
+            )),
+            Some(md) => match md.entity_set(&notes.entity_set) {
+                None => problems.push(format!(
+                    "mapping file {file}: [targets.notes] entity_set {}: not in service {}",
+                    notes.entity_set, notes.service
+                )),
+                Some(s) => {
+                    if !s.creatable || !s.updatable {
+                        problems.push(format!(
+                            "mapping file {file}: [targets.notes] entity_set {}: the service does not allow creating and updating it",
+                            notes.entity_set
+                        ));
+                    }
+                    for prop in ["Customer", "Language", "LongTextID", "LongText"] {
+                        if md.property(&notes.entity_set, prop).is_none() {
+                            problems.push(format!(
+                                "mapping file {file}: [targets.notes] {} has no property {prop}",
+                                notes.entity_set
+                            ));
+                        }
+                    }
+                }
+            },
+        }
+        problems
     }
 }
 

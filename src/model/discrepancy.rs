@@ -103,7 +103,8 @@ impl FromStr for Severity {
 ///
 /// `open` → `acknowledged` → `resolved` | `waived`; `closed` is set by reconciliation when
 /// the cause disappeared at the source. A closed or resolved flag whose cause comes back
-/// is reopened.
+/// is reopened; so is a waived one whose facts change or whose waiver expires. A reviewer
+/// may reopen an acknowledged, resolved or waived flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DiscrepancyStatus {
@@ -144,6 +145,9 @@ impl DiscrepancyStatus {
                 | (Acknowledged, Resolved)
                 | (Acknowledged, Waived)
                 | (Acknowledged, Acknowledged)
+                | (Acknowledged, Open)
+                | (Resolved, Open)
+                | (Waived, Open)
         )
     }
 }
@@ -218,6 +222,11 @@ pub struct Discrepancy {
     pub status: DiscrepancyStatus,
     pub assignee: Option<String>,
     pub waived_until: Option<NaiveDate>,
+    /// Who proposed the waiver (while waived).
+    pub waiver_by: Option<String>,
+    /// The second person who approved it; `None` while the waiver awaits approval, which
+    /// keeps the flag in the review queue.
+    pub waiver_approved_by: Option<String>,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -70,11 +70,87 @@ pub async fn drain(
     mapping: &Mapping,
     config: &PushConfig,
 ) -> Result<PushReport, StoreError> {
-    let simulate = config.mode == PushMode::Simulate;
     let mut report = PushReport::default();
-    // Updates of one case must land in order: after a failure, later ones wait.
     let mut blocked_cases: HashSet<String> = HashSet::new();
-    for entry in store.outbox_due(DRAIN_LIMIT).await? {
+    let entries = store.outbox_due(DRAIN_LIMIT).await?;
+    send_entries(
+        store,
+        client,
+        mapping,
+        config,
+        entries,
+        &mut report,
+        &mut blocked_cases,
+    )
+    .await?;
+    Ok(report)
+}
+
+/// Entries one claim takes: small, so an instance that dies holds few entries hostage
+/// until its claim expires, and a claim is done long before it expires.
+const CLAIM_BATCH: u32 = 50;
+
+/// Like [`drain`], for the service where several instances may drain one store: entries
+/// are claimed for `claimer` (until `claim_for` from now) batch by batch, so no two
+/// instances send the same entry at the same time. An entry of a killed instance is
+/// claimed again after its claim expired; the send's check for an earlier arrival keeps
+/// that from writing twice. Claims not finished are released at the end.
+pub async fn drain_claimed(
+    store: &dyn Store,
+    client: &ODataClient,
+    mapping: &Mapping,
+    config: &PushConfig,
+    claimer: &str,
+    claim_for: std::time::Duration,
+) -> Result<PushReport, StoreError> {
+    let mut report = PushReport::default();
+    let mut blocked_cases: HashSet<String> = HashSet::new();
+    let claim_for = chrono::Duration::from_std(claim_for)
+        .unwrap_or_else(|_| chrono::Duration::minutes(2));
+    let mut taken = 0u32;
+    let result = async {
+        while taken < DRAIN_LIMIT {
+            let now = Utc::now();
+            let entries = store
+                .outbox_claim(claimer, now, now + claim_for, CLAIM_BATCH)
+                .await?;
+            if entries.is_empty() {
+                break;
+            }
+            taken += entries.len() as u32;
+            send_entries(
+                store,
+                client,
+                mapping,
+                config,
+                entries,
+                &mut report,
+                &mut blocked_cases,
+            )
+            .await?;
+            // Entries left pending stay claimed by us until released below, so the next
+            // claim moves on to newer ones instead of taking them again.
+        }
+        Ok::<(), StoreError>(())
+    }
+    .await;
+    // Entries left pending (retry later, blocked case) become claimable again at once.
+    store.outbox_release_claims(claimer).await?;
+    result.map(|()| report)
+}
+
+async fn send_entries(
+    store: &dyn Store,
+    client: &ODataClient,
+    mapping: &Mapping,
+    config: &PushConfig,
+    entries: Vec<OutboxEntry>,
+    report: &mut PushReport,
+    blocked_cases: &mut HashSet<String>,
+) -> Result<(), StoreError> {
+    let simulate = config.mode == PushMode::Simulate;
+    // Updates of one case must land in order: after a failure, later ones wait.
+    for entry in entries {
         let result = match entry.kind {
             OutboxKind::Note => match decode::<Note>(&entry) {
                 Ok(note) => notes::send(client, &mapping.targets.notes, &note, simulate).await,
@@ -136,7 +212,7 @@ pub async fn drain(
             }
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 fn decode<T: serde::de::DeserializeOwned>(entry: &OutboxEntry) -> Result<T, PushError> {

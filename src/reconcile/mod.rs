@@ -1,6 +1,7 @@
 //! Reconciliation: pure rules that compare contracts with master records and price the
 //! difference. No I/O and no clock: "today" is a parameter.
 
+pub mod export;
 pub mod exposure;
 pub mod rules;
 pub mod terms_book;

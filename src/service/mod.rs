@@ -1,1 +1,167 @@
-//! service
+//! The background service (`erpsync run`).
+//!
+//! - [`scheduler`]: one loop per job (interval, jitter, backoff, lease, span per run).
+//! - [`jobs`]: the jobs and their single step, [`jobs::run_once`], testable on its own.
+//! - [`http`]: `/healthz`, `/readyz`, `/metrics`, `/status`.
+//! - [`metrics`]: metric names and the Prometheus recorder.
+//! - [`shutdown`]: SIGTERM/SIGINT to a [`CancellationToken`].
+//!
+//! Shutdown is a value passed in: [`run`] takes a token; when it is cancelled no job starts
+//! again, running jobs get `server.shutdown_grace` to finish, and what is still running
+//! near its end is dropped. Dropping is safe because every batch (with its cursor) is one
+//! transaction: an unfinished one rolls back, and the next start pulls it again.
+
+pub mod http;
+pub mod jobs;
+pub mod metrics;
+pub mod scheduler;
+pub mod shutdown;
+
+use crate::config::Config;
+use crate::store::{SharedStore, StoreError};
+use crate::sync::{SyncContext, SyncError};
+use jobs::JobContext;
+use scheduler::{jobs_for, job_loop, Shared};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error(transparent)]
+    Metrics(#[from] metrics::MetricsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// An id for this process, unique among instances sharing a store: host, pid and a random
+/// part (a pid can come back after a restart; the lease of the old process must not).
+pub fn instance_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &random[..8])
+}
+
+/// When running jobs are dropped during shutdown: most of the grace period is theirs to
+/// finish, the rest is kept for rolling back, recording and exiting.
+pub fn abandon_after(grace: Duration) -> Duration {
+    grace.saturating_sub((grace / 4).min(Duration::from_secs(5)))
+}
+
+/// Runs the service until `stop` is cancelled, then shuts down within the grace period.
+/// Applies the store's migrations first.
+pub async fn run(
+    config: Config,
+    store: SharedStore,
+    stop: CancellationToken,
+) -> Result<(), ServiceError> {
+    let handle = metrics::install()?;
+    store.migrate().await?;
+    let instance = instance_id();
+    let specs = jobs_for(&config);
+    let listen = config.server.listen;
+    let grace = config.server.shutdown_grace;
+    let sync = SyncContext::new(config, store.clone())?;
+    let shared = Arc::new(Shared::new(
+        JobContext {
+            sync,
+            instance: instance.clone(),
+        },
+        &specs,
+    ));
+
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| ServiceError::Listen {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServiceError::Listen {
+            addr: listen,
+            source,
+        })?;
+    let app = http::router(Arc::new(http::HttpState {
+        shared: shared.clone(),
+        metrics: handle,
+        migrated: true,
+    }));
+    // IDOC-ENDPOINT: when src/service/idoc_endpoint.rs exists, merge its router here:
+    // `let app = app.merge(idoc_endpoint::router(...));`
+    let http_stop = CancellationToken::new();
+    let http_done = http_stop.clone();
+    let server = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { http_done.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "HTTP server stopped");
+        }
+    });
+    tracing::info!(
+        addr = %addr,
+        instance = %instance,
+        store = store.backend(),
+        jobs = specs.len(),
+        "erpsync service listening"
+    );
+
+    let tracker = TaskTracker::new();
+    let abandon = CancellationToken::new();
+    for spec in specs {
+        tracker.spawn(job_loop(spec, shared.clone(), stop.clone(), abandon.clone()));
+    }
+    tracker.close();
+
+    stop.cancelled().await;
+    let started = std::time::Instant::now();
+    tracing::info!(grace_secs = grace.as_secs_f64(), "stopping: no new job runs");
+    if tokio::time::timeout(abandon_after(grace), tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("jobs still running near the end of the grace period: abandoning them");
+        abandon.cancel();
+        let left = grace.saturating_sub(started.elapsed());
+        if tokio::time::timeout(left, tracker.wait()).await.is_err() {
+            tracing::error!("jobs did not stop within the grace period");
+        }
+    }
+    // Health and metrics stay up while jobs drain, so the stop is observable.
+    http_stop.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_abandoned_before_the_grace_period_ends() {
+        let s = Duration::from_secs;
+        assert_eq!(abandon_after(s(30)), s(25));
+        assert_eq!(abandon_after(s(8)), s(6));
+        assert_eq!(abandon_after(Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn instance_ids_differ_between_calls() {
+        assert_ne!(instance_id(), instance_id());
+    }
+}

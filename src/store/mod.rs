@@ -226,6 +226,16 @@ pub trait Store: IdocStore + JobStore + CursorStore + Send + Sync {
         waived_until: Option<NaiveDate>,
         at: DateTime<Utc>,
     ) -> Result<Discrepancy>;
+    /// A second person approves a proposed waiver (never the one who proposed it), audited.
+    async fn approve_waiver(
+        &self,
+        id: i64,
+        actor: &str,
+        note: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Discrepancy>;
+    /// Reopens (audited) every waived discrepancy whose waiver ended before `today`.
+    async fn expire_waivers(&self, today: NaiveDate, at: DateTime<Utc>) -> Result<u64>;
     async fn audit_log(&self, id: i64) -> Result<Vec<StatusChange>>;
     /// (rule, status, count) for every combination present.
     async fn discrepancy_counts(&self) -> Result<Vec<(Rule, DiscrepancyStatus, u64)>>;

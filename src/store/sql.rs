@@ -105,9 +105,9 @@ const CONTRACT_COLS: &str = "source, id, customer, company_code, sales_org, \
      billing_street, billing_city, billing_postal_code, billing_country, valid_from, valid_to";
 const DISCREPANCY_COLS: &str = "id, rule, customer, scope, field, severity, contract_id, \
      contract_value, master_value, explanation, exposure_amount, exposure_currency, \
-     exposure_items, exposure_days, status, assignee, waived_until, first_seen, last_seen, \
-     updated_at";
-const OUTBOX_COLS: &str = "id, kind, idempotency_key, payload, status, attempts, last_error, \
+     exposure_items, exposure_days, status, assignee, waived_until, waiver_by, \
+     waiver_approved_by, first_seen, last_seen, updated_at";
+pub(super) const OUTBOX_COLS: &str = "id, kind, idempotency_key, payload, status, attempts, last_error, \
      created_at, updated_at, sent_at";
 
 /// Bound parameters per statement, well below SQLite's (32766) and PostgreSQL's (65535)
@@ -388,7 +388,7 @@ where
         Ok(())
     }
 
-    fn get<T: Col<D::DB>>(row: &DbRow<D>, col: &str) -> Result<T> {
+    pub(super) fn get<T: Col<D::DB>>(row: &DbRow<D>, col: &str) -> Result<T> {
         Ok(row.try_get::<T, _>(col)?)
     }
 
@@ -402,11 +402,11 @@ where
             .transpose()
     }
 
-    fn stamp(row: &DbRow<D>, col: &str) -> Result<DateTime<Utc>> {
+    pub(super) fn stamp(row: &DbRow<D>, col: &str) -> Result<DateTime<Utc>> {
         D::stamp_back(Self::get(row, col)?)
     }
 
-    fn opt_stamp(row: &DbRow<D>, col: &str) -> Result<Option<DateTime<Utc>>> {
+    pub(super) fn opt_stamp(row: &DbRow<D>, col: &str) -> Result<Option<DateTime<Utc>>> {
         Self::get::<Option<D::Stamp>>(row, col)?
             .map(D::stamp_back)
             .transpose()
@@ -557,6 +557,8 @@ where
             status: parsed("status", Self::get(row, "status")?)?,
             assignee: Self::get(row, "assignee")?,
             waived_until: Self::get(row, "waived_until")?,
+            waiver_by: Self::get(row, "waiver_by")?,
+            waiver_approved_by: Self::get(row, "waiver_approved_by")?,
             first_seen: Self::stamp(row, "first_seen")?,
             last_seen: Self::stamp(row, "last_seen")?,
             updated_at: Self::stamp(row, "updated_at")?,
@@ -576,7 +578,7 @@ where
         })
     }
 
-    fn outbox_entry(row: &DbRow<D>) -> Result<OutboxEntry> {
+    pub(super) fn outbox_entry(row: &DbRow<D>) -> Result<OutboxEntry> {
         let payload: String = Self::get(row, "payload")?;
         Ok(OutboxEntry {
             id: Self::get(row, "id")?,
@@ -1143,7 +1145,11 @@ where
                 report.new += 1;
                 continue;
             };
-            let reopen = matches!(old.status, Closed | Resolved);
+            // A waiver accepted these facts; different facts need a new decision.
+            let facts_changed = old.finding.contract_value != f.contract_value
+                || old.finding.master_value != f.master_value;
+            let reopen = matches!(old.status, Closed | Resolved)
+                || (old.status == DiscrepancyStatus::Waived && facts_changed);
             let status = if reopen { Open } else { old.status };
             // A reopened flag starts its review afresh; an earlier waiver does not carry over.
             let waived_until = if reopen { None } else { old.waived_until };
@@ -1157,7 +1163,9 @@ where
                 "UPDATE discrepancies SET severity = $2, contract_id = $3, contract_value = $4, \
                  master_value = $5, explanation = $6, exposure_amount = $7, exposure_sort = $8, \
                  exposure_currency = $9, exposure_items = $10, exposure_days = $11, \
-                 status = $12, waived_until = $13, last_seen = $14, updated_at = $15 \
+                 status = $12, waived_until = $13, last_seen = $14, updated_at = $15, \
+                 waiver_by = CASE WHEN $12 = 'waived' THEN waiver_by END, \
+                 waiver_approved_by = CASE WHEN $12 = 'waived' THEN waiver_approved_by END \
                  WHERE id = $1",
             )
             .bind(old.id);
@@ -1169,7 +1177,11 @@ where
                 .execute(&mut *tx)
                 .await?;
             if reopen {
-                let note = Some("found again");
+                let note = Some(if old.status == DiscrepancyStatus::Waived {
+                    "the facts the waiver accepted have changed"
+                } else {
+                    "found again"
+                });
                 Self::audit(
                     &mut tx,
                     old.id,
@@ -1308,15 +1320,22 @@ where
         } else {
             current.assignee
         };
+        // Waiving proposes: the waiver counts once a second person approves it.
+        let (waiver_by, until) = if to == DiscrepancyStatus::Waived {
+            (Some(actor.to_string()), waived_until)
+        } else {
+            (None, None)
+        };
         sqlx::query::<D::DB>(
             "UPDATE discrepancies SET status = $2, assignee = $3, waived_until = $4, \
-             updated_at = $5 WHERE id = $1",
+             updated_at = $5, waiver_by = $6, waiver_approved_by = NULL WHERE id = $1",
         )
         .bind(id)
         .bind(to.as_str().to_string())
         .bind(assignee)
-        .bind(waived_until.or(current.waived_until))
+        .bind(until)
         .bind(D::stamp(at))
+        .bind(waiver_by)
         .execute(&mut *tx)
         .await?;
         Self::audit(&mut tx, id, at, actor, Some(from), to, note).await?;
@@ -1325,6 +1344,84 @@ where
             .ok_or_else(|| StoreError::Corrupt(format!("discrepancy {id} vanished")))?;
         tx.commit().await?;
         Ok(changed)
+    }
+
+    async fn approve_waiver(
+        &self,
+        id: i64,
+        actor: &str,
+        note: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Discrepancy> {
+        let mut tx = self.pool.begin().await?;
+        let current = Self::discrepancy_in(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "discrepancy",
+                id: id.to_string(),
+            })?;
+        if current.status != DiscrepancyStatus::Waived {
+            return Err(StoreError::Refused(format!(
+                "discrepancy {id} is {}, not waived: there is no waiver to approve",
+                current.status
+            )));
+        }
+        if let Some(by) = &current.waiver_approved_by {
+            return Err(StoreError::Refused(format!(
+                "the waiver of discrepancy {id} was already approved by {by}"
+            )));
+        }
+        if current.waiver_by.as_deref() == Some(actor) {
+            return Err(StoreError::Refused(format!(
+                "{actor} proposed the waiver of discrepancy {id} and cannot also approve it"
+            )));
+        }
+        sqlx::query::<D::DB>(
+            "UPDATE discrepancies SET waiver_approved_by = $2, updated_at = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(actor.to_string())
+        .bind(D::stamp(at))
+        .execute(&mut *tx)
+        .await?;
+        let note = note.map_or_else(
+            || "waiver approved".to_string(),
+            |n| format!("waiver approved: {n}"),
+        );
+        let waived = DiscrepancyStatus::Waived;
+        Self::audit(&mut tx, id, at, actor, Some(waived), waived, Some(&note)).await?;
+        let changed = Self::discrepancy_in(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("discrepancy {id} vanished")))?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn expire_waivers(&self, today: NaiveDate, at: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let expired: Vec<i64> = sqlx::query::<D::DB>(
+            "SELECT id FROM discrepancies WHERE status = 'waived' AND waived_until < $1 ORDER BY id",
+        )
+        .bind(today)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| Self::get::<i64>(row, "id"))
+        .collect::<Result<_>>()?;
+        for id in &expired {
+            sqlx::query::<D::DB>(
+                "UPDATE discrepancies SET status = 'open', waived_until = NULL, waiver_by = NULL, \
+                 waiver_approved_by = NULL, updated_at = $2 WHERE id = $1",
+            )
+            .bind(*id)
+            .bind(D::stamp(at))
+            .execute(&mut *tx)
+            .await?;
+            let (from, to) = (DiscrepancyStatus::Waived, DiscrepancyStatus::Open);
+            Self::audit(&mut tx, *id, at, SYSTEM_ACTOR, Some(from), to, Some("waiver expired")).await?;
+        }
+        tx.commit().await?;
+        Ok(expired.len() as u64)
     }
 
     async fn audit_log(&self, id: i64) -> Result<Vec<StatusChange>> {

@@ -19,6 +19,7 @@ pub struct ReconcileReport {
     pub new: u64,
     pub reopened: u64,
     pub closed: u64,
+    pub waivers_expired: u64,
 }
 
 impl ReconcileReport {
@@ -36,6 +37,7 @@ pub async fn run(
 ) -> Result<ReconcileReport, StoreError> {
     let book = TermsBook::new(store.payment_terms().await?);
     let mut report = ReconcileReport::default();
+    report.waivers_expired = store.expire_waivers(today, now).await?;
     let mut after: Option<CustomerId> = None;
     loop {
         let customers = store.customers_page(after.as_ref(), PAGE).await?;

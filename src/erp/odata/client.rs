@@ -5,6 +5,7 @@
 //! came with it, so the token and the cookie jar must live and die together.
 
 use super::json::{self, Page};
+use super::metadata::{self, Metadata};
 use super::query::with_sap_client;
 use crate::config::{ErpAuth, ErpConfig};
 use backon::{ExponentialBuilder, Retryable};
@@ -219,13 +220,22 @@ impl ODataClient {
         }
     }
 
-    /// Reads a service's `$metadata` (proves reachability, logon and authorization).
-    pub async fn get_metadata(&self, what: &str, url: &Url) -> Result<(), ErpError> {
+    /// Reads a service's `$metadata` (proves reachability, logon and authorization) and
+    /// parses it.
+    pub async fn get_metadata(&self, what: &str, url: &Url) -> Result<Metadata, ErpError> {
         let mut headers = HeaderMap::new();
         headers.insert("Accept", HeaderValue::from_static("application/xml"));
-        self.with_retries(|| self.get_once(what, url, headers.clone()))
-            .await
-            .map(|_| ())
+        let resp = self
+            .with_retries(|| self.get_once(what, url, headers.clone()))
+            .await?;
+        let malformed = |reason: String| ErpError::Malformed {
+            what: what.to_string(),
+            url: redact(url),
+            reason,
+        };
+        let text = std::str::from_utf8(&resp.body)
+            .map_err(|e| malformed(format!("$metadata is not UTF-8: {e}")))?;
+        metadata::parse(text).map_err(|e| malformed(e.to_string()))
     }
 
     async fn with_retries<F, Fut>(&self, op: F) -> Result<WriteResponse, ErpError>

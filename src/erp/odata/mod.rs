@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod json;
+pub mod metadata;
 pub mod pager;
 pub mod query;
 pub mod record;

@@ -1,0 +1,22 @@
+//! IDoc XML inbound (SAP ALE): customer masters (DEBMAS05/06/07) and billing documents
+//! (INVOIC01/02), read as a stream and translated into the canonical model.
+//!
+//! - [`reader`]: the streaming XML reader (bounded memory; no DTDs, no entity expansion).
+//! - [`mapping`]: the `mappings/idoc-*.toml` files: segment/field → model field.
+//! - [`translate`]: control record, DEBMAS and INVOIC → model values, one IDoc at a time.
+//! - [`ack`]: acknowledgements per IDoc in the form of SAP's `SYSTAT01` STATUS message.
+//!
+//! This module does no I/O beyond reading the XML it is given: where the results go (store,
+//! processed/, quarantine/) is decided by `sync::idoc_inbox`.
+
+pub mod ack;
+pub mod mapping;
+pub mod reader;
+pub mod translate;
+
+pub use mapping::{IdocMapping, IdocMappingError};
+pub use reader::{IdocReader, RawIdoc, XmlFault};
+pub use translate::{
+    Contact, Control, CustomerIdoc, IdocContent, IdocError, IdocKind, MessageFunction,
+    ParsedIdoc, Translator,
+};
