@@ -47,6 +47,7 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub server: ServerConfig,
     pub push: PushConfig,
+    pub rules: crate::reconcile::RuleSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -197,6 +198,9 @@ struct RawConfig {
     server: RawServer,
     #[serde(default)]
     push: RawPush,
+    /// `[rules]`: `cost_of_capital`, and one table per rule name (checked in `validate_rules`).
+    #[serde(default)]
+    rules: toml::Table,
 }
 
 #[derive(Debug, Deserialize)]
@@ -537,7 +541,45 @@ fn validate(
             mode: raw.push.mode.unwrap_or_default(),
             max_attempts: raw.push.max_attempts.unwrap_or(10).max(1),
         },
+        rules: validate_rules(raw.rules)?,
     })
+}
+
+/// `[rules]`: `cost_of_capital` (annual rate, `0.08` or `"8%"`) and `[rules.RULE_NAME]`
+/// tables; an unknown rule name is an error like any unknown key.
+fn validate_rules(table: toml::Table) -> Result<crate::reconcile::RuleSettings, ConfigError> {
+    use crate::model::Rule;
+    use crate::reconcile::{RuleSetting, RuleSettings};
+    use rust_decimal::Decimal;
+    let mut settings = RuleSettings::default();
+    for (key, value) in table {
+        if key == "cost_of_capital" {
+            let text = match &value {
+                toml::Value::String(s) => s.trim().to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Integer(i) => i.to_string(),
+                other => other.to_string(),
+            };
+            let rate = match text.strip_suffix('%') {
+                Some(pct) => pct.trim().parse::<Decimal>().map(|p| p / Decimal::ONE_HUNDRED),
+                None => text.parse::<Decimal>(),
+            }
+            .map_err(|_| invalid("rules.cost_of_capital", format!("{text:?} is not a rate like 0.08 or \"8%\"")))?;
+            if rate.is_sign_negative() || rate > Decimal::ONE {
+                return Err(invalid("rules.cost_of_capital", format!("{text} is not between 0 and 100%")));
+            }
+            settings.cost_of_capital = rate;
+            continue;
+        }
+        let rule: Rule = key.parse().map_err(|_| {
+            let known: Vec<&str> = Rule::ALL.iter().map(|r| r.as_str()).collect();
+            invalid(&format!("rules.{key}"), format!("unknown rule (known: {})", known.join(", ")))
+        })?;
+        let setting = RuleSetting::deserialize(value)
+            .map_err(|e| invalid(&format!("rules.{key}"), e.to_string()))?;
+        settings.rules.insert(rule, setting);
+    }
+    Ok(settings)
 }
 
 fn validate_erp(
@@ -740,6 +782,25 @@ password_env = "SAP_PASSWORD"
         let typo = format!("{MINIMAL}\n[server]\nshutdown_grase = \"5s\"\n");
         let err = load(&typo, &[("SAP_PASSWORD", "x")]).unwrap_err().to_string();
         assert!(err.contains("shutdown_grase"), "{err}");
+    }
+
+    #[test]
+    fn rules_section_is_read_and_checked() {
+        use crate::model::{Rule, Severity};
+        let text = format!(
+            "{MINIMAL}\n[rules]\ncost_of_capital = \"6.5%\"\n[rules.currency]\nenabled = false\n[rules.payment_terms_company_code]\nseverity = \"low\"\nmin_days = 5\n"
+        );
+        let c = load(&text, &[("SAP_PASSWORD", "x")]).unwrap();
+        assert_eq!(c.rules.cost_of_capital.to_string(), "0.065");
+        assert!(!c.rules.enabled(Rule::Currency));
+        assert!(c.rules.enabled(Rule::PaymentTermsSalesArea));
+        let s = &c.rules.rules[&Rule::PaymentTermsCompanyCode];
+        assert_eq!((s.severity, s.min_days), (Some(Severity::Low), Some(5)));
+        let bad = format!("{MINIMAL}\n[rules.curency]\nenabled = false\n");
+        let err = load(&bad, &[("SAP_PASSWORD", "x")]).unwrap_err().to_string();
+        assert!(err.contains("rules.curency") && err.contains("unknown rule"), "{err}");
+        let bad = format!("{MINIMAL}\n[rules.currency]\nenabeld = false\n");
+        assert!(load(&bad, &[("SAP_PASSWORD", "x")]).is_err());
     }
 
     #[test]

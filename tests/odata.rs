@@ -22,8 +22,8 @@ async fn check_names_file_entry_and_reason_for_a_mapping_that_does_not_fit() {
     let env = TestEnv::start(5, 10).await;
     let cases = [
         (
-            MAPPING.replace("name = \"CustomerName\"", "name = \"CustomerFullName\""),
-            "[entities.customers] fields.name = \"CustomerFullName\": A_Customer has no property CustomerFullName",
+            MAPPING.replace("name = \"CustomerName\"", "name = \"CustomerNickname\""),
+            "[entities.customers] fields.name = \"CustomerNickname\": A_Customer has no property CustomerNickname",
         ),
         (
             MAPPING.replace("valid_to = \"SalesContractValidityEndDate\"", "valid_to = \"SoldToParty\""),

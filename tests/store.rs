@@ -243,7 +243,9 @@ fn finding(rule: Rule, customer: &str, scope: &str, amount: &str) -> Finding {
             currency: "EUR".into(),
             items: 3,
             days: 30,
-        },
+            ..Exposure::default()
+        }
+        .priced(dec("0.0730")),
     }
 }
 

@@ -28,11 +28,12 @@ pub async fn sync(path: &Path, only: &[String], _full: bool) -> Result<(), CliEr
         .map(|s| s.parse::<Entity>().map_err(CliError::Usage))
         .collect::<Result<Vec<_>, _>>()?;
     let (config, store) = open(path).await?;
-    let ctx = SyncContext::new(config, store.clone())?;
+    let mut ctx = SyncContext::new(config, store.clone())?;
+    ctx.load_metadata().await;
     let report = sync::run(&ctx, &entities).await?;
     print_sync_report(&report);
     let now = Utc::now();
-    let rec = reconcile_run::run(store.as_ref(), now.date_naive(), now).await?;
+    let rec = reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now).await?;
     println!(
         "reconciled {} customers: {} findings ({} new, {} reopened), {} closed",
         rec.customers, rec.findings, rec.new, rec.reopened, rec.closed

@@ -70,9 +70,25 @@ pub struct EntityMapping {
     pub watermark: Option<String>,
     /// model field → ERP property.
     pub fields: BTreeMap<String, String>,
+    /// ERP property → declared (precision, scale) of its Edm.Decimal, from `$metadata` when
+    /// it was read; decimals are checked against it so no digit is silently lost.
+    #[serde(skip)]
+    pub decimal_facets: BTreeMap<String, (u32, Option<u32>)>,
 }
 
 impl EntityMapping {
+    /// Takes the decimal facets of the mapped properties from the service's metadata.
+    pub fn apply_metadata(&mut self, md: &Metadata) {
+        for prop in self.fields.values() {
+            if let Some(f) = md
+                .property(&self.entity_set, prop)
+                .and_then(|p| p.decimal_facets())
+            {
+                self.decimal_facets.insert(prop.clone(), f);
+            }
+        }
+    }
+
     /// The ERP property for a model field, if mapped.
     pub fn property(&self, field: &str) -> Option<&str> {
         self.fields.get(field).map(String::as_str)
@@ -266,6 +282,15 @@ impl Mapping {
         &self.entities[name]
     }
 
+    /// Takes what the pulls need from the services' metadata (by service name).
+    pub fn apply_metadata(&mut self, metadata: &BTreeMap<String, Metadata>) {
+        for entity in self.entities.values_mut() {
+            if let Some(md) = metadata.get(&entity.service) {
+                entity.apply_metadata(md);
+            }
+        }
+    }
+
     /// Checks every pull and the notes target against the services' `$metadata` (by
     /// service name). Each problem names the mapping file, the entry and the reason.
     pub fn check_against(&self, metadata: &BTreeMap<String, Metadata>) -> Vec<String> {
@@ -395,6 +420,47 @@ mod tests {
         assert!(err.contains("m.toml"), "{err}");
         assert!(err.contains("[entities.sales_areas.fields]"), "{err}");
         assert!(err.contains("payment_terms"), "{err}");
+    }
+
+    #[test]
+    fn filter_properties_skip_literals_keywords_and_functions() {
+        assert_eq!(
+            filter_properties("FinancialAccountType eq 'D' and IsCleared eq false"),
+            vec!["FinancialAccountType", "IsCleared"]
+        );
+        assert_eq!(
+            filter_properties(
+                "substringof('O''Neil and Sons', Name) or LastChangeDate ge datetime'2026-01-01T00:00:00'"
+            ),
+            vec!["Name", "LastChangeDate"]
+        );
+    }
+
+    #[test]
+    fn a_watermark_or_filter_on_a_non_filterable_property_is_a_problem() {
+        let edmx = r#"<edmx:Edmx Version="1.0" xmlns:edmx="e" xmlns:sap="s"><edmx:DataServices><Schema Namespace="N">
+<EntityType Name="T"><Key><PropertyRef Name="Customer"/></Key>
+<Property Name="Customer" Type="Edm.String" MaxLength="10"/>
+<Property Name="CustomerName" Type="Edm.String" MaxLength="80"/>
+<Property Name="Changed" Type="Edm.DateTimeOffset" sap:filterable="false"/>
+</EntityType><EntityContainer Name="C"><EntitySet Name="A_Customer" EntityType="N.T"/></EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"#;
+        let md = crate::erp::odata::metadata::parse(edmx).unwrap();
+        let text = SHIPPED
+            .replace(
+                "entity_set = \"A_Customer\"\n",
+                "entity_set = \"A_Customer\"\nwatermark = \"Changed\"\nfilter = \"Changed ne null\"\n",
+            )
+            .replace("deletion_flag = \"DeletionIndicator\"\nposting_block = \"PostingIsBlocked\"\n", "");
+        let m = Mapping::parse(&text, Path::new("m.toml")).unwrap();
+        let all: BTreeMap<String, Metadata> = [("API_BUSINESS_PARTNER".to_string(), md)].into();
+        let problems: Vec<String> = m
+            .check_against(&all)
+            .into_iter()
+            .filter(|p| p.contains("[entities.customers]"))
+            .collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("filter: A_Customer.Changed is not filterable"), "{problems:?}");
+        assert!(problems[1].contains("watermark \"Changed\": A_Customer.Changed is not filterable"), "{problems:?}");
     }
 
     #[test]

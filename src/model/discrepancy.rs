@@ -186,6 +186,23 @@ pub struct Exposure {
     /// Days by which the master's net due dates differ from the contract's, on the
     /// affected items (largest shift; positive = master lets the customer pay later).
     pub days: i64,
+    /// `amount` × `days`: the money-days the shift moves.
+    #[serde(default, with = "rust_decimal::serde::str")]
+    pub cash_days: Decimal,
+    /// What the shift costs at the configured annual cost of capital
+    /// (`cash_days` × rate / 365, in `currency`); negative when the master asks the customer
+    /// to pay earlier than agreed (no financing cost, but a dispute waiting to happen).
+    #[serde(default, with = "rust_decimal::serde::str")]
+    pub cost: Decimal,
+}
+
+impl Exposure {
+    /// Fills `cash_days` and `cost` from amount, days and an annual rate.
+    pub fn priced(mut self, annual_rate: Decimal) -> Self {
+        self.cash_days = self.amount * Decimal::from(self.days);
+        self.cost = (self.cash_days * annual_rate / Decimal::from(365)).round_dp(2);
+        self
+    }
 }
 
 /// One disagreement found by reconciliation (pure output, not yet stored).

@@ -45,5 +45,6 @@ pub fn exposure_of(items: &[OpenItem], filter: &ItemFilter<'_>, days: i64) -> Ex
         currency,
         items: count,
         days: if count > 0 { days } else { 0 },
+        ..Exposure::default()
     }
 }

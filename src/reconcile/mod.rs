@@ -4,7 +4,9 @@
 pub mod export;
 pub mod exposure;
 pub mod rules;
+pub mod settings;
 pub mod terms_book;
 
 pub use rules::{check_customer, check_orphan_contracts};
+pub use settings::{RuleSetting, RuleSettings};
 pub use terms_book::TermsBook;

@@ -3,7 +3,9 @@
 //! `/metrics` (Prometheus text) and `/status` (jobs, leases, cursors, outbox as JSON).
 
 use super::metrics as m;
+use super::jobs::Job;
 use super::scheduler::Shared;
+use crate::sync::Entity;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -52,7 +54,11 @@ async fn last_erp_contact(st: &HttpState) -> Option<DateTime<Utc>> {
         .ok()
         .into_iter()
         .flatten()
-        .filter(|r| r.name.starts_with("pull-") || r.name == "push")
+        .filter(|r| {
+            [Job::Pull(Entity::Customers), Job::Pull(Entity::OpenItems)]
+                .iter()
+                .any(|j| j.always_contacts_erp() && j.name() == r.name)
+        })
         .filter_map(|r| r.last_success_at)
         .max();
     local.max(stored)

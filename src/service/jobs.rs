@@ -33,9 +33,10 @@ impl Job {
         }
     }
 
-    /// Whether one run talks to the ERP (a success then proves the ERP reachable).
-    pub fn contacts_erp(self) -> bool {
-        matches!(self, Job::Pull(_) | Job::Push)
+    /// Whether every successful run of this job has talked to the ERP (the readiness
+    /// check trusts these runs, from any instance, as proof the ERP is reachable).
+    pub fn always_contacts_erp(self) -> bool {
+        matches!(self, Job::Pull(Entity::Customers) | Job::Pull(Entity::OpenItems))
     }
 
     /// Whether the job is run by one instance at a time (under a lease). The push job is
@@ -54,6 +55,9 @@ pub struct JobOutcome {
     pub rejected: u64,
     pub push: Option<PushReport>,
     pub findings: Option<u64>,
+    /// The ERP answered during this run (payment terms come from a file, an empty outbox
+    /// sends nothing: such runs prove nothing about the ERP).
+    pub erp_answered: bool,
 }
 
 impl JobOutcome {
@@ -90,6 +94,16 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             let report = sync::run(&ctx.sync, &[entity]).await?;
             outcome.pulled = report.pulled;
             outcome.rejected = report.rejected.len() as u64;
+            outcome.erp_answered = match entity {
+                Entity::PaymentTerms => false,
+                Entity::Contracts => ctx
+                    .sync
+                    .config
+                    .contracts
+                    .iter()
+                    .any(|c| c.kind == crate::config::ContractSourceKind::Erp),
+                Entity::Customers | Entity::OpenItems => true,
+            };
         }
         Job::Reconcile => {
             let now = Utc::now();
@@ -107,6 +121,7 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
                 config.schedule.lease,
             )
             .await?;
+            outcome.erp_answered = report.notes + report.dispute_statuses + report.simulated > 0;
             outcome.push = Some(report);
         }
         Job::IdocInbox => {

@@ -12,6 +12,7 @@
 //! transaction: an unfinished one rolls back, and the next start pulls it again.
 
 pub mod http;
+pub mod idoc_endpoint;
 pub mod jobs;
 pub mod metrics;
 pub mod scheduler;

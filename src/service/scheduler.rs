@@ -278,7 +278,7 @@ pub async fn job_loop(
                     m::pushed("failed", p.failed);
                     m::pushed("dead", p.dead);
                 }
-                if job.contacts_erp() {
+                if outcome.erp_answered {
                     *lock(&shared.last_erp_contact) = Some(finished_at);
                     m::erp_contact(finished_at.timestamp() as f64);
                 }

@@ -105,8 +105,8 @@ const CONTRACT_COLS: &str = "source, id, customer, company_code, sales_org, \
      billing_street, billing_city, billing_postal_code, billing_country, valid_from, valid_to";
 const DISCREPANCY_COLS: &str = "id, rule, customer, scope, field, severity, contract_id, \
      contract_value, master_value, explanation, exposure_amount, exposure_currency, \
-     exposure_items, exposure_days, status, assignee, waived_until, waiver_by, \
-     waiver_approved_by, first_seen, last_seen, updated_at";
+     exposure_items, exposure_days, exposure_cash_days, exposure_cost, status, assignee, \
+     waived_until, waiver_by, waiver_approved_by, first_seen, last_seen, updated_at";
 pub(super) const OUTBOX_COLS: &str = "id, kind, idempotency_key, payload, status, attempts, last_error, \
      created_at, updated_at, sent_at";
 
@@ -552,6 +552,8 @@ where
                     currency: Self::get(row, "exposure_currency")?,
                     items: narrow("exposure_items", Self::get(row, "exposure_items")?)?,
                     days: Self::get(row, "exposure_days")?,
+                    cash_days: Self::amount(row, "exposure_cash_days")?,
+                    cost: Self::amount(row, "exposure_cost")?,
                 },
             },
             status: parsed("status", Self::get(row, "status")?)?,
@@ -677,6 +679,8 @@ where
             .bind(f.exposure.currency.clone())
             .bind(i64::from(f.exposure.items))
             .bind(f.exposure.days)
+            .bind(D::amount(f.exposure.cash_days))
+            .bind(D::amount(f.exposure.cost))
     }
 
     async fn audit(
@@ -1128,9 +1132,10 @@ where
                 let insert = sqlx::query::<D::DB>(
                     "INSERT INTO discrepancies (rule, customer, scope, field, severity, \
                      contract_id, contract_value, master_value, explanation, exposure_amount, \
-                     exposure_sort, exposure_currency, exposure_items, exposure_days, status, \
-                     first_seen, last_seen, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                     $9, $10, $11, $12, $13, $14, 'open', $15, $15, $15) RETURNING id",
+                     exposure_sort, exposure_currency, exposure_items, exposure_days, \
+                     exposure_cash_days, exposure_cost, status, first_seen, last_seen, \
+                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+                     $13, $14, $15, $16, 'open', $17, $17, $17) RETURNING id",
                 )
                 .bind(f.rule.as_str().to_string())
                 .bind(f.customer.as_str().to_string())
@@ -1163,9 +1168,10 @@ where
                 "UPDATE discrepancies SET severity = $2, contract_id = $3, contract_value = $4, \
                  master_value = $5, explanation = $6, exposure_amount = $7, exposure_sort = $8, \
                  exposure_currency = $9, exposure_items = $10, exposure_days = $11, \
-                 status = $12, waived_until = $13, last_seen = $14, updated_at = $15, \
-                 waiver_by = CASE WHEN $12 = 'waived' THEN waiver_by END, \
-                 waiver_approved_by = CASE WHEN $12 = 'waived' THEN waiver_approved_by END \
+                 exposure_cash_days = $12, exposure_cost = $13, \
+                 status = $14, waived_until = $15, last_seen = $16, updated_at = $17, \
+                 waiver_by = CASE WHEN $14 = 'waived' THEN waiver_by END, \
+                 waiver_approved_by = CASE WHEN $14 = 'waived' THEN waiver_approved_by END \
                  WHERE id = $1",
             )
             .bind(old.id);

@@ -6,6 +6,7 @@
 //! store failure stops the job with a one-line error; what earlier pages stored stays.
 
 pub mod contracts;
+pub mod idoc_inbox;
 pub mod masters;
 pub mod open_items;
 pub mod reconcile_run;
@@ -122,9 +123,45 @@ impl SyncContext {
     }
 }
 
+impl SyncContext {
+    /// Reads each pulled service's `$metadata` so decimals are checked against their
+    /// declared precision and scale. A service whose metadata cannot be read is pulled
+    /// without those checks (logged): the pull itself reports any real outage.
+    pub async fn load_metadata(&mut self) {
+        let services: std::collections::BTreeSet<String> = self
+            .mapping
+            .entities
+            .values()
+            .map(|e| e.service.clone())
+            .collect();
+        let mut found = BTreeMap::new();
+        for service in services {
+            let url = crate::erp::odata::query::with_sap_client(
+                self.client
+                    .service_root(&service)
+                    .join("$metadata")
+                    .expect("valid segment"),
+                self.client.sap_client(),
+            );
+            match self.client.get_metadata(&service, &url).await {
+                Ok(md) => {
+                    found.insert(service, md);
+                }
+                Err(e) => tracing::warn!(error = %e, "no $metadata: decimals are not checked against their declared precision"),
+            }
+        }
+        self.mapping.apply_metadata(&found);
+    }
+}
+
 /// Pulls the given entities (all when empty), in dependency order.
 pub async fn run(ctx: &SyncContext, only: &[Entity]) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
+    if let Some(idoc) = &ctx.config.idoc {
+        // IDocs waiting in the inbox first: the pulls and reconciliation then see them.
+        idoc_inbox::pick_up(ctx.store.clone(), &ctx.config.base_dir, &idoc.inbox, &mut report)
+            .await?;
+    }
     for entity in Entity::ALL {
         if !only.is_empty() && !only.contains(&entity) {
             continue;

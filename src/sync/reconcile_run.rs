@@ -2,8 +2,8 @@
 //! contracts and open items, through the pure rules; findings recorded per page; flags
 //! whose cause disappeared closed at the end.
 
-use crate::model::{CustomerId, Rule};
-use crate::reconcile::{check_customer, check_orphan_contracts, TermsBook};
+use crate::model::CustomerId;
+use crate::reconcile::{check_customer, check_orphan_contracts, RuleSettings, TermsBook};
 use crate::store::{FindingsReport, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -32,6 +32,16 @@ impl ReconcileReport {
 /// Runs every rule as of `today`, stamping what it finds with `now`.
 pub async fn run(
     store: &dyn Store,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<ReconcileReport, StoreError> {
+    run_with(store, &RuleSettings::default(), today, now).await
+}
+
+/// Runs the enabled rules with their settings as of `today`, stamping findings with `now`.
+pub async fn run_with(
+    store: &dyn Store,
+    settings: &RuleSettings,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<ReconcileReport, StoreError> {
@@ -68,14 +78,16 @@ pub async fn run(
                 today,
             ));
         }
+        let findings = settings.apply(findings);
         report.customers += customers.len() as u64;
         report.findings += findings.len() as u64;
         report.add(store.record_findings(&findings, now).await?);
     }
-    let orphans = check_orphan_contracts(&store.contracts_without_customer().await?, today);
+    let orphans = settings.apply(check_orphan_contracts(&store.contracts_without_customer().await?, today));
     report.findings += orphans.len() as u64;
     report.add(store.record_findings(&orphans, now).await?);
-    report.closed = store.close_unseen_findings(&Rule::ALL, now).await?;
+    // Flags of a rule switched off are left as they are, not closed as if fixed.
+    report.closed = store.close_unseen_findings(&settings.enabled_rules(), now).await?;
     tracing::info!(
         customers = report.customers,
         findings = report.findings,

@@ -319,8 +319,9 @@ impl ODataClient {
             url: redact(url),
             reason: describe_reqwest(&e),
         };
-        let resp = req.send().await.map_err(unreachable)?;
+        let resp = req.send().await.inspect_err(|_| count_request(None)).map_err(unreachable)?;
         let status = resp.status();
+        count_request(Some(status));
         let headers = resp.headers().clone();
         let body = resp.bytes().await.map_err(unreachable)?;
         if let Some(msg) = headers.get("sap-message").and_then(|v| v.to_str().ok()) {
@@ -355,7 +356,11 @@ impl ODataClient {
             .authorize(self.http.get(url.clone()))
             .header("Accept", "application/json")
             .headers(headers);
-        let resp = req.send().await.map_err(|e| ErpError::Unreachable {
+        let resp = req.send().await.inspect_err(|_| count_request(None));
+        if let Ok(r) = &resp {
+            count_request(Some(r.status()));
+        }
+        let resp = resp.map_err(|e| ErpError::Unreachable {
             what: "CSRF token".into(),
             url: redact(&url),
             reason: describe_reqwest(&e),
@@ -456,4 +461,12 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
         src = s.source();
     }
     msg
+}
+
+/// Counts one request to the ERP by HTTP status ("error" when no answer came) for the
+/// service's `erpsync_http_client_requests_total`; a no-op unless a metrics recorder is
+/// installed (the CLI commands install none).
+fn count_request(status: Option<reqwest::StatusCode>) {
+    let label = status.map_or_else(|| "error".to_string(), |s| s.as_u16().to_string());
+    metrics::counter!("erpsync_http_client_requests_total", "status" => label).increment(1);
 }

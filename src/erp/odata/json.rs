@@ -1,7 +1,7 @@
 //! OData JSON payloads: pages (V2 `d.results`/`__next`, V4 `value`/`@odata.nextLink`) and
 //! SAP's value encodings (`/Date(ms)/`, decimals as strings, ABAP `X` flags, empty dates).
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
@@ -112,6 +112,109 @@ pub fn as_decimal(v: &Value) -> Result<Option<Decimal>, String> {
     Decimal::from_str_exact(&text)
         .map(Some)
         .map_err(|e| format!("{text:?} is not an exact decimal: {e}"))
+}
+
+/// Checks an exact decimal against the `Precision`/`Scale` that `$metadata` declares for
+/// its property: more fractional digits than the scale, or more integer digits than
+/// precision − scale, mean the value does not fit, and it is refused rather than rounded.
+/// Trailing zeros (`12.500` for scale 2) lose nothing and are accepted.
+pub fn check_decimal(d: Decimal, precision: u32, scale: Option<u32>) -> Result<(), String> {
+    let n = d.normalize();
+    let frac = n.scale();
+    if let Some(s) = scale {
+        if frac > s {
+            return Err(format!(
+                "{d} has {frac} decimal places, more than the declared scale {s}"
+            ));
+        }
+    }
+    let digits = n.mantissa().unsigned_abs().to_string().len() as u32;
+    let int_digits = if n.mantissa() == 0 {
+        0
+    } else {
+        digits.saturating_sub(frac)
+    };
+    let allowed = precision.saturating_sub(scale.unwrap_or(0));
+    if int_digits > allowed {
+        return Err(format!(
+            "{d} has {int_digits} integer digits, more than precision {precision} and scale {} allow",
+            scale.unwrap_or(0)
+        ));
+    }
+    Ok(())
+}
+
+/// An Edm.Int64 (sent as a string in V2 and under `IEEE754Compatible=true`, else as a
+/// number); read exactly, never through a float.
+pub fn as_i64(v: &Value) -> Result<Option<i64>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{s:?} is not a whole number")),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| format!("{n} is not a whole number in range")),
+        other => Err(format!("expected a whole number, got {other}")),
+    }
+}
+
+/// A time of day: V2 Edm.Time (`PT12H30M15S`, fractions allowed) or V4 Edm.TimeOfDay
+/// (`12:30:15.1234567`).
+pub fn as_time(v: &Value) -> Result<Option<NaiveTime>, String> {
+    let s = match v {
+        Value::Null => return Ok(None),
+        Value::String(s) if s.trim().is_empty() => return Ok(None),
+        Value::String(s) => s.trim(),
+        other => return Err(format!("expected a time, got {other}")),
+    };
+    if let Some(rest) = s.strip_prefix("PT") {
+        let mut h = 0u32;
+        let mut m = 0u32;
+        let mut secs = 0u32;
+        let mut nanos = 0u32;
+        let mut num = String::new();
+        for c in rest.chars() {
+            match c {
+                '0'..='9' | '.' => num.push(c),
+                'H' | 'M' | 'S' => {
+                    let (whole, frac) = num.split_once('.').unwrap_or((&num, ""));
+                    let whole: u32 = whole
+                        .parse()
+                        .map_err(|_| format!("{s:?} is not an Edm.Time duration"))?;
+                    match c {
+                        'H' => h = whole,
+                        'M' => m = whole,
+                        _ => {
+                            secs = whole;
+                            if !frac.is_empty() {
+                                let f = format!("{frac:0<9}");
+                                nanos = f[..9]
+                                    .parse()
+                                    .map_err(|_| format!("{s:?} is not an Edm.Time duration"))?;
+                            }
+                        }
+                    }
+                    num.clear();
+                }
+                _ => return Err(format!("{s:?} is not an Edm.Time duration")),
+            }
+        }
+        if !num.is_empty() {
+            return Err(format!("{s:?} is not an Edm.Time duration"));
+        }
+        return NaiveTime::from_hms_nano_opt(h, m, secs, nanos)
+            .map(Some)
+            .ok_or_else(|| format!("{s:?} is not a time of day"));
+    }
+    NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
+        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M"))
+        .map(Some)
+        .map_err(|_| format!("{s:?} is not a time of day"))
 }
 
 /// A small unsigned integer (days, levels), from a string or a number.
@@ -261,6 +364,99 @@ mod tests {
         assert_eq!(as_date(&json!("00000000")).unwrap(), None);
         assert_eq!(as_date(&Value::Null).unwrap(), None);
         assert!(as_date(&json!("31.03.2026")).is_err());
+    }
+
+    #[test]
+    fn every_sap_date_and_time_form() {
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // V2 JSON: milliseconds since 1970 UTC, with or without the display offset.
+        assert_eq!(
+            as_datetime(&json!("/Date(1767270615123)/")).unwrap(),
+            Some(utc("2026-01-01T12:30:15.123Z"))
+        );
+        assert_eq!(
+            as_datetime(&json!("/Date(1767270615123+0060)/")).unwrap(),
+            Some(utc("2026-01-01T12:30:15.123Z"))
+        );
+        assert_eq!(
+            as_datetime(&json!("/Date(-86400000)/")).unwrap(),
+            Some(utc("1969-12-31T00:00:00Z"))
+        );
+        // Edm.DateTime (no zone = UTC) and DateTimeOffset with SAP's 7 fractional digits.
+        assert_eq!(
+            as_datetime(&json!("2026-11-25T08:15:30.1234567")).unwrap(),
+            Some(utc("2026-11-25T08:15:30.1234567Z"))
+        );
+        assert_eq!(
+            as_datetime(&json!("2026-11-25T09:15:30.1234567+01:00")).unwrap(),
+            Some(utc("2026-11-25T08:15:30.1234567Z"))
+        );
+        assert_eq!(
+            as_datetime(&json!("2026-11-25T08:15:30Z")).unwrap(),
+            Some(utc("2026-11-25T08:15:30Z"))
+        );
+        // V4 Edm.Date, and SAP's empty dates in every spelling.
+        assert_eq!(
+            as_date(&json!("2026-11-25")).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 25)
+        );
+        assert_eq!(
+            as_date(&json!("20261125")).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 25)
+        );
+        for empty in ["0000-00-00", "00000000", "0000-00-00T00:00:00", ""] {
+            assert_eq!(as_datetime(&json!(empty)).unwrap(), None, "{empty}");
+        }
+        assert!(as_datetime(&json!("/Date(abc)/")).is_err());
+        assert!(as_datetime(&json!(17)).is_err());
+        // Edm.Time and V4 TimeOfDay.
+        let t = |h, m, s, n| NaiveTime::from_hms_nano_opt(h, m, s, n);
+        assert_eq!(as_time(&json!("PT12H30M15S")).unwrap(), t(12, 30, 15, 0));
+        assert_eq!(as_time(&json!("PT0H0M0S")).unwrap(), t(0, 0, 0, 0));
+        assert_eq!(as_time(&json!("PT8H5M")).unwrap(), t(8, 5, 0, 0));
+        assert_eq!(
+            as_time(&json!("PT23H59M59.5S")).unwrap(),
+            t(23, 59, 59, 500_000_000)
+        );
+        assert_eq!(
+            as_time(&json!("12:30:15.1234567")).unwrap(),
+            t(12, 30, 15, 123_456_700)
+        );
+        assert_eq!(as_time(&json!("12:30")).unwrap(), t(12, 30, 0, 0));
+        assert!(as_time(&json!("PT25H")).is_err());
+        assert!(as_time(&json!("PT12X")).is_err());
+        assert_eq!(as_time(&Value::Null).unwrap(), None);
+    }
+
+    #[test]
+    fn int64_is_exact_from_strings_and_numbers() {
+        assert_eq!(
+            as_i64(&json!("9007199254740993")).unwrap(),
+            Some(9_007_199_254_740_993)
+        );
+        assert_eq!(as_i64(&json!(-42)).unwrap(), Some(-42));
+        assert!(as_i64(&json!("1.5")).is_err());
+        assert!(as_i64(&json!(1.5)).is_err());
+    }
+
+    #[test]
+    fn decimals_are_checked_against_precision_and_scale() {
+        let d = |s: &str| Decimal::from_str_exact(s).unwrap();
+        assert!(check_decimal(d("-12345678901234567890.123"), 24, Some(3)).is_ok());
+        assert!(check_decimal(d("12.500"), 13, Some(2)).is_ok());
+        assert!(check_decimal(d("0.001"), 5, Some(3)).is_ok());
+        let e = check_decimal(d("12.345"), 13, Some(2)).unwrap_err();
+        assert!(e.contains("3 decimal places") && e.contains("scale 2"), "{e}");
+        let e = check_decimal(d("123456789012"), 13, Some(2)).unwrap_err();
+        assert!(e.contains("12 integer digits"), "{e}");
+        // Variable scale (V4): only the total digits are bounded.
+        assert!(check_decimal(d("1.23456"), 15, None).is_ok());
+        assert!(check_decimal(d("1234567890123456"), 15, None).is_err());
+        // Numbers given as JSON numbers stay exact too.
+        assert_eq!(
+            as_decimal(&json!(1234567.891)).unwrap().unwrap().to_string(),
+            "1234567.891"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The OData connector: reads entity sets page by page and turns SAP records into model
 //! values through a mapping file; writes through the CSRF-protected client.
 
+pub mod atom;
 pub mod client;
 pub mod json;
 pub mod metadata;

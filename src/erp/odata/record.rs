@@ -86,8 +86,19 @@ impl<'a> Record<'a> {
             .ok_or_else(|| self.error(field, "missing date"))
     }
 
+    /// An exact decimal, checked against the precision and scale `$metadata` declares for
+    /// its property when the metadata was read.
     pub fn decimal(&self, field: &str) -> Result<Option<Decimal>, ErpError> {
-        self.read(field, json::as_decimal, None)
+        let value = self.read(field, json::as_decimal, None)?;
+        if let (Some(d), Some((precision, scale))) = (
+            value,
+            self.mapping
+                .property(field)
+                .and_then(|p| self.mapping.decimal_facets.get(p)),
+        ) {
+            json::check_decimal(d, *precision, *scale).map_err(|e| self.error(field, e))?;
+        }
+        Ok(value)
     }
 
     pub fn number(&self, field: &str) -> Result<Option<u32>, ErpError> {
@@ -219,5 +230,46 @@ impl<'a> Record<'a> {
             valid_to: self.date("valid_to")?,
             source: "erp".to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::erp::mapping::Mapping;
+    use std::path::Path;
+
+    #[test]
+    fn a_decimal_with_more_digits_than_declared_is_an_error_naming_entity_key_and_field() {
+        let mut m = Mapping::parse(
+            include_str!("../../../mappings/s4hana-odata-v2.toml"),
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        let items = m.entities.get_mut("open_items").unwrap();
+        let raw: Map<String, Value> = serde_json::from_str(
+            r#"{"CompanyCode":"1010","FiscalYear":"2026","AccountingDocument":"0100000001",
+            "AccountingDocumentItem":"001","AmountInTransactionCurrency":"1250.1234"}"#,
+        )
+        .unwrap();
+        // Without metadata the value is exact as sent.
+        assert_eq!(
+            Record::new(items, &raw).decimal("amount").unwrap(),
+            Some(Decimal::from_str_exact("1250.1234").unwrap())
+        );
+        items
+            .decimal_facets
+            .insert("AmountInTransactionCurrency".into(), (24, Some(3)));
+        let err = Record::new(items, &raw)
+            .decimal("amount")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("A_OperationalAcctgDocItemCube")
+                && err.contains("1010/2026/0100000001/001")
+                && err.contains("amount (AmountInTransactionCurrency)")
+                && err.contains("scale 3"),
+            "{err}"
+        );
     }
 }

@@ -1,0 +1,481 @@
+//! The IDoc inbox: applies IDoc XML files (what an SAP XML file port drops, or what the
+//! service's HTTP endpoint received) to the store.
+//!
+//! Per file: IDocs are read as a stream on a blocking thread and applied in batches, each
+//! batch one transaction (an IDoc's DOCNUM record and its data land together). Then:
+//! - the file moves to `processed/`, with `NAME.ack.xml` beside it: one SYSTAT01 status per
+//!   IDoc (53 applied, 51 error);
+//! - each rejected IDoc is copied (its own `<IDOC>` element, under the file's root element)
+//!   to `quarantine/NAME.N.xml` with `quarantine/NAME.N.xml.error.txt` naming file,
+//!   DOCNUM, segment, field and reason; the good IDocs of the file are applied;
+//! - a file whose XML is broken moves to `quarantine/` as a whole, with `NAME.error.txt`
+//!   (the IDocs complete before the break are applied and acknowledged).
+//!
+//! Nothing is deleted: a name already taken in `processed/` or `quarantine/` gets a suffix.
+
+use super::{SyncError, SyncReport};
+use crate::erp::idoc::ack::{AckEntry, AckWriter, STATUS_APPLIED, STATUS_ERROR};
+use crate::erp::idoc::{
+    Contact, IdocContent, IdocError, IdocReader, ParsedIdoc, Translator, XmlFault,
+};
+use crate::store::idoc::{ContactRecord, IdocApplied, IdocApply, IdocData, IdocReceipt};
+use crate::store::SharedStore;
+use chrono::Utc;
+use serde::Serialize;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// IDocs per store transaction: large enough to make commits cheap, small enough that a
+/// batch's parsed values stay a few megabytes.
+const BATCH: usize = 256;
+/// Batches in flight between the reading thread and the store.
+const IN_FLIGHT: usize = 4;
+const READ_BUFFER: usize = 256 * 1024;
+
+pub const PROCESSED: &str = "processed";
+pub const QUARANTINE: &str = "quarantine";
+
+/// What importing one file did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileReport {
+    pub file: PathBuf,
+    pub bytes: u64,
+    pub applied: u64,
+    pub duplicates: u64,
+    pub superseded: u64,
+    /// IDocs rejected (51) and copied to quarantine.
+    pub quarantined: u64,
+    /// The XML of the file is broken: the file itself was quarantined.
+    pub file_quarantined: bool,
+    /// One line per rejected IDoc or broken file.
+    pub errors: Vec<String>,
+    /// Where the file went (processed/ or quarantine/).
+    pub moved_to: Option<PathBuf>,
+    pub ack: Option<PathBuf>,
+    /// Files written to quarantine/ (rejected IDocs, error texts).
+    pub quarantine_files: Vec<PathBuf>,
+}
+
+impl FileReport {
+    pub fn idocs(&self) -> u64 {
+        self.applied + self.duplicates + self.superseded + self.quarantined
+    }
+}
+
+/// Applies IDoc files to a store.
+#[derive(Clone)]
+pub struct IdocImporter {
+    translator: Arc<Translator>,
+    store: SharedStore,
+}
+
+/// Sent from the reading thread.
+enum Item {
+    Idoc {
+        ordinal: u64,
+        start: u64,
+        end: u64,
+        result: Box<Result<ParsedIdoc, IdocError>>,
+        idoc_type: Option<String>,
+        message_type: Option<String>,
+    },
+    Fault(XmlFault),
+    Root(Option<String>),
+}
+
+impl IdocImporter {
+    pub fn new(store: SharedStore, translator: Translator) -> Self {
+        IdocImporter {
+            translator: Arc::new(translator),
+            store,
+        }
+    }
+
+    /// The mappings for a config folder: `mappings/idoc-debmas.toml` and
+    /// `mappings/idoc-invoic.toml` under `base_dir` when present (a customer's Z-segments),
+    /// else the shipped ones.
+    pub fn translator_for(base_dir: &Path) -> Result<Translator, SyncError> {
+        let dir = base_dir.join("mappings");
+        if dir.join("idoc-debmas.toml").is_file() && dir.join("idoc-invoic.toml").is_file() {
+            Translator::load(&dir).map_err(|e| SyncError::Source(e.to_string()))
+        } else {
+            Ok(Translator::builtin())
+        }
+    }
+
+    /// Imports every file waiting in `inbox` (oldest name first); `processed/` and
+    /// `quarantine/` are made inside it.
+    pub async fn import_inbox(&self, inbox: &Path) -> Result<Vec<FileReport>, SyncError> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(inbox)
+            .map_err(|e| io_err("read the inbox", inbox, e))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.path())
+            .filter(|p| is_inbound(p))
+            .collect();
+        files.sort();
+        let mut out = Vec::with_capacity(files.len());
+        for f in files {
+            out.push(self.import_file(&f).await?);
+        }
+        Ok(out)
+    }
+
+    /// Imports one file; `processed/` and `quarantine/` are made beside it. Fails only when
+    /// the store or the file system fails; bad IDocs are reported, not errors.
+    pub async fn import_file(&self, path: &Path) -> Result<FileReport, SyncError> {
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| SyncError::Source(format!("{}: not a file", path.display())))?;
+        self.import_as(path, &dir, &name).await
+    }
+
+    /// Imports `path` as if it were called `name` in folder `dir`: `processed/` and
+    /// `quarantine/` are made in `dir` and the file is moved there under `name`. The HTTP
+    /// endpoint uses this for an upload held under a temporary name.
+    pub async fn import_as(
+        &self,
+        path: &Path,
+        dir: &Path,
+        name: &str,
+    ) -> Result<FileReport, SyncError> {
+        let name = name.to_string();
+        let bytes = std::fs::metadata(path)
+            .map_err(|e| io_err("read", path, e))?
+            .len();
+        let processed = dir.join(PROCESSED);
+        let quarantine = dir.join(QUARANTINE);
+        for d in [&processed, &quarantine] {
+            std::fs::create_dir_all(d).map_err(|e| io_err("create", d, e))?;
+        }
+        let mut report = FileReport {
+            file: path.to_path_buf(),
+            bytes,
+            ..FileReport::default()
+        };
+        let now = Utc::now();
+        let ack_tmp = processed.join(format!(".{name}.ack.xml.part"));
+        let ack_file = File::create(&ack_tmp).map_err(|e| io_err("create", &ack_tmp, e))?;
+        let mut ack = AckWriter::begin(BufWriter::new(ack_file), now)
+            .map_err(|e| io_err("write", &ack_tmp, e))?;
+
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Item>>(IN_FLIGHT);
+        let translator = self.translator.clone();
+        let reading = path.to_path_buf();
+        let reader = tokio::task::spawn_blocking(move || read_file(&reading, &translator, tx));
+
+        let mut rejected: Vec<(u64, u64, u64, Option<String>, String)> = Vec::new();
+        let mut fault: Option<XmlFault> = None;
+        let mut root: Option<String> = None;
+        while let Some(items) = rx.recv().await {
+            let mut batch = Vec::with_capacity(items.len());
+            let mut acks = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Item::Root(r) => root = r,
+                    Item::Fault(f) => fault = Some(f),
+                    Item::Idoc {
+                        ordinal,
+                        start,
+                        end,
+                        result,
+                        idoc_type,
+                        message_type,
+                    } => match *result {
+                        Ok(parsed) => {
+                            acks.push(AckEntry {
+                                docnum: Some(parsed.control.docnum.clone()),
+                                idoc_type: Some(parsed.control.idoc_type.clone()),
+                                message_type: Some(parsed.control.message_type.clone()),
+                                status: STATUS_APPLIED,
+                                text: String::new(),
+                                segment: None,
+                                field: None,
+                            });
+                            batch.push(to_apply(parsed, &name));
+                        }
+                        Err(e) => {
+                            let line = format!("{name}: IDoc #{ordinal}: {e}");
+                            report.errors.push(line.clone());
+                            report.quarantined += 1;
+                            ack.write(&AckEntry {
+                                docnum: e.docnum.clone(),
+                                idoc_type,
+                                message_type,
+                                status: STATUS_ERROR,
+                                text: e.to_string(),
+                                segment: e.segment.clone(),
+                                field: e.field.clone(),
+                            })
+                            .map_err(|e| io_err("write", &ack_tmp, e))?;
+                            rejected.push((ordinal, start, end, e.docnum.clone(), error_text(&name, ordinal, &e)));
+                        }
+                    },
+                }
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            let outcomes = self.store.apply_idocs(&batch, now).await?;
+            for (mut a, outcome) in acks.into_iter().zip(outcomes) {
+                a.text = match outcome {
+                    IdocApplied::Applied => {
+                        report.applied += 1;
+                        "applied".into()
+                    }
+                    IdocApplied::Duplicate => {
+                        report.duplicates += 1;
+                        "already applied (same DOCNUM): not applied again".into()
+                    }
+                    IdocApplied::Superseded { by } => {
+                        report.superseded += 1;
+                        format!("superseded: newer IDoc {by} already applied for the same object; nothing changed")
+                    }
+                };
+                ack.write(&a).map_err(|e| io_err("write", &ack_tmp, e))?;
+            }
+        }
+        reader
+            .await
+            .map_err(|e| SyncError::Source(format!("IDoc reader stopped: {e}")))?
+            .map_err(|e| io_err("read", path, e))?;
+        ack.finish().map_err(|e| io_err("write", &ack_tmp, e))?;
+
+        if let Some(f) = fault {
+            // The rest of the file cannot be read: the whole file is quarantined.
+            let line = format!("{name}: {f}");
+            report.errors.push(line);
+            report.file_quarantined = true;
+            let target = free_name(&quarantine, &name);
+            move_file(path, &target)?;
+            let err_path = with_suffix(&target, ".error.txt");
+            write_text(
+                &err_path,
+                &format!(
+                    "file: {name}\nDOCNUM: (file-level)\nsegment: -\nfield: -\nreason: {}\nIDocs before the break: {} applied, {} duplicate, {} superseded, {} rejected\n",
+                    f, report.applied, report.duplicates, report.superseded, report.quarantined
+                ),
+            )?;
+            let ack_path = with_suffix(&target, ".ack.xml");
+            move_file(&ack_tmp, &ack_path)?;
+            report.quarantine_files.push(err_path);
+            report.moved_to = Some(target);
+            report.ack = Some(ack_path);
+        } else {
+            if !rejected.is_empty() {
+                let mut source = File::open(path).map_err(|e| io_err("read", path, e))?;
+                for (ordinal, start, end, _docnum, text) in &rejected {
+                    let target = free_name(&quarantine, &format!("{name}.{ordinal}.xml"));
+                    copy_idoc(&mut source, *start, *end, root.as_deref(), &target)?;
+                    let err_path = with_suffix(&target, ".error.txt");
+                    write_text(&err_path, text)?;
+                    report.quarantine_files.push(target);
+                    report.quarantine_files.push(err_path);
+                }
+            }
+            let target = free_name(&processed, &name);
+            move_file(path, &target)?;
+            let ack_path = with_suffix(&target, ".ack.xml");
+            move_file(&ack_tmp, &ack_path)?;
+            report.moved_to = Some(target);
+            report.ack = Some(ack_path);
+        }
+        tracing::info!(
+            file = %name,
+            applied = report.applied,
+            duplicates = report.duplicates,
+            superseded = report.superseded,
+            quarantined = report.quarantined,
+            file_quarantined = report.file_quarantined,
+            "IDoc file imported"
+        );
+        Ok(report)
+    }
+}
+
+/// Picks up the configured inbox during `sync`: counts go into the sync report, rejected
+/// IDocs into its list of records left out.
+pub async fn pick_up(
+    store: SharedStore,
+    base_dir: &Path,
+    inbox: &Path,
+    report: &mut SyncReport,
+) -> Result<Vec<FileReport>, SyncError> {
+    std::fs::create_dir_all(inbox).map_err(|e| io_err("create", inbox, e))?;
+    let importer = IdocImporter::new(store, IdocImporter::translator_for(base_dir)?);
+    let files = importer.import_inbox(inbox).await?;
+    for f in &files {
+        report.add("idocs_applied", f.applied as usize);
+        report.add("idocs_duplicate", f.duplicates as usize);
+        report.add("idocs_superseded", f.superseded as usize);
+        for e in &f.errors {
+            report.reject(format!("quarantined: {e}"));
+        }
+    }
+    Ok(files)
+}
+
+/// Files the inbox takes: not hidden, not an upload or copy still in progress, not our
+/// own acknowledgements or error texts.
+fn is_inbound(p: &Path) -> bool {
+    let Some(n) = p.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return false;
+    };
+    !(n.starts_with('.')
+        || n.ends_with(".part")
+        || n.ends_with(".tmp")
+        || n.ends_with(".ack.xml")
+        || n.ends_with(".error.txt"))
+}
+
+fn io_err(what: &str, path: &Path, e: std::io::Error) -> SyncError {
+    SyncError::Source(format!("cannot {what} {}: {e}", path.display()))
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// `dir/name`, or `dir/name.1`, `dir/name.2`, … when taken: nothing is overwritten.
+fn free_name(dir: &Path, name: &str) -> PathBuf {
+    let first = dir.join(name);
+    if !first.exists() {
+        return first;
+    }
+    (1u32..)
+        .map(|i| dir.join(format!("{name}.{i}")))
+        .find(|p| !p.exists())
+        .expect("a free name exists")
+}
+
+fn move_file(from: &Path, to: &Path) -> Result<(), SyncError> {
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    // Across file systems: copy, then remove the original only once the copy is complete.
+    std::fs::copy(from, to).map_err(|e| io_err("copy", from, e))?;
+    std::fs::remove_file(from).map_err(|e| io_err("move", from, e))
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), SyncError> {
+    std::fs::write(path, text).map_err(|e| io_err("write", path, e))
+}
+
+fn error_text(file: &str, ordinal: u64, e: &IdocError) -> String {
+    format!(
+        "file: {file}\nIDoc: #{ordinal} in the file\nDOCNUM: {}\nsegment: {}\nfield: {}\nreason: {}\n",
+        e.docnum.as_deref().unwrap_or("-"),
+        e.segment.as_deref().unwrap_or("-"),
+        e.field.as_deref().unwrap_or("-"),
+        e.reason
+    )
+}
+
+/// Copies bytes `start..end` (one `<IDOC>` element) into a file of its own, under the
+/// original root element so it can be fixed and dropped into the inbox again.
+fn copy_idoc(
+    source: &mut File,
+    start: u64,
+    end: u64,
+    root: Option<&str>,
+    target: &Path,
+) -> Result<(), SyncError> {
+    let root = root.unwrap_or("IDOC_QUARANTINE");
+    let mut out = BufWriter::new(File::create(target).map_err(|e| io_err("create", target, e))?);
+    let w = |e| io_err("write", target, e);
+    write!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root}>\n").map_err(w)?;
+    source.seek(SeekFrom::Start(start)).map_err(w)?;
+    std::io::copy(&mut source.take(end.saturating_sub(start)), &mut out).map_err(w)?;
+    write!(out, "\n</{root}>\n").map_err(w)?;
+    out.flush().map_err(w)
+}
+
+fn contact(c: Contact) -> ContactRecord {
+    ContactRecord {
+        customer: c.customer,
+        contact: c.contact,
+        first_name: c.first_name,
+        last_name: c.last_name,
+        department: c.department,
+        function: c.function,
+        phone: c.phone,
+        email: c.email,
+        deleted: c.deleted,
+    }
+}
+
+fn to_apply(parsed: ParsedIdoc, source: &str) -> IdocApply {
+    let receipt = IdocReceipt {
+        order_key: parsed.control.order_key(),
+        docnum: parsed.control.docnum,
+        idoc_type: parsed.control.idoc_type,
+        message_type: parsed.control.message_type,
+        object_key: parsed.object_key,
+        source: source.to_string(),
+    };
+    let data = match parsed.content {
+        IdocContent::Customer(c) => {
+            let c = *c;
+            IdocData::Customer {
+                general: c.general,
+                company_codes: c.company_codes,
+                sales_areas: c.sales_areas,
+                contacts: c.contacts.into_iter().map(contact).collect(),
+            }
+        }
+        IdocContent::Invoice(item) => IdocData::OpenItem(*item),
+    };
+    IdocApply { receipt, data }
+}
+
+/// The reading thread: parses and translates, sending batches until the file ends or breaks.
+fn read_file(
+    path: &Path,
+    translator: &Translator,
+    tx: tokio::sync::mpsc::Sender<Vec<Item>>,
+) -> std::io::Result<()> {
+    let file = File::open(path)?;
+    let mut reader = IdocReader::new(
+        BufReader::with_capacity(READ_BUFFER, file),
+        translator.wanted_segments(),
+    );
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut sent_root = false;
+    loop {
+        match reader.next_idoc() {
+            Ok(Some(raw)) => {
+                if !sent_root {
+                    batch.push(Item::Root(reader.root().map(str::to_string)));
+                    sent_root = true;
+                }
+                let result = translator.translate(&raw);
+                batch.push(Item::Idoc {
+                    ordinal: raw.ordinal,
+                    start: raw.start,
+                    end: raw.end,
+                    idoc_type: raw.control_field("IDOCTYP").map(str::to_string),
+                    message_type: raw.control_field("MESTYP").map(str::to_string),
+                    result: Box::new(result),
+                });
+                if batch.len() >= BATCH
+                    && tx.blocking_send(std::mem::take(&mut batch)).is_err()
+                {
+                    return Ok(());
+                }
+            }
+            Ok(None) => break,
+            Err(fault) => {
+                batch.push(Item::Fault(fault));
+                break;
+            }
+        }
+    }
+    let _ = tx.blocking_send(batch);
+    Ok(())
+}
