@@ -9,7 +9,7 @@ mod common;
 use chrono::{NaiveDate, Utc};
 use erpsync::erp::idoc::Translator;
 use erpsync::model::{Contract, ContractScope, CustomerId, Rule};
-use erpsync::store::{self, IdocStore, OpenItemFilter, SharedStore};
+use erpsync::store::{self, OpenItemFilter, SharedStore};
 use erpsync::sync::idoc_inbox::{FileReport, IdocImporter};
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
@@ -766,4 +766,119 @@ async fn sync_picks_up_the_inbox() {
         .await
         .unwrap()
         .is_some());
+}
+
+// ------------------------------------------------------------------ HTTP endpoint
+
+#[tokio::test]
+async fn the_http_endpoint_takes_idoc_xml_from_authorized_tokens_only() {
+    use erpsync::service::idoc_endpoint::{self, IdocEndpointState};
+    let t = Inbox::new().await;
+    std::fs::write(t.dir.path().join("erp-token"), "s3cret-erp\n").unwrap();
+    let config_text = format!(
+        "[store]\nurl = \"sqlite://x.db\"\n[erp]\nkind = \"idoc\"\nbase_url = \"http://127.0.0.1:9/\"\nmapping = \"m.toml\"\n\
+         [idoc]\ninbox = \"inbox\"\n\
+         [[server.tokens]]\nname = \"sap-pi\"\nrole = \"erp\"\ntoken_file = \"erp-token\"\n\
+         [[server.tokens]]\nname = \"ops\"\nrole = \"admin\"\ntoken_env = \"OPS_TOKEN\"\n\
+         [[server.tokens]]\nname = \"bi\"\nrole = \"viewer\"\ntoken_env = \"BI_TOKEN\"\n"
+    );
+    let config = erpsync::config::Config::from_str_with_env(
+        &config_text,
+        &t.dir.path().join("erpsync.toml"),
+        t.dir.path(),
+        Vec::<(String, String)>::new(),
+    )
+    .unwrap();
+    let env = |k: &str| match k {
+        "OPS_TOKEN" => Some("ops-token".to_string()),
+        "BI_TOKEN" => Some("bi-token".to_string()),
+        _ => None,
+    };
+    let tokens = idoc_endpoint::resolve_tokens(&config, &env).unwrap();
+    let state = IdocEndpointState::new(
+        t.store.clone(),
+        Translator::builtin(),
+        config.idoc.as_ref().unwrap().inbox.clone(),
+        tokens,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, idoc_endpoint::router(state))
+            .await
+            .unwrap()
+    });
+    let url = format!("http://{addr}/idoc");
+    let http = reqwest::Client::new();
+    let body = file("DEBMAS07", &[debmas(&Debmas::default()), invoic(&Invoic::default())]);
+
+    let r = http.post(&url).body(body.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().contains_key("www-authenticate"));
+    let r = http.post(&url).bearer_auth("wrong").body(body.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = http.post(&url).bearer_auth("bi-token").body(body.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = http
+        .post(&url)
+        .basic_auth("sap-pi", Some("wrong"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        t.store.idoc_record("0000000000100001").await.unwrap().is_none(),
+        "nothing applied without authorization"
+    );
+
+    // SAP's HTTP port: Basic auth with the token's name and value.
+    let r = http
+        .post(&url)
+        .basic_auth("sap-pi", Some("s3cret-erp"))
+        .header("content-type", "application/xml")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ack = r.text().await.unwrap();
+    assert_eq!(ack.matches("<STATUS>53</STATUS>").count(), 2, "{ack}");
+    assert!(ack.contains("<DOCNUM>0000000000100001</DOCNUM>"));
+    assert_eq!(t.company_terms("4711").await.as_deref(), Some("NT30"));
+
+    // An admin's bearer token; the same IDocs again are duplicates; a bad one is a 51.
+    let bad = file(
+        "INVOIC02",
+        &[
+            debmas(&Debmas::default()),
+            invoic(&Invoic {
+                docnum: "0000000000200777",
+                total: "abc",
+                ..Invoic::default()
+            }),
+        ],
+    );
+    let r = http.post(&url).bearer_auth("ops-token").body(bad).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let ack = r.text().await.unwrap();
+    assert!(ack.contains("already applied"), "{ack}");
+    assert!(ack.contains("<STATUS>51</STATUS>") && ack.contains("<SEGFLD>SUMME</SEGFLD>"), "{ack}");
+    let processed: Vec<String> = std::fs::read_dir(t.inbox().join("processed"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(processed.iter().filter(|n| n.ends_with(".ack.xml")).count(), 2, "{processed:?}");
+    let quarantined = std::fs::read_dir(t.inbox().join("quarantine")).unwrap().count();
+    assert_eq!(quarantined, 2, "the rejected IDoc and its error text");
+
+    // Broken XML: 400, the upload is quarantined whole.
+    let r = http
+        .post(&url)
+        .bearer_auth("ops-token")
+        .body("<DEBMAS07><IDOC>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
 }

@@ -651,6 +651,9 @@ fn planted_findings_cover_every_rule_and_decoys_exist() {
         "unknown_payment_terms",
         "contract_terms_unreadable",
         "customer_missing",
+        "payment_terms_company_vs_sales_area",
+        "customer_blocked",
+        "billing_address",
     ] {
         assert!(planted.iter().any(|p| p.rule == rule), "no planted {rule}");
     }
@@ -671,6 +674,8 @@ fn planted_findings_cover_every_rule_and_decoys_exist() {
             p.scope.starts_with("CC ")
                 || p.scope.starts_with("SA ")
                 || p.scope.starts_with("contract ")
+                || p.scope == "customer",
+            "{p:?}"
         );
     }
     let csv = ds.register_csv();

@@ -54,3 +54,50 @@ async fn check_names_file_entry_and_reason_for_a_mapping_that_does_not_fit() {
         assert!(out.contains(expected), "{out}");
     }
 }
+
+/// A Gateway that answers Atom whatever `$format` says yields the same data as JSON.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pull_over_atom_stores_exactly_what_a_json_pull_stores() {
+    let json_env = TestEnv::start(30, 120).await;
+    let atom_env = TestEnv::start(30, 120).await;
+    atom_env.mock.set_atom_only(true);
+
+    // The mock really answers Atom, with the next link and count in the feed.
+    let url = format!(
+        "{}API_OPLACCTGDOCITEMCUBE_SRV/A_OperationalAcctgDocItemCube?$format=json&$inlinecount=allpages&sap-client=100",
+        atom_env.mock.base_url()
+    );
+    let resp = reqwest::Client::new()
+        .get(&url)
+        .basic_auth("ERPSYNC", Some("secret"))
+        .send()
+        .await
+        .unwrap();
+    let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ct.starts_with("application/atom+xml"), "{ct}");
+    let page = erpsync::erp::odata::atom::parse_feed(&resp.bytes().await.unwrap()).unwrap();
+    assert!(page.count.unwrap() > 120);
+    assert!(page.next.is_some());
+    assert!(page.entities[0]["AmountInTransactionCurrency"].is_string());
+
+    let (code, out, err) = json_env.cli(&["sync"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, atom_out, err) = atom_env.cli(&["sync"]);
+    assert_eq!(code, 0, "{atom_out}\n{err}");
+    assert_eq!(
+        out.lines().next(),
+        atom_out.lines().next(),
+        "pulled counts differ"
+    );
+    assert!(!atom_out.contains("left out"), "{atom_out}");
+    for list in [
+        &["open-items", "list", "--format", "json"][..],
+        &["customers", "list", "--format", "json"][..],
+    ] {
+        let (c1, a, e1) = json_env.cli(list);
+        let (c2, b, e2) = atom_env.cli(list);
+        assert_eq!((c1, c2), (0, 0), "{e1}{e2}");
+        assert!(a.len() > 100);
+        assert_eq!(a, b, "{list:?} differ between JSON and Atom pulls");
+    }
+}

@@ -4,7 +4,7 @@
 //! wired without a release. Loading checks that every field the model needs is mapped and
 //! names the file, the entry and the field when one is missing.
 
-use crate::erp::odata::metadata::{Metadata, Property};
+use crate::erp::odata::metadata::{Metadata, ODataVersion, Property};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,12 +68,20 @@ pub struct EntityMapping {
     /// A last-changed property for incremental pulls (e.g. `LastChangeDateTime`); without
     /// it the entity is always pulled in full.
     pub watermark: Option<String>,
+    /// How far before the stored watermark the next incremental pull starts, in seconds
+    /// (default one day): covers the ERP's clock, date-only fields and late commits.
+    /// Items read twice are upserted twice, which changes nothing.
+    pub watermark_overlap_seconds: Option<u64>,
     /// model field → ERP property.
     pub fields: BTreeMap<String, String>,
     /// ERP property → declared (precision, scale) of its Edm.Decimal, from `$metadata` when
     /// it was read; decimals are checked against it so no digit is silently lost.
     #[serde(skip)]
     pub decimal_facets: BTreeMap<String, (u32, Option<u32>)>,
+    /// The watermark property's declared type and the service's OData version, from
+    /// `$metadata`, which decide how its filter literal is written.
+    #[serde(skip)]
+    pub watermark_type: Option<(String, ODataVersion)>,
 }
 
 impl EntityMapping {
@@ -86,6 +94,11 @@ impl EntityMapping {
             {
                 self.decimal_facets.insert(prop.clone(), f);
             }
+        }
+        if let Some(w) = &self.watermark {
+            self.watermark_type = md
+                .property(&self.entity_set, w)
+                .map(|p| (p.edm_type, md.version));
         }
     }
 

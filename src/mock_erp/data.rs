@@ -452,12 +452,15 @@ enum Scenario {
     DecoyOutOfScope,
     DecoyErpConsistent,
     DecoyKnownRareKey,
+    PlantBlocked,
+    PlantBillingAddress,
+    DecoyAddressSpelling,
 }
 
 use Scenario::*;
 
 /// Scenarios given to the first customers, so each exists at least once.
-const FIXED: [Scenario; 23] = [
+const FIXED: [Scenario; 26] = [
     PlantCc,
     PlantSa,
     PlantCurrency,
@@ -481,6 +484,9 @@ const FIXED: [Scenario; 23] = [
     DecoyTiersText,
     DecoyEomText,
     DecoyKnownRareKey,
+    PlantBlocked,
+    PlantBillingAddress,
+    DecoyAddressSpelling,
 ];
 
 const RANDOM_PLANTS: [Scenario; 7] = [
@@ -522,6 +528,9 @@ const RULE_CURRENCY: &str = "currency";
 const RULE_UNKNOWN: &str = "unknown_payment_terms";
 const RULE_UNREADABLE: &str = "contract_terms_unreadable";
 const RULE_MISSING: &str = "customer_missing";
+const RULE_CC_SA: &str = "payment_terms_company_vs_sales_area";
+const RULE_BLOCKED: &str = "customer_blocked";
+const RULE_BILLING: &str = "billing_address";
 
 fn cc_scope(cc: &str) -> String {
     format!("CC {cc}")
@@ -555,6 +564,8 @@ struct Reg {
     written_as: Option<String>,
     /// Validity; `None` = 2024-01-01..2099-12-31.
     validity: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
+    /// Billing street as the contract writes it, when it differs from the master's form.
+    billing_street: Option<String>,
 }
 
 struct Builder {
@@ -605,7 +616,9 @@ impl Builder {
                 (
                     r.written_as.clone().unwrap_or_else(|| c.customer.clone()),
                     c.name.clone(),
-                    format!("{} {}", a.street, a.house_number),
+                    r.billing_street
+                        .clone()
+                        .unwrap_or_else(|| format!("{} {}", a.street, a.house_number)),
                     a.city.to_string(),
                     a.postal_code.to_string(),
                     a.country.to_string(),
@@ -734,6 +747,55 @@ impl Builder {
 
     fn realize(&mut self, i: u32, s: Scenario) {
         match s {
+            PlantBlocked => {
+                self.cc(i, "1010", "NT30");
+                self.sa(i, "1010", "NT30", "EUR");
+                self.ds.customers[i as usize].posting_blocked = true;
+                let id = self.reg(
+                    Some(i),
+                    Reg {
+                        cc: "1010",
+                        terms: "NT30",
+                        currency: "EUR",
+                        ..Reg::default()
+                    },
+                );
+                self.plant(RULE_BLOCKED, i, "customer".into(), "posting_block", &id);
+                self.decoy_terms(i, "1010", &id);
+            }
+            PlantBillingAddress => {
+                self.cc(i, "1010", "NT30");
+                self.sa(i, "1010", "NT30", "EUR");
+                let id = self.reg(
+                    Some(i),
+                    Reg {
+                        cc: "1010",
+                        terms: "NT30",
+                        currency: "EUR",
+                        billing_street: Some("Postfach 4711".to_string()),
+                        ..Reg::default()
+                    },
+                );
+                self.plant(RULE_BILLING, i, contract_scope(&id), "billing_address", &id);
+            }
+            DecoyAddressSpelling => {
+                self.cc(i, "1010", "NT30");
+                self.sa(i, "1010", "NT30", "EUR");
+                // The same address, written the way people type it.
+                let a = &self.ds.addresses[i as usize];
+                let typed = format!("{}  {}.", a.street.to_lowercase(), a.house_number);
+                let id = self.reg(
+                    Some(i),
+                    Reg {
+                        cc: "1010",
+                        terms: "NT30",
+                        currency: "EUR",
+                        billing_street: Some(typed),
+                        ..Reg::default()
+                    },
+                );
+                self.decoy(RULE_BILLING, i, contract_scope(&id), "billing_address", &id);
+            }
             PlantCc => {
                 self.cc(i, "1010", "NT45");
                 self.sa(i, "1010", "NT30", "EUR");
@@ -1022,6 +1084,33 @@ impl Builder {
     }
 }
 
+/// Every sales area whose terms mean something else than its company code's (sales
+/// organisation = company code, as in SAP's reference set-up) is a finding, whatever made
+/// the keys differ; keys with no definition are left to `unknown_payment_terms`.
+fn plant_company_vs_sales_area(b: &mut Builder) {
+    let book = crate::erp::t052::standard_terms();
+    let terms = |key: &str| book.iter().find(|t| t.key == key);
+    let mut found = Vec::new();
+    for sa in &b.ds.sales_areas {
+        let Some(cc) = b
+            .ds
+            .company_codes
+            .iter()
+            .find(|cc| cc.customer == sa.customer && cc.company_code == sa.sales_org)
+        else {
+            continue;
+        };
+        if let (Some(c), Some(s)) = (terms(cc.payment_terms), terms(sa.payment_terms)) {
+            if crate::model::payment_terms::compare(c, s).is_some() {
+                found.push((sa.customer, sa_scope(sa.sales_org)));
+            }
+        }
+    }
+    for (i, scope) in found {
+        b.plant(RULE_CC_SA, i, scope, "payment_terms", "");
+    }
+}
+
 fn needs_chinese(s: Scenario) -> bool {
     matches!(s, DecoyYuejie | DecoyHuodao | PlantCurrencyErp)
 }
@@ -1166,6 +1255,7 @@ impl Dataset {
             });
         }
 
+        plant_company_vs_sales_area(&mut b);
         generate_items(&mut b, config.open_items);
         generate_cases(&mut b);
         generate_texts(&mut b);

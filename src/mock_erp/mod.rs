@@ -127,6 +127,14 @@ impl MockErpHandle {
         *server::lock(&self.state.faults) = faults::Faults::new(&faults);
     }
 
+    /// Answer every collection in Atom XML, whatever `$format` asks: a Gateway behind a
+    /// proxy that drops the query option.
+    pub fn set_atom_only(&self, on: bool) {
+        self.state
+            .atom_only
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// How many faults fired since the rules were last set.
     pub fn faults_fired(&self) -> u64 {
         server::lock(&self.state.faults).fired()

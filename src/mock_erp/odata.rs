@@ -400,8 +400,8 @@ pub(crate) fn parse_query(pairs: &[(String, String)], set: Set) -> Result<Query,
                     q.orderby.push((prop.name, desc));
                 }
             }
-            "$format" if v != "json" => {
-                return Err(format!("$format={v} is not supported here; use json"))
+            "$format" if v != "json" && v != "atom" => {
+                return Err(format!("$format={v} is not supported here; use json or atom"))
             }
             "$format" => {}
             k if k.starts_with('$') => {
@@ -547,6 +547,71 @@ pub(crate) fn entity_uri(service_url: &str, set: Set, table: &dyn Table, row: us
         set.name(),
         key_predicate(set, table, row)
     )
+}
+
+/// Writes one entity as a V2 Atom `<entry>`: `m:properties` with `d:` values, `m:type` on
+/// what is not a string and `m:null` for nulls, as SAP Gateway does.
+pub(crate) fn render_atom_entry(
+    out: &mut String,
+    service_url: &str,
+    set: Set,
+    table: &dyn Table,
+    row: usize,
+    select: Option<&[&'static Prop]>,
+    etag: Option<&str>,
+) {
+    let esc = |s: &str| quick_xml::escape::escape(s).into_owned();
+    let uri = entity_uri(service_url, set, table, row);
+    out.push_str("<entry");
+    if let Some(e) = etag {
+        let _ = write!(out, " m:etag=\"{}\"", esc(e));
+    }
+    let _ = write!(
+        out,
+        "><id>{}</id><title type=\"text\">{}</title><updated>2026-01-01T00:00:00Z</updated><category term=\"{}.{}\" scheme=\"http://schemas.microsoft.com/ado/2007/08/dataservices/scheme\"/><link href=\"{}\" rel=\"self\"/><content type=\"application/xml\"><m:properties>",
+        esc(&uri),
+        set.name(),
+        set.service().name(),
+        set.type_name(),
+        esc(&uri)
+    );
+    let all = set.props();
+    let props: Box<dyn Iterator<Item = &Prop>> = match select {
+        Some(sel) if !sel.is_empty() => Box::new(sel.iter().copied()),
+        _ => Box::new(all.iter()),
+    };
+    for p in props {
+        let name = p.name;
+        match table.value(row, p.name) {
+            Val::Null => {
+                let _ = write!(out, "<d:{name} m:null=\"true\"/>");
+            }
+            Val::Str(v) => {
+                let _ = write!(out, "<d:{name}>{}</d:{name}>", esc(&v));
+            }
+            Val::Bool(b) => {
+                let _ = write!(out, "<d:{name} m:type=\"Edm.Boolean\">{b}</d:{name}>");
+            }
+            Val::Date(d) => {
+                let _ = write!(
+                    out,
+                    "<d:{name} m:type=\"Edm.DateTime\">{}T00:00:00</d:{name}>",
+                    d.format("%Y-%m-%d")
+                );
+            }
+            Val::Dto(d) => {
+                let _ = write!(
+                    out,
+                    "<d:{name} m:type=\"Edm.DateTimeOffset\">{}</d:{name}>",
+                    d.format("%Y-%m-%dT%H:%M:%S%.7fZ")
+                );
+            }
+            Val::Dec(d) => {
+                let _ = write!(out, "<d:{name} m:type=\"Edm.Decimal\">{d}</d:{name}>");
+            }
+        }
+    }
+    out.push_str("</m:properties></content></entry>");
 }
 
 /// Writes one entity as V2 JSON with its `__metadata`.

@@ -3,7 +3,9 @@
 
 use super::data::{Dataset, TextRec};
 use super::faults::{FaultKind, Faults, TIMEOUT_HOLD};
-use super::odata::{is_key_order, json_str, parse_query, render_entity, run};
+use super::odata::{
+    is_key_order, json_str, parse_query, render_atom_entry, render_entity, run,
+};
 use super::sets::{edmx, quote, DsTable, Service, Set, Table, TextTable, Val};
 use super::{MockErpConfig, WriteRecord};
 use crate::erp::soap::dispute_case::{self as dc, DisputeCase, DisputedItem};
@@ -17,7 +19,7 @@ use base64::Engine as _;
 use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -44,6 +46,9 @@ pub(crate) struct State {
     pub writes: Mutex<Vec<WriteRecord>>,
     pub cancel: CancellationToken,
     change_seq: AtomicU64,
+    /// Answer collections in Atom whatever `$format` says, like a Gateway behind a proxy
+    /// that drops the query option.
+    pub atom_only: AtomicBool,
 }
 
 /// Locks a mutex; a panicked holder cannot leave these maps half-written in a way that
@@ -136,6 +141,7 @@ impl State {
             writes: Mutex::new(Vec::new()),
             cancel,
             change_seq: AtomicU64::new(0),
+            atom_only: AtomicBool::new(false),
         }
     }
 
@@ -748,6 +754,60 @@ fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
         // Live text sets are small and kept in canonical-key order, not key order: sort them.
         let natural = !set.is_text() && is_key_order(set, &q.orderby);
         let page = run(table, &q, page_size, natural);
+        let next = page.next.map(|token| {
+            let mut pairs: Vec<(String, String)> = q.carry.clone();
+            if let Some(t) = page.top_left {
+                pairs.push(("$top".into(), t.to_string()));
+            }
+            pairs.push(("$skiptoken".into(), token.to_string()));
+            let query: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v)))
+                .collect();
+            format!("{}/{}?{}", ctx.service_url, set.name(), query.join("&"))
+        });
+        if wants_atom(ctx) {
+            let esc = |s: &str| quick_xml::escape::escape(s).into_owned();
+            let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+            let _ = write!(
+                out,
+                "<feed xml:base=\"{}/\" xmlns=\"http://www.w3.org/2005/Atom\" xmlns:m=\"http://schemas.microsoft.com/ado/2007/08/dataservices/metadata\" xmlns:d=\"http://schemas.microsoft.com/ado/2007/08/dataservices\"><id>{}/{}</id><title type=\"text\">{}</title><updated>2026-01-01T00:00:00Z</updated><author><name/></author><link href=\"{}\" rel=\"self\" title=\"{}\"/>",
+                esc(&ctx.service_url),
+                esc(&ctx.service_url),
+                set.name(),
+                set.name(),
+                set.name(),
+                set.name()
+            );
+            if let Some(c) = page.count {
+                let _ = write!(out, "<m:count>{c}</m:count>");
+            }
+            for &row in &page.rows {
+                let etag = etag_of(set, table, row);
+                render_atom_entry(
+                    &mut out,
+                    &ctx.service_url,
+                    set,
+                    table,
+                    row,
+                    q.select.as_deref(),
+                    etag.as_deref(),
+                );
+            }
+            if let Some(n) = next {
+                let _ = write!(out, "<link href=\"{}\" rel=\"next\"/>", esc(&n));
+            }
+            out.push_str("</feed>");
+            return (
+                StatusCode::OK,
+                [(
+                    header::CONTENT_TYPE,
+                    "application/atom+xml;type=feed;charset=utf-8",
+                )],
+                out,
+            )
+                .into_response();
+        }
         let mut out = String::from("{\"d\":{");
         if let Some(c) = page.count {
             let _ = write!(out, "\"__count\":\"{c}\",");
@@ -769,25 +829,29 @@ fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
             );
         }
         out.push(']');
-        if let Some(token) = page.next {
-            let mut pairs: Vec<(String, String)> = q.carry.clone();
-            if let Some(t) = page.top_left {
-                pairs.push(("$top".into(), t.to_string()));
-            }
-            pairs.push(("$skiptoken".into(), token.to_string()));
-            let query: Vec<String> = pairs
-                .iter()
-                .map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v)))
-                .collect();
+        if let Some(n) = next {
             out.push_str(",\"__next\":");
-            json_str(
-                &mut out,
-                &format!("{}/{}?{}", ctx.service_url, set.name(), query.join("&")),
-            );
+            json_str(&mut out, &n);
         }
         out.push_str("}}");
         json_ok(StatusCode::OK, out)
     })
+}
+
+/// Atom when asked for (`$format=atom`, or `Accept: application/atom+xml` without a
+/// `$format`), or always when the mock plays a Gateway that ignores `$format`.
+fn wants_atom(ctx: &Ctx<'_>) -> bool {
+    if ctx.st.atom_only.load(Ordering::Relaxed) {
+        return true;
+    }
+    match ctx.pairs.iter().find(|(k, _)| k == "$format") {
+        Some((_, v)) => v == "atom",
+        None => ctx
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("application/atom+xml")),
+    }
 }
 
 fn find_row(table: &dyn Table, set: Set, key: &[String]) -> Option<usize> {

@@ -25,16 +25,25 @@ pub enum Rule {
     ContractTermsUnreadable,
     /// A contract names a customer the master does not have.
     CustomerMissing,
+    /// A sales area bills on terms other than its company code's (no contract needed).
+    PaymentTermsCompanyVsSalesArea,
+    /// The customer is blocked for posting or marked for deletion while a contract is active.
+    CustomerBlocked,
+    /// The contract's billing address is not the master's address (after normalising).
+    BillingAddress,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 6] = [
+    pub const ALL: [Rule; 9] = [
         Rule::PaymentTermsCompanyCode,
         Rule::PaymentTermsSalesArea,
         Rule::Currency,
         Rule::UnknownPaymentTerms,
         Rule::ContractTermsUnreadable,
         Rule::CustomerMissing,
+        Rule::PaymentTermsCompanyVsSalesArea,
+        Rule::CustomerBlocked,
+        Rule::BillingAddress,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +54,9 @@ impl Rule {
             Rule::UnknownPaymentTerms => "unknown_payment_terms",
             Rule::ContractTermsUnreadable => "contract_terms_unreadable",
             Rule::CustomerMissing => "customer_missing",
+            Rule::PaymentTermsCompanyVsSalesArea => "payment_terms_company_vs_sales_area",
+            Rule::CustomerBlocked => "customer_blocked",
+            Rule::BillingAddress => "billing_address",
         }
     }
 }

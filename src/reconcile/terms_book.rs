@@ -1,12 +1,18 @@
 //! The payment-terms definitions a run judges by, and how contract terms are read.
 
 use crate::contracts::terms_text;
+use crate::model::payment_terms::{self, TermsDifference};
 use crate::model::PaymentTerms;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 pub struct TermsBook {
     definitions: Vec<PaymentTerms>,
     by_key: HashMap<String, usize>,
+    /// Comparing two terms walks two years of document dates; the same few pairs recur
+    /// for every customer, so each pair is compared once per run (keys name one definition
+    /// within a run; text terms are keyed by their text).
+    compared: Mutex<HashMap<(String, String), Option<TermsDifference>>>,
 }
 
 impl TermsBook {
@@ -19,7 +25,19 @@ impl TermsBook {
         TermsBook {
             definitions,
             by_key,
+            compared: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// [`payment_terms::compare`], remembered per pair.
+    pub fn compare(&self, contract: &PaymentTerms, master: &PaymentTerms) -> Option<TermsDifference> {
+        let key = (contract.key.clone(), master.key.clone());
+        if let Some(known) = self.compared.lock().expect("not poisoned").get(&key) {
+            return known.clone();
+        }
+        let result = payment_terms::compare(contract, master);
+        self.compared.lock().expect("not poisoned").insert(key, result.clone());
+        result
     }
 
     /// The definition of a master's key (SAP keys are upper case; compare as such).

@@ -201,12 +201,12 @@ pub async fn job_loop(
     loop {
         let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
         shared.update(job, |s| s.next_run_at = Some(next));
-        tokio::select! {
+        let triggered = tokio::select! {
             biased;
             _ = stop.cancelled() => break,
-            _ = tokio::time::sleep(delay) => {}
-            _ = shared.reconcile_wanted.notified(), if job == Job::Reconcile => {}
-        }
+            _ = tokio::time::sleep(delay) => false,
+            _ = shared.reconcile_wanted.notified(), if job == Job::Reconcile => true,
+        };
         if stop.is_cancelled() {
             break;
         }
@@ -219,7 +219,9 @@ pub async fn job_loop(
                     tracing::debug!(job = name, "another instance holds the lease; skipped");
                     m::job_skipped(name);
                     shared.update(job, |s| s.skipped += 1);
-                    delay = next_delay(spec.interval, 0, sched.max_backoff, sched.jitter, random_unit());
+                    // Look again once the lease could have expired: if its holder died,
+                    // the job moves here then, not an interval later.
+                    delay = next_delay(spec.interval.min(sched.lease), 0, sched.max_backoff, sched.jitter, random_unit());
                     continue;
                 }
                 Err(e) => {
@@ -228,6 +230,17 @@ pub async fn job_loop(
                     delay = next_delay(spec.interval, failures, sched.max_backoff, sched.jitter, random_unit());
                     continue;
                 }
+            }
+        }
+
+        // The interval holds for the whole cluster (and across restarts): a job that some
+        // instance finished successfully less than an interval ago is not run again yet.
+        if job.leased() && !triggered {
+            if let Some(wait) = recently_done(store.as_ref(), name, spec.interval).await {
+                let _ = store.lease_release(name, &instance).await;
+                tracing::debug!(job = name, wait_ms = wait.as_millis() as u64, "done recently; next turn later");
+                delay = wait + sched.jitter.mul_f64(random_unit());
+                continue;
             }
         }
 
@@ -339,6 +352,19 @@ pub async fn job_loop(
         }
         delay = next_delay(spec.interval, failures, sched.max_backoff, sched.jitter, random_unit());
     }
+}
+
+/// How much of `interval` is left since the job's last successful run (by any instance),
+/// `None` when it is due. A store error counts as due: the lease already guards overlap.
+async fn recently_done(
+    store: &dyn crate::store::Store,
+    name: &str,
+    interval: Duration,
+) -> Option<Duration> {
+    let runs = store.job_runs().await.ok()?;
+    let last = runs.iter().find(|r| r.name == name)?.last_success_at?;
+    let since = (Utc::now() - last).to_std().unwrap_or_default();
+    interval.checked_sub(since).filter(|left| !left.is_zero())
 }
 
 #[cfg(test)]

@@ -88,6 +88,8 @@ pub struct WriteResponse {
     pub status: StatusCode,
     pub etag: Option<String>,
     pub retry_after: Option<Duration>,
+    /// `Content-Type` of the answer, which decides how a page is read.
+    pub content_type: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -165,16 +167,19 @@ impl ODataClient {
             })
     }
 
-    /// Reads one page, retrying transient failures with exponential backoff.
+    /// Reads one page, retrying transient failures with exponential backoff. The answer's
+    /// Content-Type decides the dialect: Atom XML (what SAP Gateway sends when `$format`
+    /// is missing or ignored) or JSON (V2 or V4).
     pub async fn get_page(&self, what: &str, url: &Url) -> Result<Page, ErpError> {
-        let body = self
+        let resp = self
             .with_retries(|| self.get_once(what, url, HeaderMap::new()))
-            .await?
-            .body;
-        json::parse_page(&body).map_err(|reason| ErpError::Malformed {
-            what: what.to_string(),
-            url: url.to_string(),
-            reason,
+            .await?;
+        parse_page_as(resp.content_type.as_deref(), &resp.body).map_err(|reason| {
+            ErpError::Malformed {
+                what: what.to_string(),
+                url: url.to_string(),
+                reason,
+            }
         })
     }
 
@@ -265,7 +270,8 @@ impl ODataClient {
     ) -> Result<WriteResponse, ErpError> {
         let mut req = self.authorize(self.http.get(url.clone()));
         if !headers.contains_key("Accept") {
-            req = req.header("Accept", "application/json");
+            // Atom second: a server that cannot do JSON still answers something we read.
+            req = req.header("Accept", "application/json, application/atom+xml;q=0.9");
         }
         self.send(what, url, req.headers(headers)).await
     }
@@ -338,6 +344,7 @@ impl ODataClient {
             retry_after: header(RETRY_AFTER.as_str())
                 .and_then(|s| s.trim().parse::<u64>().ok())
                 .map(Duration::from_secs),
+            content_type: header("content-type").map(str::to_string),
             body: body.to_vec(),
         })
     }
@@ -436,6 +443,17 @@ impl ODataClient {
             .header("SOAPAction", soap_action)
             .body(body);
         self.send_raw(what, url, req).await
+    }
+}
+
+/// Reads a page in the dialect its Content-Type names: Atom for `application/atom+xml` (and
+/// plain XML), JSON otherwise.
+pub fn parse_page_as(content_type: Option<&str>, body: &[u8]) -> Result<Page, String> {
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    if ct.contains("atom+xml") || ct.starts_with("application/xml") || ct.starts_with("text/xml") {
+        super::atom::parse_feed(body)
+    } else {
+        json::parse_page(body)
     }
 }
 

@@ -19,6 +19,27 @@ pub fn any_of(property: &str, values: &[&str]) -> String {
     format!("({})", terms.join(" or "))
 }
 
+/// A point in time as a `$filter` literal for a property of `edm_type`, in UTC: V2
+/// `datetime'…'` for Edm.DateTime (which SAP reads as UTC) and `datetimeoffset'…Z'`; V4
+/// plain ISO (`…Z` for DateTimeOffset, the bare date for Edm.Date). A DATS string
+/// (`Edm.String` holding a date) gets `'YYYYMMDD'`.
+pub fn datetime_literal(
+    at: chrono::DateTime<chrono::Utc>,
+    edm_type: &str,
+    version: crate::erp::odata::metadata::ODataVersion,
+) -> String {
+    use crate::erp::odata::metadata::ODataVersion;
+    match (version, edm_type) {
+        (_, "Edm.String") => string_literal(&at.format("%Y%m%d").to_string()),
+        (_, "Edm.Date") => at.format("%Y-%m-%d").to_string(),
+        (ODataVersion::V2, "Edm.DateTimeOffset") => {
+            format!("datetimeoffset'{}'", at.format("%Y-%m-%dT%H:%M:%SZ"))
+        }
+        (ODataVersion::V2, _) => format!("datetime'{}'", at.format("%Y-%m-%dT%H:%M:%S")),
+        (ODataVersion::V4, _) => at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    }
+}
+
 /// The query options of one entity-set read.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
@@ -140,6 +161,28 @@ mod tests {
             u.as_str(),
             "https://h/sap/opu/odata/sap/API_BUSINESS_PARTNER/A_Customer?$format=json&$select=Customer,CustomerName&$filter=Customer%20eq%20%27A%26B%27&$orderby=Customer&$inlinecount=allpages&sap-client=100"
         );
+    }
+
+    #[test]
+    fn watermark_literals_are_utc_in_each_dialect() {
+        use crate::erp::odata::metadata::ODataVersion::{V2, V4};
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-25T01:30:00+01:00")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            datetime_literal(at, "Edm.DateTime", V2),
+            "datetime'2026-11-25T00:30:00'"
+        );
+        assert_eq!(
+            datetime_literal(at, "Edm.DateTimeOffset", V2),
+            "datetimeoffset'2026-11-25T00:30:00Z'"
+        );
+        assert_eq!(
+            datetime_literal(at, "Edm.DateTimeOffset", V4),
+            "2026-11-25T00:30:00Z"
+        );
+        assert_eq!(datetime_literal(at, "Edm.Date", V4), "2026-11-25");
+        assert_eq!(datetime_literal(at, "Edm.String", V2), "'20261125'");
     }
 
     #[test]
