@@ -178,6 +178,8 @@ pub struct PushConfig {
     pub mode: PushMode,
     /// After this many failed attempts an entry is dead-lettered.
     pub max_attempts: u32,
+    /// `[disputes]`: the status keys in use and the allowed moves between them.
+    pub dispute_rules: crate::model::DisputeRules,
 }
 
 // ---- raw, as written in the file ----
@@ -201,6 +203,17 @@ struct RawConfig {
     /// `[rules]`: `cost_of_capital`, and one table per rule name (checked in `validate_rules`).
     #[serde(default)]
     rules: toml::Table,
+    #[serde(default)]
+    disputes: RawDisputes,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDisputes {
+    #[serde(default)]
+    statuses: Vec<String>,
+    #[serde(default)]
+    transitions: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -540,8 +553,29 @@ fn validate(
         push: PushConfig {
             mode: raw.push.mode.unwrap_or_default(),
             max_attempts: raw.push.max_attempts.unwrap_or(10).max(1),
+            dispute_rules: validate_disputes(raw.disputes)?,
         },
         rules: validate_rules(raw.rules)?,
+    })
+}
+
+/// `[disputes]`: the status keys in use and `[disputes.transitions]` FROM = [TO, …]; every
+/// key named in a transition must be a configured status.
+fn validate_disputes(raw: RawDisputes) -> Result<crate::model::DisputeRules, ConfigError> {
+    let known = |s: &String| raw.statuses.is_empty() || raw.statuses.contains(s);
+    for (from, tos) in &raw.transitions {
+        for s in std::iter::once(from).chain(tos) {
+            if !known(s) {
+                return Err(invalid(
+                    &format!("disputes.transitions.{from}"),
+                    format!("{s} is not in disputes.statuses"),
+                ));
+            }
+        }
+    }
+    Ok(crate::model::DisputeRules {
+        statuses: raw.statuses,
+        transitions: raw.transitions,
     })
 }
 

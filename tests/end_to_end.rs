@@ -523,3 +523,42 @@ async fn customers_are_synced_without_addresses_when_the_erp_refuses_them() {
         .unwrap();
     assert!(c.general.address.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dispute_statuses_follow_the_configured_transitions() {
+    let env = TestEnv::start(20, 200).await;
+    let mut config = std::fs::read_to_string(&env.config_path).unwrap();
+    config.push_str(
+        "[disputes]\nstatuses = [\"OPEN\", \"INPR\", \"RSLV\", \"CLSD\", \"VOID\"]\n[disputes.transitions]\nOPEN = [\"INPR\", \"RSLV\"]\nINPR = [\"RSLV\", \"OPEN\"]\nRSLV = [\"CLSD\", \"INPR\"]\nCLSD = []\nVOID = []\n",
+    );
+    std::fs::write(&env.config_path, config).unwrap();
+    let cases = &env.mock.dataset().dispute_cases;
+    let open_case = cases.iter().find(|c| c.status == "OPEN").unwrap().case_id.clone();
+    let closed_case = cases.iter().find(|c| c.status == "CLSD").unwrap().case_id.clone();
+
+    let (code, _, err) = env.cli(&["disputes", "set-status", &open_case, "--status", "WAIT", "--by", "ana"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not one of the configured dispute statuses"), "{err}");
+    let (code, _, err) = env.cli(&["disputes", "set-status", &open_case, "--status", "INPR", "--by", "ana"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = env.cli(&["disputes", "set-status", &open_case, "--status", "CLSD", "--by", "ana"]);
+    assert_eq!(code, 2, "INPR → CLSD is not allowed: {err}");
+    assert!(err.contains("from INPR to CLSD"), "{err}");
+
+    // The store does not know this case; the ERP says it is closed, so the push refuses it.
+    let (code, _, err) = env.cli(&["disputes", "set-status", &closed_case, "--status", "RSLV", "--by", "ana"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, _) = env.cli(&["push"]);
+    assert_eq!(code, 1, "one entry could not be sent");
+    let (_, out, _) = env.cli(&["outbox", "list", "--format", "json"]);
+    let entries: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entries = entries.as_array().unwrap();
+    assert_eq!(entries.len(), 2, "the refused change was never queued");
+    assert_eq!(entries[0]["status"], "sent");
+    assert_eq!(entries[1]["status"], "failed");
+    let why = entries[1]["last_error"].as_str().unwrap();
+    assert!(why.contains("in CLSD") && why.contains("from CLSD to RSLV"), "{why}");
+    let updates: Vec<_> = env.mock.writes().into_iter().filter(|w| w.entity_set == "DisputeCase").collect();
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0].key, open_case);
+}

@@ -80,7 +80,14 @@ pub async fn disputes(path: &Path, command: DisputeCommand) -> Result<(), CliErr
         requested_at: Utc::now(),
         idempotency_key: uuid::Uuid::new_v4().to_string(),
     };
-    let (_, store) = open(path).await?;
+    let (config, store) = open(path).await?;
+    // Refused before anything is queued: the ERP would refuse it later, after the user left.
+    let last = store.last_dispute_status(&change.case_id).await?;
+    config
+        .push
+        .dispute_rules
+        .check(last.as_deref(), &change.status)
+        .map_err(|e| CliError::Usage(format!("dispute case {}: {e}", change.case_id)))?;
     let entry = store.add_dispute_status(&change).await?;
     println!(
         "dispute case {} → {} queued (outbox entry {}); `erpsync push` sends it",

@@ -17,7 +17,7 @@ pub use customer::{Address, CompanyCodeData, Customer, CustomerGeneral, SalesAre
 pub use discrepancy::{
     Discrepancy, DiscrepancyStatus, Exposure, Finding, Rule, Severity, StatusChange,
 };
-pub use dispute::DisputeStatusChange;
+pub use dispute::{DisputeRules, DisputeStatusChange};
 pub use ids::CustomerId;
 pub use note::{Note, NoteChannel};
 pub use open_item::{OpenItem, OpenItemKey};

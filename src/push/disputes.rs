@@ -12,7 +12,7 @@ use crate::erp::odata::ODataClient;
 use crate::erp::soap::dispute_case::{
     self as dc, log_type, ReadRequest, SoapError, SoapVersion, UpdateRequest,
 };
-use crate::model::DisputeStatusChange;
+use crate::model::{DisputeRules, DisputeStatusChange};
 
 const WHAT: &str = "DisputeCase";
 /// Cases changed by someone else between our Read and Update: read again this often.
@@ -47,6 +47,7 @@ pub async fn send(
     client: &ODataClient,
     target: &DisputeTarget,
     change: &DisputeStatusChange,
+    rules: &DisputeRules,
     simulate: bool,
 ) -> Result<Outcome, PushError> {
     let url = client.host_url(&target.path);
@@ -78,6 +79,12 @@ pub async fn send(
         };
         if case.status_code.eq_ignore_ascii_case(&change.status) {
             return Ok(Outcome::AlreadyThere);
+        }
+        if let Err(why) = rules.check(Some(&case.status_code), &change.status) {
+            return Err(PushError::Permanent(format!(
+                "{WHAT} {case_id}: the ERP has the case in {}: {why}",
+                case.status_code
+            )));
         }
         if case.closed {
             return Err(PushError::Permanent(format!(

@@ -163,7 +163,7 @@ async fn send_entries(
                 }
                 Ok(change) => {
                     let r =
-                        disputes::send(client, &mapping.targets.dispute_status, &change, simulate)
+                        disputes::send(client, &mapping.targets.dispute_status, &change, &config.dispute_rules, simulate)
                             .await;
                     if r.is_err() {
                         blocked_cases.insert(change.case_id.clone());

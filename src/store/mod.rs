@@ -243,6 +243,8 @@ pub trait Store: IdocStore + JobStore + CursorStore + Send + Sync {
     // ---- write-back: record and outbox entry in one transaction ----
     async fn add_note(&self, note: &Note) -> Result<OutboxEntry>;
     async fn add_dispute_status(&self, change: &DisputeStatusChange) -> Result<OutboxEntry>;
+    /// The status last requested for a dispute case, if any.
+    async fn last_dispute_status(&self, case_id: &str) -> Result<Option<String>>;
     /// Pending entries, oldest first.
     async fn outbox_due(&self, limit: u32) -> Result<Vec<OutboxEntry>>;
     async fn outbox_mark_sent(&self, id: i64, at: DateTime<Utc>) -> Result<()>;

@@ -1528,6 +1528,16 @@ where
         Ok(entry)
     }
 
+    async fn last_dispute_status(&self, case_id: &str) -> Result<Option<String>> {
+        let row = sqlx::query::<D::DB>(
+            "SELECT status FROM dispute_status_changes WHERE case_id = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(case_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Self::get::<String>(&r, "status")).transpose()
+    }
+
     async fn outbox_due(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
         let sql = format!(
             "SELECT {OUTBOX_COLS} FROM outbox WHERE status = 'pending' ORDER BY id LIMIT $1"
