@@ -23,7 +23,10 @@ fn control(w: &mut impl Write, docnum: u64, idoc_type: &str, mestyp: &str) -> st
          \t\t\t<SNDPRN>S4HCLNT100</SNDPRN>\n\t\t\t<RCVPOR>ERPSYNC</RCVPOR>\n\t\t\t<RCVPRT>LS</RCVPRT>\n\
          \t\t\t<RCVPRN>ERPSYNC</RCVPRN>\n\t\t\t<CREDAT>20261101</CREDAT>\n\t\t\t<CRETIM>{:06}</CRETIM>\n\
          \t\t\t<SERIAL>20261101000000</SERIAL>\n\t\t</EDI_DC40>\n",
-        docnum % 235959
+        {
+            let s = docnum % 86_400;
+            (s / 3600) * 10_000 + (s / 60 % 60) * 100 + s % 60
+        }
     )
 }
 
@@ -120,7 +123,10 @@ fn generate(path: &std::path::Path, bytes: u64) -> std::io::Result<u64> {
     w.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<INVOIC02>\n")?;
     let mut written = 0u64;
     let mut n = 0u64;
-    let mut counter = CountingWriter { inner: &mut w, count: 0 };
+    let mut counter = CountingWriter {
+        inner: &mut w,
+        count: 0,
+    };
     while written < bytes {
         n += 1;
         let customer = 100_000 + n / 5;
@@ -199,7 +205,10 @@ fn main() {
     });
     let (report, elapsed) = report;
     let secs = elapsed.as_secs_f64();
-    assert_eq!(report.applied, idocs, "every generated IDoc is applied: {report:?}");
+    assert_eq!(
+        report.applied, idocs,
+        "every generated IDoc is applied: {report:?}"
+    );
     let hwm = vm_hwm_kb().unwrap_or(0);
     println!(
         "imported {} IDocs ({} applied, {} quarantined) in {:.1}s",
@@ -208,7 +217,11 @@ fn main() {
         report.quarantined,
         secs
     );
-    println!("throughput: {:.1} MB/s, {:.0} IDocs/s", size as f64 / 1e6 / secs, idocs as f64 / secs);
+    println!(
+        "throughput: {:.1} MB/s, {:.0} IDocs/s",
+        size as f64 / 1e6 / secs,
+        idocs as f64 / secs
+    );
     println!(
         "peak RSS (VmHWM): {:.1} MB (after generating the file: {:.1} MB)",
         hwm as f64 / 1024.0,

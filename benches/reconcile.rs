@@ -13,16 +13,21 @@ use erpsync::sync::{self, reconcile_run, SyncContext};
 use std::time::Instant;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
@@ -38,10 +43,20 @@ async fn main() {
         page_size: 5000,
         ..MockErpConfig::default()
     };
-    let mock = mock_erp::start(mock_config.clone(), "127.0.0.1:0".parse().unwrap()).await.expect("mock starts");
+    let mock = mock_erp::start(mock_config.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("mock starts");
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("mapping.toml"), include_str!("../mappings/s4hana-odata-v2.toml")).unwrap();
-    std::fs::write(dir.path().join("contracts.csv"), mock.dataset().register_csv()).unwrap();
+    std::fs::write(
+        dir.path().join("mapping.toml"),
+        include_str!("../mappings/s4hana-odata-v2.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("contracts.csv"),
+        mock.dataset().register_csv(),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("pw"), &mock_config.password).unwrap();
     let config_path = dir.path().join("erpsync.toml");
     std::fs::write(
@@ -68,7 +83,9 @@ async fn main() {
 
     let now = Utc::now();
     let t = Instant::now();
-    let first = reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now).await.unwrap();
+    let first = reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now)
+        .await
+        .unwrap();
     let full = t.elapsed().as_secs_f64();
     println!(
         "reconcile (first run): {} customers, {} findings ({} new) in {full:.2} s",
@@ -76,12 +93,17 @@ async fn main() {
     );
     let now = Utc::now();
     let t = Instant::now();
-    let again = reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now).await.unwrap();
+    let again = reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now)
+        .await
+        .unwrap();
     let rerun = t.elapsed().as_secs_f64();
     println!(
         "reconcile (re-run, nothing changed): {} customers, {} findings in {rerun:.2} s",
         again.customers, again.findings
     );
-    println!("peak RSS: {:.0} MB (mock ERP and its generated data included)", peak_rss_mb());
+    println!(
+        "peak RSS: {:.0} MB (mock ERP and its generated data included)",
+        peak_rss_mb()
+    );
     mock.shutdown().await;
 }

@@ -595,19 +595,33 @@ fn validate_rules(table: toml::Table) -> Result<crate::reconcile::RuleSettings, 
                 other => other.to_string(),
             };
             let rate = match text.strip_suffix('%') {
-                Some(pct) => pct.trim().parse::<Decimal>().map(|p| p / Decimal::ONE_HUNDRED),
+                Some(pct) => pct
+                    .trim()
+                    .parse::<Decimal>()
+                    .map(|p| p / Decimal::ONE_HUNDRED),
                 None => text.parse::<Decimal>(),
             }
-            .map_err(|_| invalid("rules.cost_of_capital", format!("{text:?} is not a rate like 0.08 or \"8%\"")))?;
+            .map_err(|_| {
+                invalid(
+                    "rules.cost_of_capital",
+                    format!("{text:?} is not a rate like 0.08 or \"8%\""),
+                )
+            })?;
             if rate.is_sign_negative() || rate > Decimal::ONE {
-                return Err(invalid("rules.cost_of_capital", format!("{text} is not between 0 and 100%")));
+                return Err(invalid(
+                    "rules.cost_of_capital",
+                    format!("{text} is not between 0 and 100%"),
+                ));
             }
             settings.cost_of_capital = rate;
             continue;
         }
         let rule: Rule = key.parse().map_err(|_| {
             let known: Vec<&str> = Rule::ALL.iter().map(|r| r.as_str()).collect();
-            invalid(&format!("rules.{key}"), format!("unknown rule (known: {})", known.join(", ")))
+            invalid(
+                &format!("rules.{key}"),
+                format!("unknown rule (known: {})", known.join(", ")),
+            )
         })?;
         let setting = RuleSetting::deserialize(value)
             .map_err(|e| invalid(&format!("rules.{key}"), e.to_string()))?;
@@ -802,7 +816,10 @@ password_env = "SAP_PASSWORD"
         );
         let c = load(
             &text,
-            &[("SAP_PASSWORD", "x"), ("ERPSYNC_SERVER__SHUTDOWN_GRACE", "7s")],
+            &[
+                ("SAP_PASSWORD", "x"),
+                ("ERPSYNC_SERVER__SHUTDOWN_GRACE", "7s"),
+            ],
         )
         .unwrap();
         assert_eq!(c.schedule.jitter, Duration::ZERO);
@@ -811,10 +828,14 @@ password_env = "SAP_PASSWORD"
         assert_eq!(c.server.shutdown_grace, Duration::from_secs(7));
         assert_eq!(c.server.erp_contact_limit, Duration::from_secs(1200));
         let bad = format!("{MINIMAL}\n[schedule]\npush = \"0s\"\n");
-        let err = load(&bad, &[("SAP_PASSWORD", "x")]).unwrap_err().to_string();
+        let err = load(&bad, &[("SAP_PASSWORD", "x")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("schedule.push"), "{err}");
         let typo = format!("{MINIMAL}\n[server]\nshutdown_grase = \"5s\"\n");
-        let err = load(&typo, &[("SAP_PASSWORD", "x")]).unwrap_err().to_string();
+        let err = load(&typo, &[("SAP_PASSWORD", "x")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("shutdown_grase"), "{err}");
     }
 
@@ -831,8 +852,13 @@ password_env = "SAP_PASSWORD"
         let s = &c.rules.rules[&Rule::PaymentTermsCompanyCode];
         assert_eq!((s.severity, s.min_days), (Some(Severity::Low), Some(5)));
         let bad = format!("{MINIMAL}\n[rules.curency]\nenabled = false\n");
-        let err = load(&bad, &[("SAP_PASSWORD", "x")]).unwrap_err().to_string();
-        assert!(err.contains("rules.curency") && err.contains("unknown rule"), "{err}");
+        let err = load(&bad, &[("SAP_PASSWORD", "x")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("rules.curency") && err.contains("unknown rule"),
+            "{err}"
+        );
         let bad = format!("{MINIMAL}\n[rules.currency]\nenabeld = false\n");
         assert!(load(&bad, &[("SAP_PASSWORD", "x")]).is_err());
     }

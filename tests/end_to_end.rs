@@ -356,7 +356,15 @@ async fn cli_review_flow_and_json_shapes() {
     let (code, _, err) = env.cli(&["discrepancies", "approve", &id, "--by", "mia"]);
     assert_eq!(code, 1, "the one who waives cannot approve");
     assert!(err.contains("cannot also approve"), "{err}");
-    let (code, _, err) = env.cli(&["discrepancies", "approve", &id, "--by", "ben", "--note", "ok"]);
+    let (code, _, err) = env.cli(&[
+        "discrepancies",
+        "approve",
+        &id,
+        "--by",
+        "ben",
+        "--note",
+        "ok",
+    ]);
     assert_eq!(code, 0, "{err}");
 
     let (code, out, _) = env.cli(&["discrepancies", "show", &id, "--format", "json"]);
@@ -378,19 +386,45 @@ async fn cli_review_flow_and_json_shapes() {
         let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
         assert!(book.sheet_names().contains(&"open".to_string()));
         let waived = book.worksheet_range("waived").unwrap();
-        let header: Vec<String> = waived.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        let header: Vec<String> = waived
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(&header[..4], ["id", "status", "severity", "rule"]);
         let row = waived.rows().nth(1).unwrap();
         assert_eq!(row[0], Data::Float(id.parse::<f64>().unwrap()));
         let exposure_col = header.iter().position(|h| h == "exposure").unwrap();
-        assert!(matches!(row[exposure_col], Data::Float(_)), "money is a number: {:?}", row[exposure_col]);
-        assert_eq!(row[header.iter().position(|h| h == "waiver approved by").unwrap()].to_string(), "ben");
+        assert!(
+            matches!(row[exposure_col], Data::Float(_)),
+            "money is a number: {:?}",
+            row[exposure_col]
+        );
+        assert_eq!(
+            row[header
+                .iter()
+                .position(|h| h == "waiver approved by")
+                .unwrap()]
+            .to_string(),
+            "ben"
+        );
     }
     let csv = env.dir.path().join("queue.csv");
-    let (code, _, _) = env.cli(&["discrepancies", "export", "--csv", csv.to_str().unwrap(), "--status", "waived"]);
+    let (code, _, _) = env.cli(&[
+        "discrepancies",
+        "export",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--status",
+        "waived",
+    ]);
     assert_eq!(code, 0);
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert!(text.trim_start_matches('\u{feff}').starts_with("id,status,severity,rule"));
+    assert!(text
+        .trim_start_matches('\u{feff}')
+        .starts_with("id,status,severity,rule"));
     assert_eq!(text.lines().count(), 2, "header and the one waived flag");
 
     let (code, out, _) = env.cli(&["customers", "list", "--format", "json"]);
@@ -533,20 +567,65 @@ async fn dispute_statuses_follow_the_configured_transitions() {
     );
     std::fs::write(&env.config_path, config).unwrap();
     let cases = &env.mock.dataset().dispute_cases;
-    let open_case = cases.iter().find(|c| c.status == "OPEN").unwrap().case_id.clone();
-    let closed_case = cases.iter().find(|c| c.status == "CLSD").unwrap().case_id.clone();
+    let open_case = cases
+        .iter()
+        .find(|c| c.status == "OPEN")
+        .unwrap()
+        .case_id
+        .clone();
+    let closed_case = cases
+        .iter()
+        .find(|c| c.status == "CLSD")
+        .unwrap()
+        .case_id
+        .clone();
 
-    let (code, _, err) = env.cli(&["disputes", "set-status", &open_case, "--status", "WAIT", "--by", "ana"]);
+    let (code, _, err) = env.cli(&[
+        "disputes",
+        "set-status",
+        &open_case,
+        "--status",
+        "WAIT",
+        "--by",
+        "ana",
+    ]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("not one of the configured dispute statuses"), "{err}");
-    let (code, _, err) = env.cli(&["disputes", "set-status", &open_case, "--status", "INPR", "--by", "ana"]);
+    assert!(
+        err.contains("not one of the configured dispute statuses"),
+        "{err}"
+    );
+    let (code, _, err) = env.cli(&[
+        "disputes",
+        "set-status",
+        &open_case,
+        "--status",
+        "INPR",
+        "--by",
+        "ana",
+    ]);
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = env.cli(&["disputes", "set-status", &open_case, "--status", "CLSD", "--by", "ana"]);
+    let (code, _, err) = env.cli(&[
+        "disputes",
+        "set-status",
+        &open_case,
+        "--status",
+        "CLSD",
+        "--by",
+        "ana",
+    ]);
     assert_eq!(code, 2, "INPR → CLSD is not allowed: {err}");
     assert!(err.contains("from INPR to CLSD"), "{err}");
 
     // The store does not know this case; the ERP says it is closed, so the push refuses it.
-    let (code, _, err) = env.cli(&["disputes", "set-status", &closed_case, "--status", "RSLV", "--by", "ana"]);
+    let (code, _, err) = env.cli(&[
+        "disputes",
+        "set-status",
+        &closed_case,
+        "--status",
+        "RSLV",
+        "--by",
+        "ana",
+    ]);
     assert_eq!(code, 0, "{err}");
     let (code, _, _) = env.cli(&["push"]);
     assert_eq!(code, 1, "one entry could not be sent");
@@ -557,8 +636,16 @@ async fn dispute_statuses_follow_the_configured_transitions() {
     assert_eq!(entries[0]["status"], "sent");
     assert_eq!(entries[1]["status"], "failed");
     let why = entries[1]["last_error"].as_str().unwrap();
-    assert!(why.contains("in CLSD") && why.contains("from CLSD to RSLV"), "{why}");
-    let updates: Vec<_> = env.mock.writes().into_iter().filter(|w| w.entity_set == "DisputeCase").collect();
+    assert!(
+        why.contains("in CLSD") && why.contains("from CLSD to RSLV"),
+        "{why}"
+    );
+    let updates: Vec<_> = env
+        .mock
+        .writes()
+        .into_iter()
+        .filter(|w| w.entity_set == "DisputeCase")
+        .collect();
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0].key, open_case);
 }

@@ -9,7 +9,7 @@ mod common;
 use chrono::{NaiveDate, Utc};
 use erpsync::erp::idoc::Translator;
 use erpsync::model::{Contract, ContractScope, CustomerId, Rule};
-use erpsync::store::{self, OpenItemFilter, SharedStore};
+use erpsync::store::{self, OpenItemFilter, SharedStore, Store};
 use erpsync::sync::idoc_inbox::{FileReport, IdocImporter};
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
@@ -186,8 +186,7 @@ impl Inbox {
     }
 
     fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.inbox().join(rel))
-            .unwrap_or_else(|e| panic!("{rel}: {e}"))
+        std::fs::read_to_string(self.inbox().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
     }
 
     async fn company_terms(&self, customer: &str) -> Option<String> {
@@ -235,7 +234,11 @@ async fn debmas_and_invoic_segments_land_in_the_model_and_are_acknowledged() {
         ],
     );
     let r = t.import("O_100_0000000000100001.xml", &text).await;
-    assert_eq!((r.applied, r.duplicates, r.superseded, r.quarantined), (4, 0, 0, 0), "{r:?}");
+    assert_eq!(
+        (r.applied, r.duplicates, r.superseded, r.quarantined),
+        (4, 0, 0, 0),
+        "{r:?}"
+    );
     assert!(!r.file_quarantined);
 
     let c = t
@@ -247,7 +250,12 @@ async fn debmas_and_invoic_segments_land_in_the_model_and_are_acknowledged() {
     assert_eq!(c.general.name, "Müller & Söhne GmbH");
     let addr = c.general.address.as_ref().expect("address from E1KNA1M");
     assert_eq!(
-        (addr.street.as_str(), addr.city.as_str(), addr.postal_code.as_str(), addr.country.as_str()),
+        (
+            addr.street.as_str(),
+            addr.city.as_str(),
+            addr.postal_code.as_str(),
+            addr.country.as_str()
+        ),
         ("Hauptstraße 5", "Köln", "50667", "DE")
     );
     assert!(!c.general.deletion_flag && !c.general.posting_block);
@@ -279,24 +287,44 @@ async fn debmas_and_invoic_segments_land_in_the_model_and_are_acknowledged() {
         .await
         .unwrap();
     assert_eq!(items.len(), 2);
-    let inv = items.iter().find(|i| i.key.document == "0090001234").unwrap();
+    let inv = items
+        .iter()
+        .find(|i| i.key.document == "0090001234")
+        .unwrap();
     assert_eq!(inv.key.to_string(), "1010/2026/0090001234/001");
-    assert_eq!(inv.customer.as_str(), "0000004711", "payer RG, not sold-to AG");
+    assert_eq!(
+        inv.customer.as_str(),
+        "0000004711",
+        "payer RG, not sold-to AG"
+    );
     assert_eq!(inv.amount, dec("1190.00"));
     assert_eq!(inv.currency, "EUR");
     assert_eq!(inv.payment_terms.as_deref(), Some("NT30"));
-    assert_eq!(inv.document_date, NaiveDate::from_ymd_opt(2026, 10, 15).unwrap());
+    assert_eq!(
+        inv.document_date,
+        NaiveDate::from_ymd_opt(2026, 10, 15).unwrap()
+    );
     assert_eq!(inv.applied.discount1_days, Some(10));
     assert_eq!(inv.applied.discount1_percent, Some(dec("2.000")));
     assert_eq!(inv.applied.net_days, Some(30));
     assert_eq!(inv.net_due_date, NaiveDate::from_ymd_opt(2026, 11, 14));
-    let credit = items.iter().find(|i| i.key.document == "0090001235").unwrap();
-    assert_eq!(credit.amount, dec("-119.00"), "a CRME credit memo is negative");
+    let credit = items
+        .iter()
+        .find(|i| i.key.document == "0090001235")
+        .unwrap();
+    assert_eq!(
+        credit.amount,
+        dec("-119.00"),
+        "a CRME credit memo is negative"
+    );
     assert_eq!(credit.net_due_date, Some(credit.baseline_date));
 
     // The file moved to processed/, acknowledged per IDoc with status 53.
     assert!(!t.inbox().join("O_100_0000000000100001.xml").exists());
-    assert!(t.inbox().join("processed/O_100_0000000000100001.xml").is_file());
+    assert!(t
+        .inbox()
+        .join("processed/O_100_0000000000100001.xml")
+        .is_file());
     let ack = t.read("processed/O_100_0000000000100001.xml.ack.xml");
     assert_eq!(ack.matches("<STATUS>53</STATUS>").count(), 4, "{ack}");
     assert!(ack.contains("<DOCNUM>0000000000100002</DOCNUM>"));
@@ -306,7 +334,10 @@ async fn debmas_and_invoic_segments_land_in_the_model_and_are_acknowledged() {
 #[tokio::test]
 async fn a_resent_idoc_is_applied_once() {
     let t = Inbox::new().await;
-    let text = file("DEBMAS07", &[debmas(&Debmas::default()), invoic(&Invoic::default())]);
+    let text = file(
+        "DEBMAS07",
+        &[debmas(&Debmas::default()), invoic(&Invoic::default())],
+    );
     let first = t.import("a.xml", &text).await;
     assert_eq!(first.applied, 2);
     // SAP resends the same IDocs (same DOCNUM, here written without leading zeros) in a
@@ -328,7 +359,12 @@ async fn a_resent_idoc_is_applied_once() {
     assert!(t.inbox().join("processed/a.xml.1").is_file());
     let ack = t.read("processed/a.xml.1.ack.xml");
     assert!(ack.contains("already applied"), "{ack}");
-    let rec = t.store.idoc_record("0000000000100001").await.unwrap().unwrap();
+    let rec = t
+        .store
+        .idoc_record("0000000000100001")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((rec.status.as_str(), rec.source.as_str()), ("53", "a.xml"));
 }
 
@@ -351,17 +387,30 @@ async fn the_newest_idoc_wins_whatever_order_files_arrive_in() {
         cc_terms: "NT30",
         ..Debmas::default()
     };
-    let r = t.import("newer.xml", &file("DEBMAS07", &[debmas(&newer)])).await;
+    let r = t
+        .import("newer.xml", &file("DEBMAS07", &[debmas(&newer)]))
+        .await;
     assert_eq!(r.applied, 1);
-    let r = t.import("older.xml", &file("DEBMAS07", &[debmas(&older)])).await;
+    let r = t
+        .import("older.xml", &file("DEBMAS07", &[debmas(&older)]))
+        .await;
     assert_eq!((r.applied, r.superseded), (0, 1), "{r:?}");
     assert_eq!(t.company_terms("4711").await.as_deref(), Some("NT45"));
-    let rec = t.store.idoc_record("0000000000100005").await.unwrap().unwrap();
+    let rec = t
+        .store
+        .idoc_record("0000000000100005")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rec.status, "53");
     assert!(rec.note.unwrap().contains("0000000000100009"));
     assert!(t.read("processed/older.xml.ack.xml").contains("superseded"));
     assert_eq!(
-        t.store.idoc_current("DEBMAS:0000004711").await.unwrap().as_deref(),
+        t.store
+            .idoc_current("DEBMAS:0000004711")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("0000000000100009")
     );
 
@@ -389,15 +438,20 @@ async fn the_newest_idoc_wins_whatever_order_files_arrive_in() {
 #[tokio::test]
 async fn message_function_delete_flags_and_keeps() {
     let t = Inbox::new().await;
-    t.import("create.xml", &file("DEBMAS07", &[debmas(&Debmas::default())]))
-        .await;
+    t.import(
+        "create.xml",
+        &file("DEBMAS07", &[debmas(&Debmas::default())]),
+    )
+    .await;
     let delete = Debmas {
         docnum: "0000000000100003",
         credat: "20261105",
         msgfn: "003",
         ..Debmas::default()
     };
-    let r = t.import("delete.xml", &file("DEBMAS07", &[debmas(&delete)])).await;
+    let r = t
+        .import("delete.xml", &file("DEBMAS07", &[debmas(&delete)]))
+        .await;
     assert_eq!(r.applied, 1);
     let c = t
         .store
@@ -427,7 +481,13 @@ async fn bad_idocs_are_quarantined_and_the_good_ones_of_the_file_applied() {
     });
     let missing_segment = format!(
         "<IDOC BEGIN=\"1\">{}</IDOC>",
-        control("0000000000100102", "DEBMAS07", "DEBMAS", "20261101", "100000")
+        control(
+            "0000000000100102",
+            "DEBMAS07",
+            "DEBMAS",
+            "20261101",
+            "100000"
+        )
     );
     let bad_date = invoic(&Invoic {
         docnum: "0000000000200103",
@@ -453,7 +513,15 @@ async fn bad_idocs_are_quarantined_and_the_good_ones_of_the_file_applied() {
     });
     let text = file(
         "DEBMAS07",
-        &[good, unknown_type, missing_segment, bad_date, bad_number, bad_msgfn, good_invoice],
+        &[
+            good,
+            unknown_type,
+            missing_segment,
+            bad_date,
+            bad_number,
+            bad_msgfn,
+            good_invoice,
+        ],
     );
     let r = t.import("mixed.xml", &text).await;
     assert_eq!((r.applied, r.quarantined), (2, 5), "{r:?}");
@@ -464,9 +532,15 @@ async fn bad_idocs_are_quarantined_and_the_good_ones_of_the_file_applied() {
     let e = err(2);
     assert!(e.contains("file: mixed.xml"), "{e}");
     assert!(e.contains("DOCNUM: 0000000000100101"), "{e}");
-    assert!(e.contains("field: IDOCTYP") && e.contains("DEBMAS99"), "{e}");
+    assert!(
+        e.contains("field: IDOCTYP") && e.contains("DEBMAS99"),
+        "{e}"
+    );
     let e = err(3);
-    assert!(e.contains("segment: E1KNA1M") && e.contains("missing mandatory segment"), "{e}");
+    assert!(
+        e.contains("segment: E1KNA1M") && e.contains("missing mandatory segment"),
+        "{e}"
+    );
     let e = err(4);
     assert!(
         e.contains("DOCNUM: 0000000000200103")
@@ -476,23 +550,40 @@ async fn bad_idocs_are_quarantined_and_the_good_ones_of_the_file_applied() {
         "{e}"
     );
     let e = err(5);
-    assert!(e.contains("segment: E1EDS01") && e.contains("field: SUMME") && e.contains("1.190,00"), "{e}");
+    assert!(
+        e.contains("segment: E1EDS01") && e.contains("field: SUMME") && e.contains("1.190,00"),
+        "{e}"
+    );
     let e = err(6);
     assert!(e.contains("field: MSGFN") && e.contains("777"), "{e}");
     // The quarantined IDoc is a file of its own, fixable and re-droppable.
     let q = t.read("quarantine/mixed.xml.4.xml");
-    assert!(q.starts_with("<?xml") && q.contains("<DOCNUM>0000000000200103</DOCNUM>"), "{q}");
-    assert!(!q.contains("0000000000100001"), "only the rejected IDoc: {q}");
+    assert!(
+        q.starts_with("<?xml") && q.contains("<DOCNUM>0000000000200103</DOCNUM>"),
+        "{q}"
+    );
+    assert!(
+        !q.contains("0000000000100001"),
+        "only the rejected IDoc: {q}"
+    );
     let fixed = q.replace("20261345", "20261020");
     let r = t.import("fixed.xml", &fixed).await;
-    assert_eq!(r.applied, 1, "a fixed IDoc with the same DOCNUM is applied: {r:?}");
+    assert_eq!(
+        r.applied, 1,
+        "a fixed IDoc with the same DOCNUM is applied: {r:?}"
+    );
 
     let ack = t.read("processed/mixed.xml.ack.xml");
     assert_eq!(ack.matches("<STATUS>53</STATUS>").count(), 2, "{ack}");
     assert_eq!(ack.matches("<STATUS>51</STATUS>").count(), 5, "{ack}");
     assert!(ack.contains("<SEGFLD>SUMME</SEGFLD>"));
     // Nothing was stored for a rejected IDoc.
-    assert!(t.store.idoc_record("0000000000200104").await.unwrap().is_none());
+    assert!(t
+        .store
+        .idoc_record("0000000000200104")
+        .await
+        .unwrap()
+        .is_none());
     assert!(t
         .store
         .customer(&CustomerId::parse("4799").unwrap())
@@ -508,18 +599,27 @@ async fn broken_xml_quarantines_the_file() {
     let text = format!("<DEBMAS07>{good}<IDOC BEGIN=\"1\"><EDI_DC40 SEGMENT=\"1\"><DOCNUM>1</DOC></EDI_DC40></IDOC></DEBMAS07>");
     let r = t.import("broken.xml", &text).await;
     assert!(r.file_quarantined, "{r:?}");
-    assert_eq!(r.applied, 1, "the complete IDoc before the break is applied");
+    assert_eq!(
+        r.applied, 1,
+        "the complete IDoc before the break is applied"
+    );
     assert!(t.inbox().join("quarantine/broken.xml").is_file());
     assert!(!t.inbox().join("processed/broken.xml").exists());
     let e = t.read("quarantine/broken.xml.error.txt");
-    assert!(e.contains("file: broken.xml") && e.contains("malformed XML"), "{e}");
-    assert!(t.read("quarantine/broken.xml.ack.xml").contains("<STATUS>53</STATUS>"));
+    assert!(
+        e.contains("file: broken.xml") && e.contains("malformed XML"),
+        "{e}"
+    );
+    assert!(t
+        .read("quarantine/broken.xml.ack.xml")
+        .contains("<STATUS>53</STATUS>"));
 }
 
 #[tokio::test]
 async fn billion_laughs_is_refused_at_once() {
     let t = Inbox::new().await;
-    let mut bomb = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
+    let mut bomb =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
     bomb.push_str("<!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n");
     for i in 2..=9 {
         bomb.push_str(&format!(
@@ -557,7 +657,11 @@ async fn z_segments_are_mapped_by_editing_the_mapping_file() {
         );
     assert!(debmas_map.contains("Z1KNB1M/ZZTERM"));
     std::fs::write(mappings.join("idoc-debmas.toml"), debmas_map).unwrap();
-    std::fs::copy(root.join("idoc-invoic.toml"), mappings.join("idoc-invoic.toml")).unwrap();
+    std::fs::copy(
+        root.join("idoc-invoic.toml"),
+        mappings.join("idoc-invoic.toml"),
+    )
+    .unwrap();
     let translator = IdocImporter::translator_for(dir.path()).unwrap();
 
     let t = Inbox::new().await;
@@ -605,7 +709,10 @@ async fn an_invoice_billed_on_other_terms_than_the_contract_is_flagged_with_its_
         valid_to: None,
         source: "register".into(),
     };
-    t.store.upsert_contracts(&[contract], Utc::now()).await.unwrap();
+    t.store
+        .upsert_contracts(&[contract], Utc::now())
+        .await
+        .unwrap();
     let now = Utc::now();
     erpsync::sync::reconcile_run::run(t.store.as_ref(), now.date_naive(), now)
         .await
@@ -628,8 +735,8 @@ async fn an_invoice_billed_on_other_terms_than_the_contract_is_flagged_with_its_
 /// ../shared where it lives; copied only into a temporary inbox for the test.
 #[tokio::test]
 async fn sap_public_invoic02_sample() {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/sap/idoc/SAP_Invoice.xml");
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sap/idoc/SAP_Invoice.xml");
     if !sample.is_file() {
         if std::env::var_os("CI").is_some() {
             panic!(
@@ -658,17 +765,27 @@ async fn sap_public_invoic02_sample() {
     // Payer RG 0001005022; company code from E1EDK14 QUALF 003 (no 011 in this IDoc).
     assert_eq!(i.customer.as_str(), "0001005022");
     assert_eq!(i.key.to_string(), "1050/2023/9000002067/001");
-    assert_eq!(i.document_date, NaiveDate::from_ymd_opt(2023, 4, 12).unwrap());
+    assert_eq!(
+        i.document_date,
+        NaiveDate::from_ymd_opt(2023, 4, 12).unwrap()
+    );
     assert_eq!(i.amount, dec("2416.95"));
     assert_eq!(i.currency, "EUR");
     assert_eq!(i.payment_terms.as_deref(), Some("N30"));
     assert_eq!(i.applied.discount1_days, Some(30));
     assert_eq!(i.applied.discount1_percent, Some(Decimal::ZERO));
     assert_eq!(i.net_due_date, NaiveDate::from_ymd_opt(2023, 5, 12));
-    let rec = t.store.idoc_record("0000000000182520").await.unwrap().unwrap();
+    let rec = t
+        .store
+        .idoc_record("0000000000182520")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rec.idoc_type, "INVOIC02");
     let ack = t.read("processed/SAP_Invoice.xml.ack.xml");
-    assert!(ack.contains("<DOCNUM>0000000000182520</DOCNUM>") && ack.contains("<STATUS>53</STATUS>"));
+    assert!(
+        ack.contains("<DOCNUM>0000000000182520</DOCNUM>") && ack.contains("<STATUS>53</STATUS>")
+    );
 }
 
 // ------------------------------------------------------------------ commands
@@ -708,7 +825,10 @@ fn idoc_import_command_reports_per_file_and_fails_on_quarantine() {
     std::fs::write(&good, file("DEBMAS07", &[debmas(&Debmas::default())])).unwrap();
     let (code, out, err) = cli(&config, &["idoc", "import", good.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("applied 1, duplicates 0, superseded 0, quarantined 0"), "{out}");
+    assert!(
+        out.contains("applied 1, duplicates 0, superseded 0, quarantined 0"),
+        "{out}"
+    );
     assert!(dir.path().join("processed/good.xml").is_file());
 
     let again = dir.path().join("again.xml");
@@ -727,13 +847,21 @@ fn idoc_import_command_reports_per_file_and_fails_on_quarantine() {
     .unwrap();
     let (code, out, err) = cli(
         &config,
-        &["idoc", "import", again.to_str().unwrap(), bad.to_str().unwrap()],
+        &[
+            "idoc",
+            "import",
+            again.to_str().unwrap(),
+            bad.to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("applied 0, duplicates 1"), "{out}");
     assert!(out.contains("quarantined 1"), "{out}");
     assert!(err.contains("bad.xml"), "{err}");
-    assert!(dir.path().join("quarantine/bad.xml.1.xml.error.txt").is_file());
+    assert!(dir
+        .path()
+        .join("quarantine/bad.xml.1.xml.error.txt")
+        .is_file());
 }
 
 // Multi-threaded: the command runs as a child process while the mock ERP serves it here.
@@ -775,7 +903,7 @@ async fn the_http_endpoint_takes_idoc_xml_from_authorized_tokens_only() {
     use erpsync::service::idoc_endpoint::{self, IdocEndpointState};
     let t = Inbox::new().await;
     std::fs::write(t.dir.path().join("erp-token"), "s3cret-erp\n").unwrap();
-    let config_text = format!(
+    let config_text = String::from(
         "[store]\nurl = \"sqlite://x.db\"\n[erp]\nkind = \"idoc\"\nbase_url = \"http://127.0.0.1:9/\"\nmapping = \"m.toml\"\n\
          [idoc]\ninbox = \"inbox\"\n\
          [[server.tokens]]\nname = \"sap-pi\"\nrole = \"erp\"\ntoken_file = \"erp-token\"\n\
@@ -810,14 +938,29 @@ async fn the_http_endpoint_takes_idoc_xml_from_authorized_tokens_only() {
     });
     let url = format!("http://{addr}/idoc");
     let http = reqwest::Client::new();
-    let body = file("DEBMAS07", &[debmas(&Debmas::default()), invoic(&Invoic::default())]);
+    let body = file(
+        "DEBMAS07",
+        &[debmas(&Debmas::default()), invoic(&Invoic::default())],
+    );
 
     let r = http.post(&url).body(body.clone()).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
-    let r = http.post(&url).bearer_auth("wrong").body(body.clone()).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .bearer_auth("wrong")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    let r = http.post(&url).bearer_auth("bi-token").body(body.clone()).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .bearer_auth("bi-token")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     let r = http
         .post(&url)
@@ -828,7 +971,11 @@ async fn the_http_endpoint_takes_idoc_xml_from_authorized_tokens_only() {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert!(
-        t.store.idoc_record("0000000000100001").await.unwrap().is_none(),
+        t.store
+            .idoc_record("0000000000100001")
+            .await
+            .unwrap()
+            .is_none(),
         "nothing applied without authorization"
     );
 
@@ -859,17 +1006,32 @@ async fn the_http_endpoint_takes_idoc_xml_from_authorized_tokens_only() {
             }),
         ],
     );
-    let r = http.post(&url).bearer_auth("ops-token").body(bad).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .bearer_auth("ops-token")
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let ack = r.text().await.unwrap();
     assert!(ack.contains("already applied"), "{ack}");
-    assert!(ack.contains("<STATUS>51</STATUS>") && ack.contains("<SEGFLD>SUMME</SEGFLD>"), "{ack}");
+    assert!(
+        ack.contains("<STATUS>51</STATUS>") && ack.contains("<SEGFLD>SUMME</SEGFLD>"),
+        "{ack}"
+    );
     let processed: Vec<String> = std::fs::read_dir(t.inbox().join("processed"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(processed.iter().filter(|n| n.ends_with(".ack.xml")).count(), 2, "{processed:?}");
-    let quarantined = std::fs::read_dir(t.inbox().join("quarantine")).unwrap().count();
+    assert_eq!(
+        processed.iter().filter(|n| n.ends_with(".ack.xml")).count(),
+        2,
+        "{processed:?}"
+    );
+    let quarantined = std::fs::read_dir(t.inbox().join("quarantine"))
+        .unwrap()
+        .count();
     assert_eq!(quarantined, 2, "the rejected IDoc and its error text");
 
     // Broken XML: 400, the upload is quarantined whole.
@@ -881,4 +1043,72 @@ async fn the_http_endpoint_takes_idoc_xml_from_authorized_tokens_only() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+}
+
+// ------------------------------------------------------------------ PostgreSQL
+
+/// The bookkeeping and data writes on PostgreSQL (when `ERPSYNC_TEST_POSTGRES_URL` names a
+/// server; required on CI), in a fresh schema of its own.
+#[tokio::test]
+async fn idempotency_and_supersession_on_postgres() {
+    use sqlx::Connection;
+    const VAR: &str = "ERPSYNC_TEST_POSTGRES_URL";
+    let Ok(url) = std::env::var(VAR) else {
+        if std::env::var_os("CI").is_some() {
+            panic!("{VAR} is not set: on CI the PostgreSQL IDoc test must run");
+        }
+        eprintln!("SKIPPED postgres: {VAR} not set");
+        return;
+    };
+    let schema = format!("erpsync_idoc_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let pg = store::open_postgres_in_schema(&url, &schema).await.unwrap();
+    pg.migrate().await.unwrap();
+    let pool = pg.pool().clone();
+    let shared: SharedStore = std::sync::Arc::new(pg);
+    let dir = tempfile::tempdir().unwrap();
+    let t = Inbox {
+        importer: IdocImporter::new(shared.clone(), Translator::builtin()),
+        store: shared,
+        dir,
+    };
+    std::fs::create_dir_all(t.inbox()).unwrap();
+    let newer = Debmas {
+        docnum: "0000000000100009",
+        credat: "20261103",
+        cc_terms: "NT45",
+        ..Debmas::default()
+    };
+    let text = file("DEBMAS07", &[debmas(&newer), invoic(&Invoic::default())]);
+    let r = t.import("a.xml", &text).await;
+    assert_eq!(r.applied, 2, "{r:?}");
+    let r = t.import("a.xml", &text).await;
+    assert_eq!(r.duplicates, 2, "{r:?}");
+    let r = t
+        .import("old.xml", &file("DEBMAS07", &[debmas(&Debmas::default())]))
+        .await;
+    assert_eq!(r.superseded, 1, "{r:?}");
+    assert_eq!(t.company_terms("4711").await.as_deref(), Some("NT45"));
+    let items = t
+        .store
+        .list_open_items(&OpenItemFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(items[0].amount, dec("1190.00"));
+    assert_eq!(items[0].applied.discount1_percent, Some(dec("2.000")));
+    let contacts = t
+        .store
+        .customer_contacts(&CustomerId::parse("4711").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(contacts.len(), 1);
+    pool.close().await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
 }

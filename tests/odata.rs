@@ -101,3 +101,98 @@ async fn a_pull_over_atom_stores_exactly_what_a_json_pull_stores() {
         assert_eq!(a, b, "{list:?} differ between JSON and Atom pulls");
     }
 }
+
+/// `pulled: a 1, b 2` → count of `name`.
+fn pulled(out: &str, name: &str) -> u64 {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("pulled:"))
+        .unwrap_or_else(|| panic!("no pulled line in {out}"));
+    line.trim_start_matches("pulled:")
+        .split(',')
+        .filter_map(|part| part.trim().rsplit_once(' '))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.parse().unwrap())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watermarked_pulls_fetch_only_recent_changes_and_full_refreshes_everything() {
+    let env = TestEnv::start(40, 400).await;
+    let mapping = MAPPING
+        .replace(
+            "entity_set = \"A_OperationalAcctgDocItemCube\"\n",
+            "entity_set = \"A_OperationalAcctgDocItemCube\"\nwatermark = \"LastChangeDate\"\n",
+        )
+        .replace(
+            "entity_set = \"A_SalesContract\"\n",
+            "entity_set = \"A_SalesContract\"\nwatermark = \"LastChangeDateTime\"\n",
+        );
+    write_mapping(&env, &mapping);
+    let ds = env.mock.dataset();
+    let all_items = ds.open_customer_items().count() as u64;
+    let newest = ds
+        .open_customer_items()
+        .map(|i| i.last_change)
+        .max()
+        .unwrap();
+    // The cursor is the newest change read; the next pull starts a day (the overlap) before.
+    let recent_items = ds
+        .open_customer_items()
+        .filter(|i| i.last_change >= newest - chrono::Duration::days(1))
+        .count() as u64;
+    assert!(recent_items > 0 && recent_items < all_items / 2);
+    let newest_contract = ds
+        .sales_contracts
+        .iter()
+        .map(|c| c.contract_date)
+        .max()
+        .unwrap();
+    let recent_contracts = ds
+        .sales_contracts
+        .iter()
+        .filter(|c| c.contract_date >= newest_contract - chrono::Duration::days(1))
+        .count() as u64;
+    let all_contracts = ds.sales_contracts.len() as u64;
+    assert!(recent_contracts < all_contracts);
+
+    // First pull: no cursor yet, so everything.
+    let (code, first, err) = env.cli(&["sync", "--only", "open-items,contracts"]);
+    assert_eq!(code, 0, "{first}\n{err}");
+    assert_eq!(pulled(&first, "open_items"), all_items, "{first}");
+    let store = env.store().await;
+    assert_eq!(
+        store.get_cursor("open_items.watermark").await.unwrap(),
+        Some(newest.and_hms_opt(0, 0, 0).unwrap().and_utc().to_rfc3339())
+    );
+    assert_eq!(
+        store.get_cursor("contracts.watermark").await.unwrap(),
+        Some(
+            newest_contract
+                .and_hms_opt(9, 30, 0)
+                .unwrap()
+                .and_utc()
+                .to_rfc3339()
+        )
+    );
+
+    // Second pull: only what changed since the cursor (minus the overlap); nothing that
+    // was not read is marked cleared or ended.
+    let (code, second, err) = env.cli(&["sync", "--only", "open-items,contracts"]);
+    assert_eq!(code, 0, "{second}\n{err}");
+    assert_eq!(pulled(&second, "open_items"), recent_items, "{second}");
+    assert_eq!(
+        pulled(&first, "contracts") - pulled(&second, "contracts"),
+        all_contracts - recent_contracts,
+        "{first}\n{second}"
+    );
+    assert!(!second.contains("no longer in the ERP"), "{second}");
+    let (_, listed, _) = env.cli(&["open-items", "list", "--format", "json"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.len() as u64, all_items);
+
+    // --full reads everything again, whatever the cursor says.
+    let (code, full, err) = env.cli(&["sync", "--only", "open-items", "--full"]);
+    assert_eq!(code, 0, "{full}\n{err}");
+    assert_eq!(pulled(&full, "open_items"), all_items, "{full}");
+}

@@ -179,7 +179,10 @@ fn parse_fixture(dir: &Path, name: &str) -> Metadata {
 fn every_published_edmx_parses_with_its_types_and_sets() {
     let Some(dir) = fixtures() else { return };
     let files = all_edmx(&dir);
-    assert!(files.len() >= 11, "expected all SAP fixtures, found {files:?}");
+    assert!(
+        files.len() >= 11,
+        "expected all SAP fixtures, found {files:?}"
+    );
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
         let md = metadata::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
@@ -222,7 +225,10 @@ fn published_edmx_facets_are_read() {
 
     let cube = parse_fixture(&dir, "API_OPLACCTGDOCITEMCUBE_SRV.edmx");
     let amount = cube
-        .property("A_OperationalAcctgDocItemCube", "AmountInTransactionCurrency")
+        .property(
+            "A_OperationalAcctgDocItemCube",
+            "AmountInTransactionCurrency",
+        )
         .unwrap();
     assert_eq!(amount.edm_type, "Edm.Decimal");
     assert_eq!(amount.decimal_facets(), Some((24, Some(3))));
@@ -276,9 +282,10 @@ fn shipped_mapping_passes_the_metadata_check_against_sap_published_metadata() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
     // And the check does catch a date field fed by a plain string property.
-    let text = std::fs::read_to_string(&mapping.path)
-        .unwrap()
-        .replace("net_due_date = \"NetDueDate\"", "net_due_date = \"PaymentTerms\"");
+    let text = std::fs::read_to_string(&mapping.path).unwrap().replace(
+        "net_due_date = \"NetDueDate\"",
+        "net_due_date = \"PaymentTerms\"",
+    );
     let broken = Mapping::parse(&text, Path::new("broken.toml")).unwrap();
     let problems = broken.check_against(&metadata);
     assert_eq!(problems.len(), 1, "{problems:?}");

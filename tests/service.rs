@@ -5,7 +5,7 @@
 use chrono::Utc;
 use erpsync::mock_erp::{self, FaultSpec, MockErpConfig, MockErpHandle};
 use erpsync::model::{CustomerId, Note, NoteChannel};
-use erpsync::store::{self, OutboxStatus, SharedStore};
+use erpsync::store::{self, OutboxStatus, SharedStore, Store};
 use sqlx::Connection;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -103,7 +103,11 @@ listen = "127.0.0.1:0"
 
     /// The store as the instances see it.
     async fn store(&self) -> SharedStore {
-        if let Some((_, url)) = self.extra_env.iter().find(|(k, _)| k == "ERPSYNC_STORE__URL") {
+        if let Some((_, url)) = self
+            .extra_env
+            .iter()
+            .find(|(k, _)| k == "ERPSYNC_STORE__URL")
+        {
             return store::open(url).await.unwrap();
         }
         store::open(&format!(
@@ -342,19 +346,25 @@ async fn health_readiness_metrics_and_status_follow_the_work() {
     // Every pull and a reconciliation ran; the metrics show it.
     let store = env.store().await;
     let customers = env.mock.dataset().customers.len() as f64;
-    let metrics = eventually(Duration::from_secs(30), "pulls and reconcile in /metrics", || async {
-        let (_, m) = svc.get("/metrics").await;
-        let done = [
-            "pull-customers",
-            "pull-open-items",
-            "pull-contracts",
-            "pull-payment-terms",
-            "reconcile",
-        ]
-        .iter()
-        .all(|j| sample(&m, &format!("erpsync_job_runs_total{{job=\"{j}\"}}")).unwrap_or(0.0) >= 1.0);
-        done.then_some(m)
-    })
+    let metrics = eventually(
+        Duration::from_secs(30),
+        "pulls and reconcile in /metrics",
+        || async {
+            let (_, m) = svc.get("/metrics").await;
+            let done = [
+                "pull-customers",
+                "pull-open-items",
+                "pull-contracts",
+                "pull-payment-terms",
+                "reconcile",
+            ]
+            .iter()
+            .all(|j| {
+                sample(&m, &format!("erpsync_job_runs_total{{job=\"{j}\"}}")).unwrap_or(0.0) >= 1.0
+            });
+            done.then_some(m)
+        },
+    )
     .await;
     assert_eq!(
         sample(
@@ -373,14 +383,30 @@ async fn health_readiness_metrics_and_status_follow_the_work() {
     );
     assert!(metrics.contains("erpsync_job_duration_seconds_bucket{job=\"pull-customers\""));
     assert!(metrics.contains("erpsync_job_last_success_timestamp_seconds{job=\"reconcile\"}"));
-    assert!(metrics.contains("erpsync_http_client_requests_total{status=\"200\"}"), "{metrics}");
-    let open_flags: f64 = metrics
-        .lines()
-        .filter(|l| l.starts_with("erpsync_discrepancies_open{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
-    assert!(open_flags > 0.0, "the mock plants mismatches: {metrics}");
-    assert_eq!(sample(&metrics, "erpsync_outbox_entries{status=\"sent\"}"), Some(0.0));
+    assert!(
+        metrics.contains("erpsync_http_client_requests_total{status=\"200\"}"),
+        "{metrics}"
+    );
+    // Reconciliation also runs after each later pull; the planted mismatches show up once
+    // it ran over everything.
+    eventually(
+        Duration::from_secs(30),
+        "open discrepancies in /metrics",
+        || async {
+            let (_, m) = svc.get("/metrics").await;
+            let open_flags: f64 = m
+                .lines()
+                .filter(|l| l.starts_with("erpsync_discrepancies_open{"))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum();
+            (open_flags > 0.0).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        sample(&metrics, "erpsync_outbox_entries{status=\"sent\"}"),
+        Some(0.0)
+    );
 
     // A note queued while the service runs is pushed by it, and the metrics change.
     let customer = &env.mock.dataset().customers[0].customer;
@@ -399,7 +425,12 @@ async fn health_readiness_metrics_and_status_follow_the_work() {
     let status = svc.status().await;
     assert_eq!(status["store"], "sqlite");
     assert!(status["cursors"].is_array());
-    assert!(job(&status, "push")["this_instance"]["runs"].as_u64().unwrap() >= 1);
+    assert!(
+        job(&status, "push")["this_instance"]["runs"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
     let customers_job = job(&status, "pull-customers");
     assert!(customers_job["all_instances"]["last_success_at"].is_string());
     assert_eq!(customers_job["this_instance"]["leased"], true);
@@ -423,10 +454,14 @@ async fn health_readiness_metrics_and_status_follow_the_work() {
 async fn not_ready_while_the_erp_cannot_be_reached() {
     let env = Env::start(small_mock(), QUIET_SCHEDULE, r#"shutdown_grace = "5s""#).await;
     // Point the config at a port where nothing listens.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let text = std::fs::read_to_string(&env.config_path)
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
-        .replace(&env.mock.base_url(), &format!("http://{closed}/sap/opu/odata/sap/"));
+        .local_addr()
+        .unwrap();
+    let text = std::fs::read_to_string(&env.config_path).unwrap().replace(
+        &env.mock.base_url(),
+        &format!("http://{closed}/sap/opu/odata/sap/"),
+    );
     std::fs::write(&env.config_path, text).unwrap();
     let mut svc = env.spawn("info");
     assert_eq!(svc.get("/healthz").await.0, 200);
@@ -442,12 +477,18 @@ async fn not_ready_while_the_erp_cannot_be_reached() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["checks"]["store"]["ok"], true);
     assert_eq!(v["checks"]["erp"]["ok"], false);
-    assert!(v["checks"]["erp"]["detail"].as_str().unwrap().contains("no successful ERP contact"));
+    assert!(v["checks"]["erp"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("no successful ERP contact"));
     // The other jobs go on: reconciliation does not need the ERP.
     let status = svc.status().await;
     assert!(job(&status, "pull-customers")["this_instance"]["last_error"].is_string());
     svc.signal("INT");
-    assert_eq!(svc.wait_exit(Duration::from_secs(5)).expect("stops").code(), Some(0));
+    assert_eq!(
+        svc.wait_exit(Duration::from_secs(5)).expect("stops").code(),
+        Some(0)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -463,13 +504,20 @@ async fn sigterm_during_a_long_pull_exits_0_within_the_grace_period_and_a_restar
     let store = env.store().await;
     let mut svc = env.spawn("info");
     // Wait until the open-items pull has stored some pages but not all.
-    eventually(Duration::from_secs(30), "a partial open-items pull", || async {
-        let n = store.counts().await.ok()?.open_items;
-        (n >= 100).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "a partial open-items pull",
+        || async {
+            let n = store.counts().await.ok()?.open_items;
+            (n >= 100).then_some(())
+        },
+    )
     .await;
     let status = svc.status().await;
-    assert_eq!(job(&status, "pull-open-items")["this_instance"]["running"], true);
+    assert_eq!(
+        job(&status, "pull-open-items")["this_instance"]["running"],
+        true
+    );
 
     let sent = Instant::now();
     svc.signal("TERM");
@@ -478,7 +526,11 @@ async fn sigterm_during_a_long_pull_exits_0_within_the_grace_period_and_a_restar
         .unwrap_or_else(|| panic!("no exit within the grace period; logs:\n{}", svc.logs()));
     assert_eq!(exit.code(), Some(0), "{}", svc.logs());
     assert!(sent.elapsed() <= grace + Duration::from_millis(500));
-    assert!(svc.logs().contains("job abandoned at shutdown"), "{}", svc.logs());
+    assert!(
+        svc.logs().contains("job abandoned at shutdown"),
+        "{}",
+        svc.logs()
+    );
 
     // Whole pages only (100 entities each; nothing half-written), fewer than the ERP has.
     let stored = open_item_count(&store).await;
@@ -528,31 +580,45 @@ async fn sigkill_and_restart_resume_with_nothing_lost_and_nothing_written_twice(
     let mut svc = env.spawn("info");
     // Kill it in the middle of both the push and the open-items pull.
     eventually(Duration::from_secs(30), "some notes written", || async {
-        let written = writes_per_note(&env.mock, &notes).iter().filter(|n| **n > 0).count();
+        let written = writes_per_note(&env.mock, &notes)
+            .iter()
+            .filter(|n| **n > 0)
+            .count();
         (written >= 2).then_some(())
     })
     .await;
     svc.kill9();
     let stored = open_item_count(&store).await;
-    assert!(stored < env.open_items_in_erp(), "killed mid-pull: {stored}");
     assert!(
-        writes_per_note(&env.mock, &notes).iter().any(|n| *n == 0),
+        stored < env.open_items_in_erp(),
+        "killed mid-pull: {stored}"
+    );
+    assert!(
+        writes_per_note(&env.mock, &notes).contains(&0),
         "killed mid-push"
     );
 
     // The next start takes the dead instance's leases and claims after they expire.
     env.mock.set_faults(FaultSpec::none());
     let svc = env.spawn("info");
-    eventually(Duration::from_secs(40), "all notes sent and items pulled", || async {
-        let pending = store.outbox_list(Some(OutboxStatus::Pending)).await.ok()?;
-        let s = svc.status().await;
-        let pulled = job(&s, "pull-open-items")["this_instance"]["last_success_at"].is_string();
-        (pending.is_empty() && pulled).then_some(())
-    })
+    eventually(
+        Duration::from_secs(40),
+        "all notes sent and items pulled",
+        || async {
+            let pending = store.outbox_list(Some(OutboxStatus::Pending)).await.ok()?;
+            let s = svc.status().await;
+            let pulled = job(&s, "pull-open-items")["this_instance"]["last_success_at"].is_string();
+            (pending.is_empty() && pulled).then_some(())
+        },
+    )
     .await;
     assert_eq!(writes_per_note(&env.mock, &notes), vec![1; notes.len()]);
     assert_eq!(
-        store.outbox_list(Some(OutboxStatus::Sent)).await.unwrap().len(),
+        store
+            .outbox_list(Some(OutboxStatus::Sent))
+            .await
+            .unwrap()
+            .len(),
         notes.len()
     );
     assert_eq!(open_item_count(&store).await, env.open_items_in_erp());
@@ -574,7 +640,10 @@ async fn the_erp_password_never_appears_in_logs_metrics_or_status() {
     .await;
     let store = env.store().await;
     store
-        .add_note(&note_for(&env.mock.dataset().customers[1].customer, "call back"))
+        .add_note(&note_for(
+            &env.mock.dataset().customers[1].customer,
+            "call back",
+        ))
         .await
         .unwrap();
     eventually(Duration::from_secs(20), "the note sent", || async {
@@ -588,12 +657,23 @@ async fn the_erp_password_never_appears_in_logs_metrics_or_status() {
     svc.signal("TERM");
     svc.wait_exit(Duration::from_secs(5)).expect("stops");
     let logs = svc.logs();
-    assert!(logs.contains("job finished"), "the logs were captured: {logs}");
+    assert!(
+        logs.contains("job finished"),
+        "the logs were captured: {logs}"
+    );
     use base64::Engine;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("ERPSYNC:{password}"));
-    for (what, text) in [("logs", &logs), ("metrics", &metrics), ("status", &status), ("readyz", &ready)] {
+    for (what, text) in [
+        ("logs", &logs),
+        ("metrics", &metrics),
+        ("status", &status),
+        ("readyz", &ready),
+    ] {
         assert!(!text.contains(&password), "the password is in the {what}");
-        assert!(!text.contains(&basic), "the basic-auth header is in the {what}");
+        assert!(
+            !text.contains(&basic),
+            "the basic-auth header is in the {what}"
+        );
     }
 }
 
@@ -611,7 +691,9 @@ async fn two_instances_on_postgres_share_the_work_and_one_may_die() {
         return;
     };
     let schema = format!("erpsync_svc_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&url).await.expect("postgres reachable");
+    let mut admin = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("postgres reachable");
     // The name is generated above (letters, digits, '_'), so formatting it in is safe.
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
         .execute(&mut admin)
@@ -663,42 +745,57 @@ lease = "2s""#;
     let b_id = b.status().await["instance"].as_str().unwrap().to_string();
     assert_ne!(a_id, b_id);
     // Let both work a while, then kill one in the middle of it.
-    eventually(Duration::from_secs(30), "a third of the notes written", || async {
-        let written = writes_per_note(&env.mock, &notes).iter().filter(|n| **n > 0).count();
-        (written >= 10).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "a third of the notes written",
+        || async {
+            let written = writes_per_note(&env.mock, &notes)
+                .iter()
+                .filter(|n| **n > 0)
+                .count();
+            (written >= 10).then_some(())
+        },
+    )
     .await;
     a.kill9();
     let killed_at = Utc::now();
 
     // The survivor finishes the outbox, and runs every job after the kill (the leased
     // ones once the dead instance's leases expired).
-    eventually(Duration::from_secs(60), "outbox drained, every job run by B", || async {
-        let pending = store.outbox_list(Some(OutboxStatus::Pending)).await.ok()?;
-        let runs = store.job_runs().await.ok()?;
-        let names = [
-            "pull-customers",
-            "pull-open-items",
-            "pull-contracts",
-            "pull-payment-terms",
-            "reconcile",
-            "push",
-        ];
-        let all_by_b = names.iter().all(|n| {
-            runs.iter().any(|r| {
-                r.name == *n
-                    && r.instance == b_id
-                    && r.last_error.is_none()
-                    && r.last_finished_at > killed_at
-            })
-        });
-        (pending.is_empty() && all_by_b).then_some(())
-    })
+    eventually(
+        Duration::from_secs(60),
+        "outbox drained, every job run by B",
+        || async {
+            let pending = store.outbox_list(Some(OutboxStatus::Pending)).await.ok()?;
+            let runs = store.job_runs().await.ok()?;
+            let names = [
+                "pull-customers",
+                "pull-open-items",
+                "pull-contracts",
+                "pull-payment-terms",
+                "reconcile",
+                "push",
+            ];
+            let all_by_b = names.iter().all(|n| {
+                runs.iter().any(|r| {
+                    r.name == *n
+                        && r.instance == b_id
+                        && r.last_error.is_none()
+                        && r.last_finished_at > killed_at
+                })
+            });
+            (pending.is_empty() && all_by_b).then_some(())
+        },
+    )
     .await;
     // Exactly once, although A died with claims in hand.
     assert_eq!(writes_per_note(&env.mock, &notes), vec![1; notes.len()]);
     assert_eq!(
-        store.outbox_list(Some(OutboxStatus::Sent)).await.unwrap().len(),
+        store
+            .outbox_list(Some(OutboxStatus::Sent))
+            .await
+            .unwrap()
+            .len(),
         notes.len()
     );
     assert_eq!(open_item_count(&store).await, env.open_items_in_erp());
@@ -736,4 +833,253 @@ fn the_example_config_is_complete_and_valid() {
         .and_then(|v| v.trim().trim_end_matches('s').parse().ok())
         .expect("TimeoutStopSec in seconds");
     assert!(stop > config.server.shutdown_grace.as_secs());
+}
+
+// ---------------------------------------------------------------- leases and claims
+
+/// The lease and claim statements, on SQLite and (when configured) PostgreSQL.
+async fn check_leases_and_claims(store: SharedStore) {
+    use chrono::Duration as D;
+    let t0 = Utc::now();
+    // Acquire inserts; a second holder is refused while the lease runs.
+    assert!(store
+        .lease_acquire("pull-customers", "a", t0, t0 + D::seconds(10))
+        .await
+        .unwrap());
+    assert!(!store
+        .lease_acquire(
+            "pull-customers",
+            "b",
+            t0 + D::seconds(1),
+            t0 + D::seconds(11)
+        )
+        .await
+        .unwrap());
+    // The holder renews; a stranger cannot.
+    assert!(store
+        .lease_renew("pull-customers", "a", t0 + D::seconds(20))
+        .await
+        .unwrap());
+    assert!(!store
+        .lease_renew("pull-customers", "b", t0 + D::seconds(30))
+        .await
+        .unwrap());
+    // Expired: taken over by another holder, and the old holder's renewal then fails.
+    assert!(!store
+        .lease_acquire(
+            "pull-customers",
+            "b",
+            t0 + D::seconds(19),
+            t0 + D::seconds(29)
+        )
+        .await
+        .unwrap());
+    assert!(store
+        .lease_acquire(
+            "pull-customers",
+            "b",
+            t0 + D::seconds(21),
+            t0 + D::seconds(31)
+        )
+        .await
+        .unwrap());
+    assert!(!store
+        .lease_renew("pull-customers", "a", t0 + D::seconds(40))
+        .await
+        .unwrap());
+    let leases = store.leases().await.unwrap();
+    assert_eq!(leases.len(), 1);
+    assert_eq!(leases[0].holder, "b");
+    // Release by a non-holder does nothing; by the holder frees it at once.
+    store.lease_release("pull-customers", "a").await.unwrap();
+    assert_eq!(store.leases().await.unwrap().len(), 1);
+    store.lease_release("pull-customers", "b").await.unwrap();
+    assert!(store
+        .lease_acquire(
+            "pull-customers",
+            "a",
+            t0 + D::seconds(22),
+            t0 + D::seconds(32)
+        )
+        .await
+        .unwrap());
+
+    // Job runs accumulate; the last success survives a later failure.
+    store
+        .record_job_run("reconcile", "a", t0, t0 + D::seconds(1), None)
+        .await
+        .unwrap();
+    store
+        .record_job_run(
+            "reconcile",
+            "b",
+            t0 + D::seconds(2),
+            t0 + D::seconds(3),
+            Some("boom"),
+        )
+        .await
+        .unwrap();
+    let runs = store.job_runs().await.unwrap();
+    let r = runs.iter().find(|r| r.name == "reconcile").unwrap();
+    assert_eq!((r.runs, r.failures, r.instance.as_str()), (2, 1, "b"));
+    assert_eq!(r.last_error.as_deref(), Some("boom"));
+    assert!(r.last_success_at.is_some());
+
+    // Claims: two claimers split the pending entries; an expired claim is taken over.
+    let mut keys = Vec::new();
+    for i in 0..5 {
+        let n = note_for("0000004711", &format!("note {i}"));
+        keys.push(store.add_note(&n).await.unwrap().id);
+    }
+    let a = store
+        .outbox_claim("a", t0, t0 + D::seconds(10), 3)
+        .await
+        .unwrap();
+    let b = store
+        .outbox_claim("b", t0, t0 + D::seconds(10), 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        a.iter().map(|e| e.id).collect::<Vec<_>>(),
+        keys[..3].to_vec()
+    );
+    assert_eq!(
+        b.iter().map(|e| e.id).collect::<Vec<_>>(),
+        keys[3..].to_vec()
+    );
+    assert!(store
+        .outbox_claim("c", t0 + D::seconds(5), t0 + D::seconds(15), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    store.outbox_mark_sent(a[0].id, t0).await.unwrap();
+    let c = store
+        .outbox_claim("c", t0 + D::seconds(11), t0 + D::seconds(21), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![keys[1], keys[2], keys[3], keys[4]]
+    );
+    assert_eq!(store.outbox_release_claims("c").await.unwrap(), 4);
+    assert_eq!(
+        store
+            .outbox_claim("d", t0 + D::seconds(12), t0 + D::seconds(22), 10)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    let counts = store.outbox_status_counts().await.unwrap();
+    assert!(
+        counts.contains(&(OutboxStatus::Pending, 4)) && counts.contains(&(OutboxStatus::Sent, 1)),
+        "{counts:?}"
+    );
+    assert!(store.status_cursors().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn leases_and_outbox_claims_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::open(&format!("sqlite://{}", dir.path().join("s.db").display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    check_leases_and_claims(store).await;
+}
+
+#[tokio::test]
+async fn leases_and_outbox_claims_on_postgres() {
+    let Ok(url) = std::env::var(PG_URL_VAR) else {
+        if std::env::var_os("CI").is_some() {
+            panic!("{PG_URL_VAR} is not set: on CI the PostgreSQL lease tests must run");
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED leases_and_outbox_claims_on_postgres: {PG_URL_VAR} not set"
+        );
+        return;
+    };
+    let schema = format!("erpsync_lease_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let store = store::open_postgres_in_schema(&url, &schema).await.unwrap();
+    store.migrate().await.unwrap();
+    let pool = store.pool().clone();
+    let outcome = tokio::spawn(check_leases_and_claims(Arc::new(store))).await;
+    pool.close().await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+// ---------------------------------------------------------------- IDoc inbox and endpoint
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_idoc_inbox_is_scheduled_and_post_idoc_is_served() {
+    let schedule = format!("{QUIET_SCHEDULE}\nidoc_inbox = \"300ms\"");
+    let env = Env::start(small_mock(), &schedule, r#"shutdown_grace = "5s""#).await;
+    // An inbox in the config (relative: beside the config file).
+    let text = std::fs::read_to_string(&env.config_path).unwrap();
+    std::fs::write(
+        &env.config_path,
+        format!("{text}\n[idoc]\ninbox = \"inbox\"\n"),
+    )
+    .unwrap();
+    let inbox = env.dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let mut svc = env.spawn("info");
+    let debmas = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DEBMAS07><IDOC BEGIN=\"1\">\
+        <EDI_DC40 SEGMENT=\"1\"><TABNAM>EDI_DC40</TABNAM><MANDT>100</MANDT>\
+        <DOCNUM>0000000000900001</DOCNUM><DIRECT>2</DIRECT><IDOCTYP>DEBMAS07</IDOCTYP>\
+        <MESTYP>DEBMAS</MESTYP><SNDPOR>SAPS4H</SNDPOR><SNDPRT>LS</SNDPRT>\
+        <SNDPRN>S4HCLNT100</SNDPRN><CREDAT>20261101</CREDAT><CRETIM>100000</CRETIM></EDI_DC40>\
+        <E1KNA1M SEGMENT=\"1\"><MSGFN>009</MSGFN><KUNNR>0009900001</KUNNR>\
+        <NAME1>Inbox Test GmbH</NAME1><LAND1>DE</LAND1>\
+        <E1KNB1M SEGMENT=\"1\"><MSGFN>009</MSGFN><BUKRS>1010</BUKRS><ZTERM>NT30</ZTERM></E1KNB1M>\
+        </E1KNA1M></IDOC></DEBMAS07>\n";
+    std::fs::write(inbox.join("O_100_0000000000900001.xml"), debmas).unwrap();
+    let store = env.store().await;
+    eventually(
+        Duration::from_secs(20),
+        "the IDoc file processed",
+        || async {
+            let done = inbox.join("processed/O_100_0000000000900001.xml").is_file();
+            let customer = store
+                .customer(&CustomerId::parse("0009900001").unwrap())
+                .await
+                .ok()
+                .flatten();
+            (done && customer.is_some()).then_some(())
+        },
+    )
+    .await;
+    let status = svc.status().await;
+    assert!(
+        job(&status, "idoc-inbox")["this_instance"]["runs"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    // The endpoint is mounted: without credentials it answers 401, not 404.
+    let resp = svc
+        .http
+        .post(svc.url("/idoc"))
+        .body(debmas)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    svc.signal("TERM");
+    assert_eq!(
+        svc.wait_exit(Duration::from_secs(5)).expect("stops").code(),
+        Some(0)
+    );
 }

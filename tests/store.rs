@@ -1202,34 +1202,80 @@ async fn waivers_need_a_second_person_and_expire(store: SharedStore) {
     use DiscrepancyStatus::*;
     let f = finding(Rule::Currency, "4711", "SA 1010/10/00", "5");
     store.record_findings(&[f], at(0)).await.unwrap();
-    let id = store.list_discrepancies(&DiscrepancyFilter::default()).await.unwrap()[0].id;
+    let id = store
+        .list_discrepancies(&DiscrepancyFilter::default())
+        .await
+        .unwrap()[0]
+        .id;
     let until = day(2026, 12, 31);
     let d = store
-        .change_status(id, Waived, "ana", Some("agreed exception"), Some(until), at(1))
+        .change_status(
+            id,
+            Waived,
+            "ana",
+            Some("agreed exception"),
+            Some(until),
+            at(1),
+        )
         .await
         .unwrap();
-    assert_eq!((d.waiver_by.as_deref(), d.waiver_approved_by.as_deref()), (Some("ana"), None));
+    assert_eq!(
+        (d.waiver_by.as_deref(), d.waiver_approved_by.as_deref()),
+        (Some("ana"), None)
+    );
 
-    let err = store.approve_waiver(id, "ana", None, at(2)).await.unwrap_err();
-    assert!(matches!(&err, StoreError::Refused(m) if m.contains("cannot also approve")), "{err}");
-    let d = store.approve_waiver(id, "ben", Some("ok by finance"), at(3)).await.unwrap();
+    let err = store
+        .approve_waiver(id, "ana", None, at(2))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Refused(m) if m.contains("cannot also approve")),
+        "{err}"
+    );
+    let d = store
+        .approve_waiver(id, "ben", Some("ok by finance"), at(3))
+        .await
+        .unwrap();
     assert_eq!(d.waiver_approved_by.as_deref(), Some("ben"));
-    let err = store.approve_waiver(id, "cleo", None, at(4)).await.unwrap_err();
-    assert!(matches!(&err, StoreError::Refused(m) if m.contains("already approved")), "{err}");
+    let err = store
+        .approve_waiver(id, "cleo", None, at(4))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Refused(m) if m.contains("already approved")),
+        "{err}"
+    );
 
     // Not yet expired on its last day; reopened the day after.
     assert_eq!(store.expire_waivers(until, at(5)).await.unwrap(), 0);
-    assert_eq!(store.expire_waivers(until.succ_opt().unwrap(), at(6)).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .expire_waivers(until.succ_opt().unwrap(), at(6))
+            .await
+            .unwrap(),
+        1
+    );
     let d = store.discrepancy(id).await.unwrap().unwrap();
-    assert_eq!((d.status, d.waived_until, d.waiver_by, d.waiver_approved_by), (Open, None, None, None));
+    assert_eq!(
+        (d.status, d.waived_until, d.waiver_by, d.waiver_approved_by),
+        (Open, None, None, None)
+    );
     let log = store.audit_log(id).await.unwrap();
-    let steps: Vec<_> = log.iter().map(|c| (c.actor.as_str(), c.from, c.to, c.note.clone())).collect();
+    let steps: Vec<_> = log
+        .iter()
+        .map(|c| (c.actor.as_str(), c.from, c.to, c.note.clone()))
+        .collect();
     assert_eq!(
         steps,
         vec![
             ("erpsync", None, Open, None),
             ("ana", Some(Open), Waived, Some("agreed exception".into())),
-            ("ben", Some(Waived), Waived, Some("waiver approved: ok by finance".into())),
+            (
+                "ben",
+                Some(Waived),
+                Waived,
+                Some("waiver approved: ok by finance".into())
+            ),
             ("erpsync", Some(Waived), Open, Some("waiver expired".into())),
         ]
     );
@@ -1238,13 +1284,33 @@ async fn waivers_need_a_second_person_and_expire(store: SharedStore) {
 async fn a_waiver_reopens_when_its_facts_change(store: SharedStore) {
     use DiscrepancyStatus::*;
     let mut f = finding(Rule::Currency, "4711", "SA 1010/10/00", "5");
-    store.record_findings(std::slice::from_ref(&f), at(0)).await.unwrap();
-    let id = store.list_discrepancies(&DiscrepancyFilter::default()).await.unwrap()[0].id;
-    store.change_status(id, Waived, "ana", Some("fine"), None, at(1)).await.unwrap();
-    store.record_findings(std::slice::from_ref(&f), at(2)).await.unwrap();
-    assert_eq!(store.discrepancy(id).await.unwrap().unwrap().status, Waived, "same facts: stays waived");
+    store
+        .record_findings(std::slice::from_ref(&f), at(0))
+        .await
+        .unwrap();
+    let id = store
+        .list_discrepancies(&DiscrepancyFilter::default())
+        .await
+        .unwrap()[0]
+        .id;
+    store
+        .change_status(id, Waived, "ana", Some("fine"), None, at(1))
+        .await
+        .unwrap();
+    store
+        .record_findings(std::slice::from_ref(&f), at(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.discrepancy(id).await.unwrap().unwrap().status,
+        Waived,
+        "same facts: stays waived"
+    );
     f.master_value = "CHANGED".into();
-    let r = store.record_findings(std::slice::from_ref(&f), at(3)).await.unwrap();
+    let r = store
+        .record_findings(std::slice::from_ref(&f), at(3))
+        .await
+        .unwrap();
     assert_eq!(r.reopened, 1);
     let d = store.discrepancy(id).await.unwrap().unwrap();
     assert_eq!((d.id, d.status, d.waiver_by), (id, Open, None));

@@ -89,7 +89,8 @@ path = "contracts.csv"
     let started = std::time::Instant::now();
     let pulled = sync::run(&ctx, &[]).await?;
     let now = Utc::now();
-    let reconciled = reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now).await?;
+    let reconciled =
+        reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now).await?;
 
     // Sample write-back: notes on the two customers with the largest open item, and a
     // status change on a dispute case the ERP knows.

@@ -15,8 +15,14 @@ fn filter(
     rule: Option<String>,
 ) -> Result<DiscrepancyFilter, CliError> {
     Ok(DiscrepancyFilter {
-        status: status.map(|s| s.parse::<DiscrepancyStatus>()).transpose().map_err(usage)?,
-        customer: customer.map(|c| CustomerId::parse(&c)).transpose().map_err(usage)?,
+        status: status
+            .map(|s| s.parse::<DiscrepancyStatus>())
+            .transpose()
+            .map_err(usage)?,
+        customer: customer
+            .map(|c| CustomerId::parse(&c))
+            .transpose()
+            .map_err(usage)?,
         rule: rule.map(|r| r.parse::<Rule>()).transpose().map_err(usage)?,
         limit: None,
     })
@@ -24,14 +30,22 @@ fn filter(
 
 pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliError> {
     match command {
-        DiscrepancyCommand::Export { xlsx, csv, status, customer, rule } => {
+        DiscrepancyCommand::Export {
+            xlsx,
+            csv,
+            status,
+            customer,
+            rule,
+        } => {
             let filter = filter(status, customer, rule)?;
             let (_, store) = open(path).await?;
             let list = store.list_discrepancies(&filter).await?;
             let (file, bytes) = match (xlsx, csv) {
                 (Some(f), _) => (f, export::to_xlsx(&list)),
                 (None, Some(f)) => (f, export::to_csv(&list)),
-                (None, None) => return Err(CliError::Usage("give --xlsx FILE or --csv FILE".into())),
+                (None, None) => {
+                    return Err(CliError::Usage("give --xlsx FILE or --csv FILE".into()))
+                }
             };
             let bytes = bytes.map_err(|e| CliError::Failed(e.to_string()))?;
             std::fs::write(&file, bytes)
@@ -39,7 +53,12 @@ pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliErro
             println!("{} discrepancies written to {}", list.len(), file.display());
             Ok(())
         }
-        DiscrepancyCommand::List { status, customer, rule, format } => {
+        DiscrepancyCommand::List {
+            status,
+            customer,
+            rule,
+            format,
+        } => {
             let filter = filter(status, customer, rule)?;
             let (_, store) = open(path).await?;
             let list = store.list_discrepancies(&filter).await?;
@@ -104,7 +123,9 @@ pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliErro
                 println!(
                     "waiver:    proposed by {}{}; {}",
                     d.waiver_by.as_deref().unwrap_or("?"),
-                    d.waived_until.map(|u| format!(" until {u}")).unwrap_or_default(),
+                    d.waived_until
+                        .map(|u| format!(" until {u}"))
+                        .unwrap_or_default(),
                     d.waiver_approved_by
                         .as_deref()
                         .map(|a| format!("approved by {a}"))
@@ -143,7 +164,9 @@ pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliErro
                 d.id,
                 d.waiver_by.as_deref().unwrap_or("?"),
                 by.trim(),
-                d.waived_until.map(|u| format!(", until {u}")).unwrap_or_default()
+                d.waived_until
+                    .map(|u| format!(", until {u}"))
+                    .unwrap_or_default()
             );
             Ok(())
         }

@@ -21,7 +21,7 @@ pub async fn migrate(path: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn sync(path: &Path, only: &[String], _full: bool) -> Result<(), CliError> {
+pub async fn sync(path: &Path, only: &[String], full: bool) -> Result<(), CliError> {
     let entities = only
         .iter()
         .filter(|s| !s.trim().is_empty())
@@ -29,11 +29,13 @@ pub async fn sync(path: &Path, only: &[String], _full: bool) -> Result<(), CliEr
         .collect::<Result<Vec<_>, _>>()?;
     let (config, store) = open(path).await?;
     let mut ctx = SyncContext::new(config, store.clone())?;
+    ctx.full = full;
     ctx.load_metadata().await;
     let report = sync::run(&ctx, &entities).await?;
     print_sync_report(&report);
     let now = Utc::now();
-    let rec = reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now).await?;
+    let rec =
+        reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now).await?;
     println!(
         "reconciled {} customers: {} findings ({} new, {} reopened), {} closed",
         rec.customers, rec.findings, rec.new, rec.reopened, rec.closed

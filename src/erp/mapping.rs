@@ -174,8 +174,29 @@ impl FieldKind {
 
 /// OData words that are not property names in a `$filter`.
 const FILTER_WORDS: &[&str] = &[
-    "eq", "ne", "gt", "ge", "lt", "le", "and", "or", "not", "true", "false", "null", "add",
-    "sub", "mul", "div", "mod", "datetime", "datetimeoffset", "time", "guid", "binary", "X",
+    "eq",
+    "ne",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "null",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "mod",
+    "datetime",
+    "datetimeoffset",
+    "time",
+    "guid",
+    "binary",
+    "X",
 ];
 
 /// The property names a `$filter` expression refers to (identifiers outside string
@@ -328,7 +349,9 @@ impl Mapping {
             for (field, prop) in &entity.fields {
                 let kind = FieldKind::of(field);
                 match md.property(set, prop) {
-                    None => problem(format!("fields.{field} = {prop:?}: {set} has no property {prop}")),
+                    None => problem(format!(
+                        "fields.{field} = {prop:?}: {set} has no property {prop}"
+                    )),
                     Some(p) if !kind.accepts(&p) => problem(format!(
                         "fields.{field} = {prop:?}: {set}.{prop} is {}{}, which cannot hold {}",
                         p.edm_type,
@@ -472,8 +495,14 @@ mod tests {
             .filter(|p| p.contains("[entities.customers]"))
             .collect();
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].contains("filter: A_Customer.Changed is not filterable"), "{problems:?}");
-        assert!(problems[1].contains("watermark \"Changed\": A_Customer.Changed is not filterable"), "{problems:?}");
+        assert!(
+            problems[0].contains("filter: A_Customer.Changed is not filterable"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].contains("watermark \"Changed\": A_Customer.Changed is not filterable"),
+            "{problems:?}"
+        );
     }
 
     #[test]

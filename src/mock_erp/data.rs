@@ -1092,11 +1092,10 @@ fn plant_company_vs_sales_area(b: &mut Builder) {
     let terms = |key: &str| book.iter().find(|t| t.key == key);
     let mut found = Vec::new();
     for sa in &b.ds.sales_areas {
-        let Some(cc) = b
-            .ds
-            .company_codes
-            .iter()
-            .find(|cc| cc.customer == sa.customer && cc.company_code == sa.sales_org)
+        let Some(cc) =
+            b.ds.company_codes
+                .iter()
+                .find(|cc| cc.customer == sa.customer && cc.company_code == sa.sales_org)
         else {
             continue;
         };

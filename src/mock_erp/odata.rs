@@ -401,7 +401,9 @@ pub(crate) fn parse_query(pairs: &[(String, String)], set: Set) -> Result<Query,
                 }
             }
             "$format" if v != "json" && v != "atom" => {
-                return Err(format!("$format={v} is not supported here; use json or atom"))
+                return Err(format!(
+                    "$format={v} is not supported here; use json or atom"
+                ))
             }
             "$format" => {}
             k if k.starts_with('$') => {

@@ -3,9 +3,7 @@
 
 use super::data::{Dataset, TextRec};
 use super::faults::{FaultKind, Faults, TIMEOUT_HOLD};
-use super::odata::{
-    is_key_order, json_str, parse_query, render_atom_entry, render_entity, run,
-};
+use super::odata::{is_key_order, json_str, parse_query, render_atom_entry, render_entity, run};
 use super::sets::{edmx, quote, DsTable, Service, Set, Table, TextTable, Val};
 use super::{MockErpConfig, WriteRecord};
 use crate::erp::soap::dispute_case::{self as dc, DisputeCase, DisputedItem};

@@ -40,7 +40,11 @@ impl DisputeRules {
         match self.transitions.get(from) {
             Some(allowed) if !allowed.iter().any(|s| s == to) => Err(format!(
                 "a dispute case cannot move from {from} to {to} (allowed from {from}: {})",
-                if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") }
+                if allowed.is_empty() {
+                    "none".to_string()
+                } else {
+                    allowed.join(", ")
+                }
             )),
             _ => Ok(()),
         }
@@ -56,7 +60,10 @@ mod tests {
         let rules = DisputeRules {
             statuses: vec!["OPEN".into(), "INPR".into(), "RSLV".into(), "CLSD".into()],
             transitions: [
-                ("OPEN".to_string(), vec!["INPR".to_string(), "RSLV".to_string()]),
+                (
+                    "OPEN".to_string(),
+                    vec!["INPR".to_string(), "RSLV".to_string()],
+                ),
                 ("CLSD".to_string(), vec![]),
             ]
             .into_iter()
@@ -64,11 +71,23 @@ mod tests {
         };
         assert!(rules.check(Some("OPEN"), "INPR").is_ok());
         assert!(rules.check(None, "RSLV").is_ok());
-        assert!(rules.check(Some("INPR"), "OPEN").is_ok(), "no entry: anywhere");
+        assert!(
+            rules.check(Some("INPR"), "OPEN").is_ok(),
+            "no entry: anywhere"
+        );
         let err = rules.check(Some("OPEN"), "CLSD").unwrap_err();
-        assert!(err.contains("from OPEN to CLSD") && err.contains("INPR, RSLV"), "{err}");
-        assert!(rules.check(Some("CLSD"), "OPEN").unwrap_err().contains("none"));
-        assert!(rules.check(None, "WAIT").unwrap_err().contains("not one of"));
+        assert!(
+            err.contains("from OPEN to CLSD") && err.contains("INPR, RSLV"),
+            "{err}"
+        );
+        assert!(rules
+            .check(Some("CLSD"), "OPEN")
+            .unwrap_err()
+            .contains("none"));
+        assert!(rules
+            .check(None, "WAIT")
+            .unwrap_err()
+            .contains("not one of"));
         assert!(DisputeRules::default().check(Some("X"), "Y").is_ok());
     }
 }

@@ -105,8 +105,8 @@ pub async fn drain_claimed(
 ) -> Result<PushReport, StoreError> {
     let mut report = PushReport::default();
     let mut blocked_cases: HashSet<String> = HashSet::new();
-    let claim_for = chrono::Duration::from_std(claim_for)
-        .unwrap_or_else(|_| chrono::Duration::minutes(2));
+    let claim_for =
+        chrono::Duration::from_std(claim_for).unwrap_or_else(|_| chrono::Duration::minutes(2));
     let mut taken = 0u32;
     let result = async {
         while taken < DRAIN_LIMIT {
@@ -162,9 +162,14 @@ async fn send_entries(
                     continue;
                 }
                 Ok(change) => {
-                    let r =
-                        disputes::send(client, &mapping.targets.dispute_status, &change, &config.dispute_rules, simulate)
-                            .await;
+                    let r = disputes::send(
+                        client,
+                        &mapping.targets.dispute_status,
+                        &change,
+                        &config.dispute_rules,
+                        simulate,
+                    )
+                    .await;
                     if r.is_err() {
                         blocked_cases.insert(change.case_id.clone());
                     }

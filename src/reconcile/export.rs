@@ -110,9 +110,12 @@ pub fn to_xlsx(list: &[Discrepancy]) -> Result<Vec<u8>, ExportError> {
                         let value = d.finding.exposure.amount.to_f64().unwrap_or_default();
                         sheet.write_number_with_format(r, c, value, &money)?
                     }
-                    "items" | "days" => {
-                        sheet.write_number_with_format(r, c, text.parse::<f64>().unwrap_or_default(), &top)?
-                    }
+                    "items" | "days" => sheet.write_number_with_format(
+                        r,
+                        c,
+                        text.parse::<f64>().unwrap_or_default(),
+                        &top,
+                    )?,
                     "difference" => sheet.write_string_with_format(r, c, text, &wrap)?,
                     _ => sheet.write_string_with_format(r, c, text, &top)?,
                 };
@@ -120,7 +123,14 @@ pub fn to_xlsx(list: &[Discrepancy]) -> Result<Vec<u8>, ExportError> {
         }
         sheet.set_freeze_panes(1, 0)?;
         sheet.autofilter(0, 0, rows.len() as u32, HEADER.len() as u16 - 1)?;
-        for (c, width) in [(8u16, 24.0), (9, 16.0), (10, 60.0), (11, 16.0), (4, 12.0), (5, 20.0)] {
+        for (c, width) in [
+            (8u16, 24.0),
+            (9, 16.0),
+            (10, 60.0),
+            (11, 16.0),
+            (4, 12.0),
+            (5, 20.0),
+        ] {
             sheet.set_column_width(c, width)?;
         }
     }

@@ -286,7 +286,9 @@ fn company_vs_sales_area(
         else {
             continue;
         };
-        let (Some(cc_key), Some(sa_key)) = (cc.payment_terms.as_deref(), sa.payment_terms.as_deref()) else {
+        let (Some(cc_key), Some(sa_key)) =
+            (cc.payment_terms.as_deref(), sa.payment_terms.as_deref())
+        else {
             continue;
         };
         let (Some(cc_terms), Some(sa_terms)) = (book.get(cc_key), book.get(sa_key)) else {
@@ -325,7 +327,12 @@ fn company_vs_sales_area(
 
 /// A customer blocked for posting or marked for deletion while a contract is active: either
 /// the contract or the block is wrong, and either way invoices and payments stall.
-fn blocked(customer: &Customer, contract: &Contract, items: &[OpenItem], add: &mut impl FnMut(Finding)) {
+fn blocked(
+    customer: &Customer,
+    contract: &Contract,
+    items: &[OpenItem],
+    add: &mut impl FnMut(Finding),
+) {
     let g = &customer.general;
     let states = [
         (g.deletion_flag, "deletion_flag", "marked for deletion"),
@@ -348,8 +355,14 @@ fn blocked(customer: &Customer, contract: &Contract, items: &[OpenItem], add: &m
                 "customer {} is {words} while contract {} is active (valid {} to {})",
                 customer.id(),
                 contract.id,
-                contract.valid_from.map(|d| d.to_string()).unwrap_or_else(|| "open".into()),
-                contract.valid_to.map(|d| d.to_string()).unwrap_or_else(|| "open".into()),
+                contract
+                    .valid_from
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "open".into()),
+                contract
+                    .valid_to
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "open".into()),
             ),
             exposure: exposure_of(items, &ItemFilter::default(), 0),
         });
@@ -359,7 +372,8 @@ fn blocked(customer: &Customer, contract: &Contract, items: &[OpenItem], add: &m
 /// The contract's billing address against the master's, compared after normalising case,
 /// spacing, punctuation and common abbreviations ("Main Street 5" = "MAIN ST. 5").
 fn billing_address(customer: &Customer, contract: &Contract, add: &mut impl FnMut(Finding)) {
-    let (Some(agreed), Some(master)) = (&contract.billing_address, &customer.general.address) else {
+    let (Some(agreed), Some(master)) = (&contract.billing_address, &customer.general.address)
+    else {
         return;
     };
     let a = normalized_address(agreed);
@@ -420,7 +434,13 @@ fn normalize_words(text: &str) -> String {
     let upper = text.to_uppercase().replace('ß', "SS");
     let spaced: String = upper
         .chars()
-        .map(|c| if c.is_alphanumeric() || c.is_whitespace() { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
     spaced
         .split_whitespace()
@@ -457,12 +477,25 @@ mod tests {
     #[test]
     fn addresses_compare_after_normalising() {
         let same = [
-            (addr("Main Street 5", "10115", "Berlin", "DE"), addr("MAIN ST. 5", "10115", "berlin", "de")),
-            (addr("Hauptstraße 12", "80331", "München", "DE"), addr("Hauptstr. 12", "80331", "MÜNCHEN", "DE")),
-            (addr("1 North  Road", "D02", "Dublin", "IE"), addr("1 N Rd", "D02", "Dublin", "IE")),
+            (
+                addr("Main Street 5", "10115", "Berlin", "DE"),
+                addr("MAIN ST. 5", "10115", "berlin", "de"),
+            ),
+            (
+                addr("Hauptstraße 12", "80331", "München", "DE"),
+                addr("Hauptstr. 12", "80331", "MÜNCHEN", "DE"),
+            ),
+            (
+                addr("1 North  Road", "D02", "Dublin", "IE"),
+                addr("1 N Rd", "D02", "Dublin", "IE"),
+            ),
         ];
         for (a, b) in same {
-            assert_eq!(normalized_address(&a), normalized_address(&b), "{a:?} vs {b:?}");
+            assert_eq!(
+                normalized_address(&a),
+                normalized_address(&b),
+                "{a:?} vs {b:?}"
+            );
         }
         assert_ne!(
             normalized_address(&addr("Main Street 5", "10115", "Berlin", "DE")),

@@ -38,7 +38,10 @@ impl Default for RuleSettings {
 
 impl RuleSettings {
     pub fn enabled(&self, rule: Rule) -> bool {
-        self.rules.get(&rule).and_then(|s| s.enabled).unwrap_or(true)
+        self.rules
+            .get(&rule)
+            .and_then(|s| s.enabled)
+            .unwrap_or(true)
     }
 
     /// The rules whose flags a run may open and close.
@@ -100,7 +103,8 @@ mod tests {
 
     #[test]
     fn defaults_keep_everything_and_price_it() {
-        let out = RuleSettings::default().apply(vec![finding(Rule::PaymentTermsCompanyCode, 15, 36500)]);
+        let out =
+            RuleSettings::default().apply(vec![finding(Rule::PaymentTermsCompanyCode, 15, 36500)]);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].exposure.cash_days, Decimal::from(547_500));
         // 547,500 money-days at 8 % a year: 120.00
@@ -110,14 +114,27 @@ mod tests {
     #[test]
     fn off_thresholds_and_severity_apply() {
         let mut s = RuleSettings::default();
-        s.rules.insert(Rule::Currency, RuleSetting { enabled: Some(false), ..Default::default() });
+        s.rules.insert(
+            Rule::Currency,
+            RuleSetting {
+                enabled: Some(false),
+                ..Default::default()
+            },
+        );
         s.rules.insert(
             Rule::PaymentTermsCompanyCode,
-            RuleSetting { min_days: Some(10), severity: Some(Severity::High), ..Default::default() },
+            RuleSetting {
+                min_days: Some(10),
+                severity: Some(Severity::High),
+                ..Default::default()
+            },
         );
         s.rules.insert(
             Rule::PaymentTermsSalesArea,
-            RuleSetting { min_amount: Some(Decimal::from(1000)), ..Default::default() },
+            RuleSetting {
+                min_amount: Some(Decimal::from(1000)),
+                ..Default::default()
+            },
         );
         let out = s.apply(vec![
             finding(Rule::Currency, 0, 5000),
@@ -126,7 +143,10 @@ mod tests {
             finding(Rule::PaymentTermsSalesArea, 30, 999),
             finding(Rule::PaymentTermsSalesArea, 30, 1000),
         ]);
-        let kept: Vec<(Rule, i64, Severity)> = out.iter().map(|f| (f.rule, f.exposure.days, f.severity)).collect();
+        let kept: Vec<(Rule, i64, Severity)> = out
+            .iter()
+            .map(|f| (f.rule, f.exposure.days, f.severity))
+            .collect();
         assert_eq!(
             kept,
             vec![

@@ -30,13 +30,20 @@ impl TermsBook {
     }
 
     /// [`payment_terms::compare`], remembered per pair.
-    pub fn compare(&self, contract: &PaymentTerms, master: &PaymentTerms) -> Option<TermsDifference> {
+    pub fn compare(
+        &self,
+        contract: &PaymentTerms,
+        master: &PaymentTerms,
+    ) -> Option<TermsDifference> {
         let key = (contract.key.clone(), master.key.clone());
         if let Some(known) = self.compared.lock().expect("not poisoned").get(&key) {
             return known.clone();
         }
         let result = payment_terms::compare(contract, master);
-        self.compared.lock().expect("not poisoned").insert(key, result.clone());
+        self.compared
+            .lock()
+            .expect("not poisoned")
+            .insert(key, result.clone());
         result
     }
 

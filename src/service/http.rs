@@ -2,8 +2,8 @@
 //! `/readyz` (store reachable, migrations applied, ERP contact recent enough),
 //! `/metrics` (Prometheus text) and `/status` (jobs, leases, cursors, outbox as JSON).
 
-use super::metrics as m;
 use super::jobs::Job;
+use super::metrics as m;
 use super::scheduler::Shared;
 use crate::sync::Entity;
 use axum::extract::State;
@@ -124,7 +124,10 @@ async fn metrics(State(st): State<Arc<HttpState>>) -> Response {
     }
     metrics::gauge!(m::UP).set(1.0);
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         st.metrics.render(),
     )
         .into_response()

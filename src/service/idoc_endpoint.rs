@@ -114,9 +114,8 @@ pub fn resolve_tokens(
                 message,
             };
             let secret = match (&t.token_env, &t.token_file) {
-                (Some(var), None) => {
-                    env(var).ok_or_else(|| fail(format!("environment variable {var} is not set")))?
-                }
+                (Some(var), None) => env(var)
+                    .ok_or_else(|| fail(format!("environment variable {var} is not set")))?,
                 (None, Some(file)) => {
                     let path = config.resolve(file);
                     std::fs::read_to_string(&path)
@@ -232,7 +231,10 @@ async fn post_idoc(State(state): State<IdocEndpointState>, request: Request) -> 
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, file = %name, "IDoc import failed");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("import failed: {e}"));
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("import failed: {e}"),
+            );
         }
     };
     tracing::info!(
@@ -250,7 +252,10 @@ async fn post_idoc(State(state): State<IdocEndpointState>, request: Request) -> 
         StatusCode::OK
     };
     let Some(ack) = report.ack.as_deref() else {
-        return plain(StatusCode::INTERNAL_SERVER_ERROR, "no acknowledgement written");
+        return plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no acknowledgement written",
+        );
     };
     ack_response(status, ack).await
 }

@@ -36,7 +36,10 @@ impl Job {
     /// Whether every successful run of this job has talked to the ERP (the readiness
     /// check trusts these runs, from any instance, as proof the ERP is reachable).
     pub fn always_contacts_erp(self) -> bool {
-        matches!(self, Job::Pull(Entity::Customers) | Job::Pull(Entity::OpenItems))
+        matches!(
+            self,
+            Job::Pull(Entity::Customers) | Job::Pull(Entity::OpenItems)
+        )
     }
 
     /// Whether the job is run by one instance at a time (under a lease). The push job is
@@ -125,12 +128,20 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             outcome.push = Some(report);
         }
         Job::IdocInbox => {
-            // IDOC-INBOX: the inbox function (src/sync/idoc_inbox.rs) is being written
-            // alongside; until it exists, the scheduler does not schedule this job (see
-            // `scheduler::jobs_for`), and a direct call says so.
-            return Err(JobError::Other(
-                "the IDoc inbox is not available in this version".into(),
-            ));
+            let config = &ctx.sync.config;
+            let Some(idoc) = &config.idoc else {
+                return Err(JobError::Other("no [idoc] inbox configured".into()));
+            };
+            let mut report = crate::sync::SyncReport::default();
+            crate::sync::idoc_inbox::pick_up(
+                ctx.sync.store.clone(),
+                &config.base_dir,
+                &idoc.inbox,
+                &mut report,
+            )
+            .await?;
+            outcome.pulled = report.pulled;
+            outcome.rejected = report.rejected.len() as u64;
         }
     }
     Ok(outcome)

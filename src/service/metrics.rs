@@ -72,7 +72,10 @@ fn describe() {
         HTTP_CLIENT_REQUESTS,
         "Requests this instance made to the ERP, by HTTP status (or \"error\")"
     );
-    metrics::describe_gauge!(ERP_LAST_CONTACT, "Unix time of the last successful ERP contact");
+    metrics::describe_gauge!(
+        ERP_LAST_CONTACT,
+        "Unix time of the last successful ERP contact"
+    );
     metrics::describe_gauge!(UP, "1 while the service runs");
 }
 
@@ -140,8 +143,7 @@ pub async fn refresh_store_gauges(store: &dyn Store) -> Result<(), StoreError> {
             .or_default() += 1;
     }
     for ((rule, severity), n) in open {
-        metrics::gauge!(DISCREPANCIES_OPEN, "rule" => rule, "severity" => severity)
-            .set(n as f64);
+        metrics::gauge!(DISCREPANCIES_OPEN, "rule" => rule, "severity" => severity).set(n as f64);
     }
     Ok(())
 }

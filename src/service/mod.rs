@@ -5,6 +5,7 @@
 //! - [`http`]: `/healthz`, `/readyz`, `/metrics`, `/status`.
 //! - [`metrics`]: metric names and the Prometheus recorder.
 //! - [`shutdown`]: SIGTERM/SIGINT to a [`CancellationToken`].
+//! - [`idoc_endpoint`]: `POST /idoc`, mounted when `[idoc] inbox` is configured.
 //!
 //! Shutdown is a value passed in: [`run`] takes a token; when it is cancelled no job starts
 //! again, running jobs get `server.shutdown_grace` to finish, and what is still running
@@ -22,7 +23,7 @@ use crate::config::Config;
 use crate::store::{SharedStore, StoreError};
 use crate::sync::{SyncContext, SyncError};
 use jobs::JobContext;
-use scheduler::{jobs_for, job_loop, Shared};
+use scheduler::{job_loop, jobs_for, Shared};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -36,6 +37,8 @@ pub enum ServiceError {
     Sync(#[from] SyncError),
     #[error(transparent)]
     Metrics(#[from] metrics::MetricsError),
+    #[error(transparent)]
+    IdocEndpoint(#[from] idoc_endpoint::IdocEndpointError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: std::net::SocketAddr,
@@ -84,6 +87,14 @@ pub async fn run(
         &specs,
     ));
 
+    // Built before listening, so a missing token secret stops the start with its reason.
+    let idoc_endpoint = match &shared.ctx.sync.config.idoc {
+        Some(_) => Some(idoc_endpoint::IdocEndpointState::from_config(
+            &shared.ctx.sync.config,
+            store.clone(),
+        )?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ServiceError::Listen {
@@ -101,8 +112,11 @@ pub async fn run(
         metrics: handle,
         migrated: true,
     }));
-    // IDOC-ENDPOINT: when src/service/idoc_endpoint.rs exists, merge its router here:
-    // `let app = app.merge(idoc_endpoint::router(...));`
+    // POST /idoc when an inbox is configured: SAP's XML HTTP port posts IDocs there.
+    let app = match idoc_endpoint {
+        Some(state) => app.merge(idoc_endpoint::router(state)),
+        None => app,
+    };
     let http_stop = CancellationToken::new();
     let http_done = http_stop.clone();
     let server = tokio::spawn(async move {
@@ -124,13 +138,21 @@ pub async fn run(
     let tracker = TaskTracker::new();
     let abandon = CancellationToken::new();
     for spec in specs {
-        tracker.spawn(job_loop(spec, shared.clone(), stop.clone(), abandon.clone()));
+        tracker.spawn(job_loop(
+            spec,
+            shared.clone(),
+            stop.clone(),
+            abandon.clone(),
+        ));
     }
     tracker.close();
 
     stop.cancelled().await;
     let started = std::time::Instant::now();
-    tracing::info!(grace_secs = grace.as_secs_f64(), "stopping: no new job runs");
+    tracing::info!(
+        grace_secs = grace.as_secs_f64(),
+        "stopping: no new job runs"
+    );
     if tokio::time::timeout(abandon_after(grace), tracker.wait())
         .await
         .is_err()

@@ -28,7 +28,7 @@ pub struct JobSpec {
 /// The jobs `config` asks for.
 pub fn jobs_for(config: &Config) -> Vec<JobSpec> {
     let s = &config.schedule;
-    let specs = vec![
+    let mut specs = vec![
         JobSpec {
             job: Job::Pull(Entity::PaymentTerms),
             interval: s.payment_terms,
@@ -54,10 +54,14 @@ pub fn jobs_for(config: &Config) -> Vec<JobSpec> {
             interval: s.push,
         },
     ];
-    // IDOC-INBOX: when src/sync/idoc_inbox.rs exists, add
-    // `JobSpec { job: Job::IdocInbox, interval: s.idoc_inbox }` here if `config.idoc` is
-    // set, and call the inbox function from `jobs::run_once`.
-    let _ = s.idoc_inbox;
+    // Files dropped into the inbox by an SAP file port (the HTTP endpoint imports what it
+    // receives at once).
+    if config.idoc.is_some() {
+        specs.push(JobSpec {
+            job: Job::IdocInbox,
+            interval: s.idoc_inbox,
+        });
+    }
     specs
 }
 
@@ -194,7 +198,13 @@ pub async fn job_loop(
     // The first turn comes soon after start (only jitter apart), except reconciliation,
     // which waits for the first pull to store something (or its interval).
     let mut delay = if job == Job::Reconcile {
-        next_delay(spec.interval, 0, sched.max_backoff, sched.jitter, random_unit())
+        next_delay(
+            spec.interval,
+            0,
+            sched.max_backoff,
+            sched.jitter,
+            random_unit(),
+        )
     } else {
         sched.jitter.mul_f64(random_unit())
     };
@@ -213,7 +223,10 @@ pub async fn job_loop(
 
         if job.leased() {
             let now = Utc::now();
-            match store.lease_acquire(name, &instance, now, now + lease_for).await {
+            match store
+                .lease_acquire(name, &instance, now, now + lease_for)
+                .await
+            {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::debug!(job = name, "another instance holds the lease; skipped");
@@ -221,13 +234,25 @@ pub async fn job_loop(
                     shared.update(job, |s| s.skipped += 1);
                     // Look again once the lease could have expired: if its holder died,
                     // the job moves here then, not an interval later.
-                    delay = next_delay(spec.interval.min(sched.lease), 0, sched.max_backoff, sched.jitter, random_unit());
+                    delay = next_delay(
+                        spec.interval.min(sched.lease),
+                        0,
+                        sched.max_backoff,
+                        sched.jitter,
+                        random_unit(),
+                    );
                     continue;
                 }
                 Err(e) => {
                     failures += 1;
                     tracing::warn!(job = name, error = %e, "cannot take the job lease");
-                    delay = next_delay(spec.interval, failures, sched.max_backoff, sched.jitter, random_unit());
+                    delay = next_delay(
+                        spec.interval,
+                        failures,
+                        sched.max_backoff,
+                        sched.jitter,
+                        random_unit(),
+                    );
                     continue;
                 }
             }
@@ -238,7 +263,11 @@ pub async fn job_loop(
         if job.leased() && !triggered {
             if let Some(wait) = recently_done(store.as_ref(), name, spec.interval).await {
                 let _ = store.lease_release(name, &instance).await;
-                tracing::debug!(job = name, wait_ms = wait.as_millis() as u64, "done recently; next turn later");
+                tracing::debug!(
+                    job = name,
+                    wait_ms = wait.as_millis() as u64,
+                    "done recently; next turn later"
+                );
                 delay = wait + sched.jitter.mul_f64(random_unit());
                 continue;
             }
@@ -257,7 +286,8 @@ pub async fn job_loop(
             tracing::info!("job started");
             let work = run_once(&shared.ctx, job);
             tokio::pin!(work);
-            let mut renew = tokio::time::interval((sched.lease / 3).max(Duration::from_millis(100)));
+            let mut renew =
+                tokio::time::interval((sched.lease / 3).max(Duration::from_millis(100)));
             renew.tick().await;
             loop {
                 tokio::select! {
@@ -306,7 +336,10 @@ pub async fn job_loop(
                 Some(e.to_string())
             }
             Turn::Abandoned => {
-                tracing::warn!(elapsed_ms = elapsed.as_millis() as u64, "job abandoned at shutdown; its unfinished batch was not stored");
+                tracing::warn!(
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    "job abandoned at shutdown; its unfinished batch was not stored"
+                );
                 Some("abandoned at shutdown".to_string())
             }
             Turn::LeaseLost => {
@@ -315,7 +348,12 @@ pub async fn job_loop(
             }
         };
         drop(_entered);
-        m::job_finished(name, elapsed, error.is_none(), finished_at.timestamp() as f64);
+        m::job_finished(
+            name,
+            elapsed,
+            error.is_none(),
+            finished_at.timestamp() as f64,
+        );
         if error.is_some() {
             failures = failures.saturating_add(1);
         } else {
@@ -350,7 +388,13 @@ pub async fn job_loop(
         if matches!(turn, Turn::Abandoned) {
             break;
         }
-        delay = next_delay(spec.interval, failures, sched.max_backoff, sched.jitter, random_unit());
+        delay = next_delay(
+            spec.interval,
+            failures,
+            sched.max_backoff,
+            sched.jitter,
+            random_unit(),
+        );
     }
 }
 
@@ -381,7 +425,10 @@ mod tests {
         assert_eq!(next_delay(s(30), 10, s(600), Duration::ZERO, 0.0), s(600));
         // A cap below the interval never makes a failing job run more often.
         assert_eq!(next_delay(s(3600), 2, s(600), Duration::ZERO, 0.0), s(3600));
-        assert_eq!(next_delay(s(30), u32::MAX, s(600), Duration::ZERO, 0.0), s(600));
+        assert_eq!(
+            next_delay(s(30), u32::MAX, s(600), Duration::ZERO, 0.0),
+            s(600)
+        );
     }
 
     #[test]

@@ -209,11 +209,13 @@ where
         batch: &[IdocApply],
         at: DateTime<Utc>,
     ) -> Result<Vec<IdocApplied>> {
-        let received_sql = "INSERT INTO idoc_received (docnum, idoc_type, message_type, object_key, \
+        let received_sql =
+            "INSERT INTO idoc_received (docnum, idoc_type, message_type, object_key, \
              order_key, status, note, source, received_at) \
              VALUES ($1, $2, $3, $4, $5, '53', NULL, $6, $7) ON CONFLICT (docnum) DO NOTHING";
         // Takes the object only for a newer IDoc: an older one leaves the row as it is.
-        let current_sql = "INSERT INTO idoc_current (object_key, order_key, docnum) VALUES ($1, $2, $3) \
+        let current_sql =
+            "INSERT INTO idoc_current (object_key, order_key, docnum) VALUES ($1, $2, $3) \
              ON CONFLICT (object_key) DO UPDATE SET order_key = excluded.order_key, \
              docnum = excluded.docnum WHERE idoc_current.order_key < excluded.order_key";
         let customer_sql = upsert_sql("customers", CUSTOMER_COLS, 1);
@@ -247,12 +249,11 @@ where
                 .execute(&mut *tx)
                 .await?;
             if D::rows_affected(&done) == 0 {
-                let row = sqlx::query::<D::DB>(
-                    "SELECT docnum FROM idoc_current WHERE object_key = $1",
-                )
-                .bind(r.object_key.clone())
-                .fetch_one(&mut *tx)
-                .await?;
+                let row =
+                    sqlx::query::<D::DB>("SELECT docnum FROM idoc_current WHERE object_key = $1")
+                        .bind(r.object_key.clone())
+                        .fetch_one(&mut *tx)
+                        .await?;
                 let by: String = row.try_get("docnum")?;
                 sqlx::query::<D::DB>("UPDATE idoc_received SET note = $1 WHERE docnum = $2")
                     .bind(format!(

@@ -107,7 +107,8 @@ const DISCREPANCY_COLS: &str = "id, rule, customer, scope, field, severity, cont
      contract_value, master_value, explanation, exposure_amount, exposure_currency, \
      exposure_items, exposure_days, exposure_cash_days, exposure_cost, status, assignee, \
      waived_until, waiver_by, waiver_approved_by, first_seen, last_seen, updated_at";
-pub(super) const OUTBOX_COLS: &str = "id, kind, idempotency_key, payload, status, attempts, last_error, \
+pub(super) const OUTBOX_COLS: &str =
+    "id, kind, idempotency_key, payload, status, attempts, last_error, \
      created_at, updated_at, sent_at";
 
 /// Bound parameters per statement, well below SQLite's (32766) and PostgreSQL's (65535)
@@ -1114,20 +1115,58 @@ where
         use DiscrepancyStatus::{Closed, Open, Resolved};
         let mut report = FindingsReport::default();
         let mut tx = self.pool.begin().await?;
-        let select = format!(
-            "SELECT {DISCREPANCY_COLS} FROM discrepancies \
-             WHERE rule = $1 AND customer = $2 AND scope = $3 AND field = $4"
-        );
+        // One read for the flags these customers already have, not one per finding: a run
+        // re-confirms thousands of unchanged flags.
+        let mut known: HashMap<(String, String, String, String), Discrepancy> = HashMap::new();
+        let mut customers: Vec<String> = findings
+            .iter()
+            .map(|f| f.customer.as_str().to_string())
+            .collect();
+        customers.sort_unstable();
+        customers.dedup();
+        for chunk in customers.chunks(MAX_PARAMS / 2) {
+            let sql = format!(
+                "SELECT {DISCREPANCY_COLS} FROM discrepancies WHERE customer IN ({})",
+                placeholders(D::param, 1, chunk.len())
+            );
+            let mut query = sqlx::query::<D::DB>(&sql);
+            for c in chunk {
+                query = query.bind(c.clone());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                let d = Self::discrepancy_row(&row)?;
+                let f = &d.finding;
+                let key = (
+                    f.rule.as_str().to_string(),
+                    f.customer.as_str().to_string(),
+                    f.scope.clone(),
+                    f.field.clone(),
+                );
+                known.insert(key, d);
+            }
+        }
+        // Flags found again exactly as they were only move their last_seen, in bulk.
+        let mut unchanged: Vec<i64> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for f in findings {
-            let existing = sqlx::query::<D::DB>(&select)
-                .bind(f.rule.as_str().to_string())
-                .bind(f.customer.as_str().to_string())
-                .bind(f.scope.clone())
-                .bind(f.field.clone())
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| Self::discrepancy_row(&row))
-                .transpose()?;
+            let key = (
+                f.rule.as_str().to_string(),
+                f.customer.as_str().to_string(),
+                f.scope.clone(),
+                f.field.clone(),
+            );
+            // One flag per natural key: the first finding of a batch speaks for it.
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            let existing = known.remove(&key);
+            if let Some(old) = &existing {
+                if old.finding == *f && !matches!(old.status, Closed | Resolved) {
+                    unchanged.push(old.id);
+                    report.still_open += 1;
+                    continue;
+                }
+            }
             let Some(old) = existing else {
                 let insert = sqlx::query::<D::DB>(
                     "INSERT INTO discrepancies (rule, customer, scope, field, severity, \
@@ -1202,6 +1241,18 @@ where
             } else {
                 report.still_open += 1;
             }
+        }
+        for chunk in unchanged.chunks(MAX_PARAMS - 1) {
+            let sql = format!(
+                "UPDATE discrepancies SET last_seen = {} WHERE id IN ({})",
+                D::param(1),
+                placeholders(D::param, 2, chunk.len())
+            );
+            let mut query = sqlx::query::<D::DB>(&sql).bind(D::stamp(run_at));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(report)
@@ -1360,12 +1411,13 @@ where
         at: DateTime<Utc>,
     ) -> Result<Discrepancy> {
         let mut tx = self.pool.begin().await?;
-        let current = Self::discrepancy_in(&mut tx, id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "discrepancy",
-                id: id.to_string(),
-            })?;
+        let current =
+            Self::discrepancy_in(&mut tx, id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "discrepancy",
+                    id: id.to_string(),
+                })?;
         if current.status != DiscrepancyStatus::Waived {
             return Err(StoreError::Refused(format!(
                 "discrepancy {id} is {}, not waived: there is no waiver to approve",
@@ -1424,7 +1476,16 @@ where
             .execute(&mut *tx)
             .await?;
             let (from, to) = (DiscrepancyStatus::Waived, DiscrepancyStatus::Open);
-            Self::audit(&mut tx, *id, at, SYSTEM_ACTOR, Some(from), to, Some("waiver expired")).await?;
+            Self::audit(
+                &mut tx,
+                *id,
+                at,
+                SYSTEM_ACTOR,
+                Some(from),
+                to,
+                Some("waiver expired"),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(expired.len() as u64)

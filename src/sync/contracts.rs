@@ -1,5 +1,6 @@
 //! Contracts from the ERP (sales contracts) and from register files.
 
+use super::open_items::Watermark;
 use super::{SyncContext, SyncError, SyncReport};
 use crate::config::ContractSourceKind;
 use crate::contracts::register;
@@ -27,10 +28,12 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
 async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
     let seen_at = Utc::now();
     let mapping = ctx.mapping.entity("contracts");
-    let mut pager = Pager::new(&ctx.client, mapping, None);
+    let mut watermark = Watermark::start(ctx, "contracts", mapping).await?;
+    let mut pager = Pager::new(&ctx.client, mapping, watermark.filter());
     while let Some(page) = pager.next_page().await? {
         let mut rows = Vec::with_capacity(page.entities.len());
         for raw in &page.entities {
+            watermark.see(raw);
             match Record::new(mapping, raw).contract() {
                 Ok(c) => rows.push(c),
                 Err(e) => report.reject(e),
@@ -39,8 +42,12 @@ async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
         ctx.store.upsert_contracts(&rows, seen_at).await?;
         report.add("contracts", rows.len());
     }
-    let ended = ctx.store.retire_unseen_contracts("erp", seen_at).await?;
-    *report.retired.entry("contracts".into()).or_default() += ended;
+    // An incremental pull sees only changed contracts, so only a full one ends the rest.
+    if watermark.is_full() {
+        let ended = ctx.store.retire_unseen_contracts("erp", seen_at).await?;
+        *report.retired.entry("contracts".into()).or_default() += ended;
+    }
+    watermark.commit(ctx).await?;
     Ok(())
 }
 

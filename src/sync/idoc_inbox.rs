@@ -29,10 +29,13 @@ use std::sync::Arc;
 
 /// IDocs per store transaction: large enough to make commits cheap, small enough that a
 /// batch's parsed values stay a few megabytes.
-const BATCH: usize = 256;
+const BATCH: usize = 1024;
 /// Batches in flight between the reading thread and the store.
 const IN_FLIGHT: usize = 4;
 const READ_BUFFER: usize = 256 * 1024;
+/// Error lines kept in a [`FileReport`]; every rejected IDoc still has its `.error.txt` and
+/// its status 51 in the acknowledgement.
+const MAX_ERROR_LINES: usize = 100;
 
 pub const PROCESSED: &str = "processed";
 pub const QUARANTINE: &str = "quarantine";
@@ -54,7 +57,7 @@ pub struct FileReport {
     /// Where the file went (processed/ or quarantine/).
     pub moved_to: Option<PathBuf>,
     pub ack: Option<PathBuf>,
-    /// Files written to quarantine/ (rejected IDocs, error texts).
+    /// Files written to quarantine/ (rejected IDocs, error texts; the first hundred pairs).
     pub quarantine_files: Vec<PathBuf>,
 }
 
@@ -108,6 +111,10 @@ impl IdocImporter {
     /// Imports every file waiting in `inbox` (oldest name first); `processed/` and
     /// `quarantine/` are made inside it.
     pub async fn import_inbox(&self, inbox: &Path) -> Result<Vec<FileReport>, SyncError> {
+        // One pick-up at a time in this process: `sync` and the service's jobs may all look
+        // at the inbox, and two readers of one file would race to move it.
+        static PICK_UP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _only_one = PICK_UP.lock().await;
         let mut files: Vec<PathBuf> = std::fs::read_dir(inbox)
             .map_err(|e| io_err("read the inbox", inbox, e))?
             .filter_map(|e| e.ok())
@@ -168,7 +175,7 @@ impl IdocImporter {
         let reading = path.to_path_buf();
         let reader = tokio::task::spawn_blocking(move || read_file(&reading, &translator, tx));
 
-        let mut rejected: Vec<(u64, u64, u64, Option<String>, String)> = Vec::new();
+        let mut source: Option<File> = None;
         let mut fault: Option<XmlFault> = None;
         let mut root: Option<String> = None;
         while let Some(items) = rx.recv().await {
@@ -199,8 +206,9 @@ impl IdocImporter {
                             batch.push(to_apply(parsed, &name));
                         }
                         Err(e) => {
-                            let line = format!("{name}: IDoc #{ordinal}: {e}");
-                            report.errors.push(line.clone());
+                            if report.errors.len() < MAX_ERROR_LINES {
+                                report.errors.push(format!("{name}: IDoc #{ordinal}: {e}"));
+                            }
                             report.quarantined += 1;
                             ack.write(&AckEntry {
                                 docnum: e.docnum.clone(),
@@ -212,7 +220,21 @@ impl IdocImporter {
                                 field: e.field.clone(),
                             })
                             .map_err(|e| io_err("write", &ack_tmp, e))?;
-                            rejected.push((ordinal, start, end, e.docnum.clone(), error_text(&name, ordinal, &e)));
+                            // Copied now rather than remembered, so a file full of bad
+                            // IDocs costs no memory; the bytes are on disk already.
+                            let source = match &mut source {
+                                Some(s) => s,
+                                None => source
+                                    .insert(File::open(path).map_err(|e| io_err("read", path, e))?),
+                            };
+                            let target = free_name(&quarantine, &format!("{name}.{ordinal}.xml"));
+                            copy_idoc(source, start, end, root.as_deref(), &target)?;
+                            let err_path = with_suffix(&target, ".error.txt");
+                            write_text(&err_path, &error_text(&name, ordinal, &e))?;
+                            if report.quarantine_files.len() < 2 * MAX_ERROR_LINES {
+                                report.quarantine_files.push(target);
+                                report.quarantine_files.push(err_path);
+                            }
                         }
                     },
                 }
@@ -266,17 +288,7 @@ impl IdocImporter {
             report.moved_to = Some(target);
             report.ack = Some(ack_path);
         } else {
-            if !rejected.is_empty() {
-                let mut source = File::open(path).map_err(|e| io_err("read", path, e))?;
-                for (ordinal, start, end, _docnum, text) in &rejected {
-                    let target = free_name(&quarantine, &format!("{name}.{ordinal}.xml"));
-                    copy_idoc(&mut source, *start, *end, root.as_deref(), &target)?;
-                    let err_path = with_suffix(&target, ".error.txt");
-                    write_text(&err_path, text)?;
-                    report.quarantine_files.push(target);
-                    report.quarantine_files.push(err_path);
-                }
-            }
+            drop(source);
             let target = free_name(&processed, &name);
             move_file(path, &target)?;
             let ack_path = with_suffix(&target, ".ack.xml");
@@ -389,7 +401,11 @@ fn copy_idoc(
     let root = root.unwrap_or("IDOC_QUARANTINE");
     let mut out = BufWriter::new(File::create(target).map_err(|e| io_err("create", target, e))?);
     let w = |e| io_err("write", target, e);
-    write!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root}>\n").map_err(w)?;
+    write!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root}>\n"
+    )
+    .map_err(w)?;
     source.seek(SeekFrom::Start(start)).map_err(w)?;
     std::io::copy(&mut source.take(end.saturating_sub(start)), &mut out).map_err(w)?;
     write!(out, "\n</{root}>\n").map_err(w)?;
@@ -463,9 +479,7 @@ fn read_file(
                     message_type: raw.control_field("MESTYP").map(str::to_string),
                     result: Box::new(result),
                 });
-                if batch.len() >= BATCH
-                    && tx.blocking_send(std::mem::take(&mut batch)).is_err()
-                {
+                if batch.len() >= BATCH && tx.blocking_send(std::mem::take(&mut batch)).is_err() {
                     return Ok(());
                 }
             }

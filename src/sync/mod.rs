@@ -107,6 +107,9 @@ pub struct SyncContext {
     pub mapping: Mapping,
     pub client: ODataClient,
     pub store: SharedStore,
+    /// `sync --full`: ignore watermarks, read everything, and mark what the ERP no longer
+    /// has (open items cleared, contracts ended).
+    pub full: bool,
 }
 
 impl SyncContext {
@@ -119,6 +122,7 @@ impl SyncContext {
             mapping,
             client,
             store,
+            full: false,
         })
     }
 }
@@ -147,7 +151,9 @@ impl SyncContext {
                 Ok(md) => {
                     found.insert(service, md);
                 }
-                Err(e) => tracing::warn!(error = %e, "no $metadata: decimals are not checked against their declared precision"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no $metadata: decimals are not checked against their declared precision")
+                }
             }
         }
         self.mapping.apply_metadata(&found);
@@ -159,8 +165,13 @@ pub async fn run(ctx: &SyncContext, only: &[Entity]) -> Result<SyncReport, SyncE
     let mut report = SyncReport::default();
     if let Some(idoc) = &ctx.config.idoc {
         // IDocs waiting in the inbox first: the pulls and reconciliation then see them.
-        idoc_inbox::pick_up(ctx.store.clone(), &ctx.config.base_dir, &idoc.inbox, &mut report)
-            .await?;
+        idoc_inbox::pick_up(
+            ctx.store.clone(),
+            &ctx.config.base_dir,
+            &idoc.inbox,
+            &mut report,
+        )
+        .await?;
     }
     for entity in Entity::ALL {
         if !only.is_empty() && !only.contains(&entity) {

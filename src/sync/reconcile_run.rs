@@ -46,8 +46,10 @@ pub async fn run_with(
     now: DateTime<Utc>,
 ) -> Result<ReconcileReport, StoreError> {
     let book = TermsBook::new(store.payment_terms().await?);
-    let mut report = ReconcileReport::default();
-    report.waivers_expired = store.expire_waivers(today, now).await?;
+    let mut report = ReconcileReport {
+        waivers_expired: store.expire_waivers(today, now).await?,
+        ..ReconcileReport::default()
+    };
     let mut after: Option<CustomerId> = None;
     loop {
         let customers = store.customers_page(after.as_ref(), PAGE).await?;
@@ -83,11 +85,16 @@ pub async fn run_with(
         report.findings += findings.len() as u64;
         report.add(store.record_findings(&findings, now).await?);
     }
-    let orphans = settings.apply(check_orphan_contracts(&store.contracts_without_customer().await?, today));
+    let orphans = settings.apply(check_orphan_contracts(
+        &store.contracts_without_customer().await?,
+        today,
+    ));
     report.findings += orphans.len() as u64;
     report.add(store.record_findings(&orphans, now).await?);
     // Flags of a rule switched off are left as they are, not closed as if fixed.
-    report.closed = store.close_unseen_findings(&settings.enabled_rules(), now).await?;
+    report.closed = store
+        .close_unseen_findings(&settings.enabled_rules(), now)
+        .await?;
     tracing::info!(
         customers = report.customers,
         findings = report.findings,

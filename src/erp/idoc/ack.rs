@@ -39,7 +39,11 @@ pub struct AckWriter<W: Write> {
 impl<W: Write> AckWriter<W> {
     pub fn begin(mut out: W, at: DateTime<Utc>) -> io::Result<Self> {
         out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SYSTAT01>\n")?;
-        Ok(AckWriter { out, at, counter: 0 })
+        Ok(AckWriter {
+            out,
+            at,
+            counter: 0,
+        })
     }
 
     pub fn write(&mut self, e: &AckEntry) -> io::Result<()> {
@@ -57,10 +61,7 @@ impl<W: Write> AckWriter<W> {
         s.push_str(&format!("<DOCNUM>{}</DOCNUM>", esc(docnum)));
         s.push_str(&format!("<LOGDAT>{date}</LOGDAT><LOGTIM>{time}</LOGTIM>"));
         s.push_str(&format!("<STATUS>{}</STATUS>", e.status));
-        s.push_str(&format!(
-            "<STATXT>{}</STATXT>",
-            esc(&e.text)
-        ));
+        s.push_str(&format!("<STATXT>{}</STATXT>", esc(&e.text)));
         if let Some(seg) = &e.segment {
             s.push_str(&format!("<SEGNUM>{}</SEGNUM>", esc(seg)));
         }

@@ -250,7 +250,9 @@ impl IdocMapping {
             }
         }
         if raw.idoc_types.is_empty() || raw.message_types.is_empty() {
-            return Err(invalid("idoc_types and message_types must name at least one".into()));
+            return Err(invalid(
+                "idoc_types and message_types must name at least one".into(),
+            ));
         }
         Ok(IdocMapping {
             path: path.to_path_buf(),
@@ -287,7 +289,8 @@ impl IdocMapping {
     pub fn supports(&self, idoc_type: &str, extension: Option<&str>, message_type: &str) -> bool {
         let eq = |list: &[String], v: &str| list.iter().any(|x| x.eq_ignore_ascii_case(v));
         eq(&self.message_types, message_type)
-            && (eq(&self.idoc_types, idoc_type) || extension.is_some_and(|e| eq(&self.idoc_types, e)))
+            && (eq(&self.idoc_types, idoc_type)
+                || extension.is_some_and(|e| eq(&self.idoc_types, e)))
     }
 }
 

@@ -17,6 +17,6 @@ pub mod translate;
 pub use mapping::{IdocMapping, IdocMappingError};
 pub use reader::{IdocReader, RawIdoc, XmlFault};
 pub use translate::{
-    Contact, Control, CustomerIdoc, IdocContent, IdocError, IdocKind, MessageFunction,
-    ParsedIdoc, Translator,
+    Contact, Control, CustomerIdoc, IdocContent, IdocError, IdocKind, MessageFunction, ParsedIdoc,
+    Translator,
 };

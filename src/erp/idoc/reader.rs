@@ -126,9 +126,13 @@ enum Frame {
     Idoc,
     Control,
     /// A data segment; `kept` is its index in the current IDoc when kept.
-    Segment { kept: Option<usize> },
+    Segment {
+        kept: Option<usize>,
+    },
     /// A field of a segment (or of the control record): its text is collected.
-    Field { name: String },
+    Field {
+        name: String,
+    },
     /// Inside something skipped (a field of a skipped segment, or unknown structure).
     Skip,
 }
@@ -196,12 +200,15 @@ impl<R: BufRead> IdocReader<R> {
         if self.done {
             return Ok(None);
         }
+        // The buffer is taken out of `self` so events can borrow it (no copy per event)
+        // while `self` is updated; it is put back after each event that does not return.
+        let mut buf = std::mem::take(&mut self.buf);
         loop {
-            self.buf.clear();
+            buf.clear();
             self.reader.get_mut().reset();
             self.event_start = self.reader.buffer_position();
-            let event = match self.reader.read_event_into(&mut self.buf) {
-                Ok(e) => e.into_owned(),
+            let event = match self.reader.read_event_into(&mut buf) {
+                Ok(e) => e,
                 Err(e) => {
                     self.done = true;
                     return Err(self.fault(e.to_string()));
@@ -215,6 +222,7 @@ impl<R: BufRead> IdocReader<R> {
                 Event::Start(e) => self.start(&e)?,
                 Event::End(_) => {
                     if let Some(idoc) = self.end()? {
+                        self.buf = buf;
                         return Ok(Some(idoc));
                     }
                 }
@@ -227,7 +235,10 @@ impl<R: BufRead> IdocReader<R> {
                     self.push_text(&s)?;
                 }
                 Event::GeneralRef(r) => {
-                    let resolved = match r.resolve_char_ref().map_err(|e| self.fault(e.to_string()))? {
+                    let resolved = match r
+                        .resolve_char_ref()
+                        .map_err(|e| self.fault(e.to_string()))?
+                    {
                         Some(c) => c.to_string(),
                         None => {
                             let name: String = r.as_ref().to_string();
@@ -415,8 +426,11 @@ mod tests {
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><R><IDOC><EDI_DC40><DOCNUM>&lol2;</DOCNUM></EDI_DC40></IDOC></R>"#;
         let err = read_all(bomb, &[]).unwrap_err();
         assert!(err.reason.contains("DTD"), "{err}");
-        let err = read_all("<R><IDOC><EDI_DC40><DOCNUM>&x;</DOCNUM></EDI_DC40></IDOC></R>", &[])
-            .unwrap_err();
+        let err = read_all(
+            "<R><IDOC><EDI_DC40><DOCNUM>&x;</DOCNUM></EDI_DC40></IDOC></R>",
+            &[],
+        )
+        .unwrap_err();
         assert!(err.reason.contains("unknown entity"), "{err}");
     }
 

@@ -270,12 +270,23 @@ impl Translator {
         let idoc_type = need("IDOCTYP")?;
         let message_type = need("MESTYP")?;
         let credat = need("CREDAT")?;
-        let date = parse_date(&credat)
-            .ok_or_else(|| err(&docnum, seg(), Some("CREDAT".into()), format!("{credat:?} is not a date (YYYYMMDD)")))?;
+        let date = parse_date(&credat).ok_or_else(|| {
+            err(
+                &docnum,
+                seg(),
+                Some("CREDAT".into()),
+                format!("{credat:?} is not a date (YYYYMMDD)"),
+            )
+        })?;
         let time = match idoc.control_field("CRETIM") {
             None => NaiveTime::MIN,
             Some(t) => NaiveTime::parse_from_str(t, "%H%M%S").map_err(|_| {
-                err(&docnum, seg(), Some("CRETIM".into()), format!("{t:?} is not a time (HHMMSS)"))
+                err(
+                    &docnum,
+                    seg(),
+                    Some("CRETIM".into()),
+                    format!("{t:?} is not a time (HHMMSS)"),
+                )
             })?,
         };
         Ok(Control {
@@ -291,9 +302,15 @@ impl Translator {
     /// Which mapping handles an IDoc, by its control record.
     pub fn kind_of(&self, control: &Control) -> Result<IdocKind, IdocError> {
         let ext = control.extension.as_deref();
-        if self.debmas.supports(&control.idoc_type, ext, &control.message_type) {
+        if self
+            .debmas
+            .supports(&control.idoc_type, ext, &control.message_type)
+        {
             Ok(IdocKind::Debmas)
-        } else if self.invoic.supports(&control.idoc_type, ext, &control.message_type) {
+        } else if self
+            .invoic
+            .supports(&control.idoc_type, ext, &control.message_type)
+        {
             Ok(IdocKind::Invoic)
         } else {
             Err(err(
@@ -443,7 +460,11 @@ fn instances<'a>(
     children(idoc, parent).filter(move |&i| idoc.segments[i].name == segment)
 }
 
-fn debmas(mapping: &IdocMapping, idoc: &RawIdoc, control: Control) -> Result<ParsedIdoc, IdocError> {
+fn debmas(
+    mapping: &IdocMapping,
+    idoc: &RawIdoc,
+    control: Control,
+) -> Result<ParsedIdoc, IdocError> {
     let docnum = control.docnum.clone();
     let gen_level = level(mapping, "general");
     let general_at = instances(idoc, None, &gen_level.segment)
@@ -576,18 +597,20 @@ fn debmas(mapping: &IdocMapping, idoc: &RawIdoc, control: Control) -> Result<Par
     })
 }
 
-fn invoic(mapping: &IdocMapping, idoc: &RawIdoc, control: Control) -> Result<ParsedIdoc, IdocError> {
+fn invoic(
+    mapping: &IdocMapping,
+    idoc: &RawIdoc,
+    control: Control,
+) -> Result<ParsedIdoc, IdocError> {
     let docnum = control.docnum.clone();
     let lv = level(mapping, "invoice");
-    if lv.segment != "IDOC" {
-        if instances(idoc, None, &lv.segment).next().is_none() {
-            return Err(err(
-                &docnum,
-                Some(lv.segment.clone()),
-                None,
-                "missing mandatory segment (document header)",
-            ));
-        }
+    if lv.segment != "IDOC" && instances(idoc, None, &lv.segment).next().is_none() {
+        return Err(err(
+            &docnum,
+            Some(lv.segment.clone()),
+            None,
+            "missing mandatory segment (document header)",
+        ));
     }
     let f = Fields {
         docnum: &docnum,
@@ -610,9 +633,12 @@ fn invoic(mapping: &IdocMapping, idoc: &RawIdoc, control: Control) -> Result<Par
     let amount = f
         .decimal("amount")?
         .ok_or_else(|| f.fail("amount", "missing (amount is mandatory)"))?;
-    let credit = f
-        .opt("document_type")
-        .is_some_and(|t| mapping.credit_memo_types.iter().any(|c| c.eq_ignore_ascii_case(&t)));
+    let credit = f.opt("document_type").is_some_and(|t| {
+        mapping
+            .credit_memo_types
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(&t))
+    });
     let amount = if credit { -amount.abs() } else { amount };
     let applied = AppliedTerms {
         discount1_days: f.days("discount1_days")?,
@@ -685,8 +711,14 @@ mod tests {
 
     #[test]
     fn message_functions() {
-        assert_eq!(MessageFunction::parse(Some("003")).unwrap(), MessageFunction::Delete);
-        assert_eq!(MessageFunction::parse(None).unwrap(), MessageFunction::Original);
+        assert_eq!(
+            MessageFunction::parse(Some("003")).unwrap(),
+            MessageFunction::Delete
+        );
+        assert_eq!(
+            MessageFunction::parse(None).unwrap(),
+            MessageFunction::Original
+        );
         assert!(MessageFunction::parse(Some("777")).is_err());
     }
 }

@@ -60,10 +60,8 @@ pub fn parse_feed(body: &[u8]) -> Result<Page, String> {
                 let parent = stack.last().map(String::as_str);
                 match (name.as_str(), parent) {
                     ("feed", None) => saw_feed = true,
-                    ("link", Some("feed")) => {
-                        if attr(e, "rel")?.as_deref() == Some("next") {
-                            next = attr(e, "href")?;
-                        }
+                    ("link", Some("feed")) if attr(e, "rel")?.as_deref() == Some("next") => {
+                        next = attr(e, "href")?;
                     }
                     ("count", Some("feed")) if !empty => count_text = Some(String::new()),
                     ("entry", Some("feed")) => {
@@ -131,10 +129,7 @@ pub fn parse_feed(body: &[u8]) -> Result<Page, String> {
                         let mut m = entity.take().unwrap_or_default();
                         if let Some(t) = etag.take() {
                             // Where V2 JSON keeps it, so readers need not care.
-                            m.insert(
-                                "__metadata".into(),
-                                serde_json::json!({ "etag": t }),
-                            );
+                            m.insert("__metadata".into(), serde_json::json!({ "etag": t }));
                         }
                         entities.push(m);
                     }

@@ -325,7 +325,11 @@ impl ODataClient {
             url: redact(url),
             reason: describe_reqwest(&e),
         };
-        let resp = req.send().await.inspect_err(|_| count_request(None)).map_err(unreachable)?;
+        let resp = req
+            .send()
+            .await
+            .inspect_err(|_| count_request(None))
+            .map_err(unreachable)?;
         let status = resp.status();
         count_request(Some(status));
         let headers = resp.headers().clone();

@@ -446,7 +446,10 @@ mod tests {
         assert!(check_decimal(d("12.500"), 13, Some(2)).is_ok());
         assert!(check_decimal(d("0.001"), 5, Some(3)).is_ok());
         let e = check_decimal(d("12.345"), 13, Some(2)).unwrap_err();
-        assert!(e.contains("3 decimal places") && e.contains("scale 2"), "{e}");
+        assert!(
+            e.contains("3 decimal places") && e.contains("scale 2"),
+            "{e}"
+        );
         let e = check_decimal(d("123456789012"), 13, Some(2)).unwrap_err();
         assert!(e.contains("12 integer digits"), "{e}");
         // Variable scale (V4): only the total digits are bounded.
@@ -454,7 +457,10 @@ mod tests {
         assert!(check_decimal(d("1234567890123456"), 15, None).is_err());
         // Numbers given as JSON numbers stay exact too.
         assert_eq!(
-            as_decimal(&json!(1234567.891)).unwrap().unwrap().to_string(),
+            as_decimal(&json!(1234567.891))
+                .unwrap()
+                .unwrap()
+                .to_string(),
             "1234567.891"
         );
     }

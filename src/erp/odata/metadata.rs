@@ -380,7 +380,8 @@ pub fn parse(edmx: &str) -> Result<Metadata, MetadataError> {
             }
             "PropertyPath" if !empty => {
                 if let (Some((tm, _)), Some((pv, _))) = (&term, &prop_value) {
-                    text_target = Some((target.clone().unwrap_or_default(), tm.clone(), pv.clone()));
+                    text_target =
+                        Some((target.clone().unwrap_or_default(), tm.clone(), pv.clone()));
                 }
             }
             _ => {}

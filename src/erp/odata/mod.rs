@@ -2,6 +2,7 @@
 //! values through a mapping file; writes through the CSRF-protected client.
 
 pub mod atom;
+pub mod batch;
 pub mod client;
 pub mod json;
 pub mod metadata;

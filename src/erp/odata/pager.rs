@@ -23,7 +23,13 @@ impl<'a> Pager<'a> {
         mapping: &EntityMapping,
         extra_filter: Option<String>,
     ) -> Self {
-        let mut select: Vec<String> = mapping.fields.values().cloned().collect();
+        // The watermark is read too: the next cursor is the newest change seen.
+        let mut select: Vec<String> = mapping
+            .fields
+            .values()
+            .chain(mapping.watermark.iter())
+            .cloned()
+            .collect();
         select.sort();
         select.dedup();
         let mut query = Query {

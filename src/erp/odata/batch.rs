@@ -1,0 +1,285 @@
+//! OData `$batch` (multipart/mixed): many writes in one round trip, one change set per
+//! record so each succeeds or fails on its own, and every answer traced back to its record.
+//!
+//! SAP Gateway answers a failed change set with a single `application/http` part (often
+//! without the Content-ID) in the change set's place, so answers are matched by position
+//! first and checked against the Content-ID when the server repeats it.
+
+use std::fmt::Write as _;
+
+/// One write inside a batch.
+#[derive(Debug, Clone)]
+pub struct BatchWrite {
+    /// `POST`, `PUT`, `PATCH`, `MERGE`, `DELETE`.
+    pub method: String,
+    /// Relative to the service root: `A_CustomerText` or `A_CustomerText(Customer='1',…)`.
+    pub resource: String,
+    pub body: Option<serde_json::Value>,
+    pub if_match: Option<String>,
+}
+
+/// A built request: the outer Content-Type (with its boundary) and the body.
+#[derive(Debug, Clone)]
+pub struct BatchRequest {
+    pub content_type: String,
+    pub body: String,
+}
+
+/// Builds a batch with one change set per write; Content-ID `i+1` names write `i`.
+pub fn build(writes: &[BatchWrite], boundary_seed: &str) -> BatchRequest {
+    let batch = format!("batch_{boundary_seed}");
+    let mut body = String::new();
+    for (i, w) in writes.iter().enumerate() {
+        let cs = format!("changeset_{boundary_seed}_{}", i + 1);
+        let _ = write!(
+            body,
+            "--{batch}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n--{cs}\r\n\
+             Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\
+             Content-ID: {}\r\n\r\n{} {} HTTP/1.1\r\nAccept: application/json\r\n",
+            i + 1,
+            w.method,
+            w.resource
+        );
+        if let Some(etag) = &w.if_match {
+            let _ = write!(body, "If-Match: {etag}\r\n");
+        }
+        match &w.body {
+            Some(b) => {
+                let json = b.to_string();
+                let _ = write!(
+                    body,
+                    "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}\r\n",
+                    json.len()
+                );
+            }
+            None => body.push_str("\r\n"),
+        }
+        let _ = write!(body, "--{cs}--\r\n");
+    }
+    let _ = write!(body, "--{batch}--\r\n");
+    BatchRequest {
+        content_type: format!("multipart/mixed; boundary={batch}"),
+        body,
+    }
+}
+
+/// The answer to one write of the batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartResult {
+    /// Index of the write in the request.
+    pub index: usize,
+    pub status: u16,
+    pub etag: Option<String>,
+    pub body: String,
+}
+
+impl PartResult {
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+fn boundary_of(content_type: &str) -> Option<String> {
+    content_type.split(';').find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+/// Lower-cased header names with their values.
+type Headers = Vec<(String, String)>;
+
+/// Splits a multipart body into its parts (headers, body), without the delimiters.
+fn parts<'a>(body: &'a str, boundary: &str) -> Result<Vec<(Headers, &'a str)>, String> {
+    let delim = format!("--{boundary}");
+    let mut out = Vec::new();
+    let mut chunks = body.split(delim.as_str());
+    chunks.next(); // preamble
+    let mut closed = false;
+    for chunk in chunks {
+        if chunk.starts_with("--") {
+            closed = true;
+            break;
+        }
+        let chunk = chunk.trim_start_matches(['\r', '\n']);
+        let (head, rest) = split_head(chunk);
+        out.push((headers(head), rest.trim_end_matches(['\r', '\n'])));
+    }
+    if !closed {
+        return Err(format!("multipart body not closed by --{boundary}--"));
+    }
+    Ok(out)
+}
+
+fn split_head(s: &str) -> (&str, &str) {
+    if let Some(i) = s.find("\r\n\r\n") {
+        (&s[..i], &s[i + 4..])
+    } else if let Some(i) = s.find("\n\n") {
+        (&s[..i], &s[i + 2..])
+    } else {
+        (s, "")
+    }
+}
+
+fn headers(head: &str) -> Headers {
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect()
+}
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    h.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Reads an embedded `application/http` response with httparse.
+fn http_response(text: &str) -> Result<(u16, Option<String>, String), String> {
+    let mut hs = [httparse::EMPTY_HEADER; 64];
+    let mut resp = httparse::Response::new(&mut hs);
+    // httparse wants CRLF line ends; servers differ, so normalise first.
+    let normalised = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let with_end = if normalised.contains("\r\n\r\n") {
+        normalised
+    } else {
+        format!("{normalised}\r\n\r\n")
+    };
+    match resp.parse(with_end.as_bytes()) {
+        Ok(httparse::Status::Complete(n)) => {
+            let status = resp.code.ok_or("embedded response without status")?;
+            let etag = resp
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("etag"))
+                .map(|h| String::from_utf8_lossy(h.value).into_owned());
+            Ok((status, etag, with_end[n..].trim().to_string()))
+        }
+        Ok(httparse::Status::Partial) => Err("embedded response is truncated".into()),
+        Err(e) => Err(format!("embedded response: {e}")),
+    }
+}
+
+/// Parses a `$batch` answer into one result per write of a request of `writes` writes.
+pub fn parse_response(
+    content_type: &str,
+    body: &str,
+    writes: usize,
+) -> Result<Vec<PartResult>, String> {
+    let boundary =
+        boundary_of(content_type).ok_or_else(|| format!("no boundary in {content_type:?}"))?;
+    let top = parts(body, &boundary)?;
+    if top.len() != writes {
+        return Err(format!("{} answers for {writes} change sets", top.len()));
+    }
+    let mut out = Vec::with_capacity(writes);
+    for (index, (h, part)) in top.into_iter().enumerate() {
+        let ct = header(&h, "content-type").unwrap_or("");
+        let (inner_headers, http) = if ct.starts_with("multipart/mixed") {
+            let inner = boundary_of(ct).ok_or("change set without boundary")?;
+            let mut ps = parts(part, &inner)?;
+            if ps.len() != 1 {
+                return Err(format!(
+                    "change set {} has {} answers, sent 1 write",
+                    index + 1,
+                    ps.len()
+                ));
+            }
+            ps.remove(0)
+        } else {
+            (h, part)
+        };
+        if let Some(id) = header(&inner_headers, "content-id") {
+            if id != (index + 1).to_string() {
+                return Err(format!(
+                    "answer #{} carries Content-ID {id}, expected {}",
+                    index + 1,
+                    index + 1
+                ));
+            }
+        }
+        let (status, etag, body) = http_response(http)?;
+        out.push(PartResult {
+            index,
+            status,
+            etag,
+            body,
+        });
+    }
+    Ok(out)
+}
+
+/// The writes whose change sets failed, to be sent again (alone or in the next batch).
+pub fn failed<'a>(writes: &'a [BatchWrite], results: &[PartResult]) -> Vec<&'a BatchWrite> {
+    results
+        .iter()
+        .filter(|r| !r.ok())
+        .filter_map(|r| writes.get(r.index))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn writes() -> Vec<BatchWrite> {
+        (1..=3)
+            .map(|i| BatchWrite {
+                method: "POST".into(),
+                resource: "A_CustomerText".into(),
+                body: Some(json!({"Customer": format!("{i}"), "LongText": "x"})),
+                if_match: (i == 2).then(|| "W/\"'1'\"".to_string()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn builds_one_change_set_per_write_with_content_ids() {
+        let req = build(&writes(), "abc");
+        assert_eq!(req.content_type, "multipart/mixed; boundary=batch_abc");
+        assert_eq!(
+            req.body
+                .matches("Content-Type: multipart/mixed; boundary=changeset_abc_")
+                .count(),
+            3
+        );
+        for i in 1..=3 {
+            assert!(req.body.contains(&format!("Content-ID: {i}\r\n")));
+        }
+        assert!(req.body.contains("If-Match: W/\"'1'\"\r\n"));
+        assert!(req.body.contains("POST A_CustomerText HTTP/1.1\r\n"));
+        assert!(req.body.ends_with("--batch_abc--\r\n"));
+    }
+
+    #[test]
+    fn maps_answers_back_and_retries_only_failed_change_sets() {
+        // SAP's shape: successes inside change sets, a failure as a bare application/http.
+        let body = "--resp\r\nContent-Type: multipart/mixed; boundary=cs1\r\n\r\n--cs1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\nHTTP/1.1 201 Created\r\nContent-Type: application/json\r\nETag: W/\"'9'\"\r\n\r\n{\"d\":{}}\r\n--cs1--\r\n\r\n--resp\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 412 Precondition Failed\r\nContent-Type: application/json\r\n\r\n{\"error\":{\"code\":\"X\",\"message\":{\"value\":\"changed\"}}}\r\n--resp\r\nContent-Type: multipart/mixed; boundary=cs3\r\n\r\n--cs3\nContent-Type: application/http\nContent-ID: 3\n\nHTTP/1.1 204 No Content\n\n--cs3--\r\n--resp--\r\n";
+        let results = parse_response("multipart/mixed; boundary=resp", body, 3).unwrap();
+        assert_eq!(
+            results.iter().map(|r| r.status).collect::<Vec<_>>(),
+            vec![201, 412, 204]
+        );
+        assert_eq!(results[0].etag.as_deref(), Some("W/\"'9'\""));
+        assert!(results[1].body.contains("changed"));
+        let ws = writes();
+        let retry = failed(&ws, &results);
+        assert_eq!(retry.len(), 1);
+        assert_eq!(retry[0].body.as_ref().unwrap()["Customer"], "2");
+    }
+
+    #[test]
+    fn refuses_answers_that_do_not_fit_the_request() {
+        let one =
+            "--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n--r--\r\n";
+        assert!(parse_response("multipart/mixed; boundary=r", one, 2).is_err());
+        let unclosed = "--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n";
+        assert!(parse_response("multipart/mixed; boundary=r", unclosed, 1).is_err());
+        let wrong_id = "--r\r\nContent-Type: application/http\r\nContent-ID: 7\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n--r--\r\n";
+        assert!(parse_response("multipart/mixed; boundary=r", wrong_id, 1)
+            .unwrap_err()
+            .contains("Content-ID 7"));
+        assert!(parse_response("application/json", one, 1).is_err());
+    }
+}
