@@ -1282,24 +1282,8 @@ impl Dataset {
     pub fn register_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-        let _ = w.write_record([
-            "contract_id",
-            "customer",
-            "company_code",
-            "sales_org",
-            "distribution_channel",
-            "division",
-            "payment_terms",
-            "credit_limit",
-            "currency",
-            "billing_name",
-            "billing_street",
-            "billing_city",
-            "billing_postal_code",
-            "billing_country",
-            "valid_from",
-            "valid_to",
-        ]);
+        // The register format is the agent's contract (DESIGN §5): one column list for both.
+        let _ = w.write_record(crate::contracts::register::COLUMNS);
         for r in &self.register {
             let _ = w.write_record([
                 r.contract_id.as_str(),
