@@ -162,30 +162,6 @@ const CONTACT_COLS: &[&str] = &[
     "deleted",
     "seen_at",
 ];
-const OPEN_ITEM_COLS: &[&str] = &[
-    "company_code",
-    "fiscal_year",
-    "document",
-    "item",
-    "customer",
-    "document_date",
-    "posting_date",
-    "baseline_date",
-    "payment_terms",
-    "discount1_days",
-    "discount1_percent",
-    "discount2_days",
-    "discount2_percent",
-    "net_days",
-    "net_due_date",
-    "amount",
-    "currency",
-    "dunning_level",
-    "dunning_block",
-    "dispute_case",
-    "seen_at",
-    "cleared_at",
-];
 
 #[async_trait]
 impl<D> IdocStore for SqlStore<D>
@@ -222,7 +198,7 @@ where
         let company_sql = upsert_sql("customer_company", COMPANY_COLS, 2);
         let area_sql = upsert_sql("customer_sales_area", SALES_AREA_COLS, 4);
         let contact_sql = upsert_sql("customer_contacts", CONTACT_COLS, 2);
-        let item_sql = upsert_sql("open_items", OPEN_ITEM_COLS, 4);
+        let item_sql = upsert_sql("open_items", super::sql::OPEN_ITEMS.cols, 4);
 
         let mut out = Vec::with_capacity(batch.len());
         let mut tx = self.pool().begin().await?;

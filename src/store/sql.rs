@@ -117,9 +117,9 @@ const MAX_PARAMS: usize = 30_000;
 
 /// A table written by batched upserts: its columns in bind order, the first `key` of them
 /// forming the conflict key; every other column is overwritten.
-struct Upsert {
+pub(super) struct Upsert {
     table: &'static str,
-    cols: &'static [&'static str],
+    pub(super) cols: &'static [&'static str],
     key: usize,
 }
 
@@ -191,7 +191,7 @@ const SALES_AREAS: Upsert = Upsert {
     ],
     key: 4,
 };
-const OPEN_ITEMS: Upsert = Upsert {
+pub(super) const OPEN_ITEMS: Upsert = Upsert {
     table: "open_items",
     cols: &[
         "company_code",
