@@ -309,29 +309,7 @@ where
                     }
                 }
                 IdocData::OpenItem(r) => {
-                    sqlx::query::<D::DB>(&item_sql)
-                        .bind(r.key.company_code.clone())
-                        .bind(r.key.fiscal_year.clone())
-                        .bind(r.key.document.clone())
-                        .bind(r.key.item.clone())
-                        .bind(r.customer.as_str().to_string())
-                        .bind(r.document_date)
-                        .bind(r.posting_date)
-                        .bind(r.baseline_date)
-                        .bind(r.payment_terms.clone())
-                        .bind(r.applied.discount1_days.map(i64::from))
-                        .bind(r.applied.discount1_percent.map(D::amount))
-                        .bind(r.applied.discount2_days.map(i64::from))
-                        .bind(r.applied.discount2_percent.map(D::amount))
-                        .bind(r.applied.net_days.map(i64::from))
-                        .bind(r.net_due_date)
-                        .bind(D::amount(r.amount))
-                        .bind(r.currency.clone())
-                        .bind(r.dunning_level.map(i64::from))
-                        .bind(r.dunning_block.clone())
-                        .bind(r.dispute_case.clone())
-                        .bind(D::stamp(at))
-                        .bind(None::<D::Stamp>)
+                    SqlStore::<D>::bind_open_item(sqlx::query::<D::DB>(&item_sql), r, at)
                         .execute(&mut *tx)
                         .await?;
                 }

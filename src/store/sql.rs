@@ -82,7 +82,8 @@ impl<D: Dialect> SqlStore<D> {
 
 pub(crate) type DbRow<D> = <<D as Dialect>::DB as Database>::Row;
 pub(crate) type Conn<D> = <<D as Dialect>::DB as Database>::Connection;
-type Q<'q, D> = Query<'q, <D as Dialect>::DB, <<D as Dialect>::DB as Database>::Arguments<'q>>;
+pub(super) type Q<'q, D> =
+    Query<'q, <D as Dialect>::DB, <<D as Dialect>::DB as Database>::Arguments<'q>>;
 
 /// IN lists are split so no statement exceeds the backends' bound-parameter limits.
 const IN_CHUNK: usize = 500;
@@ -668,6 +669,37 @@ where
     }
 
     /// Binds a finding's values (everything but its natural key) as ten parameters.
+    /// Binds an open item in `OPEN_ITEMS.cols` order, seen at `seen_at` and open.
+    pub(super) fn bind_open_item<'q>(
+        q: Q<'q, D>,
+        r: &OpenItem,
+        seen_at: DateTime<Utc>,
+    ) -> Q<'q, D> {
+        q.bind(r.key.company_code.clone())
+            .bind(r.key.fiscal_year.clone())
+            .bind(r.key.document.clone())
+            .bind(r.key.item.clone())
+            .bind(r.customer.as_str().to_string())
+            .bind(r.document_date)
+            .bind(r.posting_date)
+            .bind(r.baseline_date)
+            .bind(r.payment_terms.clone())
+            .bind(r.applied.discount1_days.map(i64::from))
+            .bind(r.applied.discount1_percent.map(D::amount))
+            .bind(r.applied.discount2_days.map(i64::from))
+            .bind(r.applied.discount2_percent.map(D::amount))
+            .bind(r.applied.net_days.map(i64::from))
+            .bind(r.net_due_date)
+            .bind(D::amount(r.amount))
+            .bind(r.currency.clone())
+            .bind(r.dunning_level.map(i64::from))
+            .bind(r.dunning_block.clone())
+            .bind(r.dispute_case.clone())
+            .bind(D::stamp(seen_at))
+            // An item seen again is open again (its clearing was reversed).
+            .bind(None::<D::Stamp>)
+    }
+
     fn bind_finding<'q>(query: Q<'q, D>, f: &Finding) -> Q<'q, D> {
         query
             .bind(f.severity.as_str().to_string())
@@ -870,31 +902,7 @@ where
     }
 
     async fn upsert_open_items(&self, rows: &[OpenItem], seen_at: DateTime<Utc>) -> Result<()> {
-        let bind = binder::<D, OpenItem, _>(|q, r| {
-            q.bind(r.key.company_code.clone())
-                .bind(r.key.fiscal_year.clone())
-                .bind(r.key.document.clone())
-                .bind(r.key.item.clone())
-                .bind(r.customer.as_str().to_string())
-                .bind(r.document_date)
-                .bind(r.posting_date)
-                .bind(r.baseline_date)
-                .bind(r.payment_terms.clone())
-                .bind(r.applied.discount1_days.map(i64::from))
-                .bind(r.applied.discount1_percent.map(D::amount))
-                .bind(r.applied.discount2_days.map(i64::from))
-                .bind(r.applied.discount2_percent.map(D::amount))
-                .bind(r.applied.net_days.map(i64::from))
-                .bind(r.net_due_date)
-                .bind(D::amount(r.amount))
-                .bind(r.currency.clone())
-                .bind(r.dunning_level.map(i64::from))
-                .bind(r.dunning_block.clone())
-                .bind(r.dispute_case.clone())
-                .bind(D::stamp(seen_at))
-                // An item seen again is open again (its clearing was reversed).
-                .bind(None::<D::Stamp>)
-        });
+        let bind = binder::<D, OpenItem, _>(|q, r| Self::bind_open_item(q, r, seen_at));
         let key = |r: &OpenItem| r.key.to_string();
         self.upsert_batch(&OPEN_ITEMS, rows, key, &bind).await
     }
