@@ -362,7 +362,10 @@ async fn health_readiness_metrics_and_status_follow_the_work() {
             .all(|j| {
                 sample(&m, &format!("erpsync_job_runs_total{{job=\"{j}\"}}")).unwrap_or(0.0) >= 1.0
             });
-            done.then_some(m)
+            // A run is counted when it starts; wait until reconciliation has also finished.
+            let finished =
+                m.contains("erpsync_job_last_success_timestamp_seconds{job=\"reconcile\"}");
+            (done && finished).then_some(m)
         },
     )
     .await;
