@@ -73,7 +73,12 @@ pub struct ErpConfig {
     pub services: BTreeMap<String, url::Url>,
     pub auth: ErpAuth,
     pub timeout: Duration,
+    /// Entities per page asked of the server (`Prefer: odata.maxpagesize`), and the `$top`
+    /// window when paging on our side.
     pub page_size: u32,
+    /// Page with `$top`/`$skip` on our side, for servers that send everything at once
+    /// rather than next links.
+    pub client_paging: bool,
     pub max_retries: u32,
 }
 
@@ -228,6 +233,7 @@ struct RawErp {
     auth: Option<RawAuth>,
     timeout: Option<String>,
     page_size: Option<u32>,
+    client_paging: Option<bool>,
     max_retries: Option<u32>,
 }
 
@@ -579,7 +585,8 @@ fn validate_disputes(raw: RawDisputes) -> Result<crate::model::DisputeRules, Con
     })
 }
 
-/// `[rules]`: `cost_of_capital` (annual rate, `0.08` or `"8%"`) and `[rules.RULE_NAME]`
+/// `[rules]`: `cost_of_capital` (annual rate, `0.08` or `"8%"`), `standard_payment_terms`
+/// (keys) and `[rules.RULE_NAME]`
 /// tables; an unknown rule name is an error like any unknown key.
 fn validate_rules(table: toml::Table) -> Result<crate::reconcile::RuleSettings, ConfigError> {
     use crate::model::Rule;
@@ -614,6 +621,15 @@ fn validate_rules(table: toml::Table) -> Result<crate::reconcile::RuleSettings, 
                 ));
             }
             settings.cost_of_capital = rate;
+            continue;
+        }
+        if key == "standard_payment_terms" {
+            settings.standard_payment_terms = Vec::<String>::deserialize(value).map_err(|_| {
+                invalid(
+                    "rules.standard_payment_terms",
+                    "expected a list of payment-terms keys, e.g. [\"NT30\"]".to_string(),
+                )
+            })?;
             continue;
         }
         let rule: Rule = key.parse().map_err(|_| {
@@ -700,6 +716,7 @@ fn validate_erp(
         auth,
         timeout: parse_duration("erp.timeout", raw.timeout.as_deref().unwrap_or("60s"))?,
         page_size: raw.page_size.unwrap_or(500).max(1),
+        client_paging: raw.client_paging.unwrap_or(false),
         max_retries: raw.max_retries.unwrap_or(4),
     })
 }
@@ -843,10 +860,11 @@ password_env = "SAP_PASSWORD"
     fn rules_section_is_read_and_checked() {
         use crate::model::{Rule, Severity};
         let text = format!(
-            "{MINIMAL}\n[rules]\ncost_of_capital = \"6.5%\"\n[rules.currency]\nenabled = false\n[rules.payment_terms_company_code]\nseverity = \"low\"\nmin_days = 5\n"
+            "{MINIMAL}\n[rules]\ncost_of_capital = \"6.5%\"\nstandard_payment_terms = [\"NT30\", \"0001\"]\n[rules.currency]\nenabled = false\n[rules.payment_terms_company_code]\nseverity = \"low\"\nmin_days = 5\n"
         );
         let c = load(&text, &[("SAP_PASSWORD", "x")]).unwrap();
         assert_eq!(c.rules.cost_of_capital.to_string(), "0.065");
+        assert_eq!(c.rules.standard_payment_terms, vec!["NT30", "0001"]);
         assert!(!c.rules.enabled(Rule::Currency));
         assert!(c.rules.enabled(Rule::PaymentTermsSalesArea));
         let s = &c.rules.rules[&Rule::PaymentTermsCompanyCode];

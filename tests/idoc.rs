@@ -731,6 +731,85 @@ async fn an_invoice_billed_on_other_terms_than_the_contract_is_flagged_with_its_
     assert_eq!(f.finding.master_value, "NT30");
 }
 
+/// The master agrees with the contract, yet invoices went out on other terms: the
+/// E1EDK18 tiers are what the customer was billed with, and they are flagged with the
+/// money they carry.
+#[tokio::test]
+async fn invoices_billed_on_other_terms_are_flagged_even_when_the_master_agrees() {
+    let t = Inbox::new().await;
+    t.store
+        .upsert_payment_terms(&erpsync::erp::t052::standard_terms())
+        .await
+        .unwrap();
+    let text = file(
+        "INVOIC02",
+        &[
+            debmas(&Debmas::default()),
+            // NT30 on the header, but 2 % within 10 days granted in the tiers.
+            invoic(&Invoic {
+                total: "5000.00",
+                ..Invoic::default()
+            }),
+            // No key at all; net 60 in the tiers.
+            invoic(&Invoic {
+                docnum: "0000000000200002",
+                belnr: "0090001235",
+                total: "2000.00",
+                zterm: "",
+                tiers: "<E1EDK18 SEGMENT=\"1\"><QUALF>003</QUALF><TAGE>60</TAGE></E1EDK18>",
+                ..Invoic::default()
+            }),
+            // Billed exactly as agreed: not flagged.
+            invoic(&Invoic {
+                docnum: "0000000000200003",
+                belnr: "0090001236",
+                total: "700.00",
+                tiers: "<E1EDK18 SEGMENT=\"1\"><QUALF>003</QUALF><TAGE>30</TAGE></E1EDK18>",
+                ..Invoic::default()
+            }),
+        ],
+    );
+    assert_eq!(t.import("in.xml", &text).await.applied, 4);
+    let contract = Contract {
+        id: "C-1".into(),
+        customer: CustomerId::parse("4711").unwrap(),
+        scope: ContractScope::default(),
+        payment_terms: Some("Net 30".into()),
+        credit_limit: None,
+        currency: Some("EUR".into()),
+        billing_address: None,
+        valid_from: None,
+        valid_to: None,
+        source: "register".into(),
+    };
+    t.store
+        .upsert_contracts(&[contract], Utc::now())
+        .await
+        .unwrap();
+    let now = Utc::now();
+    erpsync::sync::reconcile_run::run(t.store.as_ref(), now.date_naive(), now)
+        .await
+        .unwrap();
+    let flags = t
+        .store
+        .list_discrepancies(&Default::default())
+        .await
+        .unwrap();
+    let rules: Vec<Rule> = flags.iter().map(|d| d.finding.rule).collect();
+    assert_eq!(rules, vec![Rule::OpenItemBilledTerms], "{flags:#?}");
+    let f = &flags[0].finding;
+    assert_eq!(f.scope, "CC 1010");
+    assert_eq!(f.exposure.amount, dec("7000.00"));
+    assert_eq!(f.exposure.items, 2);
+    assert_eq!(f.exposure.days, 30);
+    assert_eq!(f.master_value, "NT30 (2% 10 days, net 30), net 60");
+    assert!(
+        f.explanation.contains("0090001234") && f.explanation.contains("0090001235"),
+        "{}",
+        f.explanation
+    );
+}
+
 /// SAP's published INVOIC02 sample from a real S/4 system (extension ZINV_ARDO), read from
 /// ../shared where it lives; copied only into a temporary inbox for the test.
 #[tokio::test]

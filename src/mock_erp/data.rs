@@ -27,6 +27,8 @@
 //! | `PlantUnknownCc` / `PlantUnknownSa` | none | CC 1010 `ZX99` / SA 1710/10/00 `ZX98` | `unknown_payment_terms` |
 //! | `PlantUnreadable` | register "pay when convenient" | consistent | `contract_terms_unreadable` `contract <id>` |
 //! | (extra register rows) | customer `99000001`… | no such customer | `customer_missing` `contract <id>` |
+//! | `PlantBilledTerms` | register, CC 1010, `NT30` | CC/SA `NT30`; invoices billed on `NT60` | `open_item_billed_terms` `CC 1010` |
+//! | `PlantExpiredSpecial` | register, CC 1010, `NT60`, expired 2026-06-30 | CC/SA `NT60` | `contract_expired_special_terms` `CC 1010` and `SA 1010/10/00` |
 //!
 //! Decoys (nothing may be flagged): `NT30` vs `Z030`; `0001` vs `NT00`; "2/10 net 30" vs
 //! `0002` (CC) and `ZB10` (SA); "Net 30" vs `NT30`; "月结30天" vs `EM30`; "货到付款" vs
@@ -34,7 +36,8 @@
 //! "end of month" vs `EOM`; register customer without leading zeros; alphanumeric customer
 //! written in lower case; an expired contract with other terms and currency; a contract
 //! scoped to CC 1010 + SA 1010/10/00 while CC 1710 / SA 1710/10/00 differ; an ERP contract
-//! `NT30` vs SA `Z030`; a rarely used but defined key (`0003`).
+//! `NT30` vs SA `Z030`; a rarely used but defined key (`0003`); invoices billed on `Z030`
+//! under a `NT30` contract and master.
 
 use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::Decimal;
@@ -455,12 +458,15 @@ enum Scenario {
     PlantBlocked,
     PlantBillingAddress,
     DecoyAddressSpelling,
+    PlantBilledTerms,
+    DecoyBilledSynonym,
+    PlantExpiredSpecial,
 }
 
 use Scenario::*;
 
 /// Scenarios given to the first customers, so each exists at least once.
-const FIXED: [Scenario; 26] = [
+const FIXED: [Scenario; 29] = [
     PlantCc,
     PlantSa,
     PlantCurrency,
@@ -487,6 +493,9 @@ const FIXED: [Scenario; 26] = [
     PlantBlocked,
     PlantBillingAddress,
     DecoyAddressSpelling,
+    PlantBilledTerms,
+    DecoyBilledSynonym,
+    PlantExpiredSpecial,
 ];
 
 const RANDOM_PLANTS: [Scenario; 7] = [
@@ -531,6 +540,8 @@ const RULE_MISSING: &str = "customer_missing";
 const RULE_CC_SA: &str = "payment_terms_company_vs_sales_area";
 const RULE_BLOCKED: &str = "customer_blocked";
 const RULE_BILLING: &str = "billing_address";
+const RULE_BILLED: &str = "open_item_billed_terms";
+const RULE_EXPIRED: &str = "contract_expired_special_terms";
 
 fn cc_scope(cc: &str) -> String {
     format!("CC {cc}")
@@ -573,6 +584,11 @@ struct Builder {
     ds: Dataset,
     register_seq: u32,
     erp_seq: u32,
+    /// Customers with a scenario: their invoices are billed on the master's terms, so
+    /// only a planted override shows up as billed on other terms.
+    contracted: std::collections::HashSet<u32>,
+    /// Customers whose invoices are billed on this key whatever the master says.
+    billed_on: std::collections::HashMap<u32, &'static str>,
 }
 
 impl Builder {
@@ -746,7 +762,48 @@ impl Builder {
     }
 
     fn realize(&mut self, i: u32, s: Scenario) {
+        self.contracted.insert(i);
         match s {
+            PlantBilledTerms | DecoyBilledSynonym => {
+                self.cc(i, "1010", "NT30");
+                self.sa(i, "1010", "NT30", "EUR");
+                let id = self.reg(
+                    Some(i),
+                    Reg {
+                        cc: "1010",
+                        terms: "NT30",
+                        currency: "EUR",
+                        ..Reg::default()
+                    },
+                );
+                self.decoy_terms(i, "1010", &id);
+                if s == PlantBilledTerms {
+                    // Invoices overridden to net 60 while master and contract say net 30.
+                    self.billed_on.insert(i, "NT60");
+                    self.plant(RULE_BILLED, i, cc_scope("1010"), "payment_terms", &id);
+                } else {
+                    // Billed on Z030, which means net 30 as well.
+                    self.billed_on.insert(i, "Z030");
+                    self.decoy(RULE_BILLED, i, cc_scope("1010"), "payment_terms", &id);
+                }
+            }
+            PlantExpiredSpecial => {
+                // Net 60 was granted until mid-2026; the master still has it.
+                self.cc(i, "1010", "NT60");
+                self.sa(i, "1010", "NT60", "EUR");
+                let old = self.reg(
+                    Some(i),
+                    Reg {
+                        cc: "1010",
+                        terms: "NT60",
+                        currency: "EUR",
+                        validity: Some((Some(ymd(2023, 1, 1)), Some(ymd(2026, 6, 30)))),
+                        ..Reg::default()
+                    },
+                );
+                self.plant(RULE_EXPIRED, i, cc_scope("1010"), "payment_terms", &old);
+                self.plant(RULE_EXPIRED, i, sa_scope("1010"), "payment_terms", &old);
+            }
             PlantBlocked => {
                 self.cc(i, "1010", "NT30");
                 self.sa(i, "1010", "NT30", "EUR");
@@ -1148,6 +1205,8 @@ impl Dataset {
             },
             register_seq: 0,
             erp_seq: 0,
+            contracted: Default::default(),
+            billed_on: Default::default(),
         };
 
         let mut fixed = FIXED.iter().copied();
@@ -1379,11 +1438,18 @@ fn generate_items(b: &mut Builder, open_items: usize) {
                 .unwrap_or_else(|| default_currency(cc));
             let document_date = first_day + Duration::days(b.rng.below(span + 1) as i64);
             let posting_date = (document_date + Duration::days(b.rng.below(4) as i64)).min(today);
-            let credit = b.rng.percent(15);
-            let terms = if b.rng.percent(95) {
+            let override_key = b.billed_on.get(&(ci as u32)).copied();
+            // An overridden customer's invoices are all debits, so its flag has items.
+            let credit = b.rng.percent(15) && override_key.is_none();
+            let random_key = if b.rng.percent(95) {
                 master_terms
             } else {
                 *b.rng.pick(&COMMON_KEYS)
+            };
+            let terms = match override_key {
+                Some(k) => k,
+                None if b.contracted.contains(&(ci as u32)) => master_terms,
+                None => random_key,
             };
             let cents = 10_000 + b.rng.below(5_000_000) as i64;
             let cents = if currency == "CNY" { cents * 7 } else { cents };

@@ -31,10 +31,18 @@ pub enum Rule {
     CustomerBlocked,
     /// The contract's billing address is not the master's address (after normalising).
     BillingAddress,
+    /// Open items were billed on terms other than the contract's, and the master does not
+    /// explain it (the terms were overridden on the invoice).
+    OpenItemBilledTerms,
+    /// A contract expired, no other covers the scope, and the master still holds its
+    /// special (non-standard) payment terms.
+    ContractExpiredSpecialTerms,
+    /// The contract's credit limit is not the one in the ERP's credit management.
+    CreditLimit,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 9] = [
+    pub const ALL: [Rule; 12] = [
         Rule::PaymentTermsCompanyCode,
         Rule::PaymentTermsSalesArea,
         Rule::Currency,
@@ -44,6 +52,9 @@ impl Rule {
         Rule::PaymentTermsCompanyVsSalesArea,
         Rule::CustomerBlocked,
         Rule::BillingAddress,
+        Rule::OpenItemBilledTerms,
+        Rule::ContractExpiredSpecialTerms,
+        Rule::CreditLimit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +68,9 @@ impl Rule {
             Rule::PaymentTermsCompanyVsSalesArea => "payment_terms_company_vs_sales_area",
             Rule::CustomerBlocked => "customer_blocked",
             Rule::BillingAddress => "billing_address",
+            Rule::OpenItemBilledTerms => "open_item_billed_terms",
+            Rule::ContractExpiredSpecialTerms => "contract_expired_special_terms",
+            Rule::CreditLimit => "credit_limit",
         }
     }
 }
@@ -206,6 +220,19 @@ pub struct Exposure {
     /// to pay earlier than agreed (no financing cost, but a dispute waiting to happen).
     #[serde(default, with = "rust_decimal::serde::str")]
     pub cost: Decimal,
+    /// The affected items per currency (all of them, `currency` included), largest first:
+    /// amounts in different currencies are never added together.
+    #[serde(default)]
+    pub by_currency: Vec<CurrencyAmount>,
+}
+
+/// The affected open items in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrencyAmount {
+    pub currency: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    pub items: u32,
 }
 
 impl Exposure {

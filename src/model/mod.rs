@@ -15,7 +15,7 @@ pub mod payment_terms;
 pub use contract::{Contract, ContractScope};
 pub use customer::{Address, CompanyCodeData, Customer, CustomerGeneral, SalesArea, SalesAreaData};
 pub use discrepancy::{
-    Discrepancy, DiscrepancyStatus, Exposure, Finding, Rule, Severity, StatusChange,
+    CurrencyAmount, Discrepancy, DiscrepancyStatus, Exposure, Finding, Rule, Severity, StatusChange,
 };
 pub use dispute::{DisputeRules, DisputeStatusChange};
 pub use ids::CustomerId;

@@ -1,6 +1,6 @@
 //! Money at stake: the open items a finding touches, and by how many days.
 
-use crate::model::{Exposure, OpenItem};
+use crate::model::{CurrencyAmount, Exposure, OpenItem};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -23,28 +23,44 @@ impl ItemFilter<'_> {
     }
 }
 
-/// The receivables (debit items) affected, summed in the currency that holds most of them;
-/// items in other currencies are counted in `items` but not added into `amount`, since
-/// adding currencies without rates would state a false figure.
+/// The receivables (debit items) among `items` that `filter` selects.
 pub fn exposure_of(items: &[OpenItem], filter: &ItemFilter<'_>, days: i64) -> Exposure {
+    exposure_of_items(items.iter().filter(|i| filter.matches(i)), days)
+}
+
+/// The receivables (debit items) among `items`, summed per currency. The headline
+/// `amount` is the currency that holds most of the money; the others are listed in
+/// `by_currency`, never added in, since adding currencies without rates would state a
+/// false figure.
+pub fn exposure_of_items<'a>(items: impl Iterator<Item = &'a OpenItem>, days: i64) -> Exposure {
     let mut per_currency: BTreeMap<&str, (Decimal, u32)> = BTreeMap::new();
     let mut count = 0u32;
-    for item in items.iter().filter(|i| filter.matches(i) && !i.is_credit()) {
+    for item in items.filter(|i| !i.is_credit()) {
         count += 1;
         let e = per_currency.entry(item.currency.as_str()).or_default();
         e.0 += item.amount;
         e.1 += 1;
     }
-    let (currency, amount) = per_currency
-        .iter()
-        .max_by(|a, b| a.1 .0.cmp(&b.1 .0))
-        .map(|(c, (a, _))| (c.to_string(), *a))
+    let mut by_currency: Vec<CurrencyAmount> = per_currency
+        .into_iter()
+        .map(|(currency, (amount, items))| CurrencyAmount {
+            currency: currency.to_string(),
+            amount,
+            items,
+        })
+        .collect();
+    // Largest first; ties by currency code, so the order is stable.
+    by_currency.sort_by(|a, b| b.amount.cmp(&a.amount).then(a.currency.cmp(&b.currency)));
+    let (currency, amount) = by_currency
+        .first()
+        .map(|c| (c.currency.clone(), c.amount))
         .unwrap_or_default();
     Exposure {
         amount,
         currency,
         items: count,
         days: if count > 0 { days } else { 0 },
+        by_currency,
         ..Exposure::default()
     }
 }

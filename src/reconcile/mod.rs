@@ -1,6 +1,8 @@
 //! Reconciliation: pure rules that compare contracts with master records and price the
 //! difference. No I/O and no clock: "today" is a parameter.
 
+mod billed_terms;
+mod expired_terms;
 pub mod export;
 pub mod exposure;
 pub mod rules;

@@ -3,6 +3,8 @@
 //! Pure functions over one customer at a time (its levels, contracts and open items), so a
 //! run streams customers in pages and never holds the whole master in memory.
 
+use super::billed_terms::billed_terms;
+use super::expired_terms::expired_special_terms;
 use super::exposure::{exposure_of, ItemFilter};
 use super::terms_book::TermsBook;
 use crate::model::payment_terms::describe;
@@ -39,7 +41,10 @@ pub fn check_customer(
     for contract in active {
         if let Some(raw) = contract.payment_terms.as_deref() {
             match book.resolve_contract_terms(raw) {
-                Ok(terms) => payment_terms(customer, contract, &terms, items, book, &mut add),
+                Ok(terms) => {
+                    payment_terms(customer, contract, &terms, items, book, &mut add);
+                    billed_terms(customer, contract, &terms, items, book, &mut add);
+                }
                 Err(reason) => add(unreadable(customer, contract, raw, &reason, items)),
             }
         }
@@ -47,6 +52,7 @@ pub fn check_customer(
         billing_address(customer, contract, &mut add);
         blocked(customer, contract, items, &mut add);
     }
+    expired_special_terms(customer, contracts, items, book, today, &mut add);
     found.into_values().collect()
 }
 

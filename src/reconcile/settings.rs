@@ -25,6 +25,9 @@ pub struct RuleSettings {
     pub rules: BTreeMap<Rule, RuleSetting>,
     /// Annual rate, e.g. 0.08 for 8 %.
     pub cost_of_capital: Decimal,
+    /// The company's standard payment-terms keys: terms that mean the same are not
+    /// "special" when a contract that granted them expires.
+    pub standard_payment_terms: Vec<String>,
 }
 
 impl Default for RuleSettings {
@@ -32,6 +35,7 @@ impl Default for RuleSettings {
         RuleSettings {
             rules: BTreeMap::new(),
             cost_of_capital: Decimal::new(8, 2),
+            standard_payment_terms: Vec::new(),
         }
     }
 }

@@ -106,8 +106,8 @@ const CONTRACT_COLS: &str = "source, id, customer, company_code, sales_org, \
      billing_street, billing_city, billing_postal_code, billing_country, valid_from, valid_to";
 const DISCREPANCY_COLS: &str = "id, rule, customer, scope, field, severity, contract_id, \
      contract_value, master_value, explanation, exposure_amount, exposure_currency, \
-     exposure_items, exposure_days, exposure_cash_days, exposure_cost, status, assignee, \
-     waived_until, waiver_by, waiver_approved_by, first_seen, last_seen, updated_at";
+     exposure_items, exposure_days, exposure_cash_days, exposure_cost, exposure_by_currency, \
+     status, assignee, waived_until, waiver_by, waiver_approved_by, first_seen, last_seen, updated_at";
 pub(super) const OUTBOX_COLS: &str =
     "id, kind, idempotency_key, payload, status, attempts, last_error, \
      created_at, updated_at, sent_at";
@@ -556,6 +556,12 @@ where
                     days: Self::get(row, "exposure_days")?,
                     cash_days: Self::amount(row, "exposure_cash_days")?,
                     cost: Self::amount(row, "exposure_cost")?,
+                    by_currency: {
+                        let text: String = Self::get(row, "exposure_by_currency")?;
+                        serde_json::from_str(&text).map_err(|e| {
+                            StoreError::Corrupt(format!("exposure_by_currency {text:?}: {e}"))
+                        })?
+                    },
                 },
             },
             status: parsed("status", Self::get(row, "status")?)?,
@@ -714,6 +720,7 @@ where
             .bind(f.exposure.days)
             .bind(D::amount(f.exposure.cash_days))
             .bind(D::amount(f.exposure.cost))
+            .bind(serde_json::to_string(&f.exposure.by_currency).unwrap_or_else(|_| "[]".into()))
     }
 
     async fn audit(
@@ -1180,9 +1187,10 @@ where
                     "INSERT INTO discrepancies (rule, customer, scope, field, severity, \
                      contract_id, contract_value, master_value, explanation, exposure_amount, \
                      exposure_sort, exposure_currency, exposure_items, exposure_days, \
-                     exposure_cash_days, exposure_cost, status, first_seen, last_seen, \
-                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-                     $13, $14, $15, $16, 'open', $17, $17, $17) RETURNING id",
+                     exposure_cash_days, exposure_cost, exposure_by_currency, status, \
+                     first_seen, last_seen, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                     $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'open', $18, $18, $18) \
+                     RETURNING id",
                 )
                 .bind(f.rule.as_str().to_string())
                 .bind(f.customer.as_str().to_string())
@@ -1215,10 +1223,10 @@ where
                 "UPDATE discrepancies SET severity = $2, contract_id = $3, contract_value = $4, \
                  master_value = $5, explanation = $6, exposure_amount = $7, exposure_sort = $8, \
                  exposure_currency = $9, exposure_items = $10, exposure_days = $11, \
-                 exposure_cash_days = $12, exposure_cost = $13, \
-                 status = $14, waived_until = $15, last_seen = $16, updated_at = $17, \
-                 waiver_by = CASE WHEN $14 = 'waived' THEN waiver_by END, \
-                 waiver_approved_by = CASE WHEN $14 = 'waived' THEN waiver_approved_by END \
+                 exposure_cash_days = $12, exposure_cost = $13, exposure_by_currency = $14, \
+                 status = $15, waived_until = $16, last_seen = $17, updated_at = $18, \
+                 waiver_by = CASE WHEN $15 = 'waived' THEN waiver_by END, \
+                 waiver_approved_by = CASE WHEN $15 = 'waived' THEN waiver_approved_by END \
                  WHERE id = $1",
             )
             .bind(old.id);

@@ -45,7 +45,14 @@ pub async fn run_with(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<ReconcileReport, StoreError> {
-    let book = TermsBook::new(store.payment_terms().await?);
+    let (book, unknown) = TermsBook::new(store.payment_terms().await?)
+        .with_standard(&settings.standard_payment_terms);
+    if !unknown.is_empty() {
+        tracing::warn!(
+            keys = %unknown.join(", "),
+            "rules.standard_payment_terms names keys without a definition; they are ignored"
+        );
+    }
     let mut report = ReconcileReport {
         waivers_expired: store.expire_waivers(today, now).await?,
         ..ReconcileReport::default()
