@@ -91,15 +91,69 @@ async fn main() {
         "reconcile (first run): {} customers, {} findings ({} new) in {full:.2} s",
         first.customers, first.findings, first.new
     );
+    // Extra full re-runs, for profiling the reconciliation alone.
+    for _ in 0..env_usize("ERPSYNC_BENCH_RERUNS", 0) {
+        let now = Utc::now();
+        let t = Instant::now();
+        reconcile_run::run_full(store.as_ref(), &ctx.config.rules, now.date_naive(), now)
+            .await
+            .unwrap();
+        println!(
+            "reconcile (extra re-run): {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
     let now = Utc::now();
     let t = Instant::now();
-    let again = reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now)
+    let again = reconcile_run::run_full(store.as_ref(), &ctx.config.rules, now.date_naive(), now)
         .await
         .unwrap();
     let rerun = t.elapsed().as_secs_f64();
     println!(
-        "reconcile (re-run, nothing changed): {} customers, {} findings in {rerun:.2} s",
+        "reconcile (full re-run, nothing changed): {} customers, {} findings in {rerun:.2} s",
         again.customers, again.findings
+    );
+
+    // 1 % of the customers change: a company code's terms move to another key, as a pull
+    // of the changed masters would write them. The next run judges only those.
+    let mut changed = Vec::new();
+    let mut after = None;
+    while changed.len() < customers / 100 {
+        let page = store.customers_page(after.as_ref(), 1000).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.id().clone());
+        for c in page.iter().step_by(100) {
+            if let Some(cc) = c.company_codes.first() {
+                let mut cc = cc.clone();
+                cc.payment_terms = Some(if cc.payment_terms.as_deref() == Some("NT60") {
+                    "NT30".into()
+                } else {
+                    "NT60".into()
+                });
+                changed.push(cc);
+            }
+        }
+    }
+    store
+        .upsert_company_codes(&changed, Utc::now())
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let t = Instant::now();
+    let inc = reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now)
+        .await
+        .unwrap();
+    let inc_secs = t.elapsed().as_secs_f64();
+    assert!(
+        !inc.full,
+        "a change of customer data alone is judged incrementally"
+    );
+    println!(
+        "reconcile (incremental, {} customers changed): {} customers judged, {} new, {} closed in {inc_secs:.3} s",
+        changed.len(),
+        inc.customers,
+        inc.new,
+        inc.closed
     );
     println!(
         "peak RSS: {:.0} MB (mock ERP and its generated data included)",

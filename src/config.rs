@@ -80,6 +80,16 @@ pub struct ErpConfig {
     /// rather than next links.
     pub client_paging: bool,
     pub max_retries: u32,
+    /// `sap-language` (logon language of SAP's texts and messages), e.g. `EN`.
+    pub sap_language: Option<String>,
+    /// Requests in flight to the ERP at once, at most (SAP work processes are few).
+    pub max_concurrent_requests: usize,
+    /// An extra CA certificate (PEM) trusted besides the platform's, e.g. a company CA.
+    pub ca_file: Option<PathBuf>,
+    /// X.509 client certificate logon: a PEM file with the certificate (chain) and, unless
+    /// `client_key_file` names another, its private key.
+    pub client_cert_file: Option<PathBuf>,
+    pub client_key_file: Option<PathBuf>,
 }
 
 /// How erpsync logs on to the ERP. Secrets are resolved at load time.
@@ -92,6 +102,14 @@ pub enum ErpAuth {
     },
     Bearer {
         token: SecretString,
+    },
+    /// OAuth 2.0 client credentials: a token from `token_url`, cached until shortly before
+    /// it expires.
+    OAuth2 {
+        token_url: url::Url,
+        client_id: String,
+        client_secret: SecretString,
+        scope: Option<String>,
     },
 }
 
@@ -168,6 +186,14 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// `/readyz` fails when the last successful ERP contact is older than this.
     pub erp_contact_limit: Duration,
+    /// Single sign-on: a reverse proxy that authenticated the user names them in this
+    /// request header (e.g. `X-Remote-User`); the name must be one of `users`. Only set
+    /// it when nothing but the proxy can reach `listen`.
+    pub sso_header: Option<String>,
+    /// A review-desk session ends this long after login.
+    pub session_lifetime: Duration,
+    /// Marks the session cookie `Secure` (served over HTTPS, e.g. behind the proxy).
+    pub cookie_secure: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -185,6 +211,18 @@ pub struct PushConfig {
     pub max_attempts: u32,
     /// `[disputes]`: the status keys in use and the allowed moves between them.
     pub dispute_rules: crate::model::DisputeRules,
+    /// `batch = true`: notes go as OData `$batch` requests, one change set per note.
+    pub batch: bool,
+    /// Notes per `$batch` request (`batch_size`, default 100).
+    pub batch_size: usize,
+    /// `read_back = false` skips confirming, after each drain, that the ERP holds what was sent.
+    pub read_back: bool,
+    /// `dunning_block = "X"`: while a dispute is open, its items carry this dunning block
+    /// (lifted when the case is resolved or closed); `None`: dunning is left alone.
+    pub dunning_block: Option<String>,
+    /// Dispute statuses that lift the dunning block (`dunning_lift_statuses`, default
+    /// `["RSLV", "CLSD", "VOID"]`); a case the ERP reports closed lifts it as well.
+    pub dunning_lift_statuses: Vec<String>,
 }
 
 // ---- raw, as written in the file ----
@@ -235,6 +273,11 @@ struct RawErp {
     page_size: Option<u32>,
     client_paging: Option<bool>,
     max_retries: Option<u32>,
+    sap_language: Option<String>,
+    max_concurrent_requests: Option<usize>,
+    ca_file: Option<PathBuf>,
+    client_cert_file: Option<PathBuf>,
+    client_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -246,6 +289,11 @@ struct RawAuth {
     password_file: Option<PathBuf>,
     token_env: Option<String>,
     token_file: Option<PathBuf>,
+    token_url: Option<String>,
+    client_id: Option<String>,
+    client_secret_env: Option<String>,
+    client_secret_file: Option<PathBuf>,
+    scope: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,6 +334,10 @@ struct RawServer {
     tokens: Vec<ServerToken>,
     shutdown_grace: Option<String>,
     erp_contact_limit: Option<String>,
+    sso_header: Option<String>,
+    session_lifetime: Option<String>,
+    #[serde(default)]
+    cookie_secure: bool,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -293,6 +345,11 @@ struct RawServer {
 struct RawPush {
     mode: Option<PushMode>,
     max_attempts: Option<u32>,
+    batch: Option<bool>,
+    batch_size: Option<usize>,
+    read_back: Option<bool>,
+    dunning_block: Option<String>,
+    dunning_lift_statuses: Option<Vec<String>>,
 }
 
 /// The prefix of environment overrides: `ERPSYNC_ERP__BASE_URL` sets `[erp] base_url`.
@@ -529,6 +586,11 @@ fn validate(
         "1h",
     )?;
 
+    let session_lifetime = dur(
+        "server.session_lifetime",
+        raw.server.session_lifetime.clone(),
+        "8h",
+    )?;
     let listen_raw = raw.server.listen.unwrap_or_else(|| "127.0.0.1:8088".into());
     let listen = listen_raw.parse().map_err(|_| {
         invalid(
@@ -555,11 +617,34 @@ fn validate(
             tokens: raw.server.tokens,
             shutdown_grace,
             erp_contact_limit,
+            sso_header: raw.server.sso_header.filter(|h| !h.trim().is_empty()),
+            session_lifetime,
+            cookie_secure: raw.server.cookie_secure,
         },
         push: PushConfig {
             mode: raw.push.mode.unwrap_or_default(),
             max_attempts: raw.push.max_attempts.unwrap_or(10).max(1),
             dispute_rules: validate_disputes(raw.disputes)?,
+            batch: raw.push.batch.unwrap_or(false),
+            batch_size: match raw.push.batch_size {
+                None => 100,
+                Some(n @ 1..=1000) => n,
+                Some(_) => return Err(invalid("push.batch_size", "must be 1 to 1000")),
+            },
+            read_back: raw.push.read_back.unwrap_or(true),
+            dunning_block: match raw.push.dunning_block.map(|b| b.trim().to_string()) {
+                None => None,
+                Some(b) if b.chars().count() == 1 && !b.contains(' ') => Some(b),
+                Some(_) => {
+                    return Err(invalid(
+                        "push.dunning_block",
+                        "must be one dunning block key (MANSP), e.g. \"X\"",
+                    ))
+                }
+            },
+            dunning_lift_statuses: raw.push.dunning_lift_statuses.unwrap_or_else(|| {
+                ["RSLV", "CLSD", "VOID"].map(str::to_string).to_vec()
+            }),
         },
         rules: validate_rules(raw.rules)?,
     })
@@ -695,11 +780,39 @@ fn validate_erp(
                     lookup,
                 )?,
             },
+            "oauth2" => ErpAuth::OAuth2 {
+                token_url: {
+                    let u = a.token_url.as_deref().ok_or_else(|| {
+                        invalid("erp.auth.token_url", "missing for oauth2 auth")
+                    })?;
+                    let u = url::Url::parse(u)
+                        .map_err(|e| invalid("erp.auth.token_url", format!("{u:?}: {e}")))?;
+                    if !matches!(u.scheme(), "http" | "https") {
+                        return Err(invalid(
+                            "erp.auth.token_url",
+                            "must be an http:// or https:// URL",
+                        ));
+                    }
+                    u
+                },
+                client_id: a
+                    .client_id
+                    .filter(|c| !c.is_empty())
+                    .ok_or_else(|| invalid("erp.auth.client_id", "missing for oauth2 auth"))?,
+                client_secret: read_secret(
+                    "erp.auth.client_secret",
+                    a.client_secret_env.as_deref(),
+                    a.client_secret_file.as_deref(),
+                    base,
+                    lookup,
+                )?,
+                scope: a.scope.filter(|s| !s.is_empty()),
+            },
             "none" => ErpAuth::None,
             other => {
                 return Err(invalid(
                     "erp.auth.kind",
-                    format!("{other:?} is not supported (basic, bearer or none)"),
+                    format!("{other:?} is not supported (basic, bearer, oauth2 or none)"),
                 ))
             }
         },
@@ -717,6 +830,11 @@ fn validate_erp(
         timeout: parse_duration("erp.timeout", raw.timeout.as_deref().unwrap_or("60s"))?,
         page_size: raw.page_size.unwrap_or(500).max(1),
         client_paging: raw.client_paging.unwrap_or(false),
+        sap_language: raw.sap_language.filter(|l| !l.is_empty()),
+        max_concurrent_requests: raw.max_concurrent_requests.unwrap_or(8).max(1),
+        ca_file: raw.ca_file.map(|p| resolve_path(base, &p)),
+        client_cert_file: raw.client_cert_file.map(|p| resolve_path(base, &p)),
+        client_key_file: raw.client_key_file.map(|p| resolve_path(base, &p)),
         max_retries: raw.max_retries.unwrap_or(4),
     })
 }

@@ -114,6 +114,110 @@ async fn cleared_items_and_supplier_lines_never_enter() {
     assert!(expected > 0);
 }
 
+/// After a full run, only the customers whose data changed are judged again; their flags
+/// follow the change and nobody else's are touched. New settings judge everyone.
+#[tokio::test]
+async fn only_changed_customers_are_judged_again() {
+    let env = TestEnv::start(80, 600).await;
+    let (store, _, first) = sync_and_reconcile(&env).await;
+    assert!(first.full, "the first run judges everyone");
+    assert_eq!(first.customers, 80);
+    let open_before = open_keys(&store).await;
+
+    let (_, _, second) = sync_and_reconcile(&env).await;
+    assert!(!second.full);
+    assert_eq!(
+        second.customers, 0,
+        "a pull that changed nothing queues nobody"
+    );
+    assert_eq!((second.new, second.closed), (0, 0));
+
+    // The master of a planted company-code mismatch is corrected, as a pull would write it.
+    let planted = env
+        .mock
+        .dataset()
+        .planted()
+        .into_iter()
+        .find(|p| p.rule == "payment_terms_company_code" && p.scope == "CC 1010")
+        .expect("a planted company-code mismatch");
+    let id = CustomerId::parse(&planted.customer).unwrap();
+    let customer = store.customer(&id).await.unwrap().unwrap();
+    let mut cc = customer
+        .company_codes
+        .iter()
+        .find(|c| c.company_code == "1010")
+        .unwrap()
+        .clone();
+    let wrong = cc.payment_terms.replace("NT30".into());
+    store
+        .upsert_company_codes(&[cc.clone()], Utc::now())
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let rules = erpsync::reconcile::RuleSettings::default();
+    let third = reconcile_run::run_with(store.as_ref(), &rules, now.date_naive(), now)
+        .await
+        .unwrap();
+    assert!(!third.full);
+    assert_eq!(third.customers, 1, "only the changed customer is judged");
+    // Its company-code flag closes, and so does the company code vs sales area one
+    // (the sales area had NT30 all along).
+    let fixed: BTreeSet<Key> = open_before
+        .iter()
+        .filter(|(rule, customer, scope, _)| {
+            *customer == planted.customer
+                && scope == "CC 1010"
+                && rule == "payment_terms_company_code"
+                || *customer == planted.customer && rule == "payment_terms_company_vs_sales_area"
+        })
+        .cloned()
+        .collect();
+    assert!(fixed.contains(&(
+        planted.rule.to_string(),
+        planted.customer.clone(),
+        planted.scope.clone(),
+        planted.field.to_string(),
+    )));
+    assert_eq!(third.closed, fixed.len() as u64, "its fixed flags close");
+    // The invoices billed while the master was wrong still carry NT45: now that the master
+    // agrees with the contract, nothing explains them, and they are flagged.
+    let billed: Key = (
+        "open_item_billed_terms".into(),
+        planted.customer.clone(),
+        "CC 1010".into(),
+        "payment_terms".into(),
+    );
+    assert_eq!(third.new, 1);
+    let open_now = open_keys(&store).await;
+    let mut expected: BTreeSet<Key> = open_before.difference(&fixed).cloned().collect();
+    expected.insert(billed);
+    assert_eq!(open_now, expected, "every other flag is left as it was");
+
+    // Broken again: reopened by the next incremental run.
+    cc.payment_terms = wrong;
+    store.upsert_company_codes(&[cc], Utc::now()).await.unwrap();
+    let now = Utc::now();
+    let fourth = reconcile_run::run_with(store.as_ref(), &rules, now.date_naive(), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (fourth.full, fourth.customers, fourth.reopened, fourth.closed),
+        (false, 1, fixed.len() as u64, 1)
+    );
+    assert_eq!(open_keys(&store).await, open_before);
+
+    // Other settings can change any finding: everyone is judged again.
+    let mut other = rules.clone();
+    other.cost_of_capital = rust_decimal::Decimal::new(5, 2);
+    let now = Utc::now();
+    let fifth = reconcile_run::run_with(store.as_ref(), &other, now.date_naive(), now)
+        .await
+        .unwrap();
+    assert!(fifth.full);
+    assert_eq!(fifth.customers, 80);
+    assert_eq!(open_keys(&store).await, open_before);
+}
+
 #[tokio::test]
 async fn resync_keeps_ids_and_a_fixed_cause_closes_its_flag() {
     let env = TestEnv::start(80, 600).await;

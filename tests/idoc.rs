@@ -810,6 +810,84 @@ async fn invoices_billed_on_other_terms_are_flagged_even_when_the_master_agrees(
     );
 }
 
+/// DEBMAS carries the credit limits of the customer's credit control areas (E1KNKKM); a
+/// contract whose limit is set in none of them is flagged.
+#[tokio::test]
+async fn credit_limits_from_debmas_are_held_against_the_contract() {
+    let t = Inbox::new().await;
+    t.store
+        .upsert_payment_terms(&erpsync::erp::t052::standard_terms())
+        .await
+        .unwrap();
+    let credit = "<E1KNKKM SEGMENT=\"1\"><MSGFN>009</MSGFN><KKBER>1000</KKBER><KLIMK>50000.00</KLIMK></E1KNKKM>\
+                  <E1KNKKM SEGMENT=\"1\"><MSGFN>009</MSGFN><KKBER>2000</KKBER><KLIMK>75000.00</KLIMK></E1KNKKM>\
+                  <E1KNKKM SEGMENT=\"1\"><MSGFN>003</MSGFN><KKBER>3000</KKBER><KLIMK>100000.00</KLIMK></E1KNKKM>";
+    let text = file(
+        "DEBMAS07",
+        &[debmas(&Debmas {
+            extra: credit,
+            ..Debmas::default()
+        })],
+    );
+    assert_eq!(t.import("in.xml", &text).await.applied, 1);
+    let id = CustomerId::parse("4711").unwrap();
+    let held = t.store.customer(&id).await.unwrap().unwrap();
+    let limits: Vec<(String, Decimal)> = held
+        .credit_limits
+        .iter()
+        .map(|l| (l.segment.clone(), l.amount))
+        .collect();
+    assert_eq!(
+        limits,
+        vec![
+            ("1000".into(), dec("50000.00")),
+            ("2000".into(), dec("75000.00"))
+        ],
+        "the deleted control area 3000 limits nothing"
+    );
+    let contract = |limit: &str| Contract {
+        id: "C-1".into(),
+        customer: id.clone(),
+        scope: ContractScope::default(),
+        payment_terms: Some("Net 30".into()),
+        credit_limit: Some(dec(limit)),
+        currency: Some("EUR".into()),
+        billing_address: None,
+        valid_from: None,
+        valid_to: None,
+        source: "register".into(),
+    };
+    t.store
+        .upsert_contracts(&[contract("100000.00")], Utc::now())
+        .await
+        .unwrap();
+    let now = Utc::now();
+    erpsync::sync::reconcile_run::run(t.store.as_ref(), now.date_naive(), now)
+        .await
+        .unwrap();
+    let flags = t
+        .store
+        .list_discrepancies(&Default::default())
+        .await
+        .unwrap();
+    let rules: Vec<Rule> = flags.iter().map(|d| d.finding.rule).collect();
+    assert_eq!(rules, vec![Rule::CreditLimit], "{flags:#?}");
+    assert_eq!(
+        flags[0].finding.master_value,
+        "segment 1000: 50000.00; segment 2000: 75000.00"
+    );
+    // The contract is corrected to the limit of control area 2000: the flag closes.
+    t.store
+        .upsert_contracts(&[contract("75000")], Utc::now())
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let report = erpsync::sync::reconcile_run::run(t.store.as_ref(), now.date_naive(), now)
+        .await
+        .unwrap();
+    assert_eq!(report.closed, 1);
+}
+
 /// SAP's published INVOIC02 sample from a real S/4 system (extension ZINV_ARDO), read from
 /// ../shared where it lives; copied only into a temporary inbox for the test.
 #[tokio::test]

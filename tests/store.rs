@@ -112,6 +112,8 @@ suite!(
     large_batches_span_statements,
     waivers_need_a_second_person_and_expire,
     a_waiver_reopens_when_its_facts_change,
+    customers_with_items_match_the_row_by_row_reads,
+    changes_queue_customers_for_reconciliation,
 );
 
 // ---------------------------------------------------------------- data
@@ -1314,4 +1316,173 @@ async fn a_waiver_reopens_when_its_facts_change(store: SharedStore) {
     assert_eq!(r.reopened, 1);
     let d = store.discrepancy(id).await.unwrap().unwrap();
     assert_eq!((d.id, d.status, d.waiver_by), (id, Open, None));
+}
+
+// ---------------------------------------------------------------- reconciliation reads
+
+/// The packed read reconciliation uses gives exactly what the row-by-row reads give.
+async fn customers_with_items_match_the_row_by_row_reads(store: SharedStore) {
+    use erpsync::store::CustomerSelection;
+    let mut g = general("17100001", "Ärger & Söhne GmbH");
+    g.posting_block = true;
+    store
+        .upsert_customers(
+            &[
+                g,
+                general("17100002", "北京贸易有限公司"),
+                general("17100003", "Bare"),
+            ],
+            at(0),
+        )
+        .await
+        .unwrap();
+    store
+        .upsert_company_codes(
+            &[
+                company("17100001", "1710", None),
+                company("17100001", "1010", Some("NT30")),
+                company("17100002", "1010", Some("0002")),
+            ],
+            at(0),
+        )
+        .await
+        .unwrap();
+    store
+        .upsert_sales_areas(&[sales_area("17100001", "1010", Some("NT30"))], at(0))
+        .await
+        .unwrap();
+    let mut applied = item("17100001", "1800000002", "-12.50", None);
+    applied.applied = AppliedTerms {
+        discount1_days: Some(10),
+        discount1_percent: Some(dec("2.000")),
+        discount2_days: None,
+        discount2_percent: None,
+        net_days: Some(30),
+    };
+    applied.dispute_case = Some("CASE-1".into());
+    store
+        .upsert_open_items(
+            &[
+                item("17100001", "1800000001", "1190.00", Some(day(2026, 4, 9))),
+                applied,
+                item("17100002", "1800000003", "5.00", None),
+            ],
+            at(0),
+        )
+        .await
+        .unwrap();
+    let ids = [cid("17100001"), cid("17100002"), cid("17100003")];
+    let expected: Vec<_> = {
+        let customers = store.customers_page(None, 10).await.unwrap();
+        let items = store.open_items_for(&ids).await.unwrap();
+        customers
+            .into_iter()
+            .map(|c| {
+                let mine = items
+                    .iter()
+                    .filter(|i| i.customer == *c.id())
+                    .cloned()
+                    .collect::<Vec<_>>();
+                (c, mine)
+            })
+            .collect()
+    };
+    assert_eq!(expected.len(), 3);
+    assert_eq!(expected[0].1.len(), 2);
+    let paged = store
+        .customers_with_items(CustomerSelection::After {
+            after: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(paged, expected);
+    let second = store
+        .customers_with_items(CustomerSelection::After {
+            after: Some(&ids[0]),
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(second, expected[1..2].to_vec());
+    let chosen = store
+        .customers_with_items(CustomerSelection::Ids(&[ids[2].clone(), cid("99999999")]))
+        .await
+        .unwrap();
+    assert_eq!(chosen, expected[2..].to_vec());
+}
+
+/// Triggers queue a customer when data the rules read changes, not when a pull only
+/// stamps it as seen; an entry judged while it changed again stays queued.
+async fn changes_queue_customers_for_reconciliation(store: SharedStore) {
+    let queued = |store: SharedStore| async move {
+        store
+            .reconcile_queue()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.customer.as_str().to_string())
+            .collect::<Vec<_>>()
+    };
+    store
+        .upsert_customers(&[general("17100001", "A"), general("17100002", "B")], at(0))
+        .await
+        .unwrap();
+    store
+        .upsert_open_items(&[item("17100002", "1800000001", "10.00", None)], at(0))
+        .await
+        .unwrap();
+    assert_eq!(
+        queued(store.clone()).await,
+        vec!["0017100001", "0017100002"]
+    );
+    let all = store.reconcile_queue().await.unwrap();
+    store.dequeue_reconciled(&all).await.unwrap();
+    assert!(queued(store.clone()).await.is_empty());
+
+    // Seen again, unchanged: nothing to judge.
+    store
+        .upsert_customers(&[general("17100001", "A"), general("17100002", "B")], at(1))
+        .await
+        .unwrap();
+    store
+        .upsert_open_items(&[item("17100002", "1800000001", "10.00", None)], at(1))
+        .await
+        .unwrap();
+    assert!(queued(store.clone()).await.is_empty());
+
+    // A new amount, new terms on a company code, a cleared item: each queues its customer.
+    store
+        .upsert_open_items(&[item("17100002", "1800000001", "11.00", None)], at(2))
+        .await
+        .unwrap();
+    store
+        .upsert_company_codes(&[company("17100001", "1010", Some("NT45"))], at(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        queued(store.clone()).await,
+        vec!["0017100001", "0017100002"]
+    );
+    let snapshot = store.reconcile_queue().await.unwrap();
+    // The customer changes again while the run judges the snapshot: it stays queued.
+    store
+        .upsert_company_codes(&[company("17100001", "1010", Some("NT60"))], at(3))
+        .await
+        .unwrap();
+    store.dequeue_reconciled(&snapshot).await.unwrap();
+    assert_eq!(queued(store.clone()).await, vec!["0017100001"]);
+    store.retire_unseen_open_items(at(4)).await.unwrap();
+    assert_eq!(
+        queued(store.clone()).await,
+        vec!["0017100001", "0017100002"]
+    );
+
+    assert_eq!(store.reconcile_fingerprint().await.unwrap(), None);
+    store.set_reconcile_fingerprint("abc", at(5)).await.unwrap();
+    store.set_reconcile_fingerprint("def", at(6)).await.unwrap();
+    assert_eq!(
+        store.reconcile_fingerprint().await.unwrap().as_deref(),
+        Some("def")
+    );
 }

@@ -92,6 +92,11 @@ pub enum Command {
     },
     /// Start the SAP-dialect mock ERP.
     MockErp(MockErpArgs),
+    /// Review-desk users.
+    Users {
+        #[command(subcommand)]
+        command: super::users::UserCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,8 +178,23 @@ pub enum NoteCommand {
         by: String,
         #[arg(long)]
         text: String,
+        /// phone, email, chat, meeting or letter
         #[arg(long, default_value = "phone")]
         channel: String,
+        /// The medium within the channel, e.g. WeChat for chat.
+        #[arg(long)]
+        via: Option<String>,
+        /// When to follow up (YYYY-MM-DD).
+        #[arg(long)]
+        follow_up: Option<String>,
+        /// Promise to pay: amount (decimal), with --promise-currency and --promise-date.
+        #[arg(long)]
+        promise_amount: Option<String>,
+        #[arg(long)]
+        promise_currency: Option<String>,
+        /// Promise to pay: by when (YYYY-MM-DD).
+        #[arg(long)]
+        promise_date: Option<String>,
     },
 }
 
@@ -201,6 +221,28 @@ pub enum OutboxCommand {
     },
     Retry {
         id: i64,
+        /// Who retries it (recorded in the entry's audit).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Give a failed or dead entry up: kept with who, when and why; never sent.
+    Drop {
+        id: i64,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// One entry with its audit history.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Read back what was sent and put back anything the ERP does not hold.
+    Verify {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 

@@ -10,6 +10,7 @@ pub mod output;
 mod review;
 mod run;
 mod sync;
+mod users;
 mod writeback;
 
 pub use app::Cli;
@@ -128,5 +129,6 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Customers { command } => masters::customers(path, command).await,
         Command::OpenItems { command } => masters::open_items(path, command).await,
         Command::MockErp(args) => mock::run(args).await,
+        Command::Users { command } => users::run(command),
     }
 }

@@ -34,11 +34,25 @@ pub async fn sync(path: &Path, only: &[String], full: bool) -> Result<(), CliErr
     let report = sync::run(&ctx, &entities).await?;
     print_sync_report(&report);
     let now = Utc::now();
-    let rec =
-        reconcile_run::run_with(store.as_ref(), &ctx.config.rules, now.date_naive(), now).await?;
+    // --full re-reads everything, so it judges everyone again too.
+    let (rules, today) = (&ctx.config.rules, now.date_naive());
+    let rec = if full {
+        reconcile_run::run_full(store.as_ref(), rules, today, now).await?
+    } else {
+        reconcile_run::run_with(store.as_ref(), rules, today, now).await?
+    };
     println!(
-        "reconciled {} customers: {} findings ({} new, {} reopened), {} closed",
-        rec.customers, rec.findings, rec.new, rec.reopened, rec.closed
+        "reconciled {} customers ({}): {} findings ({} new, {} reopened), {} closed",
+        rec.customers,
+        if rec.full {
+            "all"
+        } else {
+            "changed since the last run"
+        },
+        rec.findings,
+        rec.new,
+        rec.reopened,
+        rec.closed
     );
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! `notes add`, `disputes set-status`, `push` and `outbox list|retry`.
+//! `notes add`, `disputes set-status`, `push` and `outbox list|show|retry|drop|verify`.
 
 use super::app::{DisputeCommand, NoteCommand, OutboxCommand};
 use super::output::{self, Format, Table};
@@ -6,10 +6,12 @@ use super::{open, CliError};
 use crate::config::PushMode;
 use crate::erp::mapping::Mapping;
 use crate::erp::odata::ODataClient;
+use crate::model::note::{CollectorNote, NoteDetails, PromiseToPay};
 use crate::model::{CustomerId, DisputeStatusChange, Note, NoteChannel, OpenItemKey};
 use crate::push::{self, PushReport};
-use crate::store::OutboxStatus;
-use chrono::Utc;
+use crate::store::{OutboxEntry, OutboxStatus};
+use chrono::{NaiveDate, Utc};
+use rust_decimal::Decimal;
 use std::path::Path;
 
 fn usage(e: impl std::fmt::Display) -> CliError {
@@ -31,7 +33,20 @@ pub async fn notes(path: &Path, command: NoteCommand) -> Result<(), CliError> {
         by,
         text,
         channel,
+        via,
+        follow_up,
+        promise_amount,
+        promise_currency,
+        promise_date,
     } = command;
+    let details = NoteDetails {
+        via: via.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
+        follow_up: follow_up
+            .as_deref()
+            .map(|d| date("--follow-up", d))
+            .transpose()?,
+        promise: promise(promise_amount, promise_currency, promise_date)?,
+    };
     let note = Note {
         customer: CustomerId::parse(&customer).map_err(usage)?,
         item: item
@@ -46,12 +61,54 @@ pub async fn notes(path: &Path, command: NoteCommand) -> Result<(), CliError> {
         idempotency_key: uuid::Uuid::new_v4().to_string(),
     };
     let (_, store) = open(path).await?;
-    let entry = store.add_note(&note).await?;
+    let note = CollectorNote { note, details };
+    let entry = store.add_collector_note(&note).await?;
     println!(
         "note for customer {} queued (outbox entry {}); `erpsync push` sends it",
-        note.customer, entry.id
+        note.note.customer, entry.id
     );
     Ok(())
+}
+
+fn date(flag: &str, raw: &str) -> Result<NaiveDate, CliError> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| CliError::Usage(format!("{flag} {raw:?} is not a date (YYYY-MM-DD)")))
+}
+
+/// A promise to pay needs all three of amount, currency and date, or none of them.
+fn promise(
+    amount: Option<String>,
+    currency: Option<String>,
+    date_raw: Option<String>,
+) -> Result<Option<PromiseToPay>, CliError> {
+    match (amount, currency, date_raw) {
+        (None, None, None) => Ok(None),
+        (Some(a), Some(c), Some(d)) => {
+            let amount: Decimal = a.trim().parse().map_err(|_| {
+                CliError::Usage(format!("--promise-amount {a:?} is not a decimal amount"))
+            })?;
+            if amount <= Decimal::ZERO {
+                return Err(CliError::Usage(format!(
+                    "--promise-amount {a:?} must be more than zero"
+                )));
+            }
+            let currency = c.trim().to_ascii_uppercase();
+            if currency.len() != 3 || !currency.chars().all(|ch| ch.is_ascii_alphabetic()) {
+                return Err(CliError::Usage(format!(
+                    "--promise-currency {c:?} is not an ISO currency code (e.g. EUR, CNY)"
+                )));
+            }
+            Ok(Some(PromiseToPay {
+                amount,
+                currency,
+                date: date("--promise-date", &d)?,
+            }))
+        }
+        _ => Err(CliError::Usage(
+            "a promise to pay needs --promise-amount, --promise-currency and --promise-date together"
+                .into(),
+        )),
+    }
 }
 
 /// A dispute status key as SAP keeps them: short, upper-case letters and digits.
@@ -134,11 +191,33 @@ pub fn print_push_report(r: &PushReport) {
             String::new()
         },
     );
+    if r.verified + r.requeued > 0 {
+        println!(
+            "read back: {} confirmed in the ERP{}",
+            r.verified,
+            if r.requeued > 0 {
+                format!(", {} missing and queued again", r.requeued)
+            } else {
+                String::new()
+            }
+        );
+    }
     if r.retry_later + r.failed + r.dead > 0 {
         println!(
             "not sent: {} to retry, {} rejected by the ERP, {} dead",
             r.retry_later, r.failed, r.dead
         );
+    }
+}
+
+fn dropped_text(e: &OutboxEntry) -> String {
+    match (&e.dropped_by, e.dropped_at, &e.drop_reason) {
+        (Some(by), Some(at), reason) => format!(
+            "dropped by {by} at {}: {}",
+            at.format("%Y-%m-%d %H:%M:%S"),
+            reason.as_deref().unwrap_or("")
+        ),
+        _ => String::new(),
     }
 }
 
@@ -161,6 +240,8 @@ pub async fn outbox(path: &Path, command: OutboxCommand) -> Result<(), CliError>
                 "attempts",
                 "created",
                 "last error",
+                "dropped",
+                "erp ref",
             ]);
             for e in &entries {
                 t.row(vec![
@@ -170,15 +251,112 @@ pub async fn outbox(path: &Path, command: OutboxCommand) -> Result<(), CliError>
                     e.attempts.to_string(),
                     e.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
                     e.last_error.clone().unwrap_or_default(),
+                    dropped_text(e),
+                    e.erp_ref.clone().unwrap_or_default(),
                 ]);
             }
             Ok(t.print(format)?)
         }
-        OutboxCommand::Retry { id } => {
+        OutboxCommand::Show { id, format } => {
             let (_, store) = open(path).await?;
-            store.outbox_retry(id, Utc::now()).await?;
+            let entry = store.outbox_entry(id).await?;
+            let audit = store.outbox_audit(id).await?;
+            if format == Format::Json {
+                return Ok(output::json(&serde_json::json!({
+                    "entry": entry,
+                    "audit": audit,
+                }))?);
+            }
+            println!(
+                "outbox entry {} ({}): {}, {} attempt(s){}",
+                entry.id,
+                entry.kind.as_str(),
+                entry.status.as_str(),
+                entry.attempts,
+                entry
+                    .last_error
+                    .as_deref()
+                    .map(|e| format!("; last error: {e}"))
+                    .unwrap_or_default()
+            );
+            let dropped = dropped_text(&entry);
+            if !dropped.is_empty() {
+                println!("{dropped}");
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&entry.payload).unwrap_or_default()
+            );
+            let mut t = Table::new(vec!["at", "by", "action", "from", "to", "note"]);
+            for a in &audit {
+                t.row(vec![
+                    a.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    a.actor.clone(),
+                    a.action.clone(),
+                    a.from_status.as_str().into(),
+                    a.to_status.as_str().into(),
+                    a.note.clone().unwrap_or_default(),
+                ]);
+            }
+            Ok(t.print(format)?)
+        }
+        OutboxCommand::Retry { id, by } => {
+            let (_, store) = open(path).await?;
+            // Without --by, the login name stands for who retried it.
+            let by = match by {
+                Some(by) => required("--by", &by)?,
+                None => std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            };
+            store.outbox_retry_by(id, &by, Utc::now()).await?;
             println!("outbox entry {id} is pending again");
             Ok(())
+        }
+        OutboxCommand::Drop { id, by, reason } => {
+            let by = required("--by", &by)?;
+            let reason = required("--reason", &reason)?;
+            let (_, store) = open(path).await?;
+            store.outbox_drop(id, &by, &reason, Utc::now()).await?;
+            println!("outbox entry {id} dropped by {by}; it is kept and will not be sent");
+            Ok(())
+        }
+        OutboxCommand::Verify { format } => {
+            let (config, store) = open(path).await?;
+            let mapping = Mapping::load(&config.erp.mapping)?;
+            let client = ODataClient::new(&config.erp)?;
+            let report = push::verify::verify_sent(store.as_ref(), &client, &mapping)
+                .await
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            if format == Format::Json {
+                output::json(&report)?;
+            } else {
+                println!(
+                    "checked {} sent entr{}: {} confirmed in the ERP, {} note(s) queued again, {} dispute case(s) differ",
+                    report.checked,
+                    if report.checked == 1 { "y" } else { "ies" },
+                    report.confirmed,
+                    report.requeued.len(),
+                    report.differing.len()
+                );
+                for f in report.requeued.iter().chain(&report.differing) {
+                    println!(
+                        "  entry {} ({}) {}: {}",
+                        f.outbox_id, f.kind, f.target, f.why
+                    );
+                }
+            }
+            if report.requeued.is_empty() && report.differing.is_empty() {
+                Ok(())
+            } else {
+                Err(CliError::Failed(format!(
+                    "{} sent entr{} not as sent in the ERP",
+                    report.requeued.len() + report.differing.len(),
+                    if report.requeued.len() + report.differing.len() == 1 {
+                        "y is"
+                    } else {
+                        "ies are"
+                    }
+                )))
+            }
         }
     }
 }

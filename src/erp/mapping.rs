@@ -72,6 +72,11 @@ pub struct EntityMapping {
     /// (default one day): covers the ERP's clock, date-only fields and late commits.
     /// Items read twice are upserted twice, which changes nothing.
     pub watermark_overlap_seconds: Option<u64>,
+    /// Use the service's change tracking (open items only): the first pull asks for a
+    /// delta link (`Prefer: odata.track-changes`), later pulls read it for what changed,
+    /// including what left the query (cleared items), instead of a watermark.
+    #[serde(default)]
+    pub delta: bool,
     /// model field → ERP property.
     pub fields: BTreeMap<String, String>,
     /// ERP property → declared (precision, scale) of its Edm.Decimal, from `$metadata` when
@@ -82,6 +87,10 @@ pub struct EntityMapping {
     /// `$metadata`, which decide how its filter literal is written.
     #[serde(skip)]
     pub watermark_type: Option<(String, ODataVersion)>,
+    /// The protocol version the mapping file declares (`version = 4`), which decides the
+    /// query options sent (`$inlinecount` or `$count`) and how the answer is asked for.
+    #[serde(skip)]
+    pub version: ODataVersion,
 }
 
 impl EntityMapping {
@@ -267,6 +276,9 @@ pub struct Targets {
 pub struct Mapping {
     #[serde(skip)]
     pub path: PathBuf,
+    /// OData protocol version of the services: 2 (default) or 4.
+    #[serde(default)]
+    pub version: Option<u8>,
     pub entities: BTreeMap<String, EntityMapping>,
     pub targets: Targets,
 }
@@ -287,6 +299,18 @@ impl Mapping {
         };
         let mut mapping: Mapping = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         mapping.path = path.to_path_buf();
+        let version = match mapping.version {
+            None | Some(2) => ODataVersion::V2,
+            Some(4) => ODataVersion::V4,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "version = {other}: erpsync speaks OData version 2 or 4"
+                )))
+            }
+        };
+        for entity in mapping.entities.values_mut() {
+            entity.version = version;
+        }
         for name in mapping.entities.keys() {
             if !ENTITIES.iter().any(|(n, _)| n == name) {
                 let known: Vec<&str> = ENTITIES.iter().map(|(n, _)| *n).collect();
@@ -502,6 +526,22 @@ mod tests {
         assert!(
             problems[1].contains("watermark \"Changed\": A_Customer.Changed is not filterable"),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn version_four_applies_to_every_entity_and_other_versions_are_refused() {
+        let v4 = include_str!("../../mappings/s4hana-odata-v4.toml");
+        let m = Mapping::parse(v4, Path::new("v4.toml")).unwrap();
+        assert!(m.entities.values().all(|e| e.version == ODataVersion::V4));
+        let m = Mapping::parse(SHIPPED, Path::new("v2.toml")).unwrap();
+        assert!(m.entities.values().all(|e| e.version == ODataVersion::V2));
+        let err = Mapping::parse(&format!("version = 3\n{SHIPPED}"), Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("m.toml") && err.contains("version = 3"),
+            "{err}"
         );
     }
 

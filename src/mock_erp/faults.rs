@@ -8,6 +8,7 @@
 //! | `timeout` | hold the response for 30 s before answering normally, so a client timeout fires first |
 //! | `delay=MS` | answer normally after `MS` milliseconds |
 //! | `malformed` | `200` with the real JSON page cut off in the middle |
+//! | `drop` | the answer's headers, half its body, then the connection is closed |
 //! | `csrf-expire` | a write with a valid token gets `403` + `x-csrf-token: Required`, and the session's token is dropped (as when SAP's token expires) |
 //!
 //! TARGET is an entity set (`A_Customer`, `A_OperationalAcctgDocItemCube`, `A_CustomerText`,
@@ -26,6 +27,8 @@ pub enum FaultKind {
     Timeout,
     Delay(Duration),
     Malformed,
+    /// Half the body, then the connection drops.
+    Drop,
     CsrfExpire,
 }
 
@@ -93,6 +96,7 @@ impl FromStr for FaultSpec {
             let kind = match kind {
                 "timeout" => FaultKind::Timeout,
                 "malformed" => FaultKind::Malformed,
+                "drop" => FaultKind::Drop,
                 "csrf-expire" => FaultKind::CsrfExpire,
                 k if k.starts_with("delay=") => FaultKind::Delay(Duration::from_millis(
                     k["delay=".len()..]
@@ -103,7 +107,7 @@ impl FromStr for FaultSpec {
                     Ok(code) if (400..=599).contains(&code) => FaultKind::Status(code),
                     _ => {
                         return Err(err(
-                            "KIND must be a status 400-599, timeout, delay=MS, malformed or csrf-expire",
+                            "KIND must be a status 400-599, timeout, delay=MS, malformed, drop or csrf-expire",
                         ))
                     }
                 },
@@ -129,6 +133,7 @@ impl fmt::Display for FaultSpec {
                 FaultKind::Timeout => f.write_str("timeout")?,
                 FaultKind::Delay(d) => write!(f, "delay={}", d.as_millis())?,
                 FaultKind::Malformed => f.write_str("malformed")?,
+                FaultKind::Drop => f.write_str("drop")?,
                 FaultKind::CsrfExpire => f.write_str("csrf-expire")?,
             }
             write!(f, "@{}", r.target)?;
@@ -180,6 +185,32 @@ impl Faults {
     pub fn fired(&self) -> u64 {
         self.fired
     }
+}
+
+/// The answer's status and headers, the first half of its body, then an error that makes
+/// the server close the connection: what a client sees when a connection drops mid-answer.
+pub(crate) async fn dropped(resp: axum::response::Response) -> axum::response::Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let half = bytes.slice(..bytes.len() / 2);
+    // The full length is announced, so the client knows the answer is incomplete.
+    parts.headers.insert(
+        axum::http::header::CONTENT_LENGTH,
+        axum::http::HeaderValue::from(bytes.len()),
+    );
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = vec![
+        Ok(half),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection dropped on purpose",
+        )),
+    ];
+    axum::response::Response::from_parts(
+        parts,
+        axum::body::Body::from_stream(futures_util::stream::iter(chunks)),
+    )
 }
 
 #[cfg(test)]

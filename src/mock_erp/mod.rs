@@ -8,7 +8,13 @@
 //!   `A_CustomerCompanyText`), `API_OPLACCTGDOCITEMCUBE_SRV`
 //!   (`A_OperationalAcctgDocItemCube`) and `API_SALES_CONTRACT_SRV` (`A_SalesContract`),
 //!   each with `$metadata` and a service document; server paging with `__next`.
-//! - SOAP: the dispute-case service at [`dispute_case::SERVICE_PATH`].
+//! - OData V4 JSON: the same services under `/sap/opu/odata4/sap/`, with V4
+//!   `$metadata`, `@odata.nextLink`, `$count`, and decimals as strings or numbers.
+//! - Change tracking of the open items: delta links and removed entries.
+//! - An OAuth 2.0 client-credentials token endpoint at `/sap/bc/sec/oauth2/token`.
+//! - SOAP: the dispute-case service at [`dispute_case::SERVICE_PATH`], and
+//!   `JournalEntryBulkChangeRequest_In` (dunning blocks, recorded in `/mock/writes`).
+//! - `$batch` on `API_BUSINESS_PARTNER` (change sets of text writes).
 //! - `GET /mock/writes`: every write it accepted, as JSON.
 //!
 //! The data comes from [`Dataset::generate`]: deterministic per seed, with a known set of
@@ -17,12 +23,18 @@
 //!
 //! [`dispute_case::SERVICE_PATH`]: crate::erp::soap::dispute_case::SERVICE_PATH
 
+mod batch;
 mod data;
+mod delta;
 mod faults;
+mod journal_entry;
+mod oauth;
 mod odata;
+mod seed_csv;
 mod server;
 mod sets;
 mod soap;
+mod v4;
 
 pub use data::{
     reference_date, AddressRec, CompanyRec, CustomerRec, Dataset, DisputeCaseRec, OpenItemRec,
@@ -30,6 +42,7 @@ pub use data::{
     REFERENCE_DATE,
 };
 pub use faults::{FaultKind, FaultRule, FaultSpec, FaultSpecError, TIMEOUT_HOLD};
+pub use seed_csv::cap_seed_files;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -133,6 +146,54 @@ impl MockErpHandle {
         self.state
             .atom_only
             .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// V4 decimals as JSON numbers even when the client asks for `IEEE754Compatible=true`,
+    /// like a server that does not support the parameter.
+    pub fn set_v4_decimals_as_numbers(&self, on: bool) {
+        self.state
+            .v4_numbers
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Collections in one answer (bounded only by `$top`) without next links, like a server
+    /// that leaves paging to the client.
+    pub fn set_server_paging(&self, on: bool) {
+        self.state
+            .no_server_paging
+            .store(!on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// URL of the OAuth 2.0 token endpoint (client credentials: the mock's user and
+    /// password as client ID and secret).
+    pub fn token_url(&self) -> String {
+        format!("http://{}{}", self.addr, oauth::TOKEN_PATH)
+    }
+
+    /// How long tokens handed out from now on live.
+    pub fn set_token_lifetime(&self, lifetime: std::time::Duration) {
+        self.state.oauth.set_lifetime(lifetime);
+    }
+
+    /// Clears open item `row` (an index into [`Dataset::open_items`]) on `on`, as a payment
+    /// would: reads show it cleared and change tracking reports it.
+    pub fn clear_open_item(&self, row: usize, on: chrono::NaiveDate) {
+        self.state.delta.clear(row, on);
+    }
+
+    /// Tokens handed out so far.
+    pub fn tokens_issued(&self) -> u64 {
+        self.state.oauth.issued()
+    }
+
+    /// Sends `message` as `sap-message` with every successful OData answer (`None`: stop).
+    pub fn set_sap_message(&self, message: Option<String>) {
+        *server::lock(&self.state.sap_message) = message;
+    }
+
+    /// `http://ADDR/sap/opu/odata4/sap/`, the `[erp] base_url` for the V4 services.
+    pub fn base_url_v4(&self) -> String {
+        format!("http://{}/sap/opu/odata4/sap/", self.addr)
     }
 
     /// How many faults fired since the rules were last set.

@@ -75,6 +75,16 @@ fn parse_datetimeoffset(s: &str) -> Option<NaiveDateTime> {
         .map(|d| d.with_timezone(&Utc).naive_utc())
 }
 
+/// `YYYY-MM-DD` starts at `i`.
+fn is_v4_date_at(chars: &[char], i: usize) -> bool {
+    let pattern = "dddd-dd-dd";
+    chars.len() >= i + pattern.len()
+        && pattern.chars().zip(&chars[i..]).all(|(p, c)| match p {
+            'd' => c.is_ascii_digit(),
+            _ => *c == p,
+        })
+}
+
 fn tokenize(input: &str) -> Result<Vec<Tok>, String> {
     let chars: Vec<char> = input.chars().collect();
     let mut out = Vec::new();
@@ -113,6 +123,23 @@ fn tokenize(input: &str) -> Result<Vec<Tok>, String> {
             i += 1;
         } else if c == '\'' {
             out.push(Tok::Lit(Lit::Str(read_quoted(&mut i)?)));
+        } else if is_v4_date_at(&chars, i) {
+            // V4 writes dates and timestamps bare: `2026-11-25`, `2026-11-25T00:30:00Z`.
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || "-:T.Z+".contains(chars[i])) {
+                i += 1;
+            }
+            let raw: String = chars[start..i].iter().collect();
+            let lit = if raw.len() == 10 {
+                chrono::NaiveDate::parse_from_str(&raw, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+            } else {
+                parse_datetimeoffset(&raw).or_else(|| parse_datetime(&raw))
+            };
+            out.push(Tok::Lit(Lit::DateTime(
+                lit.ok_or_else(|| format!("invalid date literal {raw}"))?,
+            )));
         } else if c.is_ascii_digit()
             || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
         {
@@ -377,6 +404,11 @@ pub(crate) fn parse_query(pairs: &[(String, String)], set: Set) -> Result<Query,
             "$skiptoken" => {
                 q.skiptoken = Some(v.parse().map_err(|_| format!("invalid $skiptoken {v}"))?)
             }
+            "$count" => match v.as_str() {
+                "true" => q.inlinecount = true,
+                "false" => q.inlinecount = false,
+                _ => return Err(format!("invalid $count {v}")),
+            },
             "$inlinecount" => match v.as_str() {
                 "allpages" => q.inlinecount = true,
                 "none" => q.inlinecount = false,
@@ -400,6 +432,7 @@ pub(crate) fn parse_query(pairs: &[(String, String)], set: Set) -> Result<Query,
                     q.orderby.push((prop.name, desc));
                 }
             }
+            "$format" if v.starts_with("json;") || v.starts_with("application/json") => {}
             "$format" if v != "json" && v != "atom" => {
                 return Err(format!(
                     "$format={v} is not supported here; use json or atom"
@@ -682,6 +715,17 @@ mod tests {
         assert!(parse_filter(
             "LastChangeDateTime ge datetimeoffset'2024-01-01T00:00:00Z'",
             Set::SalesContract
+        )
+        .is_ok());
+        // V4: bare literals.
+        assert!(parse_filter(
+            "LastChangeDateTime ge 2024-01-01T00:00:00Z",
+            Set::SalesContract
+        )
+        .is_ok());
+        assert!(parse_filter(
+            "NetDueDate lt 2026-11-25 and IsCleared eq false",
+            Set::OpenItem
         )
         .is_ok());
     }

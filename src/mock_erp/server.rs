@@ -25,6 +25,8 @@ use tokio_util::sync::CancellationToken;
 /// SAP system ID used in cookie names and the auth realm.
 const SID: &str = "S4H";
 const ODATA_PREFIX: &str = "/sap/opu/odata/sap/";
+/// Where S/4HANA serves OData V4 services; the mock serves the same services there.
+const ODATA4_PREFIX: &str = "/sap/opu/odata4/sap/";
 
 pub(crate) struct CaseState {
     pub case: DisputeCase,
@@ -47,6 +49,15 @@ pub(crate) struct State {
     /// Answer collections in Atom whatever `$format` says, like a Gateway behind a proxy
     /// that drops the query option.
     pub atom_only: AtomicBool,
+    /// V4: send decimals as JSON numbers even when `IEEE754Compatible=true` is asked for.
+    pub v4_numbers: AtomicBool,
+    /// Answer a collection in one piece (bounded only by `$top`), without next links, like a
+    /// server that leaves paging to the client.
+    pub no_server_paging: AtomicBool,
+    pub oauth: super::oauth::OAuthState,
+    /// Sent as `sap-message` with every successful OData answer, when set.
+    pub sap_message: Mutex<Option<String>>,
+    pub delta: super::delta::DeltaState,
 }
 
 /// Locks a mutex; a panicked holder cannot leave these maps half-written in a way that
@@ -140,6 +151,11 @@ impl State {
             cancel,
             change_seq: AtomicU64::new(0),
             atom_only: AtomicBool::new(false),
+            v4_numbers: AtomicBool::new(false),
+            no_server_paging: AtomicBool::new(false),
+            oauth: Default::default(),
+            sap_message: Mutex::new(None),
+            delta: Default::default(),
         }
     }
 
@@ -182,7 +198,16 @@ impl State {
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/mock/writes", get(writes_handler))
+        .route(super::oauth::TOKEN_PATH, post(super::oauth::token))
         .route(dc::SERVICE_PATH, post(super::soap::handle))
+        .route(
+            "/sap/opu/odata/sap/API_BUSINESS_PARTNER/$batch",
+            post(super::batch::handle),
+        )
+        .route(
+            crate::erp::soap::journal_entry::SERVICE_PATH,
+            post(super::journal_entry::handle),
+        )
         .fallback(odata_handler)
         .with_state(state)
 }
@@ -248,6 +273,8 @@ pub(crate) enum FaultEffect {
     None,
     Status(u16),
     Malformed,
+    /// Half the body, then the connection closes.
+    Dropped,
 }
 
 /// Applies delays here; returns what is left for the caller to do.
@@ -264,6 +291,7 @@ pub(crate) async fn apply_fault(st: &State, target: &str) -> FaultEffect {
             FaultEffect::None
         }
         Some(FaultKind::Malformed) => FaultEffect::Malformed,
+        Some(FaultKind::Drop) => FaultEffect::Dropped,
         Some(FaultKind::CsrfExpire) | None => FaultEffect::None,
     }
 }
@@ -434,19 +462,26 @@ struct Ctx<'a> {
     service_url: String,
     headers: &'a HeaderMap,
     pairs: Vec<(String, String)>,
+    /// Reached under the V4 prefix: V4 JSON and `$metadata`.
+    v4: bool,
 }
 
-async fn odata_handler(
+pub(crate) async fn odata_handler(
     AxState(st): AxState<Arc<State>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(rest) = uri.path().strip_prefix(ODATA_PREFIX) else {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
+    let (rest, v4) = match (
+        uri.path().strip_prefix(ODATA_PREFIX),
+        uri.path().strip_prefix(ODATA4_PREFIX),
+    ) {
+        (Some(r), _) => (r, false),
+        (None, Some(r)) => (r, true),
+        (None, None) => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
-    if !basic_auth_ok(&st, &headers) {
+    if !basic_auth_ok(&st, &headers) && !super::oauth::bearer_ok(&st, &headers) {
         return unauthorized(&st);
     }
     let pairs: Vec<(String, String)> = uri
@@ -589,17 +624,32 @@ async fn odata_handler(
     let ctx = Ctx {
         st: &st,
         service,
-        service_url: format!("http://{host}{ODATA_PREFIX}{}", service.name()),
+        service_url: format!(
+            "http://{host}{}{}",
+            if v4 { ODATA4_PREFIX } else { ODATA_PREFIX },
+            service.name()
+        ),
         headers: &headers,
         pairs,
+        v4,
     };
     let mut resp = dispatch(&ctx, &method, &resource, &body);
     if matches!(effect, FaultEffect::Malformed) && resp.status() == StatusCode::OK {
         resp = malformed(resp).await;
     }
+    if matches!(effect, FaultEffect::Dropped) && resp.status() == StatusCode::OK {
+        resp = super::faults::dropped(resp).await;
+    }
     for (k, v) in extra_headers {
         if let Ok(v) = HeaderValue::from_str(&v) {
             resp.headers_mut().append(k, v);
+        }
+    }
+    if resp.status().is_success() {
+        if let Some(m) = lock(&st.sap_message).clone() {
+            if let Ok(v) = HeaderValue::from_str(&m) {
+                resp.headers_mut().insert("sap-message", v);
+            }
         }
     }
     resp
@@ -651,6 +701,9 @@ fn dispatch(ctx: &Ctx<'_>, method: &Method, resource: &str, body: &[u8]) -> Resp
         if method != Method::GET {
             return method_not_allowed();
         }
+        if ctx.v4 {
+            return super::v4::json_ok(super::v4::service_document(ctx.service));
+        }
         let mut out = String::from("{\"d\":{\"EntitySets\":[");
         for (i, s) in ctx.service.sets().iter().enumerate() {
             if i > 0 {
@@ -665,10 +718,15 @@ fn dispatch(ctx: &Ctx<'_>, method: &Method, resource: &str, body: &[u8]) -> Resp
         if method != Method::GET {
             return method_not_allowed();
         }
+        let doc = if ctx.v4 {
+            super::v4::edmx(ctx.service)
+        } else {
+            edmx(ctx.service)
+        };
         return (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/xml")],
-            edmx(ctx.service),
+            doc,
         )
             .into_response();
     }
@@ -717,9 +775,11 @@ fn with_table<R>(ctx: &Ctx<'_>, set: Set, f: impl FnOnce(&dyn Table) -> R) -> R 
         let rows: Vec<TextRec> = lock(ctx.st.texts(set)).values().cloned().collect();
         f(&TextTable { rows: &rows })
     } else {
+        let cleared = ctx.st.delta.cleared();
         f(&DsTable {
             ds: &ctx.st.ds,
             set,
+            cleared: Some(&cleared),
         })
     }
 }
@@ -743,11 +803,61 @@ fn etag_of(set: Set, table: &dyn Table, row: usize) -> Option<String> {
 }
 
 fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
+    let accept = ctx
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    let format = ctx
+        .pairs
+        .iter()
+        .find(|(k, _)| k == "$format")
+        .map(|(_, v)| v.as_str());
+    let decimals_as_strings =
+        super::v4::wants_ieee754(accept, format) && !ctx.st.v4_numbers.load(Ordering::Relaxed);
+    // Change tracking is offered on the open items (see `delta`).
+    let tracked = set == Set::OpenItem;
+    if let Some(token) = super::delta::token(&ctx.pairs).filter(|_| tracked) {
+        let since = match token {
+            Ok(t) => t,
+            Err(e) => return bad_request(&e),
+        };
+        let req = super::delta::DeltaRequest {
+            ds: &ctx.st.ds,
+            service_url: &ctx.service_url,
+            set,
+            pairs: &ctx.pairs,
+            since,
+            v4: ctx.v4,
+            decimals_as_strings,
+        };
+        return match super::delta::respond(&ctx.st.delta, &req) {
+            Ok(body) if ctx.v4 => super::v4::json_ok(body),
+            Ok(body) => json_ok(StatusCode::OK, body),
+            Err(e) => bad_request(&e),
+        };
+    }
+    let track_from = tracked
+        .then(|| {
+            let prefer = ctx.headers.get("prefer").and_then(|v| v.to_str().ok());
+            match ctx
+                .pairs
+                .iter()
+                .find(|(k, _)| k == super::delta::TRACK_FROM)
+            {
+                Some((_, v)) => v.parse().ok(),
+                None => super::delta::wants_tracking(prefer).then(|| ctx.st.delta.version()),
+            }
+        })
+        .flatten();
     let q = match parse_query(&ctx.pairs, set) {
         Ok(q) => q,
         Err(e) => return bad_request(&e),
     };
-    let page_size = ctx.st.config.page_size.max(1);
+    let page_size = if ctx.st.no_server_paging.load(Ordering::Relaxed) {
+        usize::MAX
+    } else {
+        ctx.st.config.page_size.max(1)
+    };
     with_table(ctx, set, |table| {
         // Live text sets are small and kept in canonical-key order, not key order: sort them.
         let natural = !set.is_text() && is_key_order(set, &q.orderby);
@@ -757,6 +867,11 @@ fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
             if let Some(t) = page.top_left {
                 pairs.push(("$top".into(), t.to_string()));
             }
+            if let Some(v) =
+                track_from.filter(|_| !pairs.iter().any(|(k, _)| k == super::delta::TRACK_FROM))
+            {
+                pairs.push((super::delta::TRACK_FROM.into(), v.to_string()));
+            }
             pairs.push(("$skiptoken".into(), token.to_string()));
             let query: Vec<String> = pairs
                 .iter()
@@ -764,6 +879,32 @@ fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
                 .collect();
             format!("{}/{}?{}", ctx.service_url, set.name(), query.join("&"))
         });
+        let delta = track_from
+            .filter(|_| next.is_none())
+            .map(|v| super::delta::link(&ctx.service_url, set, &ctx.pairs, v, ctx.v4));
+        if ctx.v4 {
+            let parts = super::v4::PageParts {
+                service_url: &ctx.service_url,
+                set,
+                count: page.count,
+                next,
+                delta,
+                decimals_as_strings,
+            };
+            let body = super::v4::render_page(&parts, &page.rows, |out, row| {
+                let etag = etag_of(set, table, row);
+                super::v4::render_entity(
+                    out,
+                    set,
+                    table,
+                    row,
+                    q.select.as_deref(),
+                    etag.as_deref(),
+                    parts.decimals_as_strings,
+                );
+            });
+            return super::v4::json_ok(body);
+        }
         if wants_atom(ctx) {
             let esc = |s: &str| quick_xml::escape::escape(s).into_owned();
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
@@ -830,6 +971,10 @@ fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
         if let Some(n) = next {
             out.push_str(",\"__next\":");
             json_str(&mut out, &n);
+        }
+        if let Some(d) = delta {
+            out.push_str(",\"__delta\":");
+            json_str(&mut out, &d);
         }
         out.push_str("}}");
         json_ok(StatusCode::OK, out)

@@ -377,6 +377,9 @@ pub(crate) trait Table {
 pub(crate) struct DsTable<'a> {
     pub ds: &'a Dataset,
     pub set: Set,
+    /// Open items cleared since the data set was made (row → clearing date), as the delta
+    /// tests clear them.
+    pub cleared: Option<&'a std::collections::BTreeMap<usize, NaiveDate>>,
 }
 
 pub(crate) struct TextTable<'a> {
@@ -508,13 +511,19 @@ impl Table for DsTable<'_> {
                     "FiscalYear" => owned(i.fiscal_year.to_string()),
                     "AccountingDocument" => owned(format!("{:010}", i.document)),
                     "AccountingDocumentItem" => owned(format!("{:03}", i.item)),
-                    "ClearingDate" => opt_date(i.clearing_date),
+                    "ClearingDate" => opt_date(
+                        self.cleared
+                            .and_then(|c| c.get(&row).copied())
+                            .or(i.clearing_date),
+                    ),
                     "ClearingAccountingDocument" => owned(if i.clearing_document == 0 {
                         String::new()
                     } else {
                         format!("{:010}", i.clearing_document)
                     }),
-                    "IsCleared" => Val::Bool(i.is_cleared),
+                    "IsCleared" => Val::Bool(
+                        i.is_cleared || self.cleared.is_some_and(|c| c.contains_key(&row)),
+                    ),
                     "FinancialAccountType" => st(if is_customer { "D" } else { "K" }),
                     "DebitCreditCode" => st(if i.debit { "S" } else { "H" }),
                     "Customer" => st(if is_customer { cust(i.party) } else { "" }),

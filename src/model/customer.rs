@@ -3,6 +3,7 @@
 
 use super::CustomerId;
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -69,12 +70,30 @@ pub struct SalesAreaData {
     pub deletion_flag: bool,
 }
 
+/// A credit limit held by the ERP's credit management: per credit segment in S/4HANA
+/// (`API_CRDTMBUSINESSPARTNER`, `CreditManagementAccount`), per credit control area in
+/// ECC (KNKK, IDoc segment E1KNKKM).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditLimit {
+    pub customer: CustomerId,
+    /// Credit segment or credit control area, e.g. `1000`.
+    pub segment: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// The segment's currency, when the source states it (KNKK does not: it is the
+    /// control area's).
+    pub currency: Option<String>,
+}
+
 /// A customer with all its levels, as reconciliation and the CLI see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     pub general: CustomerGeneral,
     pub company_codes: Vec<CompanyCodeData>,
     pub sales_areas: Vec<SalesAreaData>,
+    /// Empty when the ERP's credit management is not read.
+    #[serde(default)]
+    pub credit_limits: Vec<CreditLimit>,
 }
 
 impl Customer {

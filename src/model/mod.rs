@@ -13,7 +13,9 @@ pub mod open_item;
 pub mod payment_terms;
 
 pub use contract::{Contract, ContractScope};
-pub use customer::{Address, CompanyCodeData, Customer, CustomerGeneral, SalesArea, SalesAreaData};
+pub use customer::{
+    Address, CompanyCodeData, CreditLimit, Customer, CustomerGeneral, SalesArea, SalesAreaData,
+};
 pub use discrepancy::{
     CurrencyAmount, Discrepancy, DiscrepancyStatus, Exposure, Finding, Rule, Severity, StatusChange,
 };

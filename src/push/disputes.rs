@@ -43,6 +43,29 @@ async fn call<T>(
     }
 }
 
+/// The case as the ERP holds it now; `None` when the ERP does not know it.
+pub async fn read_case(
+    client: &ODataClient,
+    target: &DisputeTarget,
+    case_id: &str,
+) -> Result<Option<dc::DisputeCase>, PushError> {
+    let url = client.host_url(&target.path);
+    let read = call(
+        client,
+        &url,
+        dc::READ_QUERY,
+        dc::build_read_request(
+            SoapVersion::V11,
+            &ReadRequest {
+                case_id: case_id.to_string(),
+            },
+        ),
+        dc::parse_read_response,
+    )
+    .await?;
+    Ok(read.case)
+}
+
 pub async fn send(
     client: &ODataClient,
     target: &DisputeTarget,

@@ -6,13 +6,17 @@
 //! answer never writes twice. Transient failures stay pending with their error; permanent
 //! ones (the ERP's validation) become `failed`; too many attempts become `dead`.
 
+pub mod batch;
 pub mod disputes;
+pub mod dunning;
 pub mod notes;
+pub mod verify;
 
 use crate::config::{PushConfig, PushMode};
 use crate::erp::mapping::Mapping;
 use crate::erp::odata::{ErpError, ODataClient};
-use crate::model::{DisputeStatusChange, Note};
+use crate::model::note::CollectorNote;
+use crate::model::DisputeStatusChange;
 use crate::store::{OutboxEntry, OutboxKind, OutboxStatus, Store, StoreError};
 use chrono::Utc;
 use serde::Serialize;
@@ -60,6 +64,10 @@ pub struct PushReport {
     pub retry_later: u64,
     pub failed: u64,
     pub dead: u64,
+    /// Sent entries the read-back found in the ERP (their ERP ids recorded).
+    pub verified: u64,
+    /// Sent entries the read-back did not find, queued again.
+    pub requeued: u64,
 }
 
 /// Sends what is pending, oldest first. Store errors stop the drain (the entry stays
@@ -73,7 +81,7 @@ pub async fn drain(
     let mut report = PushReport::default();
     let mut blocked_cases: HashSet<String> = HashSet::new();
     let entries = store.outbox_due(DRAIN_LIMIT).await?;
-    send_entries(
+    let sent = send_entries(
         store,
         client,
         mapping,
@@ -83,6 +91,7 @@ pub async fn drain(
         &mut blocked_cases,
     )
     .await?;
+    read_back(store, client, mapping, config, sent, &mut report).await?;
     Ok(report)
 }
 
@@ -118,7 +127,7 @@ pub async fn drain_claimed(
                 break;
             }
             taken += entries.len() as u32;
-            send_entries(
+            let sent = send_entries(
                 store,
                 client,
                 mapping,
@@ -128,6 +137,7 @@ pub async fn drain_claimed(
                 &mut blocked_cases,
             )
             .await?;
+            read_back(store, client, mapping, config, sent, &mut report).await?;
             // Entries left pending stay claimed by us until released below, so the next
             // claim moves on to newer ones instead of taking them again.
         }
@@ -139,6 +149,39 @@ pub async fn drain_claimed(
     result.map(|()| report)
 }
 
+/// Confirms that the ERP holds what this drain sent, recording the ERP's ids; a note it
+/// does not hold goes back to pending. An ERP that cannot be read now is left to the
+/// periodic check; only store errors stop the drain.
+async fn read_back(
+    store: &dyn Store,
+    client: &ODataClient,
+    mapping: &Mapping,
+    config: &PushConfig,
+    sent: Vec<OutboxEntry>,
+    report: &mut PushReport,
+) -> Result<(), StoreError> {
+    if !config.read_back || sent.is_empty() {
+        return Ok(());
+    }
+    let mut found = verify::VerifyReport::default();
+    match verify::verify_entries(store, client, mapping, sent, &mut found).await {
+        Ok(()) => {}
+        Err(verify::VerifyError::Store(e)) => return Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "read-back after push failed; the periodic check will retry")
+        }
+    }
+    report.verified += found.confirmed;
+    report.requeued += found.requeued.len() as u64;
+    for f in &found.differing {
+        tracing::warn!(outbox_id = f.outbox_id, case = %f.target, why = %f.why, "dispute case differs in the ERP");
+    }
+    Ok(())
+}
+
+/// Sends `entries` in order; returns those the ERP now holds (marked sent). With
+/// `[push] batch`, notes go as `$batch` change sets (see [`batch`]); dispute statuses are
+/// always sent one by one, in order per case.
 async fn send_entries(
     store: &dyn Store,
     client: &ODataClient,
@@ -147,13 +190,21 @@ async fn send_entries(
     entries: Vec<OutboxEntry>,
     report: &mut PushReport,
     blocked_cases: &mut HashSet<String>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<OutboxEntry>, StoreError> {
     let simulate = config.mode == PushMode::Simulate;
+    let mut sent = Vec::new();
+    let mut batched = Vec::new();
     // Updates of one case must land in order: after a failure, later ones wait.
     for entry in entries {
         let result = match entry.kind {
-            OutboxKind::Note => match decode::<Note>(&entry) {
-                Ok(note) => notes::send(client, &mapping.targets.notes, &note, simulate).await,
+            OutboxKind::Note => match decode::<CollectorNote>(&entry) {
+                Ok(note) if config.batch && !simulate => {
+                    batched.push((entry, note));
+                    continue;
+                }
+                Ok(note) => {
+                    notes::send_collector(client, &mapping.targets.notes, &note, simulate).await
+                }
                 Err(e) => Err(e),
             },
             OutboxKind::DisputeStatus => match decode::<DisputeStatusChange>(&entry) {
@@ -170,6 +221,29 @@ async fn send_entries(
                         simulate,
                     )
                     .await;
+                    let r = match r {
+                        Ok(o @ (Outcome::Sent | Outcome::AlreadyThere)) => {
+                            dunning::apply(client, &mapping.targets.dispute_status, &change, config)
+                                .await
+                                .map(|()| o)
+                        }
+                        // Refused for good (e.g. SAP closed the case itself): the items must
+                        // still follow the case, so a closed case has its block lifted.
+                        Err(e @ PushError::Permanent(_)) if config.dunning_block.is_some() => {
+                            if let Err(d) = dunning::apply(
+                                client,
+                                &mapping.targets.dispute_status,
+                                &change,
+                                config,
+                            )
+                            .await
+                            {
+                                tracing::warn!(case = %change.case_id, error = %d, "dunning block not updated");
+                            }
+                            Err(e)
+                        }
+                        r => r,
+                    };
                     if r.is_err() {
                         blocked_cases.insert(change.case_id.clone());
                     }
@@ -178,46 +252,79 @@ async fn send_entries(
                 Err(e) => Err(e),
             },
         };
-        let now = Utc::now();
         match result {
             Ok(Outcome::Simulated) => report.simulated += 1,
             Ok(outcome) => {
-                store.outbox_mark_sent(entry.id, now).await?;
-                if outcome == Outcome::AlreadyThere {
-                    report.already_there += 1;
-                }
-                match entry.kind {
-                    OutboxKind::Note => report.notes += 1,
-                    OutboxKind::DisputeStatus => report.dispute_statuses += 1,
-                }
-                tracing::info!(
-                    outbox_id = entry.id,
-                    kind = entry.kind.as_str(),
-                    ?outcome,
-                    "pushed"
-                );
+                record_sent(store, &entry, outcome, report).await?;
+                sent.push(entry);
             }
-            Err(e) => {
-                let final_status = match &e {
-                    PushError::Permanent(_) => Some(OutboxStatus::Failed),
-                    PushError::Transient(_) if entry.attempts + 1 >= config.max_attempts => {
-                        Some(OutboxStatus::Dead)
-                    }
-                    PushError::Transient(_) => None,
-                };
-                match final_status {
-                    Some(OutboxStatus::Failed) => report.failed += 1,
-                    Some(_) => report.dead += 1,
-                    None => report.retry_later += 1,
-                }
-                tracing::warn!(outbox_id = entry.id, kind = entry.kind.as_str(), error = %e, "push failed");
-                store
-                    .outbox_mark_failed(entry.id, &e.to_string(), now, final_status)
-                    .await?;
-            }
+            Err(e) => record_failure(store, &entry, &e, config, report).await?,
         }
     }
+    if !batched.is_empty() {
+        let more = batch::send_notes(
+            store,
+            client,
+            &mapping.targets.notes,
+            config,
+            batched,
+            report,
+        )
+        .await?;
+        sent.extend(more);
+    }
+    Ok(sent)
+}
+
+/// Marks an entry sent and counts it.
+async fn record_sent(
+    store: &dyn Store,
+    entry: &OutboxEntry,
+    outcome: Outcome,
+    report: &mut PushReport,
+) -> Result<(), StoreError> {
+    store.outbox_mark_sent(entry.id, Utc::now()).await?;
+    if outcome == Outcome::AlreadyThere {
+        report.already_there += 1;
+    }
+    match entry.kind {
+        OutboxKind::Note => report.notes += 1,
+        OutboxKind::DisputeStatus => report.dispute_statuses += 1,
+    }
+    tracing::info!(
+        outbox_id = entry.id,
+        kind = entry.kind.as_str(),
+        ?outcome,
+        "pushed"
+    );
     Ok(())
+}
+
+/// Records a failed attempt: the ERP's refusal fails the entry at once; anything else
+/// leaves it pending until `max_attempts`, then it is dead.
+async fn record_failure(
+    store: &dyn Store,
+    entry: &OutboxEntry,
+    e: &PushError,
+    config: &PushConfig,
+    report: &mut PushReport,
+) -> Result<(), StoreError> {
+    let final_status = match e {
+        PushError::Permanent(_) => Some(OutboxStatus::Failed),
+        PushError::Transient(_) if entry.attempts + 1 >= config.max_attempts => {
+            Some(OutboxStatus::Dead)
+        }
+        PushError::Transient(_) => None,
+    };
+    match final_status {
+        Some(OutboxStatus::Failed) => report.failed += 1,
+        Some(_) => report.dead += 1,
+        None => report.retry_later += 1,
+    }
+    tracing::warn!(outbox_id = entry.id, kind = entry.kind.as_str(), error = %e, "push failed");
+    store
+        .outbox_mark_failed(entry.id, &e.to_string(), Utc::now(), final_status)
+        .await
 }
 
 fn decode<T: serde::de::DeserializeOwned>(entry: &OutboxEntry) -> Result<T, PushError> {

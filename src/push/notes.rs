@@ -1,16 +1,19 @@
 //! Notes → the customer's long text in SAP (`A_CustomerText` of `API_BUSINESS_PARTNER`).
 //!
-//! Each note is appended as a dated, signed line that ends with `[erpsync:KEY]`. Before
-//! writing, the current text is read: if the marker is already there (an earlier attempt
-//! reached SAP but its answer was lost), nothing is written again. The update carries the
+//! Each note is appended as a dated, signed line that ends with `[erpsync:KEY]`; a note
+//! longer than the target's `max_length` is split into parts that each carry
+//! `[erpsync:KEY#i/n]`. Before writing, the current text is read: parts whose marker is
+//! already there (an earlier attempt reached SAP but its answer was lost) are not written
+//! again. The update carries the
 //! ETag of what was read (`If-Match`), so a text changed in between is re-read, not
 //! overwritten.
 
 use super::{Outcome, PushError};
 use crate::erp::mapping::NotesTarget;
 use crate::erp::odata::client::Write;
-use crate::erp::odata::query::{string_literal, with_sap_client};
+use crate::erp::odata::query::{any_of, string_literal, with_sap_client};
 use crate::erp::odata::{ErpError, ODataClient};
+use crate::model::note::CollectorNote;
 use crate::model::Note;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -18,41 +21,165 @@ use serde_json::{json, Value};
 /// Concurrent edits of the same text: re-read and re-append at most this often.
 const CONFLICT_RETRIES: usize = 3;
 
-pub fn marker(note: &Note) -> String {
-    format!("[erpsync:{}]", note.idempotency_key)
+/// The key predicate of the text a note goes to, e.g.
+/// `A_CustomerText(Customer='0000004711',Language='EN',LongTextID='Z001')`: what the ERP
+/// calls it, recorded on the outbox entry once read back.
+pub fn text_key(target: &NotesTarget, note: &Note) -> String {
+    format!(
+        "{}(Customer={},Language={},LongTextID={})",
+        target.entity_set,
+        string_literal(note.customer.as_str()),
+        string_literal(&target.language),
+        string_literal(&target.long_text_id)
+    )
 }
 
+/// The entries of a note that `text` does not hold yet, in order.
+pub fn missing_parts(cn: &CollectorNote, parts: &[String], text: &str) -> Vec<String> {
+    let n = parts.len();
+    parts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !text.contains(&cn.part_marker(i + 1, n)))
+        .map(|(_, p)| p.clone())
+        .collect()
+}
+
+/// The URL of the text a note goes to.
+fn text_url(
+    client: &ODataClient,
+    target: &NotesTarget,
+    note: &Note,
+) -> Result<url::Url, PushError> {
+    let key = text_key(target, note);
+    let url = client
+        .service_root(&target.service)
+        .join(&key)
+        .map_err(|e| PushError::Permanent(format!("{}: bad key {key}: {e}", target.entity_set)))?;
+    Ok(with_sap_client(url, client.sap_client()))
+}
+
+/// The text a note goes to and its ETag; `None` when the ERP has no such text yet.
+pub async fn read_text_etag(
+    client: &ODataClient,
+    target: &NotesTarget,
+    note: &Note,
+) -> Result<Option<(String, Option<String>)>, PushError> {
+    let url = text_url(client, target, note)?;
+    Ok(client
+        .get_entity(&target.entity_set, &url)
+        .await?
+        .map(|(e, etag)| {
+            let text = e.get("LongText").and_then(Value::as_str).unwrap_or("");
+            (text.to_string(), etag)
+        }))
+}
+
+/// Customers per collection read in [`read_texts`]: keeps the `$filter` URL short.
+const READ_CHUNK: usize = 40;
+
+/// The texts of many customers in few requests (a collection read filtered on the
+/// customers), by customer: text and ETag. A customer without a text is absent.
+pub async fn read_texts(
+    client: &ODataClient,
+    target: &NotesTarget,
+    customers: &[&str],
+) -> Result<std::collections::HashMap<String, (String, Option<String>)>, PushError> {
+    let root = client.service_root(&target.service);
+    let mut out = std::collections::HashMap::new();
+    for chunk in customers.chunks(READ_CHUNK) {
+        let filter = format!(
+            "({}) and Language eq {} and LongTextID eq {}",
+            any_of("Customer", chunk),
+            string_literal(&target.language),
+            string_literal(&target.long_text_id)
+        );
+        let mut url = root
+            .join(&target.entity_set)
+            .map_err(|e| PushError::Permanent(format!("{}: {e}", target.entity_set)))?;
+        url.query_pairs_mut()
+            .append_pair("$filter", &filter)
+            .append_pair("$format", "json");
+        let mut next = Some(with_sap_client(url, client.sap_client()));
+        while let Some(url) = next.take() {
+            let page = client.get_page(&target.entity_set, &url).await?;
+            for e in &page.entities {
+                let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
+                let etag = e
+                    .get("__metadata")
+                    .and_then(|m| m.get("etag"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                out.insert(
+                    field("Customer").to_string(),
+                    (field("LongText").to_string(), etag),
+                );
+            }
+            if let Some(n) = &page.next {
+                next = Some(client.next_url(&url, n)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The text a note goes to, as the ERP holds it now (empty when there is none yet).
+pub async fn read_text(
+    client: &ODataClient,
+    target: &NotesTarget,
+    note: &Note,
+) -> Result<String, PushError> {
+    let url = text_url(client, target, note)?;
+    let current = client.get_entity(&target.entity_set, &url).await?;
+    Ok(current
+        .and_then(|(e, _)| {
+            e.get("LongText")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_default())
+}
+
+/// Sends a note without collector details; see [`send_collector`].
 pub async fn send(
     client: &ODataClient,
     target: &NotesTarget,
     note: &Note,
     simulate: bool,
 ) -> Result<Outcome, PushError> {
+    let cn = CollectorNote {
+        note: note.clone(),
+        details: Default::default(),
+    };
+    send_collector(client, target, &cn, simulate).await
+}
+
+pub async fn send_collector(
+    client: &ODataClient,
+    target: &NotesTarget,
+    cn: &CollectorNote,
+    simulate: bool,
+) -> Result<Outcome, PushError> {
+    let note = &cn.note;
     let what = target.entity_set.as_str();
     let root = client.service_root(&target.service);
-    let key = format!(
-        "{}(Customer={},Language={},LongTextID={})",
-        target.entity_set,
-        string_literal(note.customer.as_str()),
-        string_literal(&target.language),
-        string_literal(&target.long_text_id)
-    );
-    let entity_url = with_sap_client(
-        root.join(&key)
-            .map_err(|e| PushError::Permanent(format!("{what}: bad key {key}: {e}")))?,
-        client.sap_client(),
-    );
-    let entry = note.erp_text();
+    let key = text_key(target, note);
+    let entity_url = text_url(client, target, note)?;
+    let parts = cn
+        .erp_parts(target.max_length)
+        .map_err(|e| PushError::Permanent(format!("{what} {key}: {e}")))?;
     for _ in 0..CONFLICT_RETRIES {
         let current = client.get_entity(what, &entity_url).await?;
         let (body, method, url, etag) = match current {
             Some((entity, etag)) => {
                 let text = entity.get("LongText").and_then(Value::as_str).unwrap_or("");
-                if text.contains(&marker(note)) {
+                let missing = missing_parts(cn, &parts, text);
+                if missing.is_empty() {
                     return Ok(Outcome::AlreadyThere);
                 }
+                let entry = missing.join("\n");
                 let new_text = if text.is_empty() {
-                    entry.clone()
+                    entry
                 } else {
                     format!("{text}\n{entry}")
                 };
@@ -73,21 +200,11 @@ pub async fn send(
                     "Customer": note.customer.as_str(),
                     "Language": target.language,
                     "LongTextID": target.long_text_id,
-                    "LongText": entry,
+                    "LongText": parts.join("\n"),
                 });
                 (body, Method::POST, create_url, None)
             }
         };
-        let length = body["LongText"]
-            .as_str()
-            .map(|s| s.chars().count())
-            .unwrap_or(0);
-        if length > target.max_length {
-            return Err(PushError::Permanent(format!(
-                "{what} {key}: the text would be {length} characters, over the limit of {}",
-                target.max_length
-            )));
-        }
         if simulate {
             return Ok(Outcome::Simulated);
         }

@@ -260,6 +260,7 @@ mod tests {
                 posting_block: false,
             }],
             sales_areas: Vec::new(),
+            credit_limits: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! difference. No I/O and no clock: "today" is a parameter.
 
 mod billed_terms;
+mod credit_limit;
 mod expired_terms;
 pub mod export;
 pub mod exposure;

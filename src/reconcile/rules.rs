@@ -4,6 +4,7 @@
 //! run streams customers in pages and never holds the whole master in memory.
 
 use super::billed_terms::billed_terms;
+use super::credit_limit::credit_limit;
 use super::expired_terms::expired_special_terms;
 use super::exposure::{exposure_of, ItemFilter};
 use super::terms_book::TermsBook;
@@ -49,6 +50,7 @@ pub fn check_customer(
             }
         }
         currency(customer, contract, items, &mut add);
+        credit_limit(customer, contract, items, &mut add);
         billing_address(customer, contract, &mut add);
         blocked(customer, contract, items, &mut add);
     }

@@ -110,7 +110,8 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
         }
         Job::Reconcile => {
             let now = Utc::now();
-            let report = reconcile_run::run(store, now.date_naive(), now).await?;
+            let rules = &ctx.sync.config.rules;
+            let report = reconcile_run::run_with(store, rules, now.date_naive(), now).await?;
             outcome.findings = Some(report.findings);
         }
         Job::Push => {

@@ -6,12 +6,14 @@
 //! - [`metrics`]: metric names and the Prometheus recorder.
 //! - [`shutdown`]: SIGTERM/SIGINT to a [`CancellationToken`].
 //! - [`idoc_endpoint`]: `POST /idoc`, mounted when `[idoc] inbox` is configured.
+//! - [`desk`]: the review desk pages and the `/api/v1/…` JSON API.
 //!
 //! Shutdown is a value passed in: [`run`] takes a token; when it is cancelled no job starts
 //! again, running jobs get `server.shutdown_grace` to finish, and what is still running
 //! near its end is dropped. Dropping is safe because every batch (with its cursor) is one
 //! transaction: an unfinished one rolls back, and the next start pulls it again.
 
+pub mod desk;
 pub mod http;
 pub mod idoc_endpoint;
 pub mod jobs;
@@ -39,6 +41,8 @@ pub enum ServiceError {
     Metrics(#[from] metrics::MetricsError),
     #[error(transparent)]
     IdocEndpoint(#[from] idoc_endpoint::IdocEndpointError),
+    #[error(transparent)]
+    Desk(#[from] desk::DeskError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: std::net::SocketAddr,
@@ -95,6 +99,10 @@ pub async fn run(
         )?),
         None => None,
     };
+    let desk = Arc::new(desk::DeskState::from_config(
+        &shared.ctx.sync.config,
+        store.clone(),
+    )?);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ServiceError::Listen {
@@ -117,10 +125,16 @@ pub async fn run(
         Some(state) => app.merge(idoc_endpoint::router(state)),
         None => app,
     };
+    // The review desk and its API: `/`, `/login`, `/flags/…`, `/api/v1/…`.
+    let app = app.merge(desk::router(desk));
     let http_stop = CancellationToken::new();
     let http_done = http_stop.clone();
     let server = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
+        // Connection info gives the login rate limit the client's address.
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
             .with_graceful_shutdown(async move { http_done.cancelled().await })
             .await;
         if let Err(e) = served {

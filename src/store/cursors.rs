@@ -1,11 +1,14 @@
 //! Incremental-sync cursors (watermarks, delta links), committed with the data they cover.
 //!
-//! A pull writes its pages first and moves the cursor only after the last page is stored,
-//! so a cursor never claims data the store does not hold: a pull that dies half-way starts
-//! again from the old cursor, and the upserts it repeats are idempotent.
+//! A pull writes its pages first; the last page, the retirement of what a full pull did not
+//! see, and the new cursor are then committed in one transaction. So a cursor never claims
+//! data the store does not hold, and a full pull never leaves a cursor behind without its
+//! retirement (the next, incremental, pull could not retire anything): a pull that dies
+//! half-way starts again from the old cursor, and the upserts it repeats are idempotent.
 
-use super::sql::{Col, Conn, DbRow, Dialect, SqlStore};
+use super::sql::{Col, Conn, DbRow, Dialect, SqlStore, OPEN_ITEMS};
 use super::Result;
+use crate::model::{OpenItem, OpenItemKey};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{ColumnIndex, Database, Executor, IntoArguments, Row};
@@ -18,6 +21,18 @@ pub trait CursorStore: Send + Sync {
     async fn set_cursor(&self, name: &str, value: &str, at: DateTime<Utc>) -> Result<()>;
     /// Forgets cursor `name`, so the next pull is a full one.
     async fn clear_cursor(&self, name: &str) -> Result<()>;
+    /// Stores a page of an open-items pull in one transaction: upserts `rows` (seen at
+    /// `seen_at`, when the pull started), marks cleared the items a delta answer reported
+    /// `removed`, and what a full pull (`retire`, on its last page) did not see, and sets
+    /// `cursor` (name, value) when given. Returns how many items were marked cleared.
+    async fn finish_open_items_pull(
+        &self,
+        rows: &[OpenItem],
+        removed: &[OpenItemKey],
+        seen_at: DateTime<Utc>,
+        retire: bool,
+        cursor: Option<(&str, &str)>,
+    ) -> Result<u64>;
 }
 
 #[async_trait]
@@ -61,6 +76,77 @@ where
         .execute(&mut *conn)
         .await?;
         Ok(())
+    }
+
+    async fn finish_open_items_pull(
+        &self,
+        rows: &[OpenItem],
+        removed: &[OpenItemKey],
+        seen_at: DateTime<Utc>,
+        retire: bool,
+        cursor: Option<(&str, &str)>,
+    ) -> Result<u64> {
+        let cols = OPEN_ITEMS.cols;
+        let key = 4;
+        let sql = format!(
+            "INSERT INTO open_items ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+            cols.join(", "),
+            (1..=cols.len())
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            cols[..key].join(", "),
+            cols[key..]
+                .iter()
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut tx = self.pool().begin().await?;
+        for r in rows {
+            SqlStore::<D>::bind_open_item(sqlx::query::<D::DB>(&sql), r, seen_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut retired = 0;
+        let by_key = format!(
+            "UPDATE open_items SET cleared_at = $1 WHERE cleared_at IS NULL AND {} = $2 \
+             AND {} = $3 AND {} = $4 AND {} = $5",
+            cols[0], cols[1], cols[2], cols[3]
+        );
+        for k in removed {
+            let done = sqlx::query::<D::DB>(&by_key)
+                .bind(D::stamp(seen_at))
+                .bind(k.company_code.clone())
+                .bind(k.fiscal_year.clone())
+                .bind(k.document.clone())
+                .bind(k.item.clone())
+                .execute(&mut *tx)
+                .await?;
+            retired += D::rows_affected(&done);
+        }
+        if retire {
+            let done = sqlx::query::<D::DB>(
+                "UPDATE open_items SET cleared_at = $1 WHERE cleared_at IS NULL AND seen_at < $1",
+            )
+            .bind(D::stamp(seen_at))
+            .execute(&mut *tx)
+            .await?;
+            retired += D::rows_affected(&done);
+        }
+        if let Some((name, value)) = cursor {
+            sqlx::query::<D::DB>(
+                "INSERT INTO sync_cursors (name, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(name.to_string())
+            .bind(value.to_string())
+            .bind(Some(D::stamp(Utc::now())))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(retired)
     }
 
     async fn clear_cursor(&self, name: &str) -> Result<()> {

@@ -8,7 +8,9 @@
 
 use super::sql::{Col, Conn, DbRow, Dialect, SqlStore};
 use super::Result;
-use crate::model::{CompanyCodeData, CustomerGeneral, CustomerId, OpenItem, SalesAreaData};
+use crate::model::{
+    CompanyCodeData, CreditLimit, CustomerGeneral, CustomerId, OpenItem, SalesAreaData,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{ColumnIndex, Database, Executor, IntoArguments, Row};
@@ -49,6 +51,7 @@ pub enum IdocData {
         general: CustomerGeneral,
         company_codes: Vec<CompanyCodeData>,
         sales_areas: Vec<SalesAreaData>,
+        credit_limits: Vec<CreditLimit>,
         contacts: Vec<ContactRecord>,
     },
     OpenItem(OpenItem),
@@ -198,6 +201,11 @@ where
         let company_sql = upsert_sql("customer_company", COMPANY_COLS, 2);
         let area_sql = upsert_sql("customer_sales_area", SALES_AREA_COLS, 4);
         let contact_sql = upsert_sql("customer_contacts", CONTACT_COLS, 2);
+        let credit_sql = upsert_sql(
+            "customer_credit",
+            &["customer", "segment", "amount", "currency", "seen_at"],
+            2,
+        );
         let item_sql = upsert_sql("open_items", super::sql::OPEN_ITEMS.cols, 4);
 
         let mut out = Vec::with_capacity(batch.len());
@@ -247,6 +255,7 @@ where
                     general: g,
                     company_codes,
                     sales_areas,
+                    credit_limits,
                     contacts,
                 } => {
                     let a = g.address.as_ref();
@@ -288,6 +297,16 @@ where
                             .bind(s.currency.clone())
                             .bind(s.credit_control_area.clone())
                             .bind(s.deletion_flag)
+                            .bind(D::stamp(at))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    for l in credit_limits {
+                        sqlx::query::<D::DB>(&credit_sql)
+                            .bind(l.customer.as_str().to_string())
+                            .bind(l.segment.clone())
+                            .bind(D::amount(l.amount))
+                            .bind(l.currency.clone())
                             .bind(D::stamp(at))
                             .execute(&mut *tx)
                             .await?;

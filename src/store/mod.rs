@@ -5,7 +5,7 @@
 //! cover, so a crash never moves a cursor past data that was not stored.
 
 use crate::model::{
-    CompanyCodeData, Contract, Customer, CustomerGeneral, CustomerId, Discrepancy,
+    CompanyCodeData, Contract, CreditLimit, Customer, CustomerGeneral, CustomerId, Discrepancy,
     DiscrepancyStatus, DisputeStatusChange, Finding, Note, OpenItem, PaymentTerms, Rule,
     SalesAreaData, StatusChange,
 };
@@ -18,13 +18,20 @@ use std::sync::Arc;
 pub mod cursors;
 pub mod idoc;
 pub mod jobs;
+pub mod outbox;
+mod packed;
 pub mod postgres;
+pub mod queue;
+pub mod reconcile;
 mod sql;
 pub mod sqlite;
 
 pub use cursors::CursorStore;
 pub use idoc::IdocStore;
 pub use jobs::JobStore;
+pub use outbox::{OutboxAudit, OutboxStore};
+pub use queue::QueueStore;
+pub use reconcile::{CustomerItems, CustomerSelection, QueuedCustomer, ReconcileStore};
 
 pub use postgres::{open_postgres, open_postgres_in_schema, PgStore};
 pub use sql::{Dialect, SqlStore};
@@ -82,7 +89,8 @@ impl OutboxKind {
 
 /// `pending`: to be sent (again; `last_error` says why an earlier try failed);
 /// `sent`: the ERP accepted it; `failed`: the ERP rejected it for good (validation);
-/// `dead`: given up after too many attempts. `outbox retry` moves failed/dead back to pending.
+/// `dead`: given up after too many attempts. `outbox retry` moves failed/dead back to pending;
+/// `dropped`: a person gave a failed/dead entry up (`outbox drop`); kept, never deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxStatus {
@@ -90,6 +98,7 @@ pub enum OutboxStatus {
     Sent,
     Failed,
     Dead,
+    Dropped,
 }
 
 impl OutboxStatus {
@@ -99,6 +108,7 @@ impl OutboxStatus {
             OutboxStatus::Sent => "sent",
             OutboxStatus::Failed => "failed",
             OutboxStatus::Dead => "dead",
+            OutboxStatus::Dropped => "dropped",
         }
     }
 }
@@ -111,6 +121,7 @@ impl FromStr for OutboxStatus {
             "sent" => Ok(OutboxStatus::Sent),
             "failed" => Ok(OutboxStatus::Failed),
             "dead" => Ok(OutboxStatus::Dead),
+            "dropped" => Ok(OutboxStatus::Dropped),
             _ => Err(StoreError::Corrupt(format!("unknown outbox status {s:?}"))),
         }
     }
@@ -129,6 +140,19 @@ pub struct OutboxEntry {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// What the ERP calls what was written (text key, case ID), recorded after a read-back.
+    #[serde(default)]
+    pub erp_ref: Option<String>,
+    /// When a read-back last confirmed the ERP holds it.
+    #[serde(default)]
+    pub verified_at: Option<DateTime<Utc>>,
+    /// Who dropped it (`outbox drop`), when and why.
+    #[serde(default)]
+    pub dropped_by: Option<String>,
+    #[serde(default)]
+    pub dropped_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub drop_reason: Option<String>,
 }
 
 /// What recording a run's findings changed.
@@ -153,7 +177,9 @@ pub struct Counts {
 #[async_trait]
 /// Sub-traits group what later capabilities add (IDoc bookkeeping, job leases, cursors),
 /// so each lives in its own file; `dyn Store` offers them all.
-pub trait Store: IdocStore + JobStore + CursorStore + Send + Sync {
+pub trait Store:
+    IdocStore + JobStore + CursorStore + QueueStore + OutboxStore + ReconcileStore + Send + Sync
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
@@ -173,6 +199,12 @@ pub trait Store: IdocStore + JobStore + CursorStore + Send + Sync {
     async fn upsert_sales_areas(
         &self,
         rows: &[SalesAreaData],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Credit limits from the ERP's credit management (per segment).
+    async fn upsert_credit_limits(
+        &self,
+        rows: &[CreditLimit],
         seen_at: DateTime<Utc>,
     ) -> Result<()>;
     async fn upsert_open_items(&self, rows: &[OpenItem], seen_at: DateTime<Utc>) -> Result<()>;

@@ -42,6 +42,16 @@ impl Dialect for PgDialect {
         Ok(value)
     }
 
+    fn as_text(column: &str) -> String {
+        format!("coalesce({column}::text, '')")
+    }
+
+    const SEP_SQL: &'static str = "chr(31)";
+
+    fn group_concat(expr: &str) -> String {
+        format!("string_agg({expr}, chr(30))")
+    }
+
     fn rows_affected(done: &PgQueryResult) -> u64 {
         done.rows_affected()
     }

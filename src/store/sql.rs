@@ -15,9 +15,9 @@ use super::{
 };
 use crate::model::open_item::AppliedTerms;
 use crate::model::{
-    Address, CompanyCodeData, Contract, ContractScope, Customer, CustomerGeneral, CustomerId,
-    Discrepancy, DiscrepancyStatus, DisputeStatusChange, Exposure, Finding, Note, OpenItem,
-    OpenItemKey, PaymentTerms, Rule, SalesArea, SalesAreaData, StatusChange,
+    Address, CompanyCodeData, Contract, ContractScope, CreditLimit, Customer, CustomerGeneral,
+    CustomerId, Discrepancy, DiscrepancyStatus, DisputeStatusChange, Exposure, Finding, Note,
+    OpenItem, OpenItemKey, PaymentTerms, Rule, SalesArea, SalesAreaData, StatusChange,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -56,6 +56,12 @@ pub trait Dialect: Send + Sync + 'static {
     fn amount_back(value: Self::Amount) -> Result<Decimal>;
     fn stamp(value: DateTime<Utc>) -> Self::Stamp;
     fn stamp_back(value: Self::Stamp) -> Result<DateTime<Utc>>;
+    /// A column as text, NULL as empty (for packed bulk reads, see `packed.rs`).
+    fn as_text(column: &str) -> String;
+    /// The separator character of packed reads, as an SQL expression.
+    const SEP_SQL: &'static str;
+    /// Aggregates packed rows into one text, separated by ASCII record separators.
+    fn group_concat(expr: &str) -> String;
     /// sqlx has no backend-neutral accessor for this.
     fn rows_affected(done: &<Self::DB as Database>::QueryResult) -> u64;
     fn migrate(pool: &Pool<Self::DB>) -> BoxFuture<'_, Result<()>>;
@@ -90,7 +96,7 @@ const IN_CHUNK: usize = 500;
 /// The actor recorded for status changes reconciliation makes on its own.
 const SYSTEM_ACTOR: &str = "erpsync";
 
-const CUSTOMER_COLS: &str = "customer, name, addr_name, addr_street, addr_city, \
+pub(super) const CUSTOMER_COLS: &str = "customer, name, addr_name, addr_street, addr_city, \
      addr_postal_code, addr_country, deletion_flag, posting_block, last_changed";
 const COMPANY_COLS: &str = "customer, company_code, payment_terms, reconciliation_account, \
      accounting_clerk, dunning_procedure, deletion_flag, posting_block";
@@ -104,13 +110,13 @@ const OPEN_ITEM_ORDER: &str = " ORDER BY customer, company_code, fiscal_year, do
 const CONTRACT_COLS: &str = "source, id, customer, company_code, sales_org, \
      distribution_channel, division, payment_terms, credit_limit, currency, billing_name, \
      billing_street, billing_city, billing_postal_code, billing_country, valid_from, valid_to";
-const DISCREPANCY_COLS: &str = "id, rule, customer, scope, field, severity, contract_id, \
+pub(super) const DISCREPANCY_COLS: &str = "id, rule, customer, scope, field, severity, contract_id, \
      contract_value, master_value, explanation, exposure_amount, exposure_currency, \
      exposure_items, exposure_days, exposure_cash_days, exposure_cost, exposure_by_currency, \
      status, assignee, waived_until, waiver_by, waiver_approved_by, first_seen, last_seen, updated_at";
 pub(super) const OUTBOX_COLS: &str =
     "id, kind, idempotency_key, payload, status, attempts, last_error, \
-     created_at, updated_at, sent_at";
+     created_at, updated_at, sent_at, erp_ref, verified_at, dropped_by, dropped_at, drop_reason";
 
 /// Bound parameters per statement, well below SQLite's (32766) and PostgreSQL's (65535)
 /// limits.
@@ -191,6 +197,11 @@ const SALES_AREAS: Upsert = Upsert {
         "seen_at",
     ],
     key: 4,
+};
+const CREDIT_LIMITS: Upsert = Upsert {
+    table: "customer_credit",
+    cols: &["customer", "segment", "amount", "currency", "seen_at"],
+    key: 2,
 };
 pub(super) const OPEN_ITEMS: Upsert = Upsert {
     table: "open_items",
@@ -437,7 +448,7 @@ where
         }))
     }
 
-    fn customer_general(row: &DbRow<D>) -> Result<CustomerGeneral> {
+    pub(super) fn customer_general(row: &DbRow<D>) -> Result<CustomerGeneral> {
         Ok(CustomerGeneral {
             customer: customer_id(Self::get(row, "customer")?)?,
             name: Self::get(row, "name")?,
@@ -458,6 +469,15 @@ where
             dunning_procedure: Self::get(row, "dunning_procedure")?,
             deletion_flag: Self::get(row, "deletion_flag")?,
             posting_block: Self::get(row, "posting_block")?,
+        })
+    }
+
+    fn credit_limit(row: &DbRow<D>) -> Result<CreditLimit> {
+        Ok(CreditLimit {
+            customer: customer_id(Self::get(row, "customer")?)?,
+            segment: Self::get(row, "segment")?,
+            amount: Self::amount(row, "amount")?,
+            currency: Self::get(row, "currency")?,
         })
     }
 
@@ -536,7 +556,7 @@ where
         })
     }
 
-    fn discrepancy_row(row: &DbRow<D>) -> Result<Discrepancy> {
+    pub(super) fn discrepancy_row(row: &DbRow<D>) -> Result<Discrepancy> {
         Ok(Discrepancy {
             id: Self::get(row, "id")?,
             finding: Finding {
@@ -602,6 +622,11 @@ where
             created_at: Self::stamp(row, "created_at")?,
             updated_at: Self::stamp(row, "updated_at")?,
             sent_at: Self::opt_stamp(row, "sent_at")?,
+            erp_ref: Self::get(row, "erp_ref")?,
+            verified_at: Self::opt_stamp(row, "verified_at")?,
+            dropped_by: Self::get(row, "dropped_by")?,
+            dropped_at: Self::opt_stamp(row, "dropped_at")?,
+            drop_reason: Self::get(row, "drop_reason")?,
         })
     }
 
@@ -652,16 +677,94 @@ where
             Self::sales_area,
         )
         .await?;
+        let credit = Self::fetch_for_customers(
+            conn,
+            "SELECT customer, segment, amount, currency FROM customer_credit WHERE",
+            &ids,
+            " ORDER BY customer, segment",
+            Self::credit_limit,
+        )
+        .await?;
         let mut companies = by_customer(companies, |c| &c.customer);
         let mut areas = by_customer(areas, |a| &a.customer);
+        let mut credit = by_customer(credit, |c| &c.customer);
         Ok(generals
             .into_iter()
             .map(|general| Customer {
                 company_codes: companies.remove(&general.customer).unwrap_or_default(),
                 sales_areas: areas.remove(&general.customer).unwrap_or_default(),
+                credit_limits: credit.remove(&general.customer).unwrap_or_default(),
                 general,
             })
             .collect())
+    }
+
+    /// Closes (audited) the not-closed flags of `rules` that the run at `run_at` did not
+    /// see again, of every customer or only of `customers` (an incremental run judges only
+    /// some, and must leave the others' flags alone).
+    pub(super) async fn close_unseen_in(
+        &self,
+        rules: &[Rule],
+        customers: Option<&[CustomerId]>,
+        run_at: DateTime<Utc>,
+    ) -> Result<u64> {
+        if rules.is_empty() || customers.is_some_and(|c| c.is_empty()) {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await?;
+        let chunks: Vec<Option<&[CustomerId]>> = match customers {
+            None => vec![None],
+            Some(all) => all.chunks(IN_CHUNK).map(Some).collect(),
+        };
+        let mut unseen = Vec::new();
+        for chunk in chunks {
+            let mut sql = format!(
+                "SELECT id, status FROM discrepancies WHERE status <> 'closed' AND last_seen < {} \
+                 AND rule IN ({})",
+                D::param(1),
+                placeholders(D::param, 2, rules.len())
+            );
+            if let Some(c) = chunk {
+                sql += &format!(
+                    " AND customer IN ({})",
+                    placeholders(D::param, 2 + rules.len(), c.len())
+                );
+            }
+            let mut query = sqlx::query::<D::DB>(&sql).bind(D::stamp(run_at));
+            for rule in rules {
+                query = query.bind(rule.as_str().to_string());
+            }
+            for c in chunk.unwrap_or_default() {
+                query = query.bind(c.as_str().to_string());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                let status: DiscrepancyStatus = parsed("status", Self::get(&row, "status")?)?;
+                unseen.push((Self::get::<i64>(&row, "id")?, status));
+            }
+        }
+        unseen.sort_unstable_by_key(|(id, _)| *id);
+        for (id, from) in &unseen {
+            sqlx::query::<D::DB>(
+                "UPDATE discrepancies SET status = 'closed', updated_at = $2 WHERE id = $1",
+            )
+            .bind(*id)
+            .bind(D::stamp(run_at))
+            .execute(&mut *tx)
+            .await?;
+            let note = Some("not found again");
+            Self::audit(
+                &mut tx,
+                *id,
+                run_at,
+                SYSTEM_ACTOR,
+                Some(*from),
+                DiscrepancyStatus::Closed,
+                note,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(unseen.len() as u64)
     }
 
     async fn discrepancy_in(conn: &mut Conn<D>, id: i64) -> Result<Option<Discrepancy>> {
@@ -750,7 +853,7 @@ where
     /// Queues a write-back whose record was just inserted (`inserted`), or returns the
     /// entry already queued under the same idempotency key: adding a record twice (a
     /// client retry) queues it once.
-    async fn enqueue(
+    pub(super) async fn enqueue(
         conn: &mut Conn<D>,
         inserted: bool,
         kind: OutboxKind,
@@ -790,7 +893,7 @@ where
         Self::outbox_entry(&row)
     }
 
-    async fn outbox_status_of(conn: &mut Conn<D>, id: i64) -> Result<OutboxStatus> {
+    pub(super) async fn outbox_status_of(conn: &mut Conn<D>, id: i64) -> Result<OutboxStatus> {
         let row = sqlx::query::<D::DB>("SELECT status FROM outbox WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *conn)
@@ -906,6 +1009,22 @@ where
             ])
         };
         self.upsert_batch(&SALES_AREAS, rows, key, &bind).await
+    }
+
+    async fn upsert_credit_limits(
+        &self,
+        rows: &[CreditLimit],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let bind = binder::<D, CreditLimit, _>(|q, r| {
+            q.bind(r.customer.as_str().to_string())
+                .bind(r.segment.clone())
+                .bind(D::amount(r.amount))
+                .bind(r.currency.clone())
+                .bind(D::stamp(seen_at))
+        });
+        let key = |r: &CreditLimit| key_text(&[r.customer.as_str(), &r.segment]);
+        self.upsert_batch(&CREDIT_LIMITS, rows, key, &bind).await
     }
 
     async fn upsert_open_items(&self, rows: &[OpenItem], seen_at: DateTime<Utc>) -> Result<()> {
@@ -1054,12 +1173,14 @@ where
 
     async fn open_items_for(&self, customers: &[CustomerId]) -> Result<Vec<OpenItem>> {
         let mut conn = self.pool.acquire().await?;
+        let packed =
+            super::packed::pack_expr(&super::packed::OPEN_ITEM_FIELDS, D::as_text, D::SEP_SQL);
         let mut items = Self::fetch_for_customers(
             &mut conn,
-            &format!("SELECT {OPEN_ITEM_COLS} FROM open_items WHERE cleared_at IS NULL AND"),
+            &format!("SELECT {packed} AS packed FROM open_items WHERE cleared_at IS NULL AND"),
             customers,
             "",
-            Self::open_item,
+            |row| super::packed::open_item(&Self::get::<String>(row, "packed")?),
         )
         .await?;
         items.sort_by(|a, b| (&a.customer, &a.key).cmp(&(&b.customer, &b.key)));
@@ -1275,51 +1396,7 @@ where
     }
 
     async fn close_unseen_findings(&self, rules: &[Rule], run_at: DateTime<Utc>) -> Result<u64> {
-        if rules.is_empty() {
-            return Ok(0);
-        }
-        let mut tx = self.pool.begin().await?;
-        let sql = format!(
-            "SELECT id, status FROM discrepancies WHERE status <> 'closed' AND last_seen < {} \
-             AND rule IN ({}) ORDER BY id",
-            D::param(1),
-            placeholders(D::param, 2, rules.len())
-        );
-        let mut query = sqlx::query::<D::DB>(&sql).bind(D::stamp(run_at));
-        for rule in rules {
-            query = query.bind(rule.as_str().to_string());
-        }
-        let unseen = query
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| {
-                let status: DiscrepancyStatus = parsed("status", Self::get(row, "status")?)?;
-                Ok((Self::get::<i64>(row, "id")?, status))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        for (id, from) in &unseen {
-            sqlx::query::<D::DB>(
-                "UPDATE discrepancies SET status = 'closed', updated_at = $2 WHERE id = $1",
-            )
-            .bind(*id)
-            .bind(D::stamp(run_at))
-            .execute(&mut *tx)
-            .await?;
-            let note = Some("not found again");
-            Self::audit(
-                &mut tx,
-                *id,
-                run_at,
-                SYSTEM_ACTOR,
-                Some(*from),
-                DiscrepancyStatus::Closed,
-                note,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(unseen.len() as u64)
+        self.close_unseen_in(rules, None, run_at).await
     }
 
     async fn list_discrepancies(&self, filter: &DiscrepancyFilter) -> Result<Vec<Discrepancy>> {

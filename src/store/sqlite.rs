@@ -52,6 +52,16 @@ impl Dialect for SqliteDialect {
             .map_err(|e| StoreError::Corrupt(format!("timestamp {value:?}: {e}")))
     }
 
+    fn as_text(column: &str) -> String {
+        format!("ifnull({column}, '')")
+    }
+
+    const SEP_SQL: &'static str = "char(31)";
+
+    fn group_concat(expr: &str) -> String {
+        format!("group_concat({expr}, char(30))")
+    }
+
     fn rows_affected(done: &SqliteQueryResult) -> u64 {
         done.rows_affected()
     }

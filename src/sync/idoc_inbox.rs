@@ -442,6 +442,7 @@ fn to_apply(parsed: ParsedIdoc, source: &str) -> IdocApply {
                 general: c.general,
                 company_codes: c.company_codes,
                 sales_areas: c.sales_areas,
+                credit_limits: c.credit_limits,
                 contacts: c.contacts.into_iter().map(contact).collect(),
             }
         }

@@ -83,6 +83,9 @@ pub struct SyncReport {
     pub pulled: BTreeMap<String, u64>,
     pub retired: BTreeMap<String, u64>,
     pub rejected: Vec<String>,
+    /// Messages the ERP attached to successful answers (SAP's `sap-message` header).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub erp_messages: Vec<String>,
     /// The ERP refused the address reads once; later pages skip them.
     #[serde(skip)]
     pub addresses_unavailable: bool,
@@ -186,5 +189,6 @@ pub async fn run(ctx: &SyncContext, only: &[Entity]) -> Result<SyncReport, SyncE
         }
         tracing::info!(entity = %entity, elapsed_ms = started.elapsed().as_millis() as u64, "pulled");
     }
+    report.erp_messages.extend(ctx.client.take_sap_messages());
     Ok(report)
 }

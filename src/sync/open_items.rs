@@ -4,13 +4,18 @@
 //! With a `watermark` in the mapping, later pulls ask only for what changed since the last
 //! one (minus an overlap); such a pull cannot see what disappeared, so only a full pull
 //! (the first one, or `sync --full`) marks items cleared.
+//!
+//! With `delta = true`, the full pull asks the service to track changes and keeps the delta
+//! link it ends with; later pulls read that link, which lists what changed and what left
+//! the query (cleared items, marked cleared here), and keep the next one. A delta link the
+//! service no longer knows (404/410) means a full pull.
 
 use super::{SyncContext, SyncError, SyncReport};
 use crate::erp::mapping::EntityMapping;
 use crate::erp::odata::json;
 use crate::erp::odata::metadata::ODataVersion;
 use crate::erp::odata::query::datetime_literal;
-use crate::erp::odata::{Pager, Record};
+use crate::erp::odata::{ErpError, Pager, Record};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 
@@ -62,11 +67,14 @@ impl Watermark {
                 .watermark_overlap_seconds
                 .unwrap_or(DEFAULT_OVERLAP_SECONDS);
             let from = since - Duration::seconds(overlap as i64);
-            // Without metadata, SAP's usual V2 Edm.DateTime.
-            let (ty, version) = mapping
-                .watermark_type
-                .clone()
-                .unwrap_or(("Edm.DateTime".into(), ODataVersion::V2));
+            // Without metadata: SAP's usual Edm.DateTime in V2, Edm.DateTimeOffset in V4.
+            let (ty, version) = mapping.watermark_type.clone().unwrap_or_else(|| {
+                let ty = match mapping.version {
+                    ODataVersion::V2 => "Edm.DateTime",
+                    ODataVersion::V4 => "Edm.DateTimeOffset",
+                };
+                (ty.into(), mapping.version)
+            });
             format!("{property} ge {}", datetime_literal(from, &ty, version))
         });
         match &filter {
@@ -99,41 +107,122 @@ impl Watermark {
         }
     }
 
+    /// The cursor to commit with the last page: (name, newest change read), if the mapping
+    /// has a watermark and something was read.
+    pub(super) fn next_cursor(&self) -> Option<(String, String)> {
+        match (&self.property, self.latest) {
+            (Some(_), Some(latest)) => Some((self.cursor.clone(), latest.to_rfc3339())),
+            _ => None,
+        }
+    }
+
     /// Moves the cursor to the latest change read. Called only after every page is
     /// stored, so the cursor never gets ahead of the data it covers.
     pub(super) async fn commit(&self, ctx: &SyncContext) -> Result<(), SyncError> {
-        if let (Some(_), Some(latest)) = (&self.property, self.latest) {
-            ctx.store
-                .set_cursor(&self.cursor, &latest.to_rfc3339(), Utc::now())
-                .await?;
+        if let Some((name, value)) = self.next_cursor() {
+            ctx.store.set_cursor(&name, &value, Utc::now()).await?;
         }
         Ok(())
     }
 }
 
+/// Where a delta-tracked pull keeps its delta link.
+const DELTA_CURSOR: &str = "open_items.delta";
+
 pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
+    let mapping = ctx.mapping.entity("open_items");
+    let stored = if mapping.delta && !ctx.full {
+        ctx.store.get_cursor(DELTA_CURSOR).await?
+    } else {
+        None
+    };
+    if let Some(link) = stored {
+        let link = url::Url::parse(&link).map_err(|e| {
+            SyncError::Source(format!("stored cursor {DELTA_CURSOR} = {link:?}: {e}"))
+        })?;
+        tracing::info!(entity = "open_items", "delta pull");
+        match pull_pages(ctx, report, Pager::resume(&ctx.client, mapping, link), None).await {
+            Err(SyncError::Erp(ErpError::Status {
+                status: 404 | 410, ..
+            })) => {
+                tracing::warn!("the service no longer knows the delta link: full pull");
+                ctx.store.clear_cursor(DELTA_CURSOR).await?;
+            }
+            other => return other,
+        }
+    }
+    let watermark = if mapping.delta {
+        None
+    } else {
+        Some(Watermark::start(ctx, "open_items", mapping).await?)
+    };
+    let filter = watermark.as_ref().and_then(Watermark::filter);
+    let mut pager = Pager::new(&ctx.client, mapping, filter);
+    if mapping.delta {
+        pager = pager.tracking_changes();
+    }
+    pull_pages(ctx, report, pager, watermark).await
+}
+
+/// Reads every page and stores it; the last page goes with the clearing of what a full
+/// pull did not see and the new cursor (delta link or watermark), in one transaction, so a
+/// cursor never moves without the data it covers, nor a full pull's cursor without its
+/// clearing. Only reached when every page was read, so a failed pull clears nothing.
+async fn pull_pages(
+    ctx: &SyncContext,
+    report: &mut SyncReport,
+    mut pager: Pager<'_>,
+    mut watermark: Option<Watermark>,
+) -> Result<(), SyncError> {
     let seen_at = Utc::now();
     let mapping = ctx.mapping.entity("open_items");
-    let mut watermark = Watermark::start(ctx, "open_items", mapping).await?;
-    let mut pager = Pager::new(&ctx.client, mapping, watermark.filter());
+    // A delta read (no watermark, resumed) is never full; a tracked first read is.
+    let full = watermark.as_ref().is_none_or(Watermark::is_full) && !pager.is_resumed();
     while let Some(page) = pager.next_page().await? {
         let mut rows = Vec::with_capacity(page.entities.len());
         for raw in &page.entities {
-            watermark.see(raw);
+            if let Some(w) = watermark.as_mut() {
+                w.see(raw);
+            }
             match Record::new(mapping, raw).open_item() {
                 Ok(item) => rows.push(item),
                 Err(e) => report.reject(e),
             }
         }
-        ctx.store.upsert_open_items(&rows, seen_at).await?;
+        let mut removed = Vec::with_capacity(page.removed.len());
+        for raw in &page.removed {
+            match Record::new(mapping, raw).open_item_key() {
+                Ok(key) => removed.push(key),
+                Err(e) => report.reject(e),
+            }
+        }
         report.add("open_items", rows.len());
-    }
-    // Only reached when every page was read: a failed pull never clears anything, and an
-    // incremental one cannot know what disappeared.
-    if watermark.is_full() {
-        let cleared = ctx.store.retire_unseen_open_items(seen_at).await?;
+        let last = pager.is_done();
+        if !last && removed.is_empty() {
+            ctx.store.upsert_open_items(&rows, seen_at).await?;
+            continue;
+        }
+        let cursor = if !last {
+            None
+        } else if let Some(link) = &page.delta {
+            Some((DELTA_CURSOR.to_string(), link.clone()))
+        } else {
+            watermark.as_ref().and_then(Watermark::next_cursor)
+        };
+        if last && mapping.delta && page.delta.is_none() {
+            tracing::warn!("the service sent no delta link: the next pull is a full one");
+        }
+        let cleared = ctx
+            .store
+            .finish_open_items_pull(
+                &rows,
+                &removed,
+                seen_at,
+                full && last,
+                cursor.as_ref().map(|(n, v)| (n.as_str(), v.as_str())),
+            )
+            .await?;
         *report.retired.entry("open_items".into()).or_default() += cleared;
     }
-    watermark.commit(ctx).await?;
     Ok(())
 }

@@ -10,8 +10,8 @@ use super::mapping::{children, IdocMapping, LevelMapping};
 use super::reader::RawIdoc;
 use crate::model::open_item::AppliedTerms;
 use crate::model::{
-    Address, CompanyCodeData, CustomerGeneral, CustomerId, OpenItem, OpenItemKey, SalesArea,
-    SalesAreaData,
+    Address, CompanyCodeData, CreditLimit, CustomerGeneral, CustomerId, OpenItem, OpenItemKey,
+    SalesArea, SalesAreaData,
 };
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rust_decimal::Decimal;
@@ -147,6 +147,8 @@ pub struct CustomerIdoc {
     pub general: CustomerGeneral,
     pub company_codes: Vec<CompanyCodeData>,
     pub sales_areas: Vec<SalesAreaData>,
+    /// Credit limits per credit control area (E1KNKKM / KNKK), when the mapping reads them.
+    pub credit_limits: Vec<CreditLimit>,
     pub contacts: Vec<Contact>,
 }
 
@@ -560,6 +562,34 @@ fn debmas(
         });
     }
 
+    let mut credit_limits = Vec::new();
+    if let Some(cr_level) = mapping.level("credit") {
+        for at in instances(idoc, Some(general_at), &cr_level.segment) {
+            let f = Fields {
+                docnum: &docnum,
+                level: cr_level,
+                idoc,
+                at: Some(at),
+            };
+            // A deleted control area no longer limits anything: it is left out.
+            if f.function()?.is_delete() || function.is_delete() {
+                continue;
+            }
+            let segment = f.required("segment")?;
+            // A control area without a limit field states no limit.
+            let Some(amount) = f.decimal("amount")? else {
+                continue;
+            };
+            // KNKK states no currency (it is the control area's); a mapping may add one.
+            credit_limits.push(CreditLimit {
+                customer: customer.clone(),
+                segment,
+                amount,
+                currency: f.opt("currency"),
+            });
+        }
+    }
+
     let mut contacts = Vec::new();
     if let Some(ct_level) = mapping.level("contact") {
         for at in instances(idoc, Some(general_at), &ct_level.segment) {
@@ -592,6 +622,7 @@ fn debmas(
             general,
             company_codes,
             sales_areas,
+            credit_limits,
             contacts,
         })),
     })

@@ -166,6 +166,8 @@ pub fn parse_feed(body: &[u8]) -> Result<Page, String> {
         entities,
         next,
         count,
+        delta: None,
+        removed: Vec::new(),
     })
 }
 

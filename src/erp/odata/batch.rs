@@ -218,6 +218,126 @@ pub fn failed<'a>(writes: &'a [BatchWrite], results: &[PartResult]) -> Vec<&'a B
         .collect()
 }
 
+/// One operation of a received batch request (what a server, such as the mock ERP, reads).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedOp {
+    pub content_id: Option<String>,
+    pub method: String,
+    /// The request target as written: relative to the service root.
+    pub resource: String,
+    /// Lower-cased names.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// Reads a `$batch` request into its change sets, each a list of operations; an operation
+/// outside any change set (a read) is a change set of its own.
+pub fn parse_request(content_type: &str, body: &str) -> Result<Vec<Vec<ReceivedOp>>, String> {
+    let boundary =
+        boundary_of(content_type).ok_or_else(|| format!("no boundary in {content_type:?}"))?;
+    let mut out = Vec::new();
+    for (h, part) in parts(body, &boundary)? {
+        let ct = header(&h, "content-type").unwrap_or("");
+        if ct.starts_with("multipart/mixed") {
+            let inner = boundary_of(ct).ok_or("change set without boundary")?;
+            let ops = parts(part, &inner)?
+                .into_iter()
+                .map(|(ih, http)| http_request(&ih, http))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(ops);
+        } else {
+            out.push(vec![http_request(&h, part)?]);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads an embedded `application/http` request: request line, headers, body.
+fn http_request(part_headers: &[(String, String)], text: &str) -> Result<ReceivedOp, String> {
+    let (head, body) = split_head(text);
+    let mut lines = head.lines();
+    let line = lines.next().unwrap_or("").trim();
+    let mut words = line.split_whitespace();
+    let (Some(method), Some(resource)) = (words.next(), words.next()) else {
+        return Err(format!("embedded request without a request line: {line:?}"));
+    };
+    Ok(ReceivedOp {
+        content_id: header(part_headers, "content-id").map(str::to_string),
+        method: method.to_ascii_uppercase(),
+        resource: resource.to_string(),
+        headers: headers(&lines.collect::<Vec<_>>().join("\n")),
+        body: body.to_string(),
+    })
+}
+
+/// The answer to one operation, as a server writes it into a `$batch` response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpAnswer {
+    pub content_id: Option<String>,
+    pub status: u16,
+    pub reason: String,
+    pub etag: Option<String>,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+/// A change set's answer: every operation's when all succeeded, else the one failure that
+/// stands for the whole change set (as SAP Gateway answers).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangeSetAnswer {
+    Done(Vec<OpAnswer>),
+    Failed(OpAnswer),
+}
+
+fn write_op(out: &mut String, a: &OpAnswer) {
+    let _ = write!(
+        out,
+        "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+    );
+    if let Some(id) = &a.content_id {
+        let _ = write!(out, "Content-ID: {id}\r\n");
+    }
+    let _ = write!(out, "\r\nHTTP/1.1 {} {}\r\n", a.status, a.reason);
+    if let Some(e) = &a.etag {
+        let _ = write!(out, "ETag: {e}\r\n");
+    }
+    if let Some(ct) = &a.content_type {
+        let _ = write!(out, "Content-Type: {ct}\r\n");
+    }
+    let _ = write!(
+        out,
+        "Content-Length: {}\r\n\r\n{}\r\n",
+        a.body.len(),
+        a.body
+    );
+}
+
+/// Builds a `$batch` response: one part per change set, in request order.
+pub fn build_response(answers: &[ChangeSetAnswer], boundary_seed: &str) -> BatchRequest {
+    let batch = format!("batchresponse_{boundary_seed}");
+    let mut body = String::new();
+    for (i, a) in answers.iter().enumerate() {
+        let _ = write!(body, "--{batch}\r\n");
+        match a {
+            ChangeSetAnswer::Failed(op) => write_op(&mut body, op),
+            ChangeSetAnswer::Done(ops) => {
+                let cs = format!("changesetresponse_{boundary_seed}_{}", i + 1);
+                let _ = write!(body, "Content-Type: multipart/mixed; boundary={cs}\r\n\r\n");
+                for op in ops {
+                    let _ = write!(body, "--{cs}\r\n");
+                    write_op(&mut body, op);
+                }
+                let _ = write!(body, "--{cs}--\r\n");
+            }
+        }
+    }
+    let _ = write!(body, "--{batch}--\r\n");
+    BatchRequest {
+        content_type: format!("multipart/mixed; boundary={batch}"),
+        body,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +401,47 @@ mod tests {
             .unwrap_err()
             .contains("Content-ID 7"));
         assert!(parse_response("application/json", one, 1).is_err());
+    }
+
+    #[test]
+    fn a_server_reads_the_request_and_its_answer_reads_back() {
+        let ws = writes();
+        let req = build(&ws, "rt");
+        let sets = parse_request(&req.content_type, &req.body).unwrap();
+        assert_eq!(sets.len(), 3);
+        assert_eq!(sets[1][0].method, "POST");
+        assert_eq!(sets[1][0].content_id.as_deref(), Some("2"));
+        assert!(sets[1][0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "if-match" && v == "W/\"'1'\""));
+        let body: serde_json::Value = serde_json::from_str(&sets[2][0].body).unwrap();
+        assert_eq!(body["Customer"], "3");
+        let ok = |id: &str| OpAnswer {
+            content_id: Some(id.into()),
+            status: 201,
+            reason: "Created".into(),
+            etag: Some("W/\"'9'\"".into()),
+            content_type: Some("application/json".into()),
+            body: "{}".into(),
+        };
+        let answers = vec![
+            ChangeSetAnswer::Done(vec![ok("1")]),
+            ChangeSetAnswer::Failed(OpAnswer {
+                content_id: None,
+                status: 400,
+                reason: "Bad Request".into(),
+                etag: None,
+                content_type: Some("application/json".into()),
+                body: r#"{"error":{"message":{"value":"Customer 2 does not exist"}}}"#.into(),
+            }),
+            ChangeSetAnswer::Done(vec![ok("3")]),
+        ];
+        let resp = build_response(&answers, "rt");
+        let results = parse_response(&resp.content_type, &resp.body, 3).unwrap();
+        assert!(results[0].ok() && !results[1].ok() && results[2].ok());
+        assert_eq!(results[1].status, 400);
+        assert!(results[1].body.contains("does not exist"));
+        assert_eq!(results[2].etag.as_deref(), Some("W/\"'9'\""));
     }
 }

@@ -5,7 +5,7 @@
 //! came with it, so the token and the cookie jar must live and die together.
 
 use super::json::{self, Page};
-use super::metadata::{self, Metadata};
+use super::metadata::{self, Metadata, ODataVersion};
 use super::query::with_sap_client;
 use crate::config::{ErpAuth, ErpConfig};
 use backon::{ExponentialBuilder, Retryable};
@@ -43,6 +43,14 @@ pub enum ErpError {
         url: String,
         reason: String,
     },
+    /// A `200` whose body ends mid-document: a proxy or the connection cut it. Worth
+    /// another try, unlike a body that is complete but wrong.
+    #[error("{what}: malformed response from {url}: the answer was cut off ({reason})")]
+    Truncated {
+        what: String,
+        url: String,
+        reason: String,
+    },
     #[error("{what} {key}: {reason}")]
     Record {
         what: String,
@@ -57,7 +65,7 @@ impl ErpError {
     /// Worth another try: the network, timeouts, throttling and server-side trouble.
     pub fn is_transient(&self) -> bool {
         match self {
-            ErpError::Unreachable { .. } => true,
+            ErpError::Unreachable { .. } | ErpError::Truncated { .. } => true,
             ErpError::Status { status, .. } => {
                 matches!(*status, 408 | 429 | 500 | 502 | 503 | 504)
             }
@@ -100,19 +108,68 @@ pub struct ODataClient {
     sap_client: Option<String>,
     auth: ErpAuth,
     max_retries: u32,
+    page_size: u32,
+    client_paging: bool,
     /// Per service root: the CSRF token fetched in this client's cookie session.
     csrf: Mutex<BTreeMap<String, String>>,
+    oauth: Option<super::oauth::TokenSource>,
+    sap_language: Option<String>,
+    /// Requests in flight at once: one client serves one ERP host.
+    in_flight: tokio::sync::Semaphore,
+    /// Messages SAP sent in `sap-message` headers of successful answers, for the report.
+    sap_messages: std::sync::Mutex<Vec<String>>,
 }
+
+/// `sap-message` headers kept for the report, at most; the log has them all.
+const MAX_SAP_MESSAGES: usize = 100;
 
 impl ODataClient {
     pub fn new(config: &ErpConfig) -> Result<Self, ErpError> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .cookie_store(true)
+            .gzip(true)
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(15).min(config.timeout))
-            .user_agent(concat!("erpsync/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("erpsync/", env!("CARGO_PKG_VERSION")));
+        let read = |what: &str, path: &std::path::Path| {
+            std::fs::read(path)
+                .map_err(|e| ErpError::Setup(format!("{what} {}: {e}", path.display())))
+        };
+        if let Some(ca) = &config.ca_file {
+            for cert in reqwest::Certificate::from_pem_bundle(&read("erp.ca_file", ca)?)
+                .map_err(|e| ErpError::Setup(format!("erp.ca_file {}: {e}", ca.display())))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let Some(cert) = &config.client_cert_file {
+            let mut pem = read("erp.client_cert_file", cert)?;
+            if let Some(key) = &config.client_key_file {
+                pem.push(b'\n');
+                pem.extend(read("erp.client_key_file", key)?);
+            }
+            let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+                ErpError::Setup(format!("erp.client_cert_file {}: {e}", cert.display()))
+            })?;
+            builder = builder.identity(identity);
+        }
+        let http = builder
             .build()
             .map_err(|e| ErpError::Setup(format!("HTTP client: {e}")))?;
+        let oauth = match &config.auth {
+            ErpAuth::OAuth2 {
+                token_url,
+                client_id,
+                client_secret,
+                scope,
+            } => Some(super::oauth::TokenSource::new(
+                token_url.clone(),
+                client_id.clone(),
+                client_secret.clone(),
+                scope.clone(),
+            )),
+            _ => None,
+        };
         Ok(ODataClient {
             http,
             base_url: config.base_url.clone(),
@@ -120,12 +177,23 @@ impl ODataClient {
             sap_client: config.sap_client.clone(),
             auth: config.auth.clone(),
             max_retries: config.max_retries,
+            page_size: config.page_size,
+            client_paging: config.client_paging,
             csrf: Mutex::new(BTreeMap::new()),
+            oauth,
+            sap_language: config.sap_language.clone(),
+            in_flight: tokio::sync::Semaphore::new(config.max_concurrent_requests),
+            sap_messages: std::sync::Mutex::new(Vec::new()),
         })
     }
 
     pub fn sap_client(&self) -> Option<&str> {
         self.sap_client.as_deref()
+    }
+
+    /// The `$top` window when erpsync pages on its own side (`[erp] client_paging`).
+    pub fn page_size(&self) -> Option<u32> {
+        self.client_paging.then_some(self.page_size)
     }
 
     /// The root URL of a service: `[erp.services] NAME`, or `base_url/NAME/`.
@@ -145,14 +213,32 @@ impl ODataClient {
         with_sap_client(u, self.sap_client.as_deref())
     }
 
-    fn authorize(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match &self.auth {
+    /// Logs the request on (Basic, bearer, or an OAuth token fetched or cached) and names
+    /// the logon language.
+    async fn authorize(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ErpError> {
+        let req = match &self.sap_language {
+            Some(l) => req.header("sap-language", l.as_str()),
+            None => req,
+        };
+        Ok(match &self.auth {
             ErpAuth::None => req,
             ErpAuth::Basic { user, password } => {
                 req.basic_auth(user, Some(password.expose_secret()))
             }
             ErpAuth::Bearer { token } => req.bearer_auth(token.expose_secret()),
-        }
+            ErpAuth::OAuth2 { .. } => match &self.oauth {
+                Some(source) => req.bearer_auth(source.token(&self.http).await?.expose_secret()),
+                None => req,
+            },
+        })
+    }
+
+    /// The messages SAP sent in `sap-message` headers since the last call.
+    pub fn take_sap_messages(&self) -> Vec<String> {
+        std::mem::take(&mut *self.sap_messages.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Resolves a next link against the page it came from.
@@ -171,16 +257,57 @@ impl ODataClient {
     /// Content-Type decides the dialect: Atom XML (what SAP Gateway sends when `$format`
     /// is missing or ignored) or JSON (V2 or V4).
     pub async fn get_page(&self, what: &str, url: &Url) -> Result<Page, ErpError> {
-        let resp = self
-            .with_retries(|| self.get_once(what, url, HeaderMap::new()))
-            .await?;
-        parse_page_as(resp.content_type.as_deref(), &resp.body).map_err(|reason| {
-            ErpError::Malformed {
-                what: what.to_string(),
-                url: url.to_string(),
-                reason,
-            }
+        self.get_page_in(what, url, ODataVersion::V2, false).await
+    }
+
+    /// Reads one page of a service of the given protocol version. V4 is asked for JSON
+    /// with `IEEE754Compatible=true`, so decimals and Int64 arrive as strings and keep
+    /// every digit; both versions are asked for pages of `[erp] page_size` with
+    /// `Prefer: odata.maxpagesize` (which SAP Gateway V2 ignores), and, with
+    /// `track_changes`, for a delta link on the last page (`Prefer: odata.track-changes`).
+    pub async fn get_page_in(
+        &self,
+        what: &str,
+        url: &Url,
+        version: ODataVersion,
+        track_changes: bool,
+    ) -> Result<Page, ErpError> {
+        let mut headers = HeaderMap::new();
+        if version == ODataVersion::V4 {
+            headers.insert(
+                "Accept",
+                HeaderValue::from_static(
+                    "application/json;odata.metadata=minimal;IEEE754Compatible=true",
+                ),
+            );
+        }
+        let mut prefer = format!("odata.maxpagesize={}", self.page_size);
+        if track_changes {
+            prefer.push_str(", odata.track-changes");
+        }
+        if let Ok(v) = HeaderValue::from_str(&prefer) {
+            headers.insert("Prefer", v);
+        }
+        // Parsing is part of the retried step, so a page cut off in transit is read again.
+        self.with_retries(|| async {
+            let resp = self.get_once(what, url, headers.clone()).await?;
+            parse_page_as(resp.content_type.as_deref(), &resp.body).map_err(|reason| {
+                if is_cut_off(resp.content_type.as_deref(), &resp.body) {
+                    ErpError::Truncated {
+                        what: what.to_string(),
+                        url: redact(url),
+                        reason,
+                    }
+                } else {
+                    ErpError::Malformed {
+                        what: what.to_string(),
+                        url: redact(url),
+                        reason,
+                    }
+                }
+            })
         })
+        .await
     }
 
     /// Reads one entity; `None` when the ERP says 404.
@@ -243,10 +370,10 @@ impl ODataClient {
         metadata::parse(text).map_err(|e| malformed(e.to_string()))
     }
 
-    async fn with_retries<F, Fut>(&self, op: F) -> Result<WriteResponse, ErpError>
+    async fn with_retries<T, F, Fut>(&self, op: F) -> Result<T, ErpError>
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<WriteResponse, ErpError>>,
+        Fut: std::future::Future<Output = Result<T, ErpError>>,
     {
         op.retry(
             ExponentialBuilder::default()
@@ -257,7 +384,9 @@ impl ODataClient {
         )
         .sleep(tokio::time::sleep)
         .when(ErpError::is_transient)
-        .adjust(|e, planned| e.retry_after().or(planned))
+        // `planned` is None once the retries are used up: a Retry-After must not start
+        // them again, or a server that keeps answering 503 would be asked forever.
+        .adjust(|e, planned| planned.map(|p| e.retry_after().unwrap_or(p)))
         .notify(|e, wait| tracing::warn!(error = %e, retry_in = ?wait, "ERP call failed, retrying"))
         .await
     }
@@ -268,7 +397,7 @@ impl ODataClient {
         url: &Url,
         headers: HeaderMap,
     ) -> Result<WriteResponse, ErpError> {
-        let mut req = self.authorize(self.http.get(url.clone()));
+        let mut req = self.authorize(self.http.get(url.clone())).await?;
         if !headers.contains_key("Accept") {
             // Atom second: a server that cannot do JSON still answers something we read.
             req = req.header("Accept", "application/json, application/atom+xml;q=0.9");
@@ -325,6 +454,12 @@ impl ODataClient {
             url: redact(url),
             reason: describe_reqwest(&e),
         };
+        // Held until the whole body is read: SAP counts a request until its answer is sent.
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| ErpError::Setup("the HTTP client is shutting down".into()))?;
         let resp = req
             .send()
             .await
@@ -334,8 +469,22 @@ impl ODataClient {
         count_request(Some(status));
         let headers = resp.headers().clone();
         let body = resp.bytes().await.map_err(unreachable)?;
+        if status == StatusCode::UNAUTHORIZED {
+            if let Some(source) = &self.oauth {
+                // A token the ERP no longer takes (revoked, clock skew): the next request
+                // fetches a new one.
+                source.invalidate().await;
+            }
+        }
         if let Some(msg) = headers.get("sap-message").and_then(|v| v.to_str().ok()) {
-            tracing::info!(target_set = what, sap_message = msg, "message from the ERP");
+            let text = describe_sap_message(msg);
+            tracing::warn!(target_set = what, sap_message = %text, "message from the ERP");
+            if status.is_success() {
+                let mut kept = self.sap_messages.lock().unwrap_or_else(|e| e.into_inner());
+                if kept.len() < MAX_SAP_MESSAGES {
+                    kept.push(format!("{what}: {text}"));
+                }
+            }
         }
         let header = |name| {
             headers
@@ -365,9 +514,16 @@ impl ODataClient {
         headers.insert("x-csrf-token", HeaderValue::from_static("Fetch"));
         let req = self
             .authorize(self.http.get(url.clone()))
+            .await?
             .header("Accept", "application/json")
             .headers(headers);
+        let permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| ErpError::Setup("the HTTP client is shutting down".into()))?;
         let resp = req.send().await.inspect_err(|_| count_request(None));
+        drop(permit);
         if let Ok(r) = &resp {
             count_request(Some(r.status()));
         }
@@ -412,6 +568,7 @@ impl ODataClient {
             let token = self.csrf_token(service_root, refreshed).await?;
             let mut req = self
                 .authorize(self.http.request(write.method.clone(), write.url.clone()))
+                .await?
                 .header("Accept", "application/json")
                 .header("x-csrf-token", token)
                 .json(write.body);
@@ -431,6 +588,34 @@ impl ODataClient {
         }
     }
 
+    /// A POST of a body that is not JSON (an OData `$batch`, multipart/mixed) with the
+    /// session's CSRF token, fetched anew once like [`ODataClient::write`]. Not retried
+    /// here: the caller decides what an unknown outcome means.
+    pub async fn post_raw(
+        &self,
+        what: &str,
+        service_root: &Url,
+        url: &Url,
+        content_type: &str,
+        body: &str,
+    ) -> Result<WriteResponse, ErpError> {
+        let mut refreshed = false;
+        loop {
+            let token = self.csrf_token(service_root, refreshed).await?;
+            let req = self
+                .authorize(self.http.post(url.clone()))
+                .await?
+                .header("Accept", "multipart/mixed")
+                .header("Content-Type", content_type)
+                .header("x-csrf-token", token)
+                .body(body.to_string());
+            match self.send(what, url, req).await {
+                Err(ErpError::Status { status: 403, .. }) if !refreshed => refreshed = true,
+                other => return other,
+            }
+        }
+    }
+
     /// A SOAP call: Basic auth, no CSRF (SAP's SOAP runtime does not use it). The answer
     /// is returned whatever its status, since a SOAP fault arrives as HTTP 500 with the
     /// fault in the body; only transport failures are errors here.
@@ -443,6 +628,7 @@ impl ODataClient {
     ) -> Result<WriteResponse, ErpError> {
         let req = self
             .authorize(self.http.post(url.clone()))
+            .await?
             .header("Content-Type", "text/xml; charset=utf-8")
             .header("SOAPAction", soap_action)
             .body(body);
@@ -459,6 +645,45 @@ pub fn parse_page_as(content_type: Option<&str>, body: &[u8]) -> Result<Page, St
     } else {
         json::parse_page(body)
     }
+}
+
+/// Whether a body that did not parse simply stops early: JSON that ends inside a value, or
+/// XML whose root element is never closed.
+fn is_cut_off(content_type: Option<&str>, body: &[u8]) -> bool {
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    if ct.contains("xml") {
+        let text = String::from_utf8_lossy(body);
+        let t = text.trim_end();
+        return !(t.ends_with("</feed>") || t.ends_with("</entry>") || t.ends_with("</error>"));
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err_and(|e| e.is_eof())
+}
+
+/// `sap-message` is JSON (`code`, `message`, `severity`, `details`): its severity, code and
+/// text, then each detail's; anything else is shown as sent.
+fn describe_sap_message(raw: &str) -> String {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) else {
+        return raw.to_string();
+    };
+    let one = |m: &serde_json::Value| {
+        let s = |k: &str| m.get(k).and_then(|x| x.as_str()).unwrap_or("");
+        let severity = s("severity");
+        let code = s("code");
+        let mut out = String::new();
+        if !severity.is_empty() {
+            out.push_str(&format!("{severity}: "));
+        }
+        out.push_str(s("message"));
+        if !code.is_empty() {
+            out.push_str(&format!(" ({code})"));
+        }
+        out
+    };
+    let mut parts = vec![one(&v)];
+    if let Some(details) = v.get("details").and_then(|d| d.as_array()) {
+        parts.extend(details.iter().map(one));
+    }
+    parts.join("; ")
 }
 
 /// A URL for messages: without credentials.

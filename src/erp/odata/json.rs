@@ -15,49 +15,71 @@ pub struct Page {
     pub next: Option<String>,
     /// `__count` / `@odata.count` when the server was asked for it.
     pub count: Option<u64>,
+    /// The delta link of a change-tracked read (V2 `__delta`, V4 `@odata.deltaLink`): where
+    /// to ask later for what changed since.
+    pub delta: Option<String>,
+    /// Entities a delta answer reports as gone from the query (V2 `__deleted`, V4 entries
+    /// with `@removed`): at least their key properties.
+    pub removed: Vec<Map<String, Value>>,
 }
 
 /// Reads a page in V2 (`{"d":{"results":[…]}}` or `{"d":[…]}`) or V4 (`{"value":[…]}`) form.
 pub fn parse_page(body: &[u8]) -> Result<Page, String> {
     let doc: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
-    let (results, next, count) = if let Some(d) = doc.get("d") {
+    let link = |obj: &Map<String, Value>, name: &str| {
+        obj.get(name).and_then(Value::as_str).map(str::to_string)
+    };
+    let (results, deleted, next, count, delta) = if let Some(d) = doc.get("d") {
         match d {
-            Value::Array(items) => (items.clone(), None, None),
+            Value::Array(items) => (items.clone(), Vec::new(), None, None, None),
             Value::Object(obj) => (
                 obj.get("results")
                     .and_then(Value::as_array)
                     .cloned()
                     .ok_or("`d` has no `results` array")?,
-                obj.get("__next")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                obj.get("__deleted")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+                link(obj, "__next"),
                 obj.get("__count").and_then(count_value),
+                link(obj, "__delta"),
             ),
             _ => return Err("`d` is neither an object nor an array".into()),
         }
-    } else if let Some(value) = doc.get("value") {
+    } else if let (Some(value), Value::Object(obj)) = (doc.get("value"), &doc) {
         (
             value.as_array().cloned().ok_or("`value` is not an array")?,
-            doc.get("@odata.nextLink")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            doc.get("@odata.count").and_then(count_value),
+            Vec::new(),
+            link(obj, "@odata.nextLink"),
+            obj.get("@odata.count").and_then(count_value),
+            link(obj, "@odata.deltaLink"),
         )
     } else {
         return Err("neither a V2 `d` nor a V4 `value` member".into());
     };
-    let entities = results
+    let objects = |items: Vec<Value>| {
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::Object(m) => Ok(m),
+                other => Err(format!("entity #{i} is not an object but {other}")),
+            })
+            .collect::<Result<Vec<_>, String>>()
+    };
+    // V4 puts removed entries among the others, marked `@removed`.
+    let (removed, entities): (Vec<_>, Vec<_>) = objects(results)?
         .into_iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            Value::Object(m) => Ok(m),
-            other => Err(format!("entity #{i} is not an object but {other}")),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .partition(|m| m.contains_key("@removed"));
+    let mut removed = removed;
+    removed.extend(objects(deleted)?);
     Ok(Page {
         entities,
         next,
         count,
+        delta,
+        removed,
     })
 }
 
@@ -106,6 +128,27 @@ pub fn as_decimal(v: &Value) -> Result<Option<Decimal>, String> {
         Value::Null => return Ok(None),
         Value::String(s) if s.trim().is_empty() => return Ok(None),
         Value::String(s) => s.trim().to_string(),
+        Value::Number(n) if n.is_f64() => {
+            // A V4 server that ignores `IEEE754Compatible=true` sends decimals as JSON
+            // numbers, which arrive here through a double: up to 15 significant digits
+            // survive that exactly, more may not, and a guessed amount is never taken.
+            let text = n.to_string();
+            let significant = text
+                .split(['e', 'E'])
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>();
+            let significant = significant.trim_start_matches('0').trim_end_matches('0');
+            if significant.len() > 15 {
+                return Err(format!(
+                    "{text} came as a JSON number with more digits than a double keeps exactly; \
+                     the server must send decimals as strings (IEEE754Compatible=true)"
+                ));
+            }
+            text
+        }
         Value::Number(n) => n.to_string(),
         other => return Err(format!("expected a decimal, got {other}")),
     };
@@ -479,6 +522,16 @@ mod tests {
         assert!(as_decimal(&json!("1234567890123456789012345678901.5")).is_err());
         assert_eq!(as_u32(&json!("030")).unwrap(), Some(30));
         assert!(as_u32(&json!("1.5")).is_err());
+    }
+
+    #[test]
+    fn decimals_as_json_numbers_are_exact_or_refused() {
+        let v: Value = serde_json::from_str("[1234.56, -0.005, 12, 12345678901234.5678]").unwrap();
+        assert_eq!(as_decimal(&v[0]).unwrap(), Some(Decimal::new(123456, 2)));
+        assert_eq!(as_decimal(&v[1]).unwrap(), Some(Decimal::new(-5, 3)));
+        assert_eq!(as_decimal(&v[2]).unwrap(), Some(Decimal::from(12)));
+        let err = as_decimal(&v[3]).unwrap_err();
+        assert!(err.contains("IEEE754Compatible"), "{err}");
     }
 
     #[test]

@@ -9,8 +9,10 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ODataVersion {
+    /// SAP Gateway's classic dialect, and what a mapping file means unless it says otherwise.
+    #[default]
     V2,
     V4,
 }

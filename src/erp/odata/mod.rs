@@ -6,6 +6,7 @@ pub mod batch;
 pub mod client;
 pub mod json;
 pub mod metadata;
+pub mod oauth;
 pub mod pager;
 pub mod query;
 pub mod record;

@@ -1,7 +1,14 @@
-//! Walking an entity set page by page, following the server's next links, so that memory
-//! holds one page at a time whatever the size of the extract.
+//! Walking an entity set page by page, so that memory holds one page at a time whatever
+//! the size of the extract.
+//!
+//! The server's next links (`__next`, `@odata.nextLink`, Atom `rel="next"`, each carrying
+//! its `$skiptoken`) are followed as given. With `[erp] page_size` set, the pager also pages
+//! on its own: it asks for windows of `$top=page_size` (ordered by the mapping's keys, so
+//! `$skip` is stable) and, when a window comes back full without a next link, asks for the
+//! next one with `$skip`. A server that pages itself inside a window is followed as usual.
 
 use super::json::Page;
+use super::metadata::ODataVersion;
 use super::query::{entity_set_url, Query};
 use super::{ErpError, ODataClient};
 use crate::erp::mapping::EntityMapping;
@@ -10,9 +17,21 @@ use url::Url;
 pub struct Pager<'a> {
     client: &'a ODataClient,
     what: String,
+    version: ODataVersion,
+    root: Url,
+    query: Query,
     next: Option<Url>,
+    /// Client-driven paging: entities per `$top` window, where the current window starts,
+    /// and how many entities it has given so far.
+    window: Option<u32>,
+    window_start: u64,
+    window_read: u64,
     pages: u64,
     entities: u64,
+    total: Option<u64>,
+    /// Ask for a delta link (`Prefer: odata.track-changes`).
+    track_changes: bool,
+    resumed: bool,
 }
 
 impl<'a> Pager<'a> {
@@ -32,12 +51,15 @@ impl<'a> Pager<'a> {
             .collect();
         select.sort();
         select.dedup();
+        let window = client.page_size();
         let mut query = Query {
             select,
             filter: mapping.filter.clone(),
             order_by: mapping.order_by.clone(),
-            top: None,
+            top: window,
+            skip: None,
             inline_count: true,
+            version: mapping.version,
         };
         if let Some(f) = extra_filter {
             query = query.and_filter(f);
@@ -47,10 +69,50 @@ impl<'a> Pager<'a> {
         Pager {
             client,
             what: mapping.entity_set.clone(),
+            version: mapping.version,
+            root,
+            query,
             next: Some(first),
+            window,
+            window_start: 0,
+            window_read: 0,
             pages: 0,
             entities: 0,
+            total: None,
+            track_changes: false,
+            resumed: false,
         }
+    }
+
+    /// Whether this reads a link given earlier (a delta link) rather than the set itself.
+    pub fn is_resumed(&self) -> bool {
+        self.resumed
+    }
+
+    /// Asks the server to track changes, so the last page carries a delta link.
+    pub fn tracking_changes(mut self) -> Self {
+        self.track_changes = true;
+        self
+    }
+
+    /// Reads from a link the server gave earlier (a delta link): what changed since.
+    pub fn resume(client: &'a ODataClient, mapping: &EntityMapping, link: Url) -> Self {
+        let mut pager = Pager::new(client, mapping, None);
+        pager.next = Some(link);
+        pager.window = None;
+        pager.track_changes = true;
+        pager.resumed = true;
+        pager
+    }
+
+    /// No page is left to read: the page just returned was the last one.
+    pub fn is_done(&self) -> bool {
+        self.next.is_none()
+    }
+
+    /// Entities read so far.
+    pub fn read(&self) -> u64 {
+        self.entities
     }
 
     /// The next page, or `None` after the last one.
@@ -58,12 +120,25 @@ impl<'a> Pager<'a> {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
-        let page = self.client.get_page(&self.what, &url).await?;
+        let page = self
+            .client
+            .get_page_in(&self.what, &url, self.version, self.track_changes)
+            .await?;
         self.pages += 1;
-        self.entities += page.entities.len() as u64;
-        if let Some(total) = page.count {
-            tracing::debug!(entity_set = %self.what, page = self.pages, read = self.entities, total, "page read");
+        let n = page.entities.len() as u64;
+        self.entities += n;
+        self.window_read += n;
+        // Only the first answer's count describes the whole set; later windows count again.
+        if self.total.is_none() {
+            self.total = page.count;
         }
+        tracing::info!(
+            entity_set = %self.what,
+            page = self.pages,
+            read = self.entities,
+            total = self.total,
+            "page read"
+        );
         if let Some(n) = &page.next {
             let next = self.client.next_url(&url, n)?;
             if next == url {
@@ -74,6 +149,23 @@ impl<'a> Pager<'a> {
                 });
             }
             self.next = Some(next);
+        } else if let Some(size) = self.window {
+            // A full window without a next link: the server does not page, so there may
+            // be more. A short one is the end.
+            if self.window_read >= u64::from(size) && n > 0 {
+                self.window_start += self.window_read;
+                self.window_read = 0;
+                let mut q = self.query.clone();
+                q.skip = Some(self.window_start);
+                // The count was had once; asking again costs the server a full scan.
+                q.inline_count = false;
+                self.next = Some(entity_set_url(
+                    &self.root,
+                    &self.what,
+                    &q,
+                    self.client.sap_client(),
+                ));
+            }
         }
         Ok(Some(page))
     }

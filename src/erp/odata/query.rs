@@ -47,7 +47,11 @@ pub struct Query {
     pub filter: Option<String>,
     pub order_by: Vec<String>,
     pub top: Option<u32>,
+    pub skip: Option<u64>,
     pub inline_count: bool,
+    /// V2 asks for JSON with `$format=json` and counts with `$inlinecount=allpages`; V4
+    /// asks through `Accept` and counts with `$count=true`.
+    pub version: crate::erp::odata::metadata::ODataVersion,
 }
 
 impl Query {
@@ -95,7 +99,12 @@ pub fn entity_set_url(
     let mut url = service_root
         .join(entity_set)
         .expect("entity set names are valid URL segments");
-    let mut params: Vec<(&str, String)> = vec![("$format", "json".to_string())];
+    use crate::erp::odata::metadata::ODataVersion;
+    let v4 = query.version == ODataVersion::V4;
+    let mut params: Vec<(&str, String)> = Vec::new();
+    if !v4 {
+        params.push(("$format", "json".to_string()));
+    }
     if !query.select.is_empty() {
         params.push(("$select", query.select.join(",")));
     }
@@ -105,11 +114,18 @@ pub fn entity_set_url(
     if !query.order_by.is_empty() {
         params.push(("$orderby", query.order_by.join(",")));
     }
+    if let Some(skip) = query.skip.filter(|s| *s > 0) {
+        params.push(("$skip", skip.to_string()));
+    }
     if let Some(top) = query.top {
         params.push(("$top", top.to_string()));
     }
     if query.inline_count {
-        params.push(("$inlinecount", "allpages".to_string()));
+        if v4 {
+            params.push(("$count", "true".to_string()));
+        } else {
+            params.push(("$inlinecount", "allpages".to_string()));
+        }
     }
     if let Some(c) = sap_client {
         params.push(("sap-client", c.to_string()));
@@ -153,13 +169,31 @@ mod tests {
             select: vec!["Customer".into(), "CustomerName".into()],
             filter: Some("Customer eq 'A&B'".into()),
             order_by: vec!["Customer".into()],
-            top: None,
             inline_count: true,
+            ..Query::default()
         };
         let u = entity_set_url(&root, "A_Customer", &q, Some("100"));
         assert_eq!(
             u.as_str(),
             "https://h/sap/opu/odata/sap/API_BUSINESS_PARTNER/A_Customer?$format=json&$select=Customer,CustomerName&$filter=Customer%20eq%20%27A%26B%27&$orderby=Customer&$inlinecount=allpages&sap-client=100"
+        );
+    }
+
+    #[test]
+    fn v4_counts_with_dollar_count_and_asks_for_json_by_header() {
+        let root = Url::parse("https://h/sap/opu/odata4/sap/S/").unwrap();
+        let q = Query {
+            order_by: vec!["Customer".into()],
+            top: Some(50),
+            skip: Some(100),
+            inline_count: true,
+            version: crate::erp::odata::metadata::ODataVersion::V4,
+            ..Query::default()
+        };
+        let u = entity_set_url(&root, "A_Customer", &q, None);
+        assert_eq!(
+            u.as_str(),
+            "https://h/sap/opu/odata4/sap/S/A_Customer?$orderby=Customer&$skip=100&$top=50&$count=true"
         );
     }
 

@@ -105,6 +105,16 @@ impl<'a> Record<'a> {
         self.read(field, json::as_u32, None)
     }
 
+    /// The key of an open item, e.g. of one a delta answer reports as removed.
+    pub fn open_item_key(&self) -> Result<OpenItemKey, ErpError> {
+        Ok(OpenItemKey {
+            company_code: self.required("company_code")?,
+            fiscal_year: self.required("fiscal_year")?,
+            document: self.required("document")?,
+            item: self.required("item")?,
+        })
+    }
+
     pub fn customer(&self, field: &str) -> Result<CustomerId, ErpError> {
         CustomerId::parse(&self.required(field)?).map_err(|e| self.error(field, e))
     }

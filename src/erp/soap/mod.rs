@@ -7,4 +7,5 @@
 //! builders, so the two cannot drift apart.
 
 pub mod dispute_case;
+pub mod journal_entry;
 mod xml;

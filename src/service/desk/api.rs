@@ -1,0 +1,684 @@
+//! `/api/v1/…`: the review queue as JSON, for the desk's own script and for other tools.
+//!
+//! Credentials: `Authorization: Bearer <token>` (`[[server.tokens]]`) or the desk's session
+//! cookie plus `X-CSRF-Token` on POST. Errors are `{"error": "…"}` with 400 (bad input),
+//! 401 (no or unknown credentials), 403 (role, or CSRF token missing), 404, 409 (a stale
+//! version, or a move the flag's state does not allow).
+
+use super::actions::{self, Action, ActionError, ActionInput};
+use super::auth::{Permission, Principal, Via};
+use super::{version_of, Auth, DeskState};
+use crate::model::payment_terms::DocumentDates;
+use crate::model::{
+    Contract, Customer, CustomerId, Discrepancy, DiscrepancyStatus, DisputeStatusChange, Note,
+    NoteChannel, OpenItem, OpenItemKey, Rule, Severity, StatusChange,
+};
+use crate::reconcile::export;
+use crate::store::queue::{QueueCursor, QueueFilter};
+use crate::store::{DiscrepancyFilter, StoreError};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Default rows per page.
+pub const PAGE: u32 = 50;
+/// At most this many affected open items are listed on a flag.
+const ITEMS_SHOWN: usize = 200;
+
+pub fn routes() -> Router<Arc<DeskState>> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(super::openapi::serve))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/discrepancies", get(list))
+        .route("/api/v1/discrepancies.xlsx", get(export_xlsx))
+        .route("/api/v1/discrepancies.csv", get(export_csv))
+        .route("/api/v1/discrepancies/{id}", get(show))
+        .route("/api/v1/discrepancies/{id}/{action}", post(act))
+        .route("/api/v1/notes", post(add_note))
+        .route(
+            "/api/v1/disputes/{case}/status",
+            get(dispute_status).post(set_dispute_status),
+        )
+}
+
+/// A JSON error response.
+pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    let mut r = (status, Json(json!({ "error": message.into() }))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"erpsync\""),
+        );
+    }
+    r
+}
+
+pub fn store_error(e: StoreError) -> Response {
+    tracing::error!(error = %e, "review desk: store error");
+    error(StatusCode::SERVICE_UNAVAILABLE, format!("store: {e}"))
+}
+
+pub fn action_error(e: ActionError) -> Response {
+    let status = match &e {
+        ActionError::Forbidden { .. } => StatusCode::FORBIDDEN,
+        ActionError::NotFound(_) => StatusCode::NOT_FOUND,
+        ActionError::Stale { .. } | ActionError::Refused(_) => StatusCode::CONFLICT,
+        ActionError::Invalid(_) => StatusCode::BAD_REQUEST,
+        ActionError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let mut body = json!({ "error": e.to_string() });
+    if let ActionError::Stale {
+        current, status: s, ..
+    } = &e
+    {
+        body["current_version"] = json!(current);
+        body["current_status"] = json!(s);
+    }
+    (status, Json(body)).into_response()
+}
+
+/// The caller of an API endpoint; POSTs made with a session carry its CSRF token.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<Arc<DeskState>> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        desk: &Arc<DeskState>,
+    ) -> Result<Self, Self::Rejection> {
+        let who = match desk.authenticate(&parts.headers) {
+            Auth::Ok(p) => p,
+            Auth::Missing => return Err(error(StatusCode::UNAUTHORIZED, "credentials needed")),
+            Auth::Invalid => return Err(error(StatusCode::UNAUTHORIZED, "unknown credentials")),
+            Auth::NoDeskRole(name) => {
+                return Err(error(
+                    StatusCode::FORBIDDEN,
+                    format!("token {name} has no review-desk role"),
+                ))
+            }
+        };
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
+            match (&who.via, sent) {
+                (Via::Token, _) => {}
+                (Via::Session { csrf, .. }, Some(sent)) if super::auth::same(csrf, sent) => {}
+                _ => {
+                    return Err(error(
+                        StatusCode::FORBIDDEN,
+                        "CSRF token missing or wrong (header X-CSRF-Token)",
+                    ))
+                }
+            }
+        }
+        Ok(Caller(who))
+    }
+}
+
+// The refusal is the response itself, as axum handlers return it; boxing it would only add
+// an allocation to the path that refuses.
+#[allow(clippy::result_large_err)]
+fn require(who: &Principal, p: Permission, what: &str) -> Result<(), Response> {
+    if who.role.may(p) {
+        Ok(())
+    } else {
+        Err(error(
+            StatusCode::FORBIDDEN,
+            format!("{} (role {}) may not {what}", who.name, who.role),
+        ))
+    }
+}
+
+/// The queue's filters as query parameters (the pages use the same names).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct QueueParams {
+    pub status: Option<String>,
+    pub rule: Option<String>,
+    pub severity: Option<String>,
+    pub company_code: Option<String>,
+    pub assignee: Option<String>,
+    pub customer: Option<String>,
+    /// Customer number or name.
+    pub q: Option<String>,
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl QueueParams {
+    pub fn filter(&self) -> Result<QueueFilter, String> {
+        fn parse<T: std::str::FromStr>(v: &Option<String>) -> Result<Option<T>, String>
+        where
+            T::Err: std::fmt::Display,
+        {
+            given(v)
+                .map(|s| s.parse::<T>().map_err(|e| e.to_string()))
+                .transpose()
+        }
+        Ok(QueueFilter {
+            status: parse::<DiscrepancyStatus>(&self.status)?,
+            rule: parse::<Rule>(&self.rule)?,
+            severity: parse::<Severity>(&self.severity)?,
+            company_code: given(&self.company_code).map(str::to_string),
+            assignee: given(&self.assignee).map(str::to_string),
+            customer: given(&self.customer)
+                .map(|c| CustomerId::parse(c).map_err(|e| e.to_string()))
+                .transpose()?,
+            search: given(&self.q).map(str::to_string),
+        })
+    }
+
+    pub fn cursor(&self) -> Result<Option<QueueCursor>, String> {
+        given(&self.after)
+            .map(|a| QueueCursor::decode(a).ok_or_else(|| format!("after {a:?} is not a cursor")))
+            .transpose()
+    }
+}
+
+/// A flag as the API shows it: the stored discrepancy plus what a reviewer needs beside it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagView {
+    #[serde(flatten)]
+    pub discrepancy: Discrepancy,
+    /// Send it back with an action: a flag changed since is not touched (409).
+    pub version: String,
+    pub customer_name: Option<String>,
+    /// Waived, and the second person has not approved yet.
+    pub awaiting_approval: bool,
+}
+
+impl FlagView {
+    pub fn new(d: Discrepancy, customer_name: Option<String>) -> FlagView {
+        FlagView {
+            version: version_of(&d),
+            awaiting_approval: d.status == DiscrepancyStatus::Waived
+                && d.waiver_approved_by.is_none(),
+            discrepancy: d,
+            customer_name,
+        }
+    }
+}
+
+async fn views(desk: &DeskState, list: Vec<Discrepancy>) -> Result<Vec<FlagView>, StoreError> {
+    let mut customers: Vec<CustomerId> = list.iter().map(|d| d.finding.customer.clone()).collect();
+    customers.sort();
+    customers.dedup();
+    let names = desk.store.customer_names(&customers).await?;
+    Ok(list
+        .into_iter()
+        .map(|d| {
+            let name = names.get(&d.finding.customer).cloned();
+            FlagView::new(d, name)
+        })
+        .collect())
+}
+
+/// One page of the queue with the counts per status.
+#[derive(Debug, Serialize)]
+pub struct QueueView {
+    pub items: Vec<FlagView>,
+    pub next: Option<String>,
+    pub total: u64,
+    pub counts: BTreeMap<String, u64>,
+}
+
+pub async fn queue(desk: &DeskState, params: &QueueParams) -> Result<QueueView, Response> {
+    let filter = params
+        .filter()
+        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    let after = params
+        .cursor()
+        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    let page = desk
+        .store
+        .queue_page(&filter, after, params.limit.unwrap_or(PAGE))
+        .await
+        .map_err(store_error)?;
+    let counts = desk
+        .store
+        .queue_status_counts(&filter)
+        .await
+        .map_err(store_error)?;
+    let mut all: BTreeMap<String, u64> = DiscrepancyStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), 0))
+        .collect();
+    all.extend(counts.into_iter().map(|(s, n)| (s.as_str().to_string(), n)));
+    let total = match filter.status {
+        Some(s) => all.get(s.as_str()).copied().unwrap_or(0),
+        None => all.values().sum(),
+    };
+    Ok(QueueView {
+        items: views(desk, page.items).await.map_err(store_error)?,
+        next: page.next,
+        total,
+        counts: all,
+    })
+}
+
+/// An open item with its due date as the contract's terms give it, where they can be read.
+#[derive(Debug, Serialize)]
+pub struct AffectedItem {
+    #[serde(flatten)]
+    pub item: OpenItem,
+    /// The net due date under the contract's payment terms.
+    pub contract_due: Option<NaiveDate>,
+    /// Master's net due date minus the contract's, in days (positive: the customer may pay
+    /// later than agreed).
+    pub shift_days: Option<i64>,
+}
+
+/// The contract's payment terms, readable, for the flags that compare terms.
+fn contract_terms(
+    d: &Discrepancy,
+    contracts: &[Contract],
+    definitions: Vec<crate::model::PaymentTerms>,
+) -> Option<crate::model::PaymentTerms> {
+    let compares_terms = matches!(
+        d.finding.rule,
+        Rule::PaymentTermsCompanyCode | Rule::PaymentTermsSalesArea | Rule::OpenItemBilledTerms
+    );
+    if !compares_terms {
+        return None;
+    }
+    let raw = contracts
+        .iter()
+        .find(|c| Some(&c.id) == d.finding.contract_id.as_ref())?
+        .payment_terms
+        .as_deref()?;
+    crate::reconcile::TermsBook::new(definitions)
+        .resolve_contract_terms(raw)
+        .ok()
+}
+
+/// A flag with its context: both sides, the money, the customer's other flags, the history.
+#[derive(Debug, Serialize)]
+pub struct Detail {
+    pub flag: FlagView,
+    /// The customer as the master holds it (all levels); `None` when it is missing there.
+    pub customer: Option<Customer>,
+    /// The contract the flag names, or the customer's current contracts.
+    pub contracts: Vec<Contract>,
+    /// The customer's open receivables the flag's scope covers (at most 200).
+    pub affected_items: Vec<AffectedItem>,
+    pub other_flags: Vec<FlagView>,
+    pub audit: Vec<StatusChange>,
+    /// What can be done to the flag in its state (the caller's role aside).
+    pub actions: Vec<&'static str>,
+}
+
+pub async fn detail(desk: &DeskState, id: i64) -> Result<Option<Detail>, StoreError> {
+    let store = desk.store.as_ref();
+    let Some(d) = store.discrepancy(id).await? else {
+        return Ok(None);
+    };
+    let customer_id = d.finding.customer.clone();
+    let customer = store.customer(&customer_id).await?;
+    let mut contracts = store
+        .contracts_for(std::slice::from_ref(&customer_id))
+        .await?;
+    if let Some(cid) = &d.finding.contract_id {
+        if contracts.iter().any(|c| &c.id == cid) {
+            contracts.retain(|c| &c.id == cid);
+        }
+    }
+    let company_code = d.finding.scope.strip_prefix("CC ").map(str::to_string);
+    let terms = contract_terms(&d, &contracts, store.payment_terms().await?);
+    let affected_items: Vec<AffectedItem> = store
+        .open_items_for(std::slice::from_ref(&customer_id))
+        .await?
+        .into_iter()
+        .filter(|i| !i.is_credit())
+        .filter(|i| {
+            company_code
+                .as_deref()
+                .is_none_or(|cc| i.key.company_code == cc)
+        })
+        .take(ITEMS_SHOWN)
+        .map(|item| {
+            let contract_due = terms.as_ref().map(|t| {
+                // Open-item sources carry no entry date; SAP enters documents on their
+                // posting day in all but back-dated cases (as reconciliation assumes).
+                let dates = DocumentDates {
+                    document: item.document_date,
+                    posting: item.posting_date,
+                    entry: item.posting_date,
+                };
+                t.due_dates(&dates, false).net
+            });
+            let shift_days = match (item.net_due_date, contract_due) {
+                (Some(master), Some(contract)) => Some((master - contract).num_days()),
+                _ => None,
+            };
+            AffectedItem {
+                item,
+                contract_due,
+                shift_days,
+            }
+        })
+        .collect();
+    let others = store
+        .list_discrepancies(&DiscrepancyFilter {
+            customer: Some(customer_id.clone()),
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .filter(|o| o.id != id)
+        .collect();
+    let audit = store.audit_log(id).await?;
+    let actions = Action::ALL
+        .into_iter()
+        .filter(|a| a.applies_to(&d))
+        .map(Action::as_str)
+        .collect();
+    let name = customer.as_ref().map(|c| c.general.name.clone());
+    Ok(Some(Detail {
+        flag: FlagView::new(d, name),
+        customer,
+        contracts,
+        affected_items,
+        other_flags: views(desk, others).await?,
+        audit,
+        actions,
+    }))
+}
+
+async fn me(Caller(who): Caller) -> Response {
+    let may: Vec<&str> = [
+        (Permission::Read, "read"),
+        (Permission::Collect, "notes"),
+        (Permission::Review, "review"),
+        (Permission::Approve, "approve"),
+    ]
+    .into_iter()
+    .filter(|(p, _)| who.role.may(*p))
+    .map(|(_, n)| n)
+    .collect();
+    Json(json!({
+        "name": who.name,
+        "role": who.role.as_str(),
+        "may": may,
+        "csrf_token": who.csrf(),
+    }))
+    .into_response()
+}
+
+async fn list(
+    State(desk): State<Arc<DeskState>>,
+    Caller(who): Caller,
+    Query(params): Query<QueueParams>,
+) -> Response {
+    if let Err(r) = require(&who, Permission::Read, "read the queue") {
+        return r;
+    }
+    match queue(&desk, &params).await {
+        Ok(view) => Json(view).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn exported(
+    desk: &DeskState,
+    who: &Principal,
+    params: &QueueParams,
+) -> Result<Vec<Discrepancy>, Response> {
+    require(who, Permission::Read, "export the queue")?;
+    let filter = params
+        .filter()
+        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    desk.store.queue_all(&filter).await.map_err(store_error)
+}
+
+fn attachment(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn export_name(ext: &str) -> String {
+    format!("discrepancies-{}.{ext}", Utc::now().format("%Y%m%d-%H%M"))
+}
+
+pub async fn export_xlsx(
+    State(desk): State<Arc<DeskState>>,
+    Caller(who): Caller,
+    Query(params): Query<QueueParams>,
+) -> Response {
+    let list = match exported(&desk, &who, &params).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    match export::to_xlsx(&list) {
+        Ok(bytes) => attachment(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &export_name("xlsx"),
+            bytes,
+        ),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+pub async fn export_csv(
+    State(desk): State<Arc<DeskState>>,
+    Caller(who): Caller,
+    Query(params): Query<QueueParams>,
+) -> Response {
+    let list = match exported(&desk, &who, &params).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    match export::to_csv(&list) {
+        Ok(bytes) => attachment("text/csv; charset=utf-8", &export_name("csv"), bytes),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn show(
+    State(desk): State<Arc<DeskState>>,
+    Caller(who): Caller,
+    Path(id): Path<i64>,
+) -> Response {
+    if let Err(r) = require(&who, Permission::Read, "read flags") {
+        return r;
+    }
+    match detail(&desk, id).await {
+        Ok(Some(d)) => Json(d).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("discrepancy {id} not found")),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The body of an action (every field optional; which are needed depends on the action).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    pub version: Option<String>,
+    pub note: Option<String>,
+    pub assignee: Option<String>,
+    pub until: Option<NaiveDate>,
+}
+
+async fn act(
+    State(desk): State<Arc<DeskState>>,
+    Caller(who): Caller,
+    Path((id, action)): Path<(i64, String)>,
+    body: Option<Json<ActionBody>>,
+) -> Response {
+    let Ok(action) = action.parse::<Action>() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no action {action:?}: acknowledge, resolve, waive, approve or reopen"),
+        );
+    };
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let input = ActionInput {
+        version: body.version,
+        note: body.note,
+        assignee: body.assignee,
+        until: body.until,
+    };
+    match actions::perform(&desk, &who, id, action, &input).await {
+        Ok(d) => {
+            let name = desk
+                .store
+                .customer_names(std::slice::from_ref(&d.finding.customer))
+                .await
+                .ok()
+                .and_then(|mut n| n.remove(&d.finding.customer));
+            Json(FlagView::new(d, name)).into_response()
+        }
+        Err(e) => action_error(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    pub customer: String,
+    /// `COMPANY/YEAR/DOC/ITEM`, for a note on one open item.
+    pub item: Option<String>,
+    pub text: String,
+    /// phone (default), email, chat, meeting, letter.
+    pub channel: Option<String>,
+}
+
+/// Queues a note (written into the ERP by the outbox) as `who`.
+pub async fn queue_note(
+    desk: &DeskState,
+    who: &Principal,
+    body: NoteBody,
+) -> Result<(Note, i64), Response> {
+    require(who, Permission::Collect, "add notes")?;
+    let bad = |e: String| error(StatusCode::BAD_REQUEST, e);
+    let text = body.text.trim();
+    if text.is_empty() {
+        return Err(bad("the note has no text".into()));
+    }
+    let note = Note {
+        customer: CustomerId::parse(body.customer.trim()).map_err(|e| bad(e.to_string()))?,
+        item: given(&body.item)
+            .map(OpenItemKey::parse)
+            .transpose()
+            .map_err(|e| bad(e.to_string()))?,
+        author: who.name.clone(),
+        text: text.to_string(),
+        channel: given(&body.channel)
+            .map(str::parse::<NoteChannel>)
+            .transpose()
+            .map_err(|e| bad(e.to_string()))?
+            .unwrap_or_default(),
+        created_at: Utc::now(),
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+    };
+    let entry = desk.store.add_note(&note).await.map_err(store_error)?;
+    Ok((note, entry.id))
+}
+
+async fn add_note(
+    State(desk): State<Arc<DeskState>>,
+    Caller(who): Caller,
+    Json(body): Json<NoteBody>,
+) -> Response {
+    match queue_note(&desk, &who, body).await {
+        Ok((note, outbox_id)) => (
+            StatusCode::CREATED,
+            Json(json!({ "note": note, "outbox_id": outbox_id })),
+        )
+            .into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn dispute_status(
+    State(desk): State<Arc<DeskState>>,
+    Caller(who): Caller,
+    Path(case): Path<String>,
+) -> Response {
+    if let Err(r) = require(&who, Permission::Read, "read dispute statuses") {
+        return r;
+    }
+    match desk.store.last_dispute_status(&case).await {
+        Ok(status) => Json(json!({ "case": case, "status": status })).into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeBody {
+    pub status: String,
+    pub note: Option<String>,
+}
+
+async fn set_dispute_status(
+    State(desk): State<Arc<DeskState>>,
+    Caller(who): Caller,
+    Path(case): Path<String>,
+    Json(body): Json<DisputeBody>,
+) -> Response {
+    if let Err(r) = require(&who, Permission::Collect, "set dispute statuses") {
+        return r;
+    }
+    let status = body.status.trim().to_ascii_uppercase();
+    if status.is_empty()
+        || status.len() > 8
+        || !status
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "status {:?} is not a status key (1-8 letters or digits, e.g. OPEN, INPR, RSLV)",
+                body.status
+            ),
+        );
+    }
+    let case = case.trim().to_string();
+    let last = match desk.store.last_dispute_status(&case).await {
+        Ok(l) => l,
+        Err(e) => return store_error(e),
+    };
+    if let Err(e) = desk.dispute_rules.check(last.as_deref(), &status) {
+        return error(StatusCode::CONFLICT, format!("dispute case {case}: {e}"));
+    }
+    let change = DisputeStatusChange {
+        case_id: case,
+        status,
+        requested_by: who.name.clone(),
+        note: given(&body.note).map(str::to_string),
+        requested_at: Utc::now(),
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+    };
+    match desk.store.add_dispute_status(&change).await {
+        Ok(entry) => (
+            StatusCode::CREATED,
+            Json(json!({ "change": change, "outbox_id": entry.id })),
+        )
+            .into_response(),
+        Err(e) => store_error(e),
+    }
+}

@@ -1,0 +1,237 @@
+//! The review desk in a real browser: Debian's Chromium, driven by `playwright-core`
+//! (tests/browser/desk.spec.mjs), against the real `erpsync run` binary serving a store
+//! that a real `erpsync sync` filled from the mock ERP.
+//!
+//! Needs `/usr/bin/chromium` (or `CHROMIUM`), a CJK font (`fonts-noto-cjk`), `node`, and
+//! `npm ci` run in tests/browser (`.ci/run` sees to all of them). Without them the test fails on CI (`CI=true`) and, elsewhere,
+//! says loudly that it did not run.
+//!
+//! Screenshots of the queue and the detail page, and the downloaded XLSX, are left in
+//! `target/desk-screenshots/`.
+
+mod common;
+
+use common::TestEnv;
+use erpsync::model::DiscrepancyStatus;
+use erpsync::service::desk::auth;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const MDM: (&str, &str) = ("mia", "mia-secret-1");
+const APPROVER: (&str, &str) = ("april", "april-secret-2");
+const VIEWER: (&str, &str) = ("vera", "vera-secret-3");
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Why the browser test cannot run here, if it cannot.
+fn missing_prerequisite() -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Some(format!(
+            "no Chromium at {chromium} (apt-get install chromium, or set CHROMIUM)"
+        ));
+    }
+    // Without a CJK font Chromium draws Chinese names as boxes: the page would pass the
+    // checks and still be unreadable.
+    let cjk = Command::new("fc-list")
+        .args([":lang=zh", "family"])
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false);
+    if !cjk {
+        return Some("no font with Chinese glyphs (apt-get install fonts-noto-cjk)".into());
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("node is not installed".into());
+    }
+    if !browser_dir().join("node_modules/playwright-core").exists() {
+        return Some("playwright-core is not installed (run `npm ci` in tests/browser)".into());
+    }
+    None
+}
+
+/// The running service; killed when dropped, so a failing test leaves none behind.
+struct Service {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_service(config: &Path) -> Service {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_erpsync"))
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("erpsync run starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if v["fields"]["message"] == "erpsync service listening" {
+                if let (Some(tx), Some(addr)) = (tx.take(), v["fields"]["addr"].as_str()) {
+                    let _ = tx.send(addr.parse::<SocketAddr>().unwrap());
+                }
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(addr) => Service { child, addr },
+        Err(_) => {
+            let _ = child.kill();
+            panic!("erpsync run did not report its address");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
+    if let Some(why) = missing_prerequisite() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("the browser test must run on CI but cannot: {why}");
+        }
+        // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+        let line = "*".repeat(65);
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n{line}\n** desk_browser DID NOT RUN: {why}\n** install Chromium and a CJK font, \
+             and run `npm ci` in tests/browser, to run it\n{line}\n"
+        );
+        return;
+    }
+
+    let env = TestEnv::start(40, 400).await;
+    let mut config = std::fs::read_to_string(&env.config_path).unwrap();
+    config += "[server]\nlisten = \"127.0.0.1:0\"\n";
+    for ((name, password), role) in [(MDM, "mdm"), (APPROVER, "approver"), (VIEWER, "viewer")] {
+        let hash = auth::hash_password(password).unwrap();
+        config += &format!(
+            "[[server.users]]\nname = \"{name}\"\nrole = \"{role}\"\npassword_hash = \"{hash}\"\n"
+        );
+    }
+    // The service's own jobs stay out of the way: the store is filled by `sync` below.
+    config += "[schedule]\ncustomers = \"1h\"\nopen_items = \"1h\"\ncontracts = \"1h\"\n\
+               payment_terms = \"1h\"\nreconcile = \"1h\"\npush = \"1h\"\n";
+    std::fs::write(&env.config_path, config).unwrap();
+    let (code, _, err) = env.cli(&["sync"]);
+    assert_eq!(code, 0, "erpsync sync: {err}");
+
+    let service = start_service(&env.config_path);
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/desk-screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    for f in [
+        "queue.png",
+        "detail.png",
+        "detail-approved.png",
+        "queue.xlsx",
+    ] {
+        let _ = std::fs::remove_file(out.join(f));
+    }
+    let users = serde_json::json!({
+        "mdm": [MDM.0, MDM.1],
+        "approver": [APPROVER.0, APPROVER.1],
+        "viewer": [VIEWER.0, VIEWER.1],
+    });
+    let dir = browser_dir();
+    let run = tokio::task::spawn_blocking({
+        let base = format!("http://{}", service.addr);
+        let out = out.clone();
+        move || {
+            Command::new("node")
+                .arg(dir.join("desk.spec.mjs"))
+                .current_dir(&dir)
+                .env("DESK_URL", base)
+                .env("DESK_OUT", &out)
+                .env("DESK_USERS", users.to_string())
+                .output()
+                .expect("node runs")
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success(),
+        "browser script failed:\n{stderr}\n{stdout}"
+    );
+    let result: serde_json::Value = serde_json::from_str(
+        stdout
+            .lines()
+            .last()
+            .expect("the script reports what it did"),
+    )
+    .unwrap();
+    assert_eq!(result["ok"], true);
+
+    // What the browser did is what the store holds.
+    let store = env.store().await;
+    let waived = store
+        .discrepancy(result["waived_id"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(waived.status, DiscrepancyStatus::Waived);
+    assert_eq!(waived.waiver_by.as_deref(), Some(MDM.0));
+    assert_eq!(waived.waiver_approved_by.as_deref(), Some(APPROVER.0));
+    assert_eq!(waived.waived_until.unwrap().to_string(), "2099-12-31");
+    let audit = store.audit_log(waived.id).await.unwrap();
+    assert!(audit.iter().any(|a| a.actor == APPROVER.0
+        && a.note.as_deref() == Some("waiver approved: ok, checked the contract")));
+    let untouched = store
+        .discrepancy(result["untouched_id"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        untouched.status,
+        DiscrepancyStatus::Open,
+        "CSRF and role checks held"
+    );
+    assert_eq!(store.audit_log(untouched.id).await.unwrap().len(), 1);
+
+    for shot in ["queue.png", "detail.png", "detail-approved.png"] {
+        let bytes = std::fs::read(out.join(shot)).unwrap_or_default();
+        assert!(bytes.starts_with(b"\x89PNG"), "{shot} saved");
+    }
+    use calamine::Reader;
+    let mut book = calamine::open_workbook::<calamine::Xlsx<_>, _>(out.join("queue.xlsx"))
+        .expect("the downloaded export is an XLSX workbook");
+    let rows: usize = book
+        .sheet_names()
+        .to_vec()
+        .iter()
+        .map(|s| {
+            book.worksheet_range(s)
+                .unwrap()
+                .rows()
+                .count()
+                .saturating_sub(1)
+        })
+        .sum();
+    let all = store.queue_all(&Default::default()).await.unwrap();
+    assert_eq!(
+        rows,
+        all.len(),
+        "the export holds the whole queue (filter: all)"
+    );
+    drop(service);
+}
