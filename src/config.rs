@@ -642,9 +642,10 @@ fn validate(
                     ))
                 }
             },
-            dunning_lift_statuses: raw.push.dunning_lift_statuses.unwrap_or_else(|| {
-                ["RSLV", "CLSD", "VOID"].map(str::to_string).to_vec()
-            }),
+            dunning_lift_statuses: raw
+                .push
+                .dunning_lift_statuses
+                .unwrap_or_else(|| ["RSLV", "CLSD", "VOID"].map(str::to_string).to_vec()),
         },
         rules: validate_rules(raw.rules)?,
     })
@@ -782,9 +783,10 @@ fn validate_erp(
             },
             "oauth2" => ErpAuth::OAuth2 {
                 token_url: {
-                    let u = a.token_url.as_deref().ok_or_else(|| {
-                        invalid("erp.auth.token_url", "missing for oauth2 auth")
-                    })?;
+                    let u = a
+                        .token_url
+                        .as_deref()
+                        .ok_or_else(|| invalid("erp.auth.token_url", "missing for oauth2 auth"))?;
                     let u = url::Url::parse(u)
                         .map_err(|e| invalid("erp.auth.token_url", format!("{u:?}: {e}")))?;
                     if !matches!(u.scheme(), "http" | "https") {

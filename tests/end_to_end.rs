@@ -201,7 +201,12 @@ async fn only_changed_customers_are_judged_again() {
         .await
         .unwrap();
     assert_eq!(
-        (fourth.full, fourth.customers, fourth.reopened, fourth.closed),
+        (
+            fourth.full,
+            fourth.customers,
+            fourth.reopened,
+            fourth.closed
+        ),
         (false, 1, fixed.len() as u64, 1)
     );
     assert_eq!(open_keys(&store).await, open_before);

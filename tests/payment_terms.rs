@@ -572,51 +572,49 @@ TL15,31,B,00,00,000,0.000,00,00,000,0.000,00,00,045,00,00,Document day from 16: 
 /// into the next year.
 const TABLE_DATES: [(i32, u32, u32); 3] = [(2026, 1, 31), (2028, 2, 15), (2027, 12, 20)];
 
+type Ymd = (i32, u32, u32);
+/// (contract, master) net due dates for each of TABLE_DATES.
+type NetDates = [(Ymd, Ymd); 3];
+/// Discount deadlines and percentages for each of TABLE_DATES.
+type Discounts = [&'static [(Ymd, &'static str)]; 3];
+
 struct Pair {
     contract: &'static str,
     master: &'static str,
     same: bool,
     /// Net due dates (contract, master) for each of TABLE_DATES, worked out by hand.
-    net: [((i32, u32, u32), (i32, u32, u32)); 3],
+    net: NetDates,
     /// Discount deadlines and percentages both sides give, where there are any.
-    discounts: Option<[&'static [((i32, u32, u32), &'static str)]; 3]>,
+    discounts: Option<Discounts>,
 }
 
-const fn both(d: (i32, u32, u32)) -> ((i32, u32, u32), (i32, u32, u32)) {
+const fn both(d: Ymd) -> (Ymd, Ymd) {
     (d, d)
 }
 
-const NET30: [((i32, u32, u32), (i32, u32, u32)); 3] =
-    [both((2026, 3, 2)), both((2028, 3, 16)), both((2028, 1, 19))];
-const NET45: [((i32, u32, u32), (i32, u32, u32)); 3] =
-    [both((2026, 3, 17)), both((2028, 3, 31)), both((2028, 2, 3))];
-const NET60: [((i32, u32, u32), (i32, u32, u32)); 3] =
-    [both((2026, 4, 1)), both((2028, 4, 15)), both((2028, 2, 18))];
-const EOM30: [((i32, u32, u32), (i32, u32, u32)); 3] =
-    [both((2026, 3, 2)), both((2028, 3, 30)), both((2028, 1, 30))];
-const EOM60: [((i32, u32, u32), (i32, u32, u32)); 3] =
-    [both((2026, 4, 1)), both((2028, 4, 29)), both((2028, 2, 29))];
-const AT_DOC: [((i32, u32, u32), (i32, u32, u32)); 3] = [
+const NET30: NetDates = [both((2026, 3, 2)), both((2028, 3, 16)), both((2028, 1, 19))];
+const NET45: NetDates = [both((2026, 3, 17)), both((2028, 3, 31)), both((2028, 2, 3))];
+const NET60: NetDates = [both((2026, 4, 1)), both((2028, 4, 15)), both((2028, 2, 18))];
+const EOM30: NetDates = [both((2026, 3, 2)), both((2028, 3, 30)), both((2028, 1, 30))];
+const EOM60: NetDates = [both((2026, 4, 1)), both((2028, 4, 29)), both((2028, 2, 29))];
+const AT_DOC: NetDates = [
     both((2026, 1, 31)),
     both((2028, 2, 15)),
     both((2027, 12, 20)),
 ];
-const AT_EOM: [((i32, u32, u32), (i32, u32, u32)); 3] = [
+const AT_EOM: NetDates = [
     both((2026, 1, 31)),
     both((2028, 2, 29)),
     both((2027, 12, 31)),
 ];
-const TWO_TEN: [&[((i32, u32, u32), &str)]; 3] = [
+const TWO_TEN: Discounts = [
     &[((2026, 2, 10), "2")],
     &[((2028, 2, 25), "2")],
     &[((2027, 12, 30), "2")],
 ];
 
 /// Mixes the contract side of `a` with the master side of `b`.
-const fn cross(
-    a: [((i32, u32, u32), (i32, u32, u32)); 3],
-    b: [((i32, u32, u32), (i32, u32, u32)); 3],
-) -> [((i32, u32, u32), (i32, u32, u32)); 3] {
+const fn cross(a: NetDates, b: NetDates) -> NetDates {
     [(a[0].0, b[0].1), (a[1].0, b[1].1), (a[2].0, b[2].1)]
 }
 

@@ -135,8 +135,8 @@ pub async fn run(
             listener,
             app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-            .with_graceful_shutdown(async move { http_done.cancelled().await })
-            .await;
+        .with_graceful_shutdown(async move { http_done.cancelled().await })
+        .await;
         if let Err(e) = served {
             tracing::error!(error = %e, "HTTP server stopped");
         }
