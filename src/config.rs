@@ -149,6 +149,8 @@ pub struct ScheduleConfig {
     pub reconcile: Duration,
     /// How often the IDoc inbox is looked at (when `[idoc]` is configured).
     pub idoc_inbox: Duration,
+    /// How often everything sent is read back from the ERP, and what went missing queued again.
+    pub verify_outbox: Duration,
     /// Up to this much random delay is added to every interval, so instances and jobs
     /// do not all hit the ERP at the same moment.
     pub jitter: Duration,
@@ -319,6 +321,7 @@ struct RawSchedule {
     payment_terms: Option<String>,
     reconcile: Option<String>,
     idoc_inbox: Option<String>,
+    verify_outbox: Option<String>,
     jitter: Option<String>,
     max_backoff: Option<String>,
     lease: Option<String>,
@@ -556,6 +559,7 @@ fn validate(
         payment_terms: dur("schedule.payment_terms", sched.payment_terms, "1d")?,
         reconcile: dur("schedule.reconcile", sched.reconcile, "1h")?,
         idoc_inbox: dur("schedule.idoc_inbox", sched.idoc_inbox, "1m")?,
+        verify_outbox: dur("schedule.verify_outbox", sched.verify_outbox, "6h")?,
         jitter: dur("schedule.jitter", sched.jitter, "5s")?,
         max_backoff: dur("schedule.max_backoff", sched.max_backoff, "15m")?,
         lease: dur("schedule.lease", sched.lease, "2m")?,
@@ -568,6 +572,7 @@ fn validate(
         ("schedule.payment_terms", schedule.payment_terms),
         ("schedule.reconcile", schedule.reconcile),
         ("schedule.idoc_inbox", schedule.idoc_inbox),
+        ("schedule.verify_outbox", schedule.verify_outbox),
         ("schedule.lease", schedule.lease),
     ] {
         // A zero interval would spin; a zero lease would be taken over while running.

@@ -1097,3 +1097,53 @@ async fn the_idoc_inbox_is_scheduled_and_post_idoc_is_served() {
         Some(0)
     );
 }
+
+// ---------------------------------------------------------------- read-back
+
+/// The scheduled read-back notices a note the ERP lost, queues it again, and the push job
+/// writes it once more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_reads_back_what_it_sent_and_resends_what_the_erp_lost() {
+    let schedule = format!("{QUIET_SCHEDULE}\nverify_outbox = \"500ms\"");
+    let env = Env::start(small_mock(), &schedule, r#"shutdown_grace = "5s""#).await;
+    let store = env.store().await;
+    store.migrate().await.unwrap();
+    let customer = env.mock.dataset().customers[3].customer.clone();
+    let note = note_for(&customer, "Promised to pay on Friday");
+    store.add_note(&note).await.unwrap();
+    let marker = note.marker();
+    let mut svc = env.spawn("info");
+    eventually(Duration::from_secs(20), "the note in the ERP", || async {
+        env.mock
+            .customer_texts(&customer)
+            .contains(&marker)
+            .then_some(())
+    })
+    .await;
+    // Someone in SAP deletes the customer's texts.
+    env.mock.erase_customer_texts(&customer);
+    eventually(
+        Duration::from_secs(20),
+        "the note written again",
+        || async {
+            (env.mock.customer_texts(&customer).matches(&marker).count() == 1).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        writes_per_note(&env.mock, std::slice::from_ref(&note)),
+        vec![2]
+    );
+    let status = svc.status().await;
+    assert!(
+        job(&status, "verify-outbox")["this_instance"]["runs"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    svc.signal("TERM");
+    assert_eq!(
+        svc.wait_exit(Duration::from_secs(5)).expect("stops").code(),
+        Some(0)
+    );
+}

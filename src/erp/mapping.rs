@@ -253,7 +253,8 @@ pub struct NotesTarget {
     pub entity_set: String,
     pub language: String,
     pub long_text_id: String,
-    /// The ERP's limit on one long text; longer entries are refused, never cut.
+    /// The length one appended entry may take (SAP declares no limit on the long text
+    /// itself): a longer note is split into marked parts that join back to its exact text.
     pub max_length: usize,
 }
 

@@ -181,6 +181,22 @@ impl MockErpHandle {
         self.state.delta.clear(row, on);
     }
 
+    /// Deletes every long text of `customer` (general level), as a user in SAP might: a
+    /// read-back then finds erpsync's notes missing.
+    pub fn erase_customer_texts(&self, customer: &str) {
+        server::lock(&self.state.customer_texts).retain(|_, t| t.customer != customer);
+    }
+
+    /// The customer's general long texts as the ERP now holds them, joined.
+    pub fn customer_texts(&self, customer: &str) -> String {
+        server::lock(&self.state.customer_texts)
+            .values()
+            .filter(|t| t.customer == customer)
+            .map(|t| t.long_text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Tokens handed out so far.
     pub fn tokens_issued(&self) -> u64 {
         self.state.oauth.issued()

@@ -40,7 +40,7 @@ pub(crate) struct State {
     /// Session id → CSRF token.
     sessions: Mutex<HashMap<String, String>>,
     /// Canonical key predicate → text, per text set.
-    customer_texts: Mutex<BTreeMap<String, TextRec>>,
+    pub(crate) customer_texts: Mutex<BTreeMap<String, TextRec>>,
     company_texts: Mutex<BTreeMap<String, TextRec>>,
     pub cases: Mutex<BTreeMap<String, CaseState>>,
     pub writes: Mutex<Vec<WriteRecord>>,

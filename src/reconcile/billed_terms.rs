@@ -232,51 +232,16 @@ pub(super) fn billed_terms(
 mod tests {
     use super::*;
     use crate::model::open_item::AppliedTerms;
-    use crate::model::{CompanyCodeData, ContractScope, CustomerGeneral, CustomerId, OpenItemKey};
+    use crate::model::{CustomerId, OpenItemKey};
+    use crate::reconcile::fixtures::contract as contract_with;
+    use crate::reconcile::fixtures::customer_in_1010 as customer;
+
+    fn contract(terms: &str) -> Contract {
+        contract_with(Some(terms))
+    }
 
     fn book() -> TermsBook {
         TermsBook::new(crate::erp::t052::standard_terms())
-    }
-
-    fn customer(cc_terms: &str) -> Customer {
-        let id = CustomerId::parse("17100001").unwrap();
-        Customer {
-            general: CustomerGeneral {
-                customer: id.clone(),
-                name: "Muster GmbH".into(),
-                address: None,
-                deletion_flag: false,
-                posting_block: false,
-                last_changed: None,
-            },
-            company_codes: vec![CompanyCodeData {
-                customer: id,
-                company_code: "1010".into(),
-                payment_terms: Some(cc_terms.into()),
-                reconciliation_account: None,
-                accounting_clerk: None,
-                dunning_procedure: None,
-                deletion_flag: false,
-                posting_block: false,
-            }],
-            sales_areas: Vec::new(),
-            credit_limits: Vec::new(),
-        }
-    }
-
-    fn contract(terms: &str) -> Contract {
-        Contract {
-            id: "C-1".into(),
-            customer: CustomerId::parse("17100001").unwrap(),
-            scope: ContractScope::default(),
-            payment_terms: Some(terms.into()),
-            credit_limit: None,
-            currency: None,
-            billing_address: None,
-            valid_from: None,
-            valid_to: None,
-            source: "test".into(),
-        }
     }
 
     fn item(

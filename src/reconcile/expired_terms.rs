@@ -120,49 +120,19 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CompanyCodeData, ContractScope, CustomerGeneral, CustomerId};
-
-    fn customer(cc_terms: &str) -> Customer {
-        let id = CustomerId::parse("17100001").unwrap();
-        Customer {
-            general: CustomerGeneral {
-                customer: id.clone(),
-                name: "Muster GmbH".into(),
-                address: None,
-                deletion_flag: false,
-                posting_block: false,
-                last_changed: None,
-            },
-            company_codes: vec![CompanyCodeData {
-                customer: id,
-                company_code: "1010".into(),
-                payment_terms: Some(cc_terms.into()),
-                reconciliation_account: None,
-                accounting_clerk: None,
-                dunning_procedure: None,
-                deletion_flag: false,
-                posting_block: false,
-            }],
-            sales_areas: Vec::new(),
-            credit_limits: Vec::new(),
-        }
-    }
+    use crate::model::ContractScope;
+    use crate::reconcile::fixtures::customer_in_1010 as customer;
 
     fn contract(id: &str, terms: &str, from: (i32, u32, u32), to: (i32, u32, u32)) -> Contract {
         Contract {
             id: id.into(),
-            customer: CustomerId::parse("17100001").unwrap(),
             scope: ContractScope {
                 company_code: Some("1010".into()),
                 ..ContractScope::default()
             },
-            payment_terms: Some(terms.into()),
-            credit_limit: None,
-            currency: None,
-            billing_address: None,
             valid_from: NaiveDate::from_ymd_opt(from.0, from.1, from.2),
             valid_to: NaiveDate::from_ymd_opt(to.0, to.1, to.2),
-            source: "test".into(),
+            ..crate::reconcile::fixtures::contract(Some(terms))
         }
     }
 

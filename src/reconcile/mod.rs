@@ -6,6 +6,8 @@ mod credit_limit;
 mod expired_terms;
 pub mod export;
 pub mod exposure;
+#[cfg(test)]
+mod fixtures;
 pub mod rules;
 pub mod settings;
 pub mod terms_book;

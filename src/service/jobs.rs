@@ -17,6 +17,8 @@ pub enum Job {
     Push,
     /// The IDoc inbox (directory of IDoc XML files), when `[idoc]` is configured.
     IdocInbox,
+    /// Reads back what was sent and queues again what the ERP lost.
+    VerifyOutbox,
 }
 
 impl Job {
@@ -30,6 +32,7 @@ impl Job {
             Job::Reconcile => "reconcile",
             Job::Push => "push",
             Job::IdocInbox => "idoc-inbox",
+            Job::VerifyOutbox => "verify-outbox",
         }
     }
 
@@ -127,6 +130,28 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             .await?;
             outcome.erp_answered = report.notes + report.dispute_statuses + report.simulated > 0;
             outcome.push = Some(report);
+        }
+        Job::VerifyOutbox => {
+            let report =
+                crate::push::verify::verify_sent(store, &ctx.sync.client, &ctx.sync.mapping)
+                    .await
+                    .map_err(|e| JobError::Other(e.to_string()))?;
+            outcome.erp_answered = report.checked > 0;
+            for f in report.requeued.iter().chain(&report.differing) {
+                tracing::warn!(
+                    outbox_id = f.outbox_id,
+                    kind = f.kind,
+                    target = %f.target,
+                    why = %f.why,
+                    "sent entry not as the ERP holds it"
+                );
+            }
+            if !report.requeued.is_empty() {
+                tracing::warn!(
+                    requeued = report.requeued.len(),
+                    "the ERP no longer holds some sent entries; they are queued again"
+                );
+            }
         }
         Job::IdocInbox => {
             let config = &ctx.sync.config;

@@ -116,6 +116,7 @@ pub async fn refresh_store_gauges(store: &dyn Store) -> Result<(), StoreError> {
         OutboxStatus::Sent,
         OutboxStatus::Failed,
         OutboxStatus::Dead,
+        OutboxStatus::Dropped,
     ]
     .into_iter()
     .map(|s| (s.as_str(), 0))

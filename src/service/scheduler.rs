@@ -53,6 +53,10 @@ pub fn jobs_for(config: &Config) -> Vec<JobSpec> {
             job: Job::Push,
             interval: s.push,
         },
+        JobSpec {
+            job: Job::VerifyOutbox,
+            interval: s.verify_outbox,
+        },
     ];
     // Files dropped into the inbox by an SAP file port (the HTTP endpoint imports what it
     // receives at once).

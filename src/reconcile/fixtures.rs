@@ -1,0 +1,50 @@
+//! Customers and contracts for the rules' unit tests.
+
+use crate::model::{
+    CompanyCodeData, Contract, ContractScope, Customer, CustomerGeneral, CustomerId,
+};
+
+pub const CUSTOMER: &str = "17100001";
+
+/// A customer with company code 1010 on `cc_terms` and nothing else.
+pub fn customer_in_1010(cc_terms: &str) -> Customer {
+    let id = CustomerId::parse(CUSTOMER).unwrap();
+    Customer {
+        general: CustomerGeneral {
+            customer: id.clone(),
+            name: "Muster GmbH".into(),
+            address: None,
+            deletion_flag: false,
+            posting_block: false,
+            last_changed: None,
+        },
+        company_codes: vec![CompanyCodeData {
+            customer: id,
+            company_code: "1010".into(),
+            payment_terms: Some(cc_terms.into()),
+            reconciliation_account: None,
+            accounting_clerk: None,
+            dunning_procedure: None,
+            deletion_flag: false,
+            posting_block: false,
+        }],
+        sales_areas: Vec::new(),
+        credit_limits: Vec::new(),
+    }
+}
+
+/// A contract `C-1` of the customer, for every scope and always valid, with `terms`.
+pub fn contract(terms: Option<&str>) -> Contract {
+    Contract {
+        id: "C-1".into(),
+        customer: CustomerId::parse(CUSTOMER).unwrap(),
+        scope: ContractScope::default(),
+        payment_terms: terms.map(str::to_string),
+        credit_limit: None,
+        currency: None,
+        billing_address: None,
+        valid_from: None,
+        valid_to: None,
+        source: "test".into(),
+    }
+}
