@@ -69,11 +69,8 @@ async fn every_planted_mismatch_is_found_and_no_decoy_is_flagged() {
         .into_iter()
         .map(|p| (p.rule.to_string(), p.customer, p.scope, p.field.to_string()))
         .collect();
-    // Every rule has a planted case (credit limits need a credit-management source).
+    // Every rule has a planted case.
     for rule in erpsync::model::Rule::ALL {
-        if rule == erpsync::model::Rule::CreditLimit {
-            continue;
-        }
         assert!(
             planted.iter().any(|(r, ..)| *r == rule.as_str()),
             "the mock plants no case of {rule}"

@@ -654,6 +654,9 @@ fn planted_findings_cover_every_rule_and_decoys_exist() {
         "payment_terms_company_vs_sales_area",
         "customer_blocked",
         "billing_address",
+        "open_item_billed_terms",
+        "contract_expired_special_terms",
+        "credit_limit",
     ] {
         assert!(planted.iter().any(|p| p.rule == rule), "no planted {rule}");
     }
@@ -674,7 +677,8 @@ fn planted_findings_cover_every_rule_and_decoys_exist() {
             p.scope.starts_with("CC ")
                 || p.scope.starts_with("SA ")
                 || p.scope.starts_with("contract ")
-                || p.scope == "customer",
+                || p.scope == "customer"
+                || p.scope == "credit",
             "{p:?}"
         );
     }

@@ -105,12 +105,20 @@ fn shipped_mapping_matches_sap_published_metadata() {
     );
 }
 
+/// Services the shipped mappings read whose metadata is not among the published fixtures:
+/// their entries are held against the mock's and the CAP server's metadata instead
+/// (tests/end_to_end.rs, tests/cap_conformance.rs).
+const WITHOUT_FIXTURE: &[&str] = &["API_CRDTMBUSINESSPARTNER"];
+
 fn mapping_problems(
     mapping: &Mapping,
     services: &BTreeMap<&str, BTreeMap<String, BTreeSet<String>>>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     for (name, entity) in &mapping.entities {
+        if WITHOUT_FIXTURE.contains(&entity.service.as_str()) {
+            continue;
+        }
         let Some(sets) = services.get(entity.service.as_str()) else {
             problems.push(format!(
                 "{name}: no SAP metadata for service {}",
@@ -293,9 +301,12 @@ fn shipped_mapping_passes_the_metadata_check_against_sap_published_metadata() {
     .iter()
     .map(|(s, f)| (s.to_string(), parse_fixture(&dir, f)))
     .collect();
-    let mapping =
+    let mut mapping =
         Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/s4hana-odata-v2.toml"))
             .unwrap();
+    mapping
+        .entities
+        .retain(|_, e| !WITHOUT_FIXTURE.contains(&e.service.as_str()));
     let problems = mapping.check_against(&metadata);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
@@ -304,7 +315,10 @@ fn shipped_mapping_passes_the_metadata_check_against_sap_published_metadata() {
         "net_due_date = \"NetDueDate\"",
         "net_due_date = \"PaymentTerms\"",
     );
-    let broken = Mapping::parse(&text, Path::new("broken.toml")).unwrap();
+    let mut broken = Mapping::parse(&text, Path::new("broken.toml")).unwrap();
+    broken
+        .entities
+        .retain(|_, e| !WITHOUT_FIXTURE.contains(&e.service.as_str()));
     let problems = broken.check_against(&metadata);
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(

@@ -56,6 +56,11 @@ pub const ENTITIES: &[(&str, &[&str])] = &[
     ("contracts", &["id", "customer"]),
 ];
 
+/// Pulls a mapping may leave out, with the fields each must map when present: credit
+/// management is a separate SAP component that not every system runs.
+pub const OPTIONAL_ENTITIES: &[(&str, &[&str])] =
+    &[("credit_limits", &["customer", "segment", "amount"])];
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntityMapping {
@@ -312,17 +317,21 @@ impl Mapping {
         for entity in mapping.entities.values_mut() {
             entity.version = version;
         }
+        let all = || ENTITIES.iter().chain(OPTIONAL_ENTITIES);
         for name in mapping.entities.keys() {
-            if !ENTITIES.iter().any(|(n, _)| n == name) {
-                let known: Vec<&str> = ENTITIES.iter().map(|(n, _)| *n).collect();
+            if !all().any(|(n, _)| n == name) {
+                let known: Vec<&str> = all().map(|(n, _)| *n).collect();
                 return Err(invalid(format!(
                     "[entities.{name}] is not an entity erpsync pulls (known: {})",
                     known.join(", ")
                 )));
             }
         }
-        for (name, required) in ENTITIES {
+        for (name, required) in all() {
             let Some(entity) = mapping.entities.get(*name) else {
+                if OPTIONAL_ENTITIES.iter().any(|(n, _)| n == name) {
+                    continue;
+                }
                 return Err(invalid(format!("[entities.{name}] is missing")));
             };
             for field in *required {
@@ -339,6 +348,11 @@ impl Mapping {
     pub fn entity(&self, name: &str) -> &EntityMapping {
         // Presence of every known entity is checked at load time.
         &self.entities[name]
+    }
+
+    /// One of [`OPTIONAL_ENTITIES`], when the mapping has it.
+    pub fn optional_entity(&self, name: &str) -> Option<&EntityMapping> {
+        self.entities.get(name)
     }
 
     /// Takes what the pulls need from the services' metadata (by service name).

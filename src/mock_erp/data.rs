@@ -28,6 +28,7 @@
 //! | `PlantUnreadable` | register "pay when convenient" | consistent | `contract_terms_unreadable` `contract <id>` |
 //! | (extra register rows) | customer `99000001`… | no such customer | `customer_missing` `contract <id>` |
 //! | `PlantBilledTerms` | register, CC 1010, `NT30` | CC/SA `NT30`; invoices billed on `NT60` | `open_item_billed_terms` `CC 1010` |
+//! | `PlantCreditLimit` | register, CC 1010, `NT30`, limit L | credit segment 1000: 2 × L | `credit_limit` `credit` |
 //! | `PlantExpiredSpecial` | register, CC 1010, `NT60`, expired 2026-06-30 | CC/SA `NT60` | `contract_expired_special_terms` `CC 1010` and `SA 1010/10/00` |
 //!
 //! Decoys (nothing may be flagged): `NT30` vs `Z030`; `0001` vs `NT00`; "2/10 net 30" vs
@@ -203,6 +204,15 @@ pub struct SalesContractRec {
     pub net_amount: Decimal,
 }
 
+/// A credit limit in one credit segment (credit management, `CreditManagementAccount`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditRec {
+    pub customer: u32,
+    pub segment: &'static str,
+    pub amount: Decimal,
+    pub currency: &'static str,
+}
+
 /// One row of the CLM contract register export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterRow {
@@ -289,6 +299,8 @@ pub struct Dataset {
     pub open_items: Vec<OpenItemRec>,
     pub sales_contracts: Vec<SalesContractRec>,
     pub register: Vec<RegisterRow>,
+    /// Credit limits per customer and credit segment (credit management), by customer.
+    pub credit_accounts: Vec<CreditRec>,
     pub dispute_cases: Vec<DisputeCaseRec>,
     /// Texts present at start; writes add to a copy held by the server.
     pub customer_texts: Vec<TextRec>,
@@ -461,12 +473,14 @@ enum Scenario {
     PlantBilledTerms,
     DecoyBilledSynonym,
     PlantExpiredSpecial,
+    PlantCreditLimit,
+    DecoyCreditSegments,
 }
 
 use Scenario::*;
 
 /// Scenarios given to the first customers, so each exists at least once.
-const FIXED: [Scenario; 29] = [
+const FIXED: [Scenario; 31] = [
     PlantCc,
     PlantSa,
     PlantCurrency,
@@ -496,6 +510,8 @@ const FIXED: [Scenario; 29] = [
     PlantBilledTerms,
     DecoyBilledSynonym,
     PlantExpiredSpecial,
+    PlantCreditLimit,
+    DecoyCreditSegments,
 ];
 
 const RANDOM_PLANTS: [Scenario; 7] = [
@@ -542,6 +558,7 @@ const RULE_BLOCKED: &str = "customer_blocked";
 const RULE_BILLING: &str = "billing_address";
 const RULE_BILLED: &str = "open_item_billed_terms";
 const RULE_EXPIRED: &str = "contract_expired_special_terms";
+const RULE_CREDIT: &str = "credit_limit";
 
 fn cc_scope(cc: &str) -> String {
     format!("CC {cc}")
@@ -653,6 +670,24 @@ impl Builder {
             .validity
             .unwrap_or((Some(ymd(2024, 1, 1)), Some(ymd(2099, 12, 31))));
         let credit = Decimal::new(10_000 * (1 + self.rng.below(50) as i64) * 100, 2);
+        // Credit management holds each current contract's limit in a segment of its own.
+        let current =
+            from.is_none_or(|f| f <= reference_date()) && to.is_none_or(|t| reference_date() <= t);
+        if let (Some(i), true) = (i, current) {
+            let segments = ["1000", "2000", "3000", "4000"];
+            let taken = self
+                .ds
+                .credit_accounts
+                .iter()
+                .filter(|c| c.customer == i)
+                .count();
+            self.ds.credit_accounts.push(CreditRec {
+                customer: i,
+                segment: segments[taken.min(segments.len() - 1)],
+                amount: credit,
+                currency: r.currency,
+            });
+        }
         self.ds.register.push(RegisterRow {
             contract_id: id.clone(),
             customer,
@@ -785,6 +820,36 @@ impl Builder {
                     // Billed on Z030, which means net 30 as well.
                     self.billed_on.insert(i, "Z030");
                     self.decoy(RULE_BILLED, i, cc_scope("1010"), "payment_terms", &id);
+                }
+            }
+            PlantCreditLimit | DecoyCreditSegments => {
+                self.cc(i, "1010", "NT30");
+                self.sa(i, "1010", "NT30", "EUR");
+                let id = self.reg(
+                    Some(i),
+                    Reg {
+                        cc: "1010",
+                        terms: "NT30",
+                        currency: "EUR",
+                        ..Reg::default()
+                    },
+                );
+                self.decoy_terms(i, "1010", &id);
+                if s == PlantCreditLimit {
+                    // Credit management was raised to twice the agreed limit.
+                    if let Some(c) = self.ds.credit_accounts.last_mut() {
+                        c.amount *= Decimal::from(2);
+                    }
+                    self.plant(RULE_CREDIT, i, "credit".into(), "credit_limit", &id);
+                } else {
+                    // A second segment with another limit: one segment agreeing is enough.
+                    self.ds.credit_accounts.push(CreditRec {
+                        customer: i,
+                        segment: "0000",
+                        amount: Decimal::new(5_000_000, 2),
+                        currency: "EUR",
+                    });
+                    self.decoy(RULE_CREDIT, i, "credit".into(), "credit_limit", &id);
                 }
             }
             PlantExpiredSpecial => {
@@ -1197,6 +1262,7 @@ impl Dataset {
                 open_items: Vec::new(),
                 sales_contracts: Vec::new(),
                 register: Vec::new(),
+                credit_accounts: Vec::new(),
                 dispute_cases: Vec::new(),
                 customer_texts: Vec::new(),
                 company_texts: Vec::new(),
@@ -1317,6 +1383,9 @@ impl Dataset {
         generate_items(&mut b, config.open_items);
         generate_cases(&mut b);
         generate_texts(&mut b);
+        // Served in key order, as every set is.
+        b.ds.credit_accounts
+            .sort_by(|a, b| (a.customer, a.segment).cmp(&(b.customer, b.segment)));
         b.ds
     }
 

@@ -13,6 +13,7 @@ pub fn cap_seed_files(ds: &Dataset, namespace: &str) -> Vec<(String, String)> {
         Service::BusinessPartner,
         Service::OpenItems,
         Service::SalesContract,
+        Service::CreditManagement,
     ] {
         for &set in service.sets() {
             let table = DsTable {
@@ -71,6 +72,6 @@ mod tests {
         assert!(customers.starts_with("Customer,CustomerName,"));
         assert_eq!(customers.lines().count(), ds.customers.len() + 1);
         assert_eq!(cell(&Val::Str("A, \"B\"".into())), "\"A, \"\"B\"\"\"");
-        assert_eq!(files.len(), 8);
+        assert_eq!(files.len(), 9);
     }
 }

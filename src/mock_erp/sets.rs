@@ -238,11 +238,21 @@ const SALES_CONTRACT: &[Prop] = &[
     d("SalesContractValidityEndDate"),
 ];
 
+/// S/4HANA credit management master data (`API_CRDTMBUSINESSPARTNER`): the credit limit of
+/// a business partner per credit segment.
+const CREDIT_ACCOUNT: &[Prop] = &[
+    s("BusinessPartner", 10).key(),
+    s("CreditSegment", 10).key(),
+    dec("CreditLimitAmount", 15, 2).unit("CreditSegmentCurrency"),
+    s("CreditSegmentCurrency", 5),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Service {
     BusinessPartner,
     OpenItems,
     SalesContract,
+    CreditManagement,
 }
 
 impl Service {
@@ -251,6 +261,7 @@ impl Service {
             Service::BusinessPartner => "API_BUSINESS_PARTNER",
             Service::OpenItems => "API_OPLACCTGDOCITEMCUBE_SRV",
             Service::SalesContract => "API_SALES_CONTRACT_SRV",
+            Service::CreditManagement => "API_CRDTMBUSINESSPARTNER",
         }
     }
 
@@ -259,6 +270,7 @@ impl Service {
             Service::BusinessPartner,
             Service::OpenItems,
             Service::SalesContract,
+            Service::CreditManagement,
         ]
         .into_iter()
         .find(|s| s.name() == name)
@@ -276,6 +288,7 @@ impl Service {
             ],
             Service::OpenItems => &[Set::OpenItem],
             Service::SalesContract => &[Set::SalesContract],
+            Service::CreditManagement => &[Set::CreditAccount],
         }
     }
 }
@@ -290,6 +303,7 @@ pub(crate) enum Set {
     CustomerCompanyText,
     OpenItem,
     SalesContract,
+    CreditAccount,
 }
 
 impl Set {
@@ -303,6 +317,7 @@ impl Set {
             Set::CustomerCompanyText => "A_CustomerCompanyText",
             Set::OpenItem => "A_OperationalAcctgDocItemCube",
             Set::SalesContract => "A_SalesContract",
+            Set::CreditAccount => "CreditManagementAccount",
         }
     }
 
@@ -310,6 +325,7 @@ impl Set {
         match self {
             Set::OpenItem => Service::OpenItems,
             Set::SalesContract => Service::SalesContract,
+            Set::CreditAccount => Service::CreditManagement,
             _ => Service::BusinessPartner,
         }
     }
@@ -328,6 +344,7 @@ impl Set {
             Set::CustomerCompanyText => CUSTOMER_COMPANY_TEXT,
             Set::OpenItem => OPEN_ITEM,
             Set::SalesContract => SALES_CONTRACT,
+            Set::CreditAccount => CREDIT_ACCOUNT,
         }
     }
 
@@ -422,6 +439,7 @@ impl Table for DsTable<'_> {
             Set::CustomerCompanyText => self.ds.company_texts.len(),
             Set::OpenItem => self.ds.open_items.len(),
             Set::SalesContract => self.ds.sales_contracts.len(),
+            Set::CreditAccount => self.ds.credit_accounts.len(),
         }
     }
 
@@ -454,6 +472,16 @@ impl Table for DsTable<'_> {
                     "PhysicalInventoryBlockInd" => Val::Bool(c.posting_blocked),
                     "DeletionIndicator" => Val::Bool(c.deleted),
                     "CustomerAccountGroup" => st("CUST"),
+                    _ => Val::Null,
+                }
+            }
+            Set::CreditAccount => {
+                let c = &ds.credit_accounts[row];
+                match prop {
+                    "BusinessPartner" => st(cust(c.customer)),
+                    "CreditSegment" => st(c.segment),
+                    "CreditLimitAmount" => Val::Dec(c.amount),
+                    "CreditSegmentCurrency" => st(c.currency),
                     _ => Val::Null,
                 }
             }

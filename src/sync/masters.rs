@@ -54,6 +54,45 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
         ctx.store.upsert_sales_areas(&rows, seen_at).await?;
         report.add("sales_areas", rows.len());
     }
+    pull_credit_limits(ctx, report).await
+}
+
+/// Credit limits per credit segment, when the mapping reads credit management.
+async fn pull_credit_limits(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
+    let Some(mapping) = ctx.mapping.optional_entity("credit_limits") else {
+        return Ok(());
+    };
+    let seen_at = Utc::now();
+    let mut pager = Pager::new(&ctx.client, mapping, None);
+    loop {
+        let page = match pager.next_page().await {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            // Credit management is a component of its own: a system without it (or a user
+            // without access) still gets its masters synced, and the report says so.
+            Err(
+                e @ ErpError::Status {
+                    status: 400 | 403 | 404,
+                    ..
+                },
+            ) => {
+                report.reject(format!(
+                    "credit limits are not read, so the credit_limit rule has nothing to judge: {e}"
+                ));
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut rows = Vec::with_capacity(page.entities.len());
+        for raw in &page.entities {
+            match Record::new(mapping, raw).credit_limit() {
+                Ok(c) => rows.push(c),
+                Err(e) => report.reject(e),
+            }
+        }
+        ctx.store.upsert_credit_limits(&rows, seen_at).await?;
+        report.add("credit_limits", rows.len());
+    }
     Ok(())
 }
 

@@ -8,8 +8,8 @@ use super::ErpError;
 use crate::erp::mapping::EntityMapping;
 use crate::model::open_item::AppliedTerms;
 use crate::model::{
-    Address, CompanyCodeData, Contract, ContractScope, CustomerGeneral, CustomerId, OpenItem,
-    OpenItemKey, SalesArea, SalesAreaData,
+    Address, CompanyCodeData, Contract, ContractScope, CreditLimit, CustomerGeneral, CustomerId,
+    OpenItem, OpenItemKey, SalesArea, SalesAreaData,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -161,6 +161,17 @@ impl<'a> Record<'a> {
             dunning_procedure: self.string("dunning_procedure")?,
             deletion_flag: self.flag("deletion_flag")?,
             posting_block: self.flag("posting_block")?,
+        })
+    }
+
+    pub fn credit_limit(&self) -> Result<CreditLimit, ErpError> {
+        Ok(CreditLimit {
+            customer: self.customer("customer")?,
+            segment: self.required("segment")?,
+            amount: self
+                .decimal("amount")?
+                .ok_or_else(|| self.error("amount", "missing credit limit"))?,
+            currency: self.string("currency")?,
         })
     }
 

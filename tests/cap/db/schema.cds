@@ -116,3 +116,11 @@ entity A_SalesContract {
   SalesContractValidityStartDate : Date;
   SalesContractValidityEndDate : Date;
 }
+
+// S/4HANA credit management (API_CRDTMBUSINESSPARTNER): the limit per credit segment.
+entity CreditManagementAccount {
+  key BusinessPartner : String(10);
+  key CreditSegment : String(10);
+  CreditLimitAmount : Decimal(15, 2);
+  CreditSegmentCurrency : String(5);
+}

@@ -1,4 +1,4 @@
-// The three S/4HANA services erpsync reads, under SAP's service names. CAP serves them as
+// The four S/4HANA services erpsync reads, under SAP's service names. CAP serves them as
 // OData V4 at /odata/v4/<name>/ and, through the V2 adapter, as V2 at /odata/v2/<name>/.
 // A small page limit makes the server page (next links) as S/4HANA does on large sets.
 using s4 from '../db/schema';
@@ -24,4 +24,10 @@ service API_OPLACCTGDOCITEMCUBE_SRV {
 @cds.query.limit: { default: 40, max: 40 }
 service API_SALES_CONTRACT_SRV {
   @readonly entity A_SalesContract as projection on s4.A_SalesContract;
+}
+
+@path: 'API_CRDTMBUSINESSPARTNER'
+@cds.query.limit: { default: 40, max: 40 }
+service API_CRDTMBUSINESSPARTNER {
+  @readonly entity CreditManagementAccount as projection on s4.CreditManagementAccount;
 }
