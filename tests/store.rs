@@ -114,6 +114,7 @@ suite!(
     a_waiver_reopens_when_its_facts_change,
     customers_with_items_match_the_row_by_row_reads,
     changes_queue_customers_for_reconciliation,
+    a_flag_version_is_taken_once,
 );
 
 // ---------------------------------------------------------------- data
@@ -1484,5 +1485,27 @@ async fn changes_queue_customers_for_reconciliation(store: SharedStore) {
     assert_eq!(
         store.reconcile_fingerprint().await.unwrap().as_deref(),
         Some("def")
+    );
+}
+
+/// The review desk's compare-and-set: of two pages showing the same version, one acts.
+async fn a_flag_version_is_taken_once(store: SharedStore) {
+    let f = finding(Rule::Currency, "815", "SA 1010/10/00", "10");
+    store.record_findings(&[f], at(0)).await.unwrap();
+    let d = store
+        .list_discrepancies(&DiscrepancyFilter::default())
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(d.updated_at, at(0));
+    assert!(store.take_version(d.id, at(0), at(1)).await.unwrap());
+    assert!(
+        !store.take_version(d.id, at(0), at(2)).await.unwrap(),
+        "the old version is gone"
+    );
+    assert!(store.take_version(d.id, at(1), at(3)).await.unwrap());
+    assert_eq!(
+        store.discrepancy(d.id).await.unwrap().unwrap().updated_at,
+        at(3)
     );
 }

@@ -92,6 +92,10 @@ pub trait QueueStore: Send + Sync {
     /// The names of these customers, where the master has them.
     async fn customer_names(&self, customers: &[CustomerId])
         -> Result<HashMap<CustomerId, String>>;
+    /// Compare-and-set on a flag's version (`updated_at`): moves it to `at` and returns
+    /// `true` only if it still was `seen`. Whoever wins may act; a page showing the old
+    /// version, in this instance or another, is refused from then on.
+    async fn take_version(&self, id: i64, seen: DateTime<Utc>, at: DateTime<Utc>) -> Result<bool>;
 }
 
 /// A WHERE clause with its parameters, in bind order.
@@ -300,6 +304,18 @@ where
         }
         counts.sort_by_key(|(s, _)| DiscrepancyStatus::ALL.iter().position(|x| x == s));
         Ok(counts)
+    }
+
+    async fn take_version(&self, id: i64, seen: DateTime<Utc>, at: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query::<D::DB>(
+            "UPDATE discrepancies SET updated_at = $1 WHERE id = $2 AND updated_at = $3",
+        )
+        .bind(D::stamp(at))
+        .bind(id)
+        .bind(D::stamp(seen))
+        .execute(self.pool())
+        .await?;
+        Ok(D::rows_affected(&done) == 1)
     }
 
     async fn reassign(

@@ -826,6 +826,112 @@ where
             .bind(serde_json::to_string(&f.exposure.by_currency).unwrap_or_else(|_| "[]".into()))
     }
 
+    /// Inserts findings that have no flag yet, opened at `run_at`, with their audit
+    /// entries: a few multi-row statements instead of two per flag (a first run opens
+    /// thousands).
+    async fn insert_new_findings(
+        conn: &mut Conn<D>,
+        fresh: &[&Finding],
+        run_at: DateTime<Utc>,
+    ) -> Result<u64> {
+        const COLS: usize = 20;
+        for chunk in fresh.chunks(MAX_PARAMS / COLS) {
+            let rows = (0..chunk.len())
+                .map(|r| format!("({}, 'open')", placeholders(D::param, r * COLS + 1, COLS)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO discrepancies (rule, customer, scope, field, severity, \
+                 contract_id, contract_value, master_value, explanation, exposure_amount, \
+                 exposure_sort, exposure_currency, exposure_items, exposure_days, \
+                 exposure_cash_days, exposure_cost, exposure_by_currency, first_seen, \
+                 last_seen, updated_at, status) VALUES {rows}"
+            );
+            let mut query = sqlx::query::<D::DB>(&sql);
+            for f in chunk {
+                query = query
+                    .bind(f.rule.as_str().to_string())
+                    .bind(f.customer.as_str().to_string())
+                    .bind(f.scope.clone())
+                    .bind(f.field.clone());
+                query = Self::bind_finding(query, f)
+                    .bind(D::stamp(run_at))
+                    .bind(D::stamp(run_at))
+                    .bind(D::stamp(run_at));
+            }
+            query.execute(&mut *conn).await?;
+        }
+        // Their ids, by natural key, for the audit entries.
+        let wanted: std::collections::HashSet<(&str, &str, &str, &str)> = fresh
+            .iter()
+            .map(|f| {
+                (
+                    f.rule.as_str(),
+                    f.customer.as_str(),
+                    f.scope.as_str(),
+                    f.field.as_str(),
+                )
+            })
+            .collect();
+        let mut customers: Vec<&str> = fresh.iter().map(|f| f.customer.as_str()).collect();
+        customers.sort_unstable();
+        customers.dedup();
+        let mut ids = Vec::with_capacity(fresh.len());
+        for chunk in customers.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT id, rule, customer, scope, field FROM discrepancies \
+                 WHERE first_seen = {} AND customer IN ({}) ORDER BY id",
+                D::param(1),
+                placeholders(D::param, 2, chunk.len())
+            );
+            let mut query = sqlx::query::<D::DB>(&sql).bind(D::stamp(run_at));
+            for c in chunk {
+                query = query.bind(c.to_string());
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                let key: (String, String, String, String) = (
+                    Self::get(&row, "rule")?,
+                    Self::get(&row, "customer")?,
+                    Self::get(&row, "scope")?,
+                    Self::get(&row, "field")?,
+                );
+                if wanted.contains(&(
+                    key.0.as_str(),
+                    key.1.as_str(),
+                    key.2.as_str(),
+                    key.3.as_str(),
+                )) {
+                    ids.push(Self::get::<i64>(&row, "id")?);
+                }
+            }
+        }
+        const AUDIT_BINDS: usize = 3;
+        for chunk in ids.chunks(MAX_PARAMS / AUDIT_BINDS) {
+            let rows = (0..chunk.len())
+                .map(|r| {
+                    format!(
+                        "({}, NULL, 'open', NULL)",
+                        placeholders(D::param, r * AUDIT_BINDS + 1, AUDIT_BINDS)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO discrepancy_audit (discrepancy_id, at, actor, from_status, \
+                 to_status, note) VALUES {rows}"
+            );
+            let mut query = sqlx::query::<D::DB>(&sql);
+            for id in chunk {
+                query = query
+                    .bind(*id)
+                    .bind(D::stamp(run_at))
+                    .bind(SYSTEM_ACTOR.to_string());
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(ids.len() as u64)
+    }
+
     async fn audit(
         conn: &mut Conn<D>,
         id: i64,
@@ -1281,8 +1387,10 @@ where
                 known.insert(key, d);
             }
         }
-        // Flags found again exactly as they were only move their last_seen, in bulk.
+        // Flags found again exactly as they were only move their last_seen, in bulk; new
+        // ones are inserted in bulk after the loop.
         let mut unchanged: Vec<i64> = Vec::new();
+        let mut fresh: Vec<&Finding> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for f in findings {
             let key = (
@@ -1304,26 +1412,7 @@ where
                 }
             }
             let Some(old) = existing else {
-                let insert = sqlx::query::<D::DB>(
-                    "INSERT INTO discrepancies (rule, customer, scope, field, severity, \
-                     contract_id, contract_value, master_value, explanation, exposure_amount, \
-                     exposure_sort, exposure_currency, exposure_items, exposure_days, \
-                     exposure_cash_days, exposure_cost, exposure_by_currency, status, \
-                     first_seen, last_seen, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-                     $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'open', $18, $18, $18) \
-                     RETURNING id",
-                )
-                .bind(f.rule.as_str().to_string())
-                .bind(f.customer.as_str().to_string())
-                .bind(f.scope.clone())
-                .bind(f.field.clone());
-                let row = Self::bind_finding(insert, f)
-                    .bind(D::stamp(run_at))
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let id: i64 = Self::get(&row, "id")?;
-                Self::audit(&mut tx, id, run_at, SYSTEM_ACTOR, None, Open, None).await?;
-                report.new += 1;
+                fresh.push(f);
                 continue;
             };
             // A waiver accepted these facts; different facts need a new decision.
@@ -1391,6 +1480,7 @@ where
             }
             query.execute(&mut *tx).await?;
         }
+        report.new += Self::insert_new_findings(&mut tx, &fresh, run_at).await?;
         tx.commit().await?;
         Ok(report)
     }

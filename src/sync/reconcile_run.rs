@@ -121,17 +121,23 @@ async fn run_mode(
         orphan_rules.push(customer_rules.remove(i));
     }
     if full {
-        let mut after: Option<CustomerId> = None;
-        loop {
-            let page = store
-                .customers_with_items(CustomerSelection::After {
-                    after: after.as_ref(),
-                    limit: PAGE,
-                })
-                .await?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(last.id().clone());
-            judge.page(page, &mut report).await?;
+        let mut page = store
+            .customers_with_items(CustomerSelection::After {
+                after: None,
+                limit: PAGE,
+            })
+            .await?;
+        // The next page is read while this one is judged and recorded: the database works
+        // on its own threads meanwhile.
+        while let Some((last, _)) = page.last() {
+            let after = last.id().clone();
+            let next = store.customers_with_items(CustomerSelection::After {
+                after: Some(&after),
+                limit: PAGE,
+            });
+            let (next, judged) = tokio::join!(next, judge.page(page, &mut report));
+            judged?;
+            page = next?;
         }
         report.closed += store.close_unseen_findings(&customer_rules, now).await?;
     } else {

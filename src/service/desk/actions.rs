@@ -170,12 +170,18 @@ pub async fn perform(
         .ok_or(ActionError::NotFound(id))?;
     if let Some(seen) = text(&input.version) {
         let now_version = version_of(&current);
+        let stale = || ActionError::Stale {
+            id,
+            current: now_version.clone(),
+            status: current.status,
+        };
         if seen != now_version {
-            return Err(ActionError::Stale {
-                id,
-                current: now_version,
-                status: current.status,
-            });
+            return Err(stale());
+        }
+        // The lock above orders this instance's actions; the store's compare-and-set
+        // orders them with other instances sharing the store.
+        if !desk.store.take_version(id, current.updated_at, now).await? {
+            return Err(stale());
         }
     }
     let store = desk.store.as_ref();
