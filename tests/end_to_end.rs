@@ -514,6 +514,22 @@ async fn cli_review_flow_and_json_shapes() {
             "money is a number: {:?}",
             row[exposure_col]
         );
+        let cost_col = header.iter().position(|h| h == "cost").unwrap();
+        assert!(
+            matches!(row[cost_col], Data::Float(_)),
+            "{:?}",
+            row[cost_col]
+        );
+        // Every currency's share, side by side.
+        let per_currency = row[header
+            .iter()
+            .position(|h| h == "exposure by currency")
+            .unwrap()]
+        .to_string();
+        let items = row[header.iter().position(|h| h == "items").unwrap()].to_string();
+        if items != "0" {
+            assert!(per_currency.contains(" item"), "{per_currency:?}");
+        }
         assert_eq!(
             row[header
                 .iter()

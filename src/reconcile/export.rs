@@ -14,7 +14,7 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
 }
 
-const HEADER: [&str; 21] = [
+const HEADER: [&str; 23] = [
     "id",
     "status",
     "severity",
@@ -30,6 +30,8 @@ const HEADER: [&str; 21] = [
     "currency",
     "items",
     "days",
+    "cost",
+    "exposure by currency",
     "assignee",
     "waived until",
     "waiver by",
@@ -40,7 +42,7 @@ const HEADER: [&str; 21] = [
 
 /// Text cells of one row, in [`HEADER`] order (the CSV row; the XLSX writes numbers where
 /// the column holds numbers).
-fn cells(d: &Discrepancy) -> [String; 21] {
+fn cells(d: &Discrepancy) -> [String; 23] {
     let f = &d.finding;
     [
         d.id.to_string(),
@@ -58,6 +60,8 @@ fn cells(d: &Discrepancy) -> [String; 21] {
         f.exposure.currency.clone(),
         f.exposure.items.to_string(),
         f.exposure.days.to_string(),
+        f.exposure.cost.to_string(),
+        by_currency(&f.exposure),
         d.assignee.clone().unwrap_or_default(),
         d.waived_until.map(|u| u.to_string()).unwrap_or_default(),
         d.waiver_by.clone().unwrap_or_default(),
@@ -65,6 +69,24 @@ fn cells(d: &Discrepancy) -> [String; 21] {
         d.first_seen.format("%Y-%m-%d %H:%M:%S").to_string(),
         d.last_seen.format("%Y-%m-%d %H:%M:%S").to_string(),
     ]
+}
+
+/// Every currency's share, e.g. `EUR 12000.00 (3 items); USD 950.00 (1 item)`: amounts in
+/// different currencies side by side, never summed.
+fn by_currency(e: &crate::model::Exposure) -> String {
+    e.by_currency
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} ({} item{})",
+                c.currency,
+                c.amount,
+                c.items,
+                if c.items == 1 { "" } else { "s" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// UTF-8 CSV with a header row (with a byte-order mark, so Excel opens Chinese text right).
@@ -103,12 +125,22 @@ pub fn to_xlsx(list: &[Discrepancy]) -> Result<Vec<u8>, ExportError> {
                 match HEADER[c as usize] {
                     "id" => sheet.write_number_with_format(r, c, d.id as f64, &top)?,
                     // Excel holds numbers as doubles; the exact decimal is also in the CSV.
-                    "exposure" => {
+                    "exposure" | "cost" => {
                         let money = Format::new()
                             .set_num_format(format!("#,##0.00 \"{}\"", d.finding.exposure.currency))
                             .set_align(FormatAlign::Top);
-                        let value = d.finding.exposure.amount.to_f64().unwrap_or_default();
-                        sheet.write_number_with_format(r, c, value, &money)?
+                        let e = &d.finding.exposure;
+                        let amount = if HEADER[c as usize] == "cost" {
+                            e.cost
+                        } else {
+                            e.amount
+                        };
+                        sheet.write_number_with_format(
+                            r,
+                            c,
+                            amount.to_f64().unwrap_or_default(),
+                            &money,
+                        )?
                     }
                     "items" | "days" => sheet.write_number_with_format(
                         r,
