@@ -58,6 +58,10 @@ pub(crate) struct State {
     /// Sent as `sap-message` with every successful OData answer, when set.
     pub sap_message: Mutex<Option<String>>,
     pub delta: super::delta::DeltaState,
+    /// `$inlinecount` results by set, query options and change-tracking version: a client
+    /// paging through a million rows asks for the same count on every page, and counting
+    /// anew each time would make the mock, not the client, the cost of a large pull.
+    counts: Mutex<HashMap<String, usize>>,
 }
 
 /// Locks a mutex; a panicked holder cannot leave these maps half-written in a way that
@@ -156,6 +160,7 @@ impl State {
             oauth: Default::default(),
             sap_message: Mutex::new(None),
             delta: Default::default(),
+            counts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -858,10 +863,27 @@ fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
     } else {
         ctx.st.config.page_size.max(1)
     };
+    // The data of the other sets only changes through the delta switch.
+    let count_key = (q.inlinecount && !set.is_text())
+        .then(|| format!("{}|{:?}|{}", set.name(), q.carry, ctx.st.delta.version()));
+    let known_count = count_key
+        .as_ref()
+        .and_then(|k| lock(&ctx.st.counts).get(k).copied());
+    let mut q = q;
+    if known_count.is_some() {
+        q.inlinecount = false;
+    }
     with_table(ctx, set, |table| {
         // Live text sets are small and kept in canonical-key order, not key order: sort them.
         let natural = !set.is_text() && is_key_order(set, &q.orderby);
-        let page = run(table, &q, page_size, natural);
+        let mut page = run(table, &q, page_size, natural);
+        match (known_count, &count_key, page.count) {
+            (Some(n), _, _) => page.count = Some(n),
+            (None, Some(k), Some(n)) => {
+                lock(&ctx.st.counts).insert(k.clone(), n);
+            }
+            _ => {}
+        }
         let next = page.next.map(|token| {
             let mut pairs: Vec<(String, String)> = q.carry.clone();
             if let Some(t) = page.top_left {
