@@ -10,12 +10,18 @@ use erpsync::store::{self, DiscrepancyFilter, SharedStore};
 use erpsync::sync::{self, reconcile_run, SyncContext, SyncError};
 use std::collections::BTreeSet;
 
-/// The V2 mapping with the open items' watermark switched on, so cursors are exercised.
+/// The V2 mapping with the open items' and the contracts' watermarks switched on, so
+/// cursors are exercised.
 fn mapping() -> String {
-    include_str!("../mappings/s4hana-odata-v2.toml").replace(
-        "# watermark = \"LastChangeDate\"",
-        "watermark = \"LastChangeDate\"",
-    )
+    include_str!("../mappings/s4hana-odata-v2.toml")
+        .replace(
+            "# watermark = \"LastChangeDate\"",
+            "watermark = \"LastChangeDate\"",
+        )
+        .replace(
+            "# watermark = \"LastChangeDateTime\"",
+            "watermark = \"LastChangeDateTime\"",
+        )
 }
 
 type Key = (String, String, String, String);
@@ -207,6 +213,40 @@ async fn a_pull_that_gives_up_keeps_its_cursor_and_the_next_one_resumes_without_
     let after = env.outcome().await;
     assert_eq!(after.0, before.0, "nothing lost or doubled");
     assert_eq!(after.1, before.1);
+}
+
+/// The contracts' cursor lands with their last page: a contracts pull that fails keeps the
+/// old cursor and ends no contract, and the next one resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_contracts_pull_keeps_its_cursor_and_ends_nothing() {
+    let env = Env::start().await;
+    env.sync("10s", 0).await.expect("first full pull");
+    let store = env.store().await;
+    let cursor = store.get_cursor("contracts.watermark").await.unwrap();
+    assert!(
+        cursor.is_some(),
+        "a full pull sets the contracts' watermark"
+    );
+    let current = store.counts().await.unwrap().contracts;
+    let before = env.outcome().await;
+
+    env.mock
+        .set_faults("503@A_SalesContract:*".parse::<FaultSpec>().unwrap());
+    let err = env.sync("1s", 0).await.unwrap_err().to_string();
+    assert!(err.contains("A_SalesContract"), "{err}");
+    assert_eq!(
+        store.get_cursor("contracts.watermark").await.unwrap(),
+        cursor
+    );
+    assert_eq!(
+        store.counts().await.unwrap().contracts,
+        current,
+        "nothing ended"
+    );
+
+    env.mock.set_faults(FaultSpec::none());
+    env.sync("10s", 0).await.expect("the pull resumes");
+    assert_eq!(env.outcome().await, before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

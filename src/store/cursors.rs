@@ -6,9 +6,10 @@
 //! retirement (the next, incremental, pull could not retire anything): a pull that dies
 //! half-way starts again from the old cursor, and the upserts it repeats are idempotent.
 
-use super::sql::{Col, Conn, DbRow, Dialect, SqlStore, OPEN_ITEMS};
+use super::idoc::upsert_sql;
+use super::sql::{Col, Conn, DbRow, Dialect, SqlStore, CONTRACTS, OPEN_ITEMS};
 use super::Result;
-use crate::model::{OpenItem, OpenItemKey};
+use crate::model::{Contract, OpenItem, OpenItemKey};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{ColumnIndex, Database, Executor, IntoArguments, Row};
@@ -33,6 +34,52 @@ pub trait CursorStore: Send + Sync {
         retire: bool,
         cursor: Option<(&str, &str)>,
     ) -> Result<u64>;
+    /// Ends an ERP contracts pull the same way: its last page `rows`, the contracts of
+    /// `source` a full pull (`retire`) did not see marked ended, and `cursor`, in one
+    /// transaction.
+    async fn finish_contracts_pull(
+        &self,
+        rows: &[Contract],
+        source: &str,
+        seen_at: DateTime<Utc>,
+        retire: bool,
+        cursor: Option<(&str, &str)>,
+    ) -> Result<u64>;
+}
+
+/// Sets a cursor inside the caller's transaction, stamped now.
+async fn write_cursor<D: Dialect>(conn: &mut Conn<D>, name: &str, value: &str) -> Result<()>
+where
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::DB>,
+    for<'q> <D::DB as Database>::Arguments<'q>: IntoArguments<'q, D::DB>,
+    String: Col<D::DB>,
+    Option<D::Stamp>: Col<D::DB>,
+{
+    write_cursor_at::<D>(conn, name, value, Utc::now()).await
+}
+
+async fn write_cursor_at<D: Dialect>(
+    conn: &mut Conn<D>,
+    name: &str,
+    value: &str,
+    at: DateTime<Utc>,
+) -> Result<()>
+where
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::DB>,
+    for<'q> <D::DB as Database>::Arguments<'q>: IntoArguments<'q, D::DB>,
+    String: Col<D::DB>,
+    Option<D::Stamp>: Col<D::DB>,
+{
+    sqlx::query::<D::DB>(
+        "INSERT INTO sync_cursors (name, value, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(name.to_string())
+    .bind(value.to_string())
+    .bind(Some(D::stamp(at)))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -66,16 +113,7 @@ where
 
     async fn set_cursor(&self, name: &str, value: &str, at: DateTime<Utc>) -> Result<()> {
         let mut conn = self.pool().acquire().await?;
-        sqlx::query::<D::DB>(
-            "INSERT INTO sync_cursors (name, value, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(name.to_string())
-        .bind(value.to_string())
-        .bind(Some(D::stamp(at)))
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
+        write_cursor_at::<D>(&mut conn, name, value, at).await
     }
 
     async fn finish_open_items_pull(
@@ -87,21 +125,7 @@ where
         cursor: Option<(&str, &str)>,
     ) -> Result<u64> {
         let cols = OPEN_ITEMS.cols;
-        let key = 4;
-        let sql = format!(
-            "INSERT INTO open_items ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
-            cols.join(", "),
-            (1..=cols.len())
-                .map(|n| format!("${n}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            cols[..key].join(", "),
-            cols[key..]
-                .iter()
-                .map(|c| format!("{c} = excluded.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let sql = upsert_sql("open_items", cols, 4);
         let mut tx = self.pool().begin().await?;
         for r in rows {
             SqlStore::<D>::bind_open_item(sqlx::query::<D::DB>(&sql), r, seen_at)
@@ -135,15 +159,41 @@ where
             retired += D::rows_affected(&done);
         }
         if let Some((name, value)) = cursor {
-            sqlx::query::<D::DB>(
-                "INSERT INTO sync_cursors (name, value, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            write_cursor::<D>(&mut tx, name, value).await?;
+        }
+        tx.commit().await?;
+        Ok(retired)
+    }
+
+    async fn finish_contracts_pull(
+        &self,
+        rows: &[Contract],
+        source: &str,
+        seen_at: DateTime<Utc>,
+        retire: bool,
+        cursor: Option<(&str, &str)>,
+    ) -> Result<u64> {
+        let sql = upsert_sql("contracts", CONTRACTS.cols, 2);
+        let mut tx = self.pool().begin().await?;
+        for r in rows {
+            SqlStore::<D>::bind_contract(sqlx::query::<D::DB>(&sql), r, seen_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut retired = 0;
+        if retire {
+            let done = sqlx::query::<D::DB>(
+                "UPDATE contracts SET retired_at = $2 \
+                 WHERE source = $1 AND retired_at IS NULL AND seen_at < $2",
             )
-            .bind(name.to_string())
-            .bind(value.to_string())
-            .bind(Some(D::stamp(Utc::now())))
+            .bind(source.to_string())
+            .bind(D::stamp(seen_at))
             .execute(&mut *tx)
             .await?;
+            retired = D::rows_affected(&done);
+        }
+        if let Some((name, value)) = cursor {
+            write_cursor::<D>(&mut tx, name, value).await?;
         }
         tx.commit().await?;
         Ok(retired)

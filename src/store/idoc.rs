@@ -101,7 +101,7 @@ pub trait IdocStore: Send + Sync {
 }
 
 /// `INSERT … ON CONFLICT (key) DO UPDATE SET every other column` with `$n` parameters.
-fn upsert_sql(table: &str, cols: &[&str], key: usize) -> String {
+pub(super) fn upsert_sql(table: &str, cols: &[&str], key: usize) -> String {
     let params = (1..=cols.len())
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()

@@ -231,7 +231,7 @@ pub(super) const OPEN_ITEMS: Upsert = Upsert {
     ],
     key: 4,
 };
-const CONTRACTS: Upsert = Upsert {
+pub(super) const CONTRACTS: Upsert = Upsert {
     table: "contracts",
     cols: &[
         "source",
@@ -779,6 +779,36 @@ where
 
     /// Binds a finding's values (everything but its natural key) as ten parameters.
     /// Binds an open item in `OPEN_ITEMS.cols` order, seen at `seen_at` and open.
+    /// Binds one contract row in [`CONTRACTS`] column order.
+    pub(super) fn bind_contract<'q>(
+        query: Q<'q, D>,
+        r: &Contract,
+        seen_at: DateTime<Utc>,
+    ) -> Q<'q, D> {
+        let b = r.billing_address.as_ref();
+        query
+            .bind(r.source.clone())
+            .bind(r.id.clone())
+            .bind(r.customer.as_str().to_string())
+            .bind(r.scope.company_code.clone())
+            .bind(r.scope.sales_org.clone())
+            .bind(r.scope.distribution_channel.clone())
+            .bind(r.scope.division.clone())
+            .bind(r.payment_terms.clone())
+            .bind(r.credit_limit.map(D::amount))
+            .bind(r.currency.clone())
+            .bind(b.map(|a| a.name.clone()))
+            .bind(b.map(|a| a.street.clone()))
+            .bind(b.map(|a| a.city.clone()))
+            .bind(b.map(|a| a.postal_code.clone()))
+            .bind(b.map(|a| a.country.clone()))
+            .bind(r.valid_from)
+            .bind(r.valid_to)
+            .bind(D::stamp(seen_at))
+            // A contract loaded again is current again.
+            .bind(None::<D::Stamp>)
+    }
+
     pub(super) fn bind_open_item<'q>(
         q: Q<'q, D>,
         r: &OpenItem,
@@ -1140,29 +1170,7 @@ where
     }
 
     async fn upsert_contracts(&self, rows: &[Contract], seen_at: DateTime<Utc>) -> Result<()> {
-        let bind = binder::<D, Contract, _>(|q, r| {
-            let b = r.billing_address.as_ref();
-            q.bind(r.source.clone())
-                .bind(r.id.clone())
-                .bind(r.customer.as_str().to_string())
-                .bind(r.scope.company_code.clone())
-                .bind(r.scope.sales_org.clone())
-                .bind(r.scope.distribution_channel.clone())
-                .bind(r.scope.division.clone())
-                .bind(r.payment_terms.clone())
-                .bind(r.credit_limit.map(D::amount))
-                .bind(r.currency.clone())
-                .bind(b.map(|a| a.name.clone()))
-                .bind(b.map(|a| a.street.clone()))
-                .bind(b.map(|a| a.city.clone()))
-                .bind(b.map(|a| a.postal_code.clone()))
-                .bind(b.map(|a| a.country.clone()))
-                .bind(r.valid_from)
-                .bind(r.valid_to)
-                .bind(D::stamp(seen_at))
-                // A contract loaded again is current again.
-                .bind(None::<D::Stamp>)
-        });
+        let bind = binder::<D, Contract, _>(|q, r| Self::bind_contract(q, r, seen_at));
         let key = |r: &Contract| key_text(&[&r.source, &r.id]);
         self.upsert_batch(&CONTRACTS, rows, key, &bind).await
     }

@@ -39,15 +39,27 @@ async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
                 Err(e) => report.reject(e),
             }
         }
-        ctx.store.upsert_contracts(&rows, seen_at).await?;
         report.add("contracts", rows.len());
-    }
-    // An incremental pull sees only changed contracts, so only a full one ends the rest.
-    if watermark.is_full() {
-        let ended = ctx.store.retire_unseen_contracts("erp", seen_at).await?;
+        if !pager.is_done() {
+            ctx.store.upsert_contracts(&rows, seen_at).await?;
+            continue;
+        }
+        // The last page, the end of what a full pull did not see (an incremental pull sees
+        // only changed contracts) and the cursor land together: a cursor never runs ahead
+        // of the data it covers.
+        let cursor = watermark.next_cursor();
+        let ended = ctx
+            .store
+            .finish_contracts_pull(
+                &rows,
+                "erp",
+                seen_at,
+                watermark.is_full(),
+                cursor.as_ref().map(|(n, v)| (n.as_str(), v.as_str())),
+            )
+            .await?;
         *report.retired.entry("contracts".into()).or_default() += ended;
     }
-    watermark.commit(ctx).await?;
     Ok(())
 }
 

@@ -115,15 +115,6 @@ impl Watermark {
             _ => None,
         }
     }
-
-    /// Moves the cursor to the latest change read. Called only after every page is
-    /// stored, so the cursor never gets ahead of the data it covers.
-    pub(super) async fn commit(&self, ctx: &SyncContext) -> Result<(), SyncError> {
-        if let Some((name, value)) = self.next_cursor() {
-            ctx.store.set_cursor(&name, &value, Utc::now()).await?;
-        }
-        Ok(())
-    }
 }
 
 /// Where a delta-tracked pull keeps its delta link.
