@@ -135,6 +135,35 @@ async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
     assert_eq!(code, 0, "erpsync sync: {err}");
 
     let service = start_service(&env.config_path);
+    // Every job runs once at start; the browser waits for those runs to end, so a pull or
+    // reconciliation never competes with the pages for the store (on a loaded machine that
+    // made the test flaky).
+    let http = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    loop {
+        let status: serde_json::Value = http
+            .get(format!("http://{}/status", service.addr))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let jobs = status["jobs"].as_array().cloned().unwrap_or_default();
+        let settled = !jobs.is_empty()
+            && jobs.iter().all(|j| {
+                j["this_instance"]["runs"].as_u64().unwrap_or(0) >= 1
+                    && j["this_instance"]["running"] == false
+            });
+        if settled {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "the service's start-up jobs did not finish: {status}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/desk-screenshots");
     std::fs::create_dir_all(&out).unwrap();
     for f in [
