@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Pull throughput, erpsync and pyodata side by side in one run, against the same mock ERP
+# on loopback: customers, company codes, sales areas and open items (the sets both read
+# alike). erpsync's time is `erpsync sync --only customers,open-items` as a whole, so it
+# also includes the address and credit-limit reads and the reconciliation that follows the
+# pull (only the four sets are counted).
+#
+#   benches/pull_vs_pyodata.sh [CUSTOMERS] [OPEN_ITEMS]      (default 20000 200000)
+# Needs: cargo, python3 with `pip install pyodata requests`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+customers=${1:-20000}
+items=${2:-200000}
+port=${ERPSYNC_BENCH_PORT:-18089}
+
+cargo build --release --quiet
+bin=target/release/erpsync
+work=$(mktemp -d)
+trap 'kill $mock 2>/dev/null || true; rm -rf "$work"' EXIT
+
+"$bin" mock-erp --listen "127.0.0.1:$port" --customers "$customers" --open-items "$items" \
+  >"$work/mock.log" 2>&1 &
+mock=$!
+for _ in $(seq 1 600); do
+  curl -sf -u ERPSYNC:secret "http://127.0.0.1:$port/sap/opu/odata/sap/API_BUSINESS_PARTNER/\$metadata?sap-client=100" >/dev/null && break
+  sleep 0.5
+done
+
+cp mappings/s4hana-odata-v2.toml "$work/mapping.toml"
+printf 'secret' >"$work/pw"
+cat >"$work/erpsync.toml" <<TOML
+[store]
+url = "sqlite://$work/bench.db"
+[erp]
+kind = "odata"
+base_url = "http://127.0.0.1:$port/sap/opu/odata/sap/"
+mapping = "mapping.toml"
+sap_client = "100"
+[erp.auth]
+kind = "basic"
+user = "ERPSYNC"
+password_file = "pw"
+TOML
+
+echo "mock ERP: $customers customers, $items open items (pages of the mock's default size)"
+start=$(date +%s.%N)
+"$bin" --config "$work/erpsync.toml" sync --only customers,open-items >"$work/sync.log" 2>&1
+end=$(date +%s.%N)
+pulled=$(grep -oE '\b(customers|company_codes|sales_areas|open_items) [0-9]+' "$work/sync.log" \
+  | awk '{s += $2} END {print s + 0}')
+awk -v n="$pulled" -v a="$start" -v b="$end" \
+  'BEGIN {printf "erpsync pull: %d entities in %.1f s (%.0f entities/s)\n", n, b - a, n / (b - a)}'
+
+python3 benches/pyodata_pull.py "http://127.0.0.1:$port/sap/opu/odata/sap/" ERPSYNC secret
