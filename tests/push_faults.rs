@@ -45,7 +45,13 @@ impl Ctx {
     }
 
     async fn note(&self, customer: &str, text: &str) -> CollectorNote {
-        let n = CollectorNote {
+        let n = self.note_unsaved(customer, text);
+        self.store.add_collector_note(&n).await.unwrap();
+        n
+    }
+
+    fn note_unsaved(&self, customer: &str, text: &str) -> CollectorNote {
+        CollectorNote {
             note: Note {
                 customer: CustomerId::parse(customer).unwrap(),
                 item: None,
@@ -56,9 +62,7 @@ impl Ctx {
                 idempotency_key: uuid::Uuid::new_v4().to_string(),
             },
             details: NoteDetails::default(),
-        };
-        self.store.add_collector_note(&n).await.unwrap();
-        n
+        }
     }
 
     async fn drain(&self, push: &PushConfig) -> PushReport {
@@ -608,4 +612,98 @@ async fn notes_add_records_the_collector_details_and_the_erp_text_shows_them() {
         text.contains("ana (chat: WeChat) [follow-up 2026-12-01] [promise to pay 1250.50 CNY by 2026-12-05]: 客户说下周付款 [erpsync:"),
         "{text}"
     );
+}
+
+/// Notes can go to the text of one company code (`A_CustomerCompanyText`): the company code
+/// of the note's open item, else the configured one; one by one and as `$batch`, read back
+/// alike; a note the target cannot place fails for good with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_go_to_the_company_code_text_of_their_item() {
+    use erpsync::erp::mapping::TextLevel;
+    use erpsync::model::OpenItemKey;
+    let mut c = ctx().await;
+    {
+        let t = &mut c.mapping.targets.notes;
+        t.entity_set = "A_CustomerCompanyText".into();
+        t.level = TextLevel::CompanyCode;
+    }
+    // A customer created in both company codes (the ERP refuses a text elsewhere).
+    let ds = c.env.mock.dataset();
+    let in_cc = |i: usize, cc: &str| {
+        ds.company_codes
+            .iter()
+            .any(|r| r.customer as usize == i && r.company_code == cc)
+    };
+    let i = (0..ds.customers.len())
+        .find(|&i| in_cc(i, "1010") && in_cc(i, "1710"))
+        .expect("a customer in company codes 1010 and 1710");
+    let customer = c.customer(i);
+    let with_item = |text: &str, cc: &str| {
+        let mut n = c.note_unsaved(&customer, text);
+        n.note.item = Some(OpenItemKey {
+            company_code: cc.into(),
+            fiscal_year: "2026".into(),
+            document: "1800000001".into(),
+            item: "1".into(),
+        });
+        n
+    };
+    let a = with_item("Called about the 1010 invoice", "1010");
+    let b = with_item("Called about the 1710 invoice", "1710");
+    let bare = c.note_unsaved(&customer, "No item named");
+    for n in [&a, &b, &bare] {
+        c.store.add_collector_note(n).await.unwrap();
+    }
+    let r = c.drain(&c.push).await;
+    assert_eq!(r.notes, 2, "{r:?}");
+    let failed = c
+        .store
+        .outbox_list(Some(OutboxStatus::Failed))
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    assert!(
+        failed[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("company_code is not set"),
+        "{failed:?}"
+    );
+    let target = &c.mapping.targets.notes;
+    for (n, cc) in [(&a, "1010"), (&b, "1710")] {
+        let key = push::notes::text_key(target, &n.note);
+        assert!(key.contains(&format!("CompanyCode='{cc}'")), "{key}");
+        let text = push::notes::read_text(&c.client, target, &n.note)
+            .await
+            .unwrap();
+        assert_eq!(text.matches(&n.note.marker()).count(), 1, "{cc}: {text}");
+    }
+    // The other company code's text does not hold the note.
+    let in_1710 = push::notes::read_text(&c.client, target, &b.note)
+        .await
+        .unwrap();
+    assert!(!in_1710.contains(&a.note.marker()));
+
+    // With a default company code the bare note finds its text; as a $batch this time.
+    c.mapping.targets.notes.company_code = Some("1010".into());
+    let d = c.note_unsaved(&customer, "Batched, no item");
+    c.store.add_collector_note(&d).await.unwrap();
+    let mut batch = c.push.clone();
+    batch.batch = true;
+    let r = c.drain(&batch).await;
+    assert_eq!(r.notes, 1, "{r:?}");
+    let text = push::notes::read_text(&c.client, &c.mapping.targets.notes, &d.note)
+        .await
+        .unwrap();
+    assert!(text.contains(&d.note.marker()), "{text}");
+    assert!(
+        text.contains(&a.note.marker()),
+        "the same 1010 text: {text}"
+    );
+    // Read-back finds every sent note where it went.
+    let v = push::verify::verify_sent(c.store.as_ref(), &c.client, &c.mapping)
+        .await
+        .unwrap();
+    assert!(v.requeued.is_empty(), "{v:?}");
 }

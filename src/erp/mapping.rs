@@ -261,6 +261,23 @@ pub struct NotesTarget {
     /// The length one appended entry may take (SAP declares no limit on the long text
     /// itself): a longer note is split into marked parts that join back to its exact text.
     pub max_length: usize,
+    /// `customer` (default: the customer's general text, `A_CustomerText`) or
+    /// `company_code` (the text of one company code, `A_CustomerCompanyText`, keyed also by
+    /// `CompanyCode`: the company code of the note's open item).
+    #[serde(default)]
+    pub level: TextLevel,
+    /// At the company-code level: the company code of notes that name no open item.
+    #[serde(default)]
+    pub company_code: Option<String>,
+}
+
+/// Which of the customer's long texts notes are appended to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextLevel {
+    #[default]
+    Customer,
+    CompanyCode,
 }
 
 #[derive(Debug, Clone, Deserialize)]

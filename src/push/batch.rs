@@ -51,6 +51,10 @@ pub async fn send_notes(
                 continue;
             }
         };
+        if let Err(e) = notes::check_target(target, &cn.note) {
+            record_failure(store, &entry, &e, config, report).await?;
+            continue;
+        }
         let key = notes::text_key(target, &cn.note);
         let i = *index.entry(key.clone()).or_insert_with(|| {
             groups.push(Group {
@@ -153,7 +157,7 @@ async fn send_chunk(
         let mut written = Vec::new();
         for group in pending.drain(..) {
             let first = &group.notes[0].1.note;
-            let current = texts.remove(first.customer.as_str());
+            let current = texts.remove(&notes::text_id(target, first));
             let text = current.as_ref().map(|(t, _)| t.as_str()).unwrap_or("");
             let missing: Vec<String> = group
                 .notes
@@ -177,12 +181,7 @@ async fn send_chunk(
                 None => BatchWrite {
                     method: "POST".into(),
                     resource: target.entity_set.clone(),
-                    body: Some(json!({
-                        "Customer": first.customer.as_str(),
-                        "Language": target.language,
-                        "LongTextID": target.long_text_id,
-                        "LongText": entry,
-                    })),
+                    body: Some(notes::create_body(target, first, &entry)),
                     if_match: None,
                 },
             });

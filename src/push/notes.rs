@@ -9,7 +9,7 @@
 //! overwritten.
 
 use super::{Outcome, PushError};
-use crate::erp::mapping::NotesTarget;
+use crate::erp::mapping::{NotesTarget, TextLevel};
 use crate::erp::odata::client::Write;
 use crate::erp::odata::query::{any_of, string_literal, with_sap_client};
 use crate::erp::odata::{ErpError, ODataClient};
@@ -25,13 +25,68 @@ const CONFLICT_RETRIES: usize = 3;
 /// `A_CustomerText(Customer='0000004711',Language='EN',LongTextID='Z001')`: what the ERP
 /// calls it, recorded on the outbox entry once read back.
 pub fn text_key(target: &NotesTarget, note: &Note) -> String {
+    let company = match target.level {
+        TextLevel::Customer => String::new(),
+        TextLevel::CompanyCode => format!(
+            ",CompanyCode={}",
+            string_literal(&company_code(target, note).unwrap_or_default())
+        ),
+    };
     format!(
-        "{}(Customer={},Language={},LongTextID={})",
+        "{}(Customer={}{company},Language={},LongTextID={})",
         target.entity_set,
         string_literal(note.customer.as_str()),
         string_literal(&target.language),
         string_literal(&target.long_text_id)
     )
+}
+
+/// At the company-code level: the company code of the note's open item, else the target's.
+fn company_code(target: &NotesTarget, note: &Note) -> Option<String> {
+    note.item
+        .as_ref()
+        .map(|i| i.company_code.clone())
+        .or_else(|| target.company_code.clone())
+}
+
+/// Refuses, for good, a note the target cannot place: at the company-code level, one
+/// without an open item when no default company code is configured.
+pub fn check_target(target: &NotesTarget, note: &Note) -> Result<(), PushError> {
+    if target.level == TextLevel::CompanyCode && company_code(target, note).is_none() {
+        return Err(PushError::Permanent(format!(
+            "{}: the note names no open item and [targets.notes] company_code is not set, so \
+             no company code's text can take it",
+            target.entity_set
+        )));
+    }
+    Ok(())
+}
+
+/// How [`read_texts`] names the text a note goes to: the customer, and at the
+/// company-code level also the company code.
+pub fn text_id(target: &NotesTarget, note: &Note) -> String {
+    match target.level {
+        TextLevel::Customer => note.customer.as_str().to_string(),
+        TextLevel::CompanyCode => format!(
+            "{}/{}",
+            note.customer.as_str(),
+            company_code(target, note).unwrap_or_default()
+        ),
+    }
+}
+
+/// The body that creates the text a note goes to, holding `long_text`.
+pub fn create_body(target: &NotesTarget, note: &Note, long_text: &str) -> Value {
+    let mut body = json!({
+        "Customer": note.customer.as_str(),
+        "Language": target.language,
+        "LongTextID": target.long_text_id,
+        "LongText": long_text,
+    });
+    if target.level == TextLevel::CompanyCode {
+        body["CompanyCode"] = json!(company_code(target, note).unwrap_or_default());
+    }
+    body
 }
 
 /// The entries of a note that `text` does not hold yet, in order.
@@ -79,7 +134,7 @@ pub async fn read_text_etag(
 const READ_CHUNK: usize = 40;
 
 /// The texts of many customers in few requests (a collection read filtered on the
-/// customers), by customer: text and ETag. A customer without a text is absent.
+/// customers), by [`text_id`]: text and ETag. A text that does not exist is absent.
 pub async fn read_texts(
     client: &ODataClient,
     target: &NotesTarget,
@@ -110,10 +165,13 @@ pub async fn read_texts(
                     .and_then(|m| m.get("etag"))
                     .and_then(Value::as_str)
                     .map(str::to_string);
-                out.insert(
-                    field("Customer").to_string(),
-                    (field("LongText").to_string(), etag),
-                );
+                let id = match target.level {
+                    TextLevel::Customer => field("Customer").to_string(),
+                    TextLevel::CompanyCode => {
+                        format!("{}/{}", field("Customer"), field("CompanyCode"))
+                    }
+                };
+                out.insert(id, (field("LongText").to_string(), etag));
             }
             if let Some(n) = &page.next {
                 next = Some(client.next_url(&url, n)?);
@@ -161,6 +219,7 @@ pub async fn send_collector(
     simulate: bool,
 ) -> Result<Outcome, PushError> {
     let note = &cn.note;
+    check_target(target, note)?;
     let what = target.entity_set.as_str();
     let root = client.service_root(&target.service);
     let key = text_key(target, note);
@@ -196,12 +255,7 @@ pub async fn send_collector(
                         .expect("entity set is a valid segment"),
                     client.sap_client(),
                 );
-                let body = json!({
-                    "Customer": note.customer.as_str(),
-                    "Language": target.language,
-                    "LongTextID": target.long_text_id,
-                    "LongText": parts.join("\n"),
-                });
+                let body = create_body(target, note, &parts.join("\n"));
                 (body, Method::POST, create_url, None)
             }
         };

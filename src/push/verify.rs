@@ -117,7 +117,7 @@ pub async fn verify_entries(
     for (entry, cn) in &sent_notes {
         let key = notes::text_key(target, &cn.note);
         let text = texts
-            .get(cn.note.customer.as_str())
+            .get(&notes::text_id(target, &cn.note))
             .map(|(t, _)| t.as_str())
             .unwrap_or("");
         let parts = cn
