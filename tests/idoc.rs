@@ -676,6 +676,46 @@ async fn z_segments_are_mapped_by_editing_the_mapping_file() {
     assert_eq!(t.company_terms("4711").await.as_deref(), Some("Z215"));
 }
 
+/// A register contract of customer 4711 in EUR with `terms`, for `scope`.
+fn contract_4711(terms: &str, scope: ContractScope, credit_limit: Option<Decimal>) -> Contract {
+    Contract {
+        id: "C-1".into(),
+        customer: CustomerId::parse("4711").unwrap(),
+        scope,
+        payment_terms: Some(terms.into()),
+        credit_limit,
+        currency: Some("EUR".into()),
+        billing_address: None,
+        valid_from: None,
+        valid_to: None,
+        source: "register".into(),
+    }
+}
+
+/// Stores `contract`, reconciles, and returns every flag with the run's report.
+async fn reconcile_with(
+    t: &Inbox,
+    contract: Contract,
+) -> (
+    Vec<erpsync::model::Discrepancy>,
+    erpsync::sync::reconcile_run::ReconcileReport,
+) {
+    t.store
+        .upsert_contracts(&[contract], Utc::now())
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let report = erpsync::sync::reconcile_run::run(t.store.as_ref(), now.date_naive(), now)
+        .await
+        .unwrap();
+    let flags = t
+        .store
+        .list_discrepancies(&Default::default())
+        .await
+        .unwrap();
+    (flags, report)
+}
+
 #[tokio::test]
 async fn an_invoice_billed_on_other_terms_than_the_contract_is_flagged_with_its_amount() {
     let t = Inbox::new().await;
@@ -694,34 +734,11 @@ async fn an_invoice_billed_on_other_terms_than_the_contract_is_flagged_with_its_
         ],
     );
     assert_eq!(t.import("in.xml", &text).await.applied, 2);
-    let contract = Contract {
-        id: "C-1".into(),
-        customer: CustomerId::parse("4711").unwrap(),
-        scope: ContractScope {
-            company_code: Some("1010".into()),
-            ..ContractScope::default()
-        },
-        payment_terms: Some("Net 45".into()),
-        credit_limit: None,
-        currency: Some("EUR".into()),
-        billing_address: None,
-        valid_from: None,
-        valid_to: None,
-        source: "register".into(),
+    let scope = ContractScope {
+        company_code: Some("1010".into()),
+        ..ContractScope::default()
     };
-    t.store
-        .upsert_contracts(&[contract], Utc::now())
-        .await
-        .unwrap();
-    let now = Utc::now();
-    erpsync::sync::reconcile_run::run(t.store.as_ref(), now.date_naive(), now)
-        .await
-        .unwrap();
-    let flags = t
-        .store
-        .list_discrepancies(&Default::default())
-        .await
-        .unwrap();
+    let (flags, _) = reconcile_with(&t, contract_4711("Net 45", scope, None)).await;
     let f = flags
         .iter()
         .find(|d| d.finding.rule == Rule::PaymentTermsCompanyCode)
@@ -770,31 +787,8 @@ async fn invoices_billed_on_other_terms_are_flagged_even_when_the_master_agrees(
         ],
     );
     assert_eq!(t.import("in.xml", &text).await.applied, 4);
-    let contract = Contract {
-        id: "C-1".into(),
-        customer: CustomerId::parse("4711").unwrap(),
-        scope: ContractScope::default(),
-        payment_terms: Some("Net 30".into()),
-        credit_limit: None,
-        currency: Some("EUR".into()),
-        billing_address: None,
-        valid_from: None,
-        valid_to: None,
-        source: "register".into(),
-    };
-    t.store
-        .upsert_contracts(&[contract], Utc::now())
-        .await
-        .unwrap();
-    let now = Utc::now();
-    erpsync::sync::reconcile_run::run(t.store.as_ref(), now.date_naive(), now)
-        .await
-        .unwrap();
-    let flags = t
-        .store
-        .list_discrepancies(&Default::default())
-        .await
-        .unwrap();
+    let (flags, _) =
+        reconcile_with(&t, contract_4711("Net 30", ContractScope::default(), None)).await;
     let rules: Vec<Rule> = flags.iter().map(|d| d.finding.rule).collect();
     assert_eq!(rules, vec![Rule::OpenItemBilledTerms], "{flags:#?}");
     let f = &flags[0].finding;
@@ -845,31 +839,9 @@ async fn credit_limits_from_debmas_are_held_against_the_contract() {
         ],
         "the deleted control area 3000 limits nothing"
     );
-    let contract = |limit: &str| Contract {
-        id: "C-1".into(),
-        customer: id.clone(),
-        scope: ContractScope::default(),
-        payment_terms: Some("Net 30".into()),
-        credit_limit: Some(dec(limit)),
-        currency: Some("EUR".into()),
-        billing_address: None,
-        valid_from: None,
-        valid_to: None,
-        source: "register".into(),
-    };
-    t.store
-        .upsert_contracts(&[contract("100000.00")], Utc::now())
-        .await
-        .unwrap();
-    let now = Utc::now();
-    erpsync::sync::reconcile_run::run(t.store.as_ref(), now.date_naive(), now)
-        .await
-        .unwrap();
-    let flags = t
-        .store
-        .list_discrepancies(&Default::default())
-        .await
-        .unwrap();
+    let contract =
+        |limit: &str| contract_4711("Net 30", ContractScope::default(), Some(dec(limit)));
+    let (flags, _) = reconcile_with(&t, contract("100000.00")).await;
     let rules: Vec<Rule> = flags.iter().map(|d| d.finding.rule).collect();
     assert_eq!(rules, vec![Rule::CreditLimit], "{flags:#?}");
     assert_eq!(
@@ -877,14 +849,7 @@ async fn credit_limits_from_debmas_are_held_against_the_contract() {
         "segment 1000: 50000.00; segment 2000: 75000.00"
     );
     // The contract is corrected to the limit of control area 2000: the flag closes.
-    t.store
-        .upsert_contracts(&[contract("75000")], Utc::now())
-        .await
-        .unwrap();
-    let now = Utc::now();
-    let report = erpsync::sync::reconcile_run::run(t.store.as_ref(), now.date_naive(), now)
-        .await
-        .unwrap();
+    let (_, report) = reconcile_with(&t, contract("75000")).await;
     assert_eq!(report.closed, 1);
 }
 

@@ -3,6 +3,7 @@
 //! PostgreSQL schema of its own (so the tests can run in parallel).
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use erpsync::model::note::{CollectorNote, NoteDetails, PromiseToPay};
 use erpsync::model::open_item::AppliedTerms;
 use erpsync::model::{
     Address, CompanyCodeData, Contract, ContractScope, CustomerGeneral, CustomerId, DayRule,
@@ -115,6 +116,8 @@ suite!(
     customers_with_items_match_the_row_by_row_reads,
     changes_queue_customers_for_reconciliation,
     a_flag_version_is_taken_once,
+    dead_letters_are_dropped_audited_and_kept,
+    retries_verification_and_requeues_are_recorded,
 );
 
 // ---------------------------------------------------------------- data
@@ -1507,5 +1510,160 @@ async fn a_flag_version_is_taken_once(store: SharedStore) {
     assert_eq!(
         store.discrepancy(d.id).await.unwrap().unwrap().updated_at,
         at(3)
+    );
+}
+
+// ---------------------------------------------------------------- write-back records
+
+fn minute(minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 9, minute, 0).unwrap()
+}
+
+fn collector_note(key: &str) -> CollectorNote {
+    CollectorNote {
+        note: Note {
+            customer: CustomerId::parse("4711").unwrap(),
+            item: None,
+            author: "ana".into(),
+            text: "客户承诺周五付款".into(),
+            channel: NoteChannel::Chat,
+            created_at: minute(0),
+            idempotency_key: key.into(),
+        },
+        details: NoteDetails {
+            via: Some("WeChat".into()),
+            follow_up: chrono::NaiveDate::from_ymd_opt(2026, 12, 1),
+            promise: Some(PromiseToPay {
+                amount: "12345678901234567890.12".parse().unwrap(),
+                currency: "CNY".into(),
+                date: chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(),
+            }),
+        },
+    }
+}
+
+async fn dead_letters_are_dropped_audited_and_kept(store: SharedStore) {
+    let n = collector_note("k-drop");
+    let entry = store.add_collector_note(&n).await.unwrap();
+    // Queued twice (a client retry): one entry, and the payload keeps every detail.
+    assert_eq!(store.add_collector_note(&n).await.unwrap().id, entry.id);
+    let back: CollectorNote = serde_json::from_value(entry.payload.clone()).unwrap();
+    assert_eq!(back, n);
+
+    let refused = store.outbox_drop(entry.id, "ana", "why", minute(1)).await;
+    assert!(matches!(refused, Err(StoreError::Refused(m)) if m.contains("pending")));
+    store
+        .outbox_mark_failed(
+            entry.id,
+            "HTTP 400: no such customer",
+            minute(2),
+            Some(OutboxStatus::Failed),
+        )
+        .await
+        .unwrap();
+    store
+        .outbox_drop(entry.id, "ana", "customer merged", minute(3))
+        .await
+        .unwrap();
+    let e = store.outbox_entry(entry.id).await.unwrap();
+    assert_eq!(e.status, OutboxStatus::Dropped);
+    assert_eq!(e.dropped_by.as_deref(), Some("ana"));
+    assert_eq!(e.dropped_at, Some(minute(3)));
+    assert_eq!(e.drop_reason.as_deref(), Some("customer merged"));
+    assert_eq!(e.last_error.as_deref(), Some("HTTP 400: no such customer"));
+    assert!(store.outbox_due(10).await.unwrap().is_empty(), "never sent");
+    assert!(store
+        .outbox_retry_by(entry.id, "ben", minute(4))
+        .await
+        .is_err());
+    let audit = store.outbox_audit(entry.id).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        (
+            audit[0].action.as_str(),
+            audit[0].actor.as_str(),
+            audit[0].at
+        ),
+        ("drop", "ana", minute(3))
+    );
+    assert_eq!(
+        (audit[0].from_status, audit[0].to_status),
+        (OutboxStatus::Failed, OutboxStatus::Dropped)
+    );
+    assert_eq!(
+        store
+            .outbox_list(Some(OutboxStatus::Dropped))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn retries_verification_and_requeues_are_recorded(store: SharedStore) {
+    let entry = store
+        .add_collector_note(&collector_note("k-verify"))
+        .await
+        .unwrap();
+    store
+        .outbox_mark_failed(entry.id, "timeout", minute(1), Some(OutboxStatus::Dead))
+        .await
+        .unwrap();
+    store
+        .outbox_retry_by(entry.id, "ben", minute(2))
+        .await
+        .unwrap();
+    let e = store.outbox_entry(entry.id).await.unwrap();
+    assert_eq!((e.status, e.attempts), (OutboxStatus::Pending, 0));
+    assert!(store
+        .outbox_mark_verified(entry.id, "ref", minute(3))
+        .await
+        .is_err());
+    store.outbox_mark_sent(entry.id, minute(3)).await.unwrap();
+    let key = "A_CustomerText(Customer='0000004711',Language='EN',LongTextID='Z001')";
+    store
+        .outbox_mark_verified(entry.id, key, minute(4))
+        .await
+        .unwrap();
+    let e = store.outbox_entry(entry.id).await.unwrap();
+    assert_eq!(
+        (e.erp_ref.as_deref(), e.verified_at),
+        (Some(key), Some(minute(4)))
+    );
+    assert_eq!(store.outbox_sent_after(0, 10).await.unwrap().len(), 1);
+    assert!(store
+        .outbox_sent_after(entry.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    store
+        .outbox_requeue(entry.id, "read-back: not in the text", minute(5))
+        .await
+        .unwrap();
+    let e = store.outbox_entry(entry.id).await.unwrap();
+    assert_eq!(e.status, OutboxStatus::Pending);
+    assert_eq!((e.sent_at, e.verified_at), (None, None));
+    assert_eq!(e.last_error.as_deref(), Some("read-back: not in the text"));
+    let actions: Vec<(String, String)> = store
+        .outbox_audit(entry.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.action, a.actor))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("retry".to_string(), "ben".to_string()),
+            ("requeue".to_string(), "erpsync".to_string())
+        ]
+    );
+    assert!(
+        store
+            .outbox_requeue(entry.id, "again", minute(6))
+            .await
+            .is_err(),
+        "only sent ones"
     );
 }
