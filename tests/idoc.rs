@@ -156,6 +156,17 @@ struct Inbox {
 }
 
 impl Inbox {
+    /// An inbox whose store knows SAP's standard payment-terms keys, for tests that
+    /// reconcile what they import.
+    async fn with_standard_terms() -> Inbox {
+        let t = Inbox::new().await;
+        t.store
+            .upsert_payment_terms(&erpsync::erp::t052::standard_terms())
+            .await
+            .unwrap();
+        t
+    }
+
     async fn new() -> Inbox {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("erpsync.db").display());
@@ -718,11 +729,7 @@ async fn reconcile_with(
 
 #[tokio::test]
 async fn an_invoice_billed_on_other_terms_than_the_contract_is_flagged_with_its_amount() {
-    let t = Inbox::new().await;
-    t.store
-        .upsert_payment_terms(&erpsync::erp::t052::standard_terms())
-        .await
-        .unwrap();
+    let t = Inbox::with_standard_terms().await;
     let text = file(
         "INVOIC02",
         &[
@@ -753,11 +760,7 @@ async fn an_invoice_billed_on_other_terms_than_the_contract_is_flagged_with_its_
 /// money they carry.
 #[tokio::test]
 async fn invoices_billed_on_other_terms_are_flagged_even_when_the_master_agrees() {
-    let t = Inbox::new().await;
-    t.store
-        .upsert_payment_terms(&erpsync::erp::t052::standard_terms())
-        .await
-        .unwrap();
+    let t = Inbox::with_standard_terms().await;
     let text = file(
         "INVOIC02",
         &[
@@ -808,11 +811,7 @@ async fn invoices_billed_on_other_terms_are_flagged_even_when_the_master_agrees(
 /// contract whose limit is set in none of them is flagged.
 #[tokio::test]
 async fn credit_limits_from_debmas_are_held_against_the_contract() {
-    let t = Inbox::new().await;
-    t.store
-        .upsert_payment_terms(&erpsync::erp::t052::standard_terms())
-        .await
-        .unwrap();
+    let t = Inbox::with_standard_terms().await;
     let credit = "<E1KNKKM SEGMENT=\"1\"><MSGFN>009</MSGFN><KKBER>1000</KKBER><KLIMK>50000.00</KLIMK></E1KNKKM>\
                   <E1KNKKM SEGMENT=\"1\"><MSGFN>009</MSGFN><KKBER>2000</KKBER><KLIMK>75000.00</KLIMK></E1KNKKM>\
                   <E1KNKKM SEGMENT=\"1\"><MSGFN>003</MSGFN><KKBER>3000</KKBER><KLIMK>100000.00</KLIMK></E1KNKKM>";
