@@ -94,6 +94,19 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
             message: e.to_string(),
         })
     })?;
+    let reads_erp_contracts = config
+        .contracts
+        .iter()
+        .any(|c| c.kind == crate::config::ContractSourceKind::Erp);
+    if reads_erp_contracts && mapping.optional_entity("contracts").is_none() {
+        return Err(CliError::Config(crate::config::ConfigError::Invalid {
+            key: "contracts".into(),
+            message: format!(
+                "a contract source reads the ERP, but the mapping {} has no [entities.contracts]",
+                mapping.path.display()
+            ),
+        }));
+    }
     println!("mapping {}: ok", mapping.path.display());
     let mut problems = Vec::new();
     match store::open(&config.store.url).await {

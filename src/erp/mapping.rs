@@ -23,21 +23,9 @@ pub enum MappingError {
 /// The pulls erpsync knows, with the model fields each one must map.
 pub const ENTITIES: &[(&str, &[&str])] = &[
     ("customers", &["customer", "name"]),
-    ("addresses", &["customer"]),
     (
         "company_codes",
         &["customer", "company_code", "payment_terms"],
-    ),
-    (
-        "sales_areas",
-        &[
-            "customer",
-            "sales_org",
-            "distribution_channel",
-            "division",
-            "payment_terms",
-            "currency",
-        ],
     ),
     (
         "open_items",
@@ -53,13 +41,28 @@ pub const ENTITIES: &[(&str, &[&str])] = &[
             "currency",
         ],
     ),
-    ("contracts", &["id", "customer"]),
 ];
 
-/// Pulls a mapping may leave out, with the fields each must map when present: credit
-/// management is a separate SAP component that not every system runs.
-pub const OPTIONAL_ENTITIES: &[(&str, &[&str])] =
-    &[("credit_limits", &["customer", "segment", "amount"])];
+/// Pulls a mapping may leave out, with the fields each must map when present. Not every
+/// ERP has them: credit management is a separate SAP component that not every system
+/// runs, and an ERP without SAP's sales areas (Dynamics 365 keeps terms per company and
+/// customer), addresses of their own, or sales contracts is still reconciled on the rest.
+pub const OPTIONAL_ENTITIES: &[(&str, &[&str])] = &[
+    ("addresses", &["customer"]),
+    (
+        "sales_areas",
+        &[
+            "customer",
+            "sales_org",
+            "distribution_channel",
+            "division",
+            "payment_terms",
+            "currency",
+        ],
+    ),
+    ("contracts", &["id", "customer"]),
+    ("credit_limits", &["customer", "segment", "amount"]),
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -41,7 +41,9 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
         report.add("company_codes", rows.len());
     }
 
-    let mapping = ctx.mapping.entity("sales_areas");
+    let Some(mapping) = ctx.mapping.optional_entity("sales_areas") else {
+        return pull_credit_limits(ctx, report).await;
+    };
     let mut pager = Pager::new(&ctx.client, mapping, None);
     while let Some(page) = pager.next_page().await? {
         let mut rows = Vec::with_capacity(page.entities.len());
@@ -105,7 +107,9 @@ async fn attach_addresses(
     if report.addresses_unavailable {
         return Ok(());
     }
-    let mapping = ctx.mapping.entity("addresses");
+    let Some(mapping) = ctx.mapping.optional_entity("addresses") else {
+        return Ok(());
+    };
     let mut found: HashMap<CustomerId, Address> = HashMap::new();
     for chunk in rows.chunks(ADDRESS_CHUNK) {
         let ids: Vec<&str> = chunk.iter().map(|c| c.customer.as_str()).collect();
