@@ -7,15 +7,30 @@
 //! change set's answer is that failure alone. Operations before the failing one are not
 //! rolled back here, so the mock is exact only for change sets of one operation, which is
 //! what erpsync sends.
+//!
+//! Repeatable operations (OASIS "Repeatable Requests 1.0"): an operation with
+//! `Repeatability-Request-ID` and `Repeatability-First-Sent` is run once; the answer of
+//! one that took effect is kept under its id, and the same id again is answered with
+//! that answer (its Content-ID the repeat's) without running anything, so `/mock/writes`
+//! shows one write however often it came. Every answer to a repeatable operation says
+//! `Repeatability-Result: accepted`; an id without a valid first-sent date is
+//! `rejected` (400); a repeat that arrives while the first is still running gets 409.
+//! Answers that changed nothing (4xx, 5xx) are not kept.
+//!
+//! Faults on the request as a whole (`…@$batch`): a status answers before anything runs;
+//! `drop` and `malformed` lose the answer after every operation ran (the connection drops
+//! halfway through it, or it arrives cut off), as when a network or proxy fails on the
+//! way back.
 
 use super::server::{apply_fault, basic_auth_ok, sap_error, unauthorized, with_retry_after};
-use super::server::{odata_handler, FaultEffect, State};
+use super::server::{lock, odata_handler, FaultEffect, State};
 use crate::erp::odata::batch::{self, ChangeSetAnswer, OpAnswer};
 use axum::body::Bytes;
 use axum::extract::State as AxState;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
 
 /// The service whose `$batch` is served.
 pub(crate) const SERVICE: &str = "API_BUSINESS_PARTNER";
@@ -31,7 +46,8 @@ pub(crate) async fn handle(
     if !basic_auth_ok(&st, &headers) {
         return unauthorized(&st);
     }
-    if let FaultEffect::Status(c) = apply_fault(&st, TARGET).await {
+    let fault = apply_fault(&st, TARGET).await;
+    if let FaultEffect::Status(c) = fault {
         let status = StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let r = sap_error(
             status,
@@ -61,7 +77,7 @@ pub(crate) async fn handle(
         let mut done = Vec::with_capacity(ops.len());
         let mut failed = None;
         for op in ops {
-            let answer = run(&st, &headers, &query, &op).await;
+            let answer = run_once(&st, &headers, &query, &op).await;
             if (200..300).contains(&answer.status) {
                 done.push(answer);
             } else {
@@ -76,11 +92,150 @@ pub(crate) async fn handle(
     }
     let seed = uuid::Uuid::new_v4().simple().to_string();
     let built = batch::build_response(&answers, &seed);
-    let mut r = (StatusCode::ACCEPTED, built.body).into_response();
+    let body = match fault {
+        // The answer arrives, but cut off: a proxy or the network ended it early.
+        FaultEffect::Malformed => built.body[..built.body.len() / 2].to_string(),
+        _ => built.body,
+    };
+    let mut r = (StatusCode::ACCEPTED, body).into_response();
     if let Ok(v) = HeaderValue::from_str(&built.content_type) {
         r.headers_mut().insert(header::CONTENT_TYPE, v);
     }
-    r
+    match fault {
+        FaultEffect::Dropped => super::faults::dropped(r).await,
+        _ => r,
+    }
+}
+
+/// What the mock knows of a repeatable operation.
+#[derive(Clone)]
+enum Record {
+    /// Running now: a repeat that arrives meanwhile is told so (409), not run beside it.
+    Running,
+    /// Took effect; a repeat gets this answer.
+    Done(OpAnswer),
+}
+
+/// Repeatable operations by `Repeatability-Request-ID`, per running mock. Kept beside the
+/// mock's state rather than in it; the weak reference keeps a stopped mock's address from
+/// being reused while its entry exists, and entries of stopped mocks are dropped on the
+/// next use.
+type Records = HashMap<String, Record>;
+static RECORDS: Mutex<Vec<(Weak<State>, Records)>> = Mutex::new(Vec::new());
+
+fn with_records<R>(st: &Arc<State>, f: impl FnOnce(&mut Records) -> R) -> R {
+    let mut all = lock(&RECORDS);
+    all.retain(|(mock, _)| mock.strong_count() > 0);
+    let i = match all
+        .iter()
+        .position(|(mock, _)| std::ptr::eq(mock.as_ptr(), Arc::as_ptr(st)))
+    {
+        Some(i) => i,
+        None => {
+            all.push((Arc::downgrade(st), Records::new()));
+            all.len() - 1
+        }
+    };
+    f(&mut all[i].1)
+}
+
+/// Runs an operation, once per `Repeatability-Request-ID` when it carries one.
+async fn run_once(
+    st: &Arc<State>,
+    outer: &HeaderMap,
+    query: &str,
+    op: &batch::ReceivedOp,
+) -> OpAnswer {
+    let Some(id) = op.header("repeatability-request-id").map(str::to_string) else {
+        return run(st, outer, query, op).await;
+    };
+    let first_sent = op
+        .header("repeatability-first-sent")
+        .and_then(batch::parse_http_date);
+    if first_sent.is_none() {
+        return error_answer(
+            op,
+            StatusCode::BAD_REQUEST,
+            "Repeatability-Request-ID needs Repeatability-First-Sent as an HTTP date \
+             (IMF-fixdate)",
+            "rejected",
+        );
+    }
+    let seen = with_records(st, |r| match r.get(&id) {
+        Some(record) => Some(record.clone()),
+        None => {
+            r.insert(id.clone(), Record::Running);
+            None
+        }
+    });
+    match seen {
+        Some(Record::Done(done)) => {
+            tracing::debug!(request_id = %id, "repeated operation answered from its record");
+            return OpAnswer {
+                content_id: op.content_id.clone(),
+                ..done
+            };
+        }
+        Some(Record::Running) => {
+            return error_answer(
+                op,
+                StatusCode::CONFLICT,
+                "The request with this Repeatability-Request-ID is still running",
+                "accepted",
+            )
+        }
+        None => {}
+    }
+    // Should this request be dropped mid-run (its client gone), the id is free again.
+    let mut running = RunningGuard {
+        st,
+        id: Some(id.clone()),
+    };
+    let mut answer = run(st, outer, query, op).await;
+    answer.repeatability = Some("accepted".into());
+    running.id = None;
+    with_records(st, |r| {
+        if (200..300).contains(&answer.status) {
+            r.insert(id, Record::Done(answer.clone()));
+        } else {
+            // Nothing changed: a repeat may run.
+            r.remove(&id);
+        }
+    });
+    answer
+}
+
+/// Frees a running id when its operation never finished.
+struct RunningGuard<'a> {
+    st: &'a Arc<State>,
+    id: Option<String>,
+}
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            with_records(self.st, |r| r.remove(&id));
+        }
+    }
+}
+
+fn error_answer(
+    op: &batch::ReceivedOp,
+    status: StatusCode,
+    message: &str,
+    repeatability: &str,
+) -> OpAnswer {
+    OpAnswer {
+        content_id: op.content_id.clone(),
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_string(),
+        etag: None,
+        repeatability: Some(repeatability.into()),
+        content_type: Some("application/json".into()),
+        body: serde_json::json!({"error": {"code": "/IWBEP/CM_MGW_RT/023",
+            "message": {"lang": "en", "value": message}}})
+        .to_string(),
+    }
 }
 
 /// Runs one operation as a request of its own, with the batch's credentials, session and
@@ -91,6 +246,7 @@ async fn run(st: &Arc<State>, outer: &HeaderMap, query: &str, op: &batch::Receiv
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("").to_string(),
         etag: None,
+        repeatability: None,
         content_type: Some("application/json".into()),
         body: serde_json::json!({"error": {"code": "/IWBEP/CM_MGW_RT/022",
             "message": {"lang": "en", "value": msg}}})
@@ -154,6 +310,7 @@ async fn run(st: &Arc<State>, outer: &HeaderMap, query: &str, op: &batch::Receiv
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("").to_string(),
         etag,
+        repeatability: None,
         content_type,
         body: String::from_utf8_lossy(&body).into_owned(),
     }

@@ -10,20 +10,106 @@
 //! Each change set's answer decides for its notes alone: 2xx sent; 409/412 (the text
 //! changed meanwhile) re-read and sent again in a follow-up batch of just those texts;
 //! other 4xx failed with the ERP's message; 429/5xx left pending for the next drain.
+//!
+//! Every change set is repeatable: it carries `Repeatability-Request-ID` (derived from its
+//! notes' idempotency keys and the write itself: [`batch::Repeatability::of`]) and
+//! `Repeatability-First-Sent`. A service that honours them says so with
+//! `Repeatability-Result: accepted` in its answers; to such a service a request whose
+//! answer was lost (the connection dropped, the answer arrived cut off) is sent again as it
+//! was, at once, and the service answers the parts it already ran from its record instead
+//! of running them twice. To any other service, and when the repeats are used up, the
+//! outcome stays unknown and the next drain's read decides, by the markers.
 
 use super::{notes, record_failure, record_sent, Outcome, PushError, PushReport};
 use crate::config::PushConfig;
 use crate::erp::mapping::NotesTarget;
-use crate::erp::odata::batch::{self, BatchWrite};
+use crate::erp::odata::batch::{self, BatchWrite, PartResult};
 use crate::erp::odata::json::sap_error_message;
 use crate::erp::odata::query::with_sap_client;
-use crate::erp::odata::ODataClient;
+use crate::erp::odata::{ErpError, ODataClient};
 use crate::model::note::CollectorNote;
 use crate::store::{OutboxEntry, Store, StoreError};
 use serde_json::json;
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::Duration;
 
 /// Rounds of re-reading texts that changed between read and write.
 const CONFLICT_ROUNDS: usize = 3;
+
+/// How often a request whose answer was lost is sent again to a service that honours
+/// repeatability, before the outcome is left to the next drain.
+const REPEATS: u32 = 2;
+
+/// `$batch` endpoints whose last answer to repeatable writes said
+/// `Repeatability-Result: accepted`, in this process: only to these is a request whose
+/// answer was lost sent again unread.
+static HONOURS_REPEATABILITY: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+fn honours_repeatability(batch_url: &url::Url) -> bool {
+    HONOURS_REPEATABILITY
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(batch_url.as_str())
+}
+
+/// Remembers what the service's answers to repeatable writes said about them.
+fn learn_repeatability(batch_url: &url::Url, results: &[PartResult]) {
+    if results.is_empty() {
+        return;
+    }
+    let accepted = results
+        .iter()
+        .any(|r| r.repeatability.as_deref() == Some("accepted"));
+    let mut known = HONOURS_REPEATABILITY
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if accepted {
+        known.insert(batch_url.to_string());
+    } else {
+        known.remove(batch_url.as_str());
+    }
+}
+
+/// The outcome of one `$batch` request.
+enum Answer {
+    /// An answer per change set.
+    Parts(Vec<PartResult>),
+    /// No usable answer, and the writes may have run: the connection failed or timed out,
+    /// or the answer was cut off or unreadable.
+    Lost(PushError),
+    /// The service refused the request as a whole (an HTTP status): nothing ran.
+    Refused(PushError),
+}
+
+async fn post_batch(
+    client: &ODataClient,
+    what: &str,
+    root: &url::Url,
+    batch_url: &url::Url,
+    request: &batch::BatchRequest,
+    writes: usize,
+) -> Answer {
+    match client
+        .post_raw(what, root, batch_url, &request.content_type, &request.body)
+        .await
+    {
+        Ok(resp) => {
+            let ct = resp.content_type.clone().unwrap_or_default();
+            match batch::parse_response(&ct, &String::from_utf8_lossy(&resp.body), writes) {
+                Ok(parts) => Answer::Parts(parts),
+                // The request may have been applied: repeatability or the markers decide.
+                Err(e) => Answer::Lost(PushError::Transient(format!(
+                    "{what} $batch: unreadable answer: {e}"
+                ))),
+            }
+        }
+        Err(e @ (ErpError::Unreachable { .. } | ErpError::Truncated { .. })) => {
+            Answer::Lost(PushError::from(e))
+        }
+        Err(e) => Answer::Refused(PushError::from(e)),
+    }
+}
 
 /// The pending notes for one customer text.
 struct Group {
@@ -155,6 +241,8 @@ async fn send_chunk(
         };
         let mut writes = Vec::new();
         let mut written = Vec::new();
+        // The first attempt of every write of this round; a repeat keeps it.
+        let first_sent = chrono::Utc::now();
         for group in pending.drain(..) {
             let first = &group.notes[0].1.note;
             let current = texts.remove(&notes::text_id(target, first));
@@ -169,7 +257,12 @@ async fn send_chunk(
                 continue;
             }
             let entry = missing.join("\n");
-            writes.push(match current {
+            let keys: Vec<&str> = group
+                .notes
+                .iter()
+                .map(|(e, _, _)| e.idempotency_key.as_str())
+                .collect();
+            let write = match current {
                 Some((text, etag)) => BatchWrite {
                     method: "PATCH".into(),
                     resource: group.key.clone(),
@@ -177,14 +270,17 @@ async fn send_chunk(
                         "LongText": if text.is_empty() { entry } else { format!("{text}\n{entry}") }
                     })),
                     if_match: etag,
+                    repeatability: None,
                 },
                 None => BatchWrite {
                     method: "POST".into(),
                     resource: target.entity_set.clone(),
                     body: Some(notes::create_body(target, first, &entry)),
                     if_match: None,
+                    repeatability: None,
                 },
-            });
+            };
+            writes.push(write.repeatable(&keys, first_sent));
             written.push(group);
         }
         if writes.is_empty() {
@@ -192,29 +288,28 @@ async fn send_chunk(
         }
         let seed = uuid::Uuid::new_v4().simple().to_string();
         let request = batch::build(&writes, &seed);
-        let answer = client
-            .post_raw(
-                what,
-                &root,
-                &batch_url,
-                &request.content_type,
-                &request.body,
-            )
-            .await;
-        let results = match answer {
-            Ok(resp) => {
-                let ct = resp.content_type.clone().unwrap_or_default();
-                batch::parse_response(&ct, &String::from_utf8_lossy(&resp.body), writes.len())
-                    .map_err(|e| {
-                        // The request may have been applied: the markers decide next time.
-                        PushError::Transient(format!("{what} $batch: unreadable answer: {e}"))
-                    })
+        let mut answer = post_batch(client, what, &root, &batch_url, &request, writes.len()).await;
+        let mut repeats = 0;
+        while let Answer::Lost(e) = &answer {
+            if repeats == REPEATS || !honours_repeatability(&batch_url) {
+                break;
             }
-            Err(e) => Err(PushError::from(e)),
-        };
-        let results = match results {
-            Ok(r) => r,
-            Err(e) => {
+            repeats += 1;
+            tracing::warn!(
+                target_set = what,
+                error = %e,
+                writes = writes.len(),
+                "the $batch answer was lost; sending the same repeatable writes again"
+            );
+            tokio::time::sleep(Duration::from_millis(200 * u64::from(repeats))).await;
+            answer = post_batch(client, what, &root, &batch_url, &request, writes.len()).await;
+        }
+        let results = match answer {
+            Answer::Parts(r) => {
+                learn_repeatability(&batch_url, &r);
+                r
+            }
+            Answer::Lost(e) | Answer::Refused(e) => {
                 for group in &written {
                     fail_group(store, group, &e, config, report).await?;
                 }

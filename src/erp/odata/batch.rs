@@ -4,7 +4,14 @@
 //! SAP Gateway answers a failed change set with a single `application/http` part (often
 //! without the Content-ID) in the change set's place, so answers are matched by position
 //! first and checked against the Content-ID when the server repeats it.
+//!
+//! A write may carry the headers of OData's repeatable requests (OASIS "Repeatable Requests
+//! Version 1.0"): `Repeatability-Request-ID` names the write, `Repeatability-First-Sent`
+//! says when it was first sent. A service that honours them runs a write once, however
+//! often it is sent, and answers a repeat with the first answer; it says so with
+//! `Repeatability-Result: accepted` in the part's answer.
 
+use chrono::{DateTime, NaiveDateTime, Utc};
 use std::fmt::Write as _;
 
 /// One write inside a batch.
@@ -16,6 +23,95 @@ pub struct BatchWrite {
     pub resource: String,
     pub body: Option<serde_json::Value>,
     pub if_match: Option<String>,
+    /// Sent as `Repeatability-Request-ID` and `Repeatability-First-Sent` when set.
+    pub repeatability: Option<Repeatability>,
+}
+
+impl BatchWrite {
+    /// The same write, made repeatable: see [`Repeatability::of`].
+    pub fn repeatable(mut self, source_keys: &[&str], first_sent: DateTime<Utc>) -> BatchWrite {
+        self.repeatability = Some(Repeatability::of(source_keys, &self, first_sent));
+        self
+    }
+}
+
+/// The repeatability headers of one write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeatability {
+    /// `Repeatability-Request-ID`: a UUID.
+    pub request_id: String,
+    /// `Repeatability-First-Sent`: when the write was first sent (whole seconds).
+    pub first_sent: DateTime<Utc>,
+}
+
+impl Repeatability {
+    /// The id of a write that carries the records named by `source_keys` (their outbox
+    /// idempotency keys): derived from those keys and the request itself (method, target,
+    /// If-Match, body), so the same part sent again, by this process or after a restart,
+    /// has the same id, while another write for the same records (built anew on a text
+    /// that changed meanwhile) has another. A version-8 UUID over a 128-bit FNV-1a hash:
+    /// stable across releases and platforms, unlike the standard library's hashers.
+    pub fn of(source_keys: &[&str], write: &BatchWrite, first_sent: DateTime<Utc>) -> Self {
+        let mut keys = source_keys.to_vec();
+        keys.sort_unstable();
+        let body = write
+            .body
+            .as_ref()
+            .map(|b| b.to_string())
+            .unwrap_or_default();
+        let mut hash = Fnv128::default();
+        for field in keys.iter().copied().chain([
+            "\u{0}",
+            write.method.as_str(),
+            write.resource.as_str(),
+            write.if_match.as_deref().unwrap_or(""),
+            body.as_str(),
+        ]) {
+            hash.field(field.as_bytes());
+        }
+        let id = uuid::Builder::from_custom_bytes(hash.0.to_be_bytes()).into_uuid();
+        Repeatability {
+            request_id: id.to_string(),
+            first_sent: DateTime::from_timestamp(first_sent.timestamp(), 0).unwrap_or(first_sent),
+        }
+    }
+
+    /// `Repeatability-First-Sent` as HTTP writes dates (RFC 7231 IMF-fixdate).
+    pub fn first_sent_header(&self) -> String {
+        http_date(self.first_sent)
+    }
+}
+
+/// A time as HTTP writes dates: `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 7231 IMF-fixdate).
+pub fn http_date(at: DateTime<Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Reads an IMF-fixdate (the form HTTP senders must use).
+pub fn parse_http_date(text: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(text.trim(), "%a, %d %b %Y %H:%M:%S GMT")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+/// 128-bit FNV-1a over length-prefixed fields (so `ab`,`c` and `a`,`bc` differ).
+struct Fnv128(u128);
+
+impl Default for Fnv128 {
+    fn default() -> Self {
+        Fnv128(0x6c62_272e_07bb_0142_62b8_2175_6295_c58d)
+    }
+}
+
+impl Fnv128 {
+    fn field(&mut self, bytes: &[u8]) {
+        for b in (bytes.len() as u64).to_be_bytes().iter().chain(bytes) {
+            self.0 ^= u128::from(*b);
+            self.0 = self
+                .0
+                .wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+        }
+    }
 }
 
 /// A built request: the outer Content-Type (with its boundary) and the body.
@@ -42,6 +138,14 @@ pub fn build(writes: &[BatchWrite], boundary_seed: &str) -> BatchRequest {
         );
         if let Some(etag) = &w.if_match {
             let _ = write!(body, "If-Match: {etag}\r\n");
+        }
+        if let Some(r) = &w.repeatability {
+            let _ = write!(
+                body,
+                "Repeatability-Request-ID: {}\r\nRepeatability-First-Sent: {}\r\n",
+                r.request_id,
+                r.first_sent_header()
+            );
         }
         match &w.body {
             Some(b) => {
@@ -70,6 +174,9 @@ pub struct PartResult {
     pub index: usize,
     pub status: u16,
     pub etag: Option<String>,
+    /// `Repeatability-Result` of the answer: `accepted` when the service honoured the
+    /// write's repeatability headers (ran it once, or answered a repeat from its record).
+    pub repeatability: Option<String>,
     pub body: String,
 }
 
@@ -134,8 +241,11 @@ fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
     h.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
+/// An embedded response: status, ETag, `Repeatability-Result`, body.
+type EmbeddedResponse = (u16, Option<String>, Option<String>, String);
+
 /// Reads an embedded `application/http` response with httparse.
-fn http_response(text: &str) -> Result<(u16, Option<String>, String), String> {
+fn http_response(text: &str) -> Result<EmbeddedResponse, String> {
     let mut hs = [httparse::EMPTY_HEADER; 64];
     let mut resp = httparse::Response::new(&mut hs);
     // httparse wants CRLF line ends; servers differ, so normalise first.
@@ -148,12 +258,18 @@ fn http_response(text: &str) -> Result<(u16, Option<String>, String), String> {
     match resp.parse(with_end.as_bytes()) {
         Ok(httparse::Status::Complete(n)) => {
             let status = resp.code.ok_or("embedded response without status")?;
-            let etag = resp
-                .headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case("etag"))
-                .map(|h| String::from_utf8_lossy(h.value).into_owned());
-            Ok((status, etag, with_end[n..].trim().to_string()))
+            let header = |name: &str| {
+                resp.headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case(name))
+                    .map(|h| String::from_utf8_lossy(h.value).into_owned())
+            };
+            Ok((
+                status,
+                header("etag"),
+                header("repeatability-result"),
+                with_end[n..].trim().to_string(),
+            ))
         }
         Ok(httparse::Status::Partial) => Err("embedded response is truncated".into()),
         Err(e) => Err(format!("embedded response: {e}")),
@@ -198,11 +314,12 @@ pub fn parse_response(
                 ));
             }
         }
-        let (status, etag, body) = http_response(http)?;
+        let (status, etag, repeatability, body) = http_response(http)?;
         out.push(PartResult {
             index,
             status,
             etag,
+            repeatability,
             body,
         });
     }
@@ -228,6 +345,13 @@ pub struct ReceivedOp {
     /// Lower-cased names.
     pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+impl ReceivedOp {
+    /// A header of the operation (`name` lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
 }
 
 /// Reads a `$batch` request into its change sets, each a list of operations; an operation
@@ -277,6 +401,8 @@ pub struct OpAnswer {
     pub status: u16,
     pub reason: String,
     pub etag: Option<String>,
+    /// `Repeatability-Result` (`accepted`, `rejected`), when the operation was repeatable.
+    pub repeatability: Option<String>,
     pub content_type: Option<String>,
     pub body: String,
 }
@@ -300,6 +426,9 @@ fn write_op(out: &mut String, a: &OpAnswer) {
     let _ = write!(out, "\r\nHTTP/1.1 {} {}\r\n", a.status, a.reason);
     if let Some(e) = &a.etag {
         let _ = write!(out, "ETag: {e}\r\n");
+    }
+    if let Some(r) = &a.repeatability {
+        let _ = write!(out, "Repeatability-Result: {r}\r\n");
     }
     if let Some(ct) = &a.content_type {
         let _ = write!(out, "Content-Type: {ct}\r\n");
@@ -350,6 +479,7 @@ mod tests {
                 resource: "A_CustomerText".into(),
                 body: Some(json!({"Customer": format!("{i}"), "LongText": "x"})),
                 if_match: (i == 2).then(|| "W/\"'1'\"".to_string()),
+                repeatability: None,
             })
             .collect()
     }
@@ -422,6 +552,7 @@ mod tests {
             status: 201,
             reason: "Created".into(),
             etag: Some("W/\"'9'\"".into()),
+            repeatability: None,
             content_type: Some("application/json".into()),
             body: "{}".into(),
         };
@@ -432,6 +563,7 @@ mod tests {
                 status: 400,
                 reason: "Bad Request".into(),
                 etag: None,
+                repeatability: None,
                 content_type: Some("application/json".into()),
                 body: r#"{"error":{"message":{"value":"Customer 2 does not exist"}}}"#.into(),
             }),
@@ -443,5 +575,80 @@ mod tests {
         assert_eq!(results[1].status, 400);
         assert!(results[1].body.contains("does not exist"));
         assert_eq!(results[2].etag.as_deref(), Some("W/\"'9'\""));
+    }
+    #[test]
+    fn a_repeatable_write_keeps_its_id_when_sent_again_and_a_new_write_gets_another() {
+        let at = DateTime::parse_from_rfc3339("2026-11-25T09:15:07.250Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let later = at + chrono::Duration::minutes(5);
+        let w = writes().remove(1);
+        let a = w.clone().repeatable(&["k1", "k2"], at);
+        let r = a.repeatability.clone().unwrap();
+        // The same records and request: the same id, whatever the order of the keys.
+        let again = w.clone().repeatable(&["k2", "k1"], later);
+        assert_eq!(again.repeatability.unwrap().request_id, r.request_id);
+        let id = uuid::Uuid::parse_str(&r.request_id).unwrap();
+        assert_eq!(id.get_version_num(), 8);
+        // Another body (the text was re-read), another ETag, other records: other ids.
+        let mut changed = w.clone();
+        changed.body = Some(json!({"Customer": "2", "LongText": "x\ny"}));
+        let mut other_etag = w.clone();
+        other_etag.if_match = Some("W/\"'2'\"".into());
+        for other in [
+            changed.repeatable(&["k1", "k2"], at),
+            other_etag.repeatable(&["k1", "k2"], at),
+            w.clone().repeatable(&["k1"], at),
+            w.clone().repeatable(&["k1k2"], at),
+        ] {
+            assert_ne!(other.repeatability.unwrap().request_id, r.request_id);
+        }
+        assert_eq!(r.first_sent_header(), "Wed, 25 Nov 2026 09:15:07 GMT");
+        assert_eq!(
+            parse_http_date(&r.first_sent_header()),
+            Some(r.first_sent),
+            "whole seconds, as the header carries them"
+        );
+        assert_eq!(parse_http_date("2026-11-25T09:15:07Z"), None);
+
+        // On the wire, and read back by a server, with the part's own headers.
+        let req = build(&[writes().remove(0), a], "rp");
+        let sets = parse_request(&req.content_type, &req.body).unwrap();
+        assert_eq!(sets[0][0].header("repeatability-request-id"), None);
+        let op = &sets[1][0];
+        assert_eq!(
+            op.header("repeatability-request-id"),
+            Some(r.request_id.as_str())
+        );
+        assert_eq!(
+            op.header("repeatability-first-sent"),
+            Some("Wed, 25 Nov 2026 09:15:07 GMT")
+        );
+        assert_eq!(op.header("if-match"), Some("W/\"'1'\""));
+        let body: serde_json::Value = serde_json::from_str(&op.body).unwrap();
+        assert_eq!(body["Customer"], "2", "the body is still the body");
+    }
+
+    #[test]
+    fn the_repeatability_result_of_each_answer_is_read() {
+        let answer = |id: &str, r: Option<&str>| OpAnswer {
+            content_id: Some(id.into()),
+            status: 204,
+            reason: "No Content".into(),
+            etag: None,
+            repeatability: r.map(str::to_string),
+            content_type: None,
+            body: String::new(),
+        };
+        let resp = build_response(
+            &[
+                ChangeSetAnswer::Done(vec![answer("1", Some("accepted"))]),
+                ChangeSetAnswer::Done(vec![answer("2", None)]),
+            ],
+            "rr",
+        );
+        let results = parse_response(&resp.content_type, &resp.body, 2).unwrap();
+        assert_eq!(results[0].repeatability.as_deref(), Some("accepted"));
+        assert_eq!(results[1].repeatability, None);
     }
 }

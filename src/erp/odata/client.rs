@@ -131,28 +131,7 @@ impl ODataClient {
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(15).min(config.timeout))
             .user_agent(concat!("erpsync/", env!("CARGO_PKG_VERSION")));
-        let read = |what: &str, path: &std::path::Path| {
-            std::fs::read(path)
-                .map_err(|e| ErpError::Setup(format!("{what} {}: {e}", path.display())))
-        };
-        if let Some(ca) = &config.ca_file {
-            for cert in reqwest::Certificate::from_pem_bundle(&read("erp.ca_file", ca)?)
-                .map_err(|e| ErpError::Setup(format!("erp.ca_file {}: {e}", ca.display())))?
-            {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        if let Some(cert) = &config.client_cert_file {
-            let mut pem = read("erp.client_cert_file", cert)?;
-            if let Some(key) = &config.client_key_file {
-                pem.push(b'\n');
-                pem.extend(read("erp.client_key_file", key)?);
-            }
-            let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                ErpError::Setup(format!("erp.client_cert_file {}: {e}", cert.display()))
-            })?;
-            builder = builder.identity(identity);
-        }
+        builder = with_tls_files(builder, config)?;
         let http = builder
             .build()
             .map_err(|e| ErpError::Setup(format!("HTTP client: {e}")))?;
@@ -636,6 +615,110 @@ impl ODataClient {
     }
 }
 
+/// The TLS files of `[erp]`: `ca_file` (PEM certificates trusted besides the platform's)
+/// and `client_cert_file`/`client_key_file` (an X.509 client certificate and its key, in one
+/// PEM file or two). Each file is checked on its own, so a file that is missing, is not PEM,
+/// holds the wrong kind of PEM block or a block that does not parse is refused with the
+/// setting and the file named, rather than later by the TLS stack without either.
+fn with_tls_files(
+    mut builder: reqwest::ClientBuilder,
+    config: &ErpConfig,
+) -> Result<reqwest::ClientBuilder, ErpError> {
+    use std::path::Path;
+    let fail = |setting: &str, path: &Path, reason: String| {
+        ErpError::Setup(format!("erp.{setting} {}: {reason}", path.display()))
+    };
+    let read = |setting: &str, path: &Path| {
+        std::fs::read(path).map_err(|e| fail(setting, path, e.to_string()))
+    };
+    if let Some(ca) = &config.ca_file {
+        let pem = read("ca_file", ca)?;
+        if pem_blocks(&pem, &["CERTIFICATE"]) == 0 {
+            return Err(fail("ca_file", ca, NO_CERTIFICATE.into()));
+        }
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| fail("ca_file", ca, describe_reqwest(&e)))?;
+        // A certificate is only parsed when a client is built: build one with just these.
+        reqwest::Client::builder()
+            .tls_certs_only(certs.clone())
+            .build()
+            .map_err(|e| {
+                fail(
+                    "ca_file",
+                    ca,
+                    format!("not a valid certificate: {}", describe_reqwest(&e)),
+                )
+            })?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    if let Some(cert) = &config.client_cert_file {
+        let mut pem = read("client_cert_file", cert)?;
+        if pem_blocks(&pem, &["CERTIFICATE"]) == 0 {
+            return Err(fail("client_cert_file", cert, NO_CERTIFICATE.into()));
+        }
+        match &config.client_key_file {
+            Some(key) => {
+                let key_pem = read("client_key_file", key)?;
+                if pem_blocks(&key_pem, PRIVATE_KEYS) == 0 {
+                    return Err(fail("client_key_file", key, NO_KEY.into()));
+                }
+                pem.push(b'\n');
+                pem.extend(key_pem);
+            }
+            None if pem_blocks(&pem, PRIVATE_KEYS) == 0 => {
+                return Err(fail(
+                    "client_cert_file",
+                    cert,
+                    format!("{NO_KEY}, and erp.client_key_file is not set"),
+                ));
+            }
+            None => {}
+        }
+        let with_key = match &config.client_key_file {
+            Some(key) => format!(" (key {})", key.display()),
+            None => String::new(),
+        };
+        let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+            fail(
+                "client_cert_file",
+                cert,
+                format!("{}{with_key}", describe_reqwest(&e)),
+            )
+        })?;
+        // As above: certificate and key are only parsed, and matched, when a client is built.
+        reqwest::Client::builder()
+            .identity(identity.clone())
+            .build()
+            .map_err(|e| {
+                fail(
+                    "client_cert_file",
+                    cert,
+                    format!(
+                        "unusable certificate or key{with_key}: {}",
+                        describe_reqwest(&e)
+                    ),
+                )
+            })?;
+        builder = builder.identity(identity);
+    }
+    Ok(builder)
+}
+
+const NO_CERTIFICATE: &str = "no PEM certificate in it (-----BEGIN CERTIFICATE-----)";
+const NO_KEY: &str = "no PEM private key in it (-----BEGIN PRIVATE KEY-----)";
+/// The PEM labels of the private keys rustls reads: PKCS#8, PKCS#1 (RSA) and SEC1 (EC).
+const PRIVATE_KEYS: &[&str] = &["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"];
+
+/// How many PEM blocks with one of `labels` the file holds (by their `BEGIN` lines).
+fn pem_blocks(pem: &[u8], labels: &[&str]) -> usize {
+    String::from_utf8_lossy(pem)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("-----BEGIN "))
+        .filter_map(|l| l.strip_suffix("-----"))
+        .filter(|label| labels.contains(label))
+        .count()
+}
+
 /// Reads a page in the dialect its Content-Type names: Atom for `application/atom+xml` (and
 /// plain XML), JSON otherwise.
 pub fn parse_page_as(content_type: Option<&str>, body: &[u8]) -> Result<Page, String> {
@@ -699,7 +782,21 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
         return "timed out".into();
     }
     if e.is_connect() {
-        return "connection failed".into();
+        // The innermost cause tells a closed port from a TLS handshake that failed, e.g. a
+        // server certificate no trusted CA issued.
+        let mut cause = std::error::Error::source(e);
+        let mut last = None;
+        while let Some(c) = cause {
+            last = Some(c);
+            cause = c.source();
+        }
+        return match last {
+            Some(c) => {
+                let c = c.to_string();
+                format!("connection failed: {c}{}", tls_hint(&c))
+            }
+            None => "connection failed".into(),
+        };
     }
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(e);
@@ -707,7 +804,28 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
         msg = format!("{msg}: {s}");
         src = s.source();
     }
-    msg
+    let hint = tls_hint(&msg);
+    msg + hint
+}
+
+/// What a TLS failure means and which `[erp]` setting it points to, for the ones a
+/// misconfigured CA file or client certificate cause (rustls' wording of the certificate
+/// errors and of the alerts a server sends).
+fn tls_hint(message: &str) -> &'static str {
+    if message.contains("UnknownIssuer") {
+        " (the ERP's certificate was not issued by a trusted CA: name its CA in erp.ca_file)"
+    } else if message.contains("NotValidForName") {
+        " (the ERP's certificate is not made out for this host name: check erp.base_url)"
+    } else if message.contains("CertificateRequired") {
+        " (the ERP demands a client certificate: set erp.client_cert_file)"
+    } else if message.contains("alert: UnknownCA")
+        || message.contains("alert: BadCertificate")
+        || message.contains("alert: CertificateUnknown")
+    {
+        " (the ERP refused the client certificate of erp.client_cert_file)"
+    } else {
+        ""
+    }
 }
 
 /// Counts one request to the ERP by HTTP status ("error" when no answer came) for the
