@@ -743,15 +743,15 @@ fn validate_erp(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ErpConfig, ConfigError> {
     let parse_url = |key: &str, s: &str| -> Result<url::Url, ConfigError> {
-        // A trailing slash keeps `join` from dropping the last path segment.
-        let s = if s.ends_with('/') {
-            s.to_string()
-        } else {
-            format!("{s}/")
-        };
-        let u = url::Url::parse(&s).map_err(|e| invalid(key, format!("{s:?}: {e}")))?;
+        let mut u = url::Url::parse(s).map_err(|e| invalid(key, format!("{s:?}: {e}")))?;
         if !matches!(u.scheme(), "http" | "https") {
             return Err(invalid(key, "must be an http:// or https:// URL"));
+        }
+        // A trailing slash keeps `join` from dropping the last path segment. It goes on the
+        // path: query options of a service root (`…/data/?cross-company=true`) stay intact.
+        if !u.path().ends_with('/') {
+            let path = format!("{}/", u.path());
+            u.set_path(&path);
         }
         Ok(u)
     };

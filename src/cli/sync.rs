@@ -125,7 +125,11 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
         .entities
         .values()
         .map(|e| e.service.as_str())
-        .chain([mapping.targets.notes.service.as_str()])
+        .chain(
+            mapping
+                .writes_back()
+                .then_some(mapping.targets.notes.service.as_str()),
+        )
         .collect();
     let mut metadata = BTreeMap::new();
     for service in services {

@@ -29,9 +29,10 @@ pub const ENTITIES: &[(&str, &[&str])] = &[
     ),
     (
         "open_items",
+        // `fiscal_year` may be left out where the ERP keys items without one (Dynamics 365
+        // vouchers are unique per legal entity): the posting date's year stands in.
         &[
             "company_code",
-            "fiscal_year",
             "document",
             "item",
             "customer",
@@ -62,6 +63,10 @@ pub const OPTIONAL_ENTITIES: &[(&str, &[&str])] = &[
     ),
     ("contracts", &["id", "customer"]),
     ("credit_limits", &["customer", "segment", "amount"]),
+    // Payment-terms definitions read from the ERP itself (Dynamics 365 F&O terms of payment
+    // and cash discounts, see `erp::dynamics_terms`) instead of a T052 export.
+    ("payment_terms", &["key", "method"]),
+    ("cash_discounts", &["code", "method", "percent"]),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +92,11 @@ pub struct EntityMapping {
     pub delta: bool,
     /// model field → ERP property.
     pub fields: BTreeMap<String, String>,
+    /// Flags an ERP keeps as a status of several values: model field → the values that
+    /// mean "set" (Dynamics 365's `OnHoldStatus` `All` for a posting block). Any other
+    /// value, or none, means "not set".
+    #[serde(default)]
+    pub flags: BTreeMap<String, Vec<String>>,
     /// ERP property → declared (precision, scale) of its Edm.Decimal, from `$metadata` when
     /// it was read; decimals are checked against it so no digit is silently lost.
     #[serde(skip)]
@@ -140,10 +150,11 @@ impl FieldKind {
         match field {
             "document_date" | "posting_date" | "baseline_date" | "net_due_date" | "valid_from"
             | "valid_to" => FieldKind::Date,
-            "amount" | "discount1_percent" | "discount2_percent" | "credit_limit" => {
+            "amount" | "discount1_percent" | "discount2_percent" | "credit_limit" | "percent" => {
                 FieldKind::Decimal
             }
-            "discount1_days" | "discount2_days" | "net_days" | "dunning_level" => FieldKind::Count,
+            "discount1_days" | "discount2_days" | "net_days" | "dunning_level" | "days"
+            | "months" | "cutoff_day" => FieldKind::Count,
             "deletion_flag" | "posting_block" => FieldKind::Flag,
             _ => FieldKind::Text,
         }
@@ -166,8 +177,13 @@ impl FieldKind {
             p.edm_type.as_str(),
             "Edm.Byte" | "Edm.SByte" | "Edm.Int16" | "Edm.Int32" | "Edm.Int64"
         );
+        // A type outside `Edm.` is one the service declares itself: an enumeration (F&O
+        // sends enum members by name, e.g. `"PaymentMethodType": "Net"`).
+        let own_type = !p.edm_type.starts_with("Edm.");
         match self {
-            FieldKind::Text => p.edm_type == "Edm.String" || p.edm_type == "Edm.Guid" || integer,
+            FieldKind::Text => {
+                p.edm_type == "Edm.String" || p.edm_type == "Edm.Guid" || integer || own_type
+            }
             FieldKind::Date => {
                 matches!(
                     p.edm_type.as_str(),
@@ -254,7 +270,7 @@ pub fn filter_properties(filter: &str) -> Vec<String> {
     out
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotesTarget {
     pub service: String,
@@ -283,14 +299,17 @@ pub enum TextLevel {
     CompanyCode,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DisputeTarget {
     /// Path of the SOAP endpoint on the ERP host.
     pub path: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// Where notes and dispute statuses are written. A mapping without `[targets]` (an ERP
+/// erpsync only reads, such as Dynamics 365 F&O today) has empty ones: see
+/// [`Mapping::writes_back`].
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Targets {
     pub notes: NotesTarget,
@@ -306,6 +325,7 @@ pub struct Mapping {
     #[serde(default)]
     pub version: Option<u8>,
     pub entities: BTreeMap<String, EntityMapping>,
+    #[serde(default)]
     pub targets: Targets,
 }
 
@@ -354,6 +374,11 @@ impl Mapping {
                 }
                 return Err(invalid(format!("[entities.{name}] is missing")));
             };
+            if let Some(field) = entity.flags.keys().find(|f| entity.property(f).is_none()) {
+                return Err(invalid(format!(
+                    "[entities.{name}.flags] names `{field}`, which [entities.{name}.fields] does not map"
+                )));
+            }
             for field in *required {
                 if entity.property(field).is_none_or(str::is_empty) {
                     return Err(invalid(format!(
@@ -368,6 +393,12 @@ impl Mapping {
     pub fn entity(&self, name: &str) -> &EntityMapping {
         // Presence of every known entity is checked at load time.
         &self.entities[name]
+    }
+
+    /// Whether the mapping names write-back targets (`[targets]`); without them erpsync
+    /// only reads from this ERP.
+    pub fn writes_back(&self) -> bool {
+        !self.targets.notes.service.trim().is_empty()
     }
 
     /// One of [`OPTIONAL_ENTITIES`], when the mapping has it.
@@ -406,7 +437,12 @@ impl Mapping {
             }
             let set = entity.entity_set.as_str();
             for (field, prop) in &entity.fields {
-                let kind = FieldKind::of(field);
+                // A flag read from a status holds the status's values (text or enum members).
+                let kind = if entity.flags.contains_key(field) {
+                    FieldKind::Text
+                } else {
+                    FieldKind::of(field)
+                };
                 match md.property(set, prop) {
                     None => problem(format!(
                         "fields.{field} = {prop:?}: {set} has no property {prop}"
@@ -456,6 +492,9 @@ impl Mapping {
                     Some(_) => {}
                 }
             }
+        }
+        if !self.writes_back() {
+            return problems;
         }
         let notes = &self.targets.notes;
         match metadata.get(&notes.service) {
@@ -578,6 +617,57 @@ mod tests {
             err.contains("m.toml") && err.contains("version = 3"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_dynamics_mapping_loads_reads_only_and_checks_flags() {
+        let fo = include_str!("../../mappings/dynamics365-fo-odata-v4.toml");
+        let m = Mapping::parse(fo, Path::new("fo.toml")).unwrap();
+        assert!(!m.writes_back(), "no [targets]: nothing is pushed to F&O");
+        assert!(m.optional_entity("sales_areas").is_none());
+        assert!(m.optional_entity("payment_terms").is_some());
+        assert_eq!(m.entity("open_items").property("fiscal_year"), None);
+        assert_eq!(
+            m.entity("customers").flags.get("posting_block"),
+            Some(&vec!["All".to_string()])
+        );
+        assert!(Mapping::parse(SHIPPED, Path::new("v2.toml"))
+            .unwrap()
+            .writes_back());
+        let unmapped = fo.replace("posting_block = \"OnHoldStatus\"\n", "");
+        let err = Mapping::parse(&unmapped, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[entities.customers.flags] names `posting_block`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn enum_typed_properties_feed_text_and_flags_read_from_a_status() {
+        let edmx = r#"<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices><Schema Namespace="N" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+<EntityType Name="T"><Key><PropertyRef Name="CustomerAccount"/></Key>
+<Property Name="dataAreaId" Type="Edm.String"/>
+<Property Name="CustomerAccount" Type="Edm.String"/>
+<Property Name="OnHoldStatus" Type="N.CustVendorBlocked"/>
+</EntityType><EnumType Name="CustVendorBlocked"><Member Name="No" Value="0"/><Member Name="All" Value="2"/></EnumType>
+<EntityContainer Name="C"><EntitySet Name="CustomersV3" EntityType="N.T"/></EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"#;
+        let md = crate::erp::odata::metadata::parse(edmx).unwrap();
+        let status = md.property("CustomersV3", "OnHoldStatus").unwrap();
+        assert!(FieldKind::Text.accepts(&status));
+        assert!(!FieldKind::Flag.accepts(&status));
+        let fo = include_str!("../../mappings/dynamics365-fo-odata-v4.toml");
+        let m = Mapping::parse(fo, Path::new("fo.toml")).unwrap();
+        let all: BTreeMap<String, Metadata> = [("data".to_string(), md)].into();
+        let customers: Vec<String> = m
+            .check_against(&all)
+            .into_iter()
+            .filter(|p| p.contains("[entities.customers]"))
+            .collect();
+        // The name is missing from this cut-down metadata; the status-as-flag is fine.
+        assert_eq!(customers.len(), 1, "{customers:?}");
+        assert!(customers[0].contains("OrganizationName"), "{customers:?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! ERP connectors: OData (pull and write), SOAP services, T052 exports, and the
-//! mapping files that say which ERP field feeds which model field.
+//! ERP connectors: OData (pull and write), SOAP services, T052 exports, Dynamics 365
+//! terms of payment, and the mapping files that say which ERP field feeds which model field.
 
+pub mod dynamics_terms;
 pub mod idoc;
 pub mod mapping;
 pub mod odata;

@@ -16,6 +16,8 @@
 //!   `JournalEntryBulkChangeRequest_In` (dunning blocks, recorded in `/mock/writes`).
 //! - `$batch` on `API_BUSINESS_PARTNER` (change sets of text writes).
 //! - `GET /mock/writes`: every write it accepted, as JSON.
+//! - A Dynamics 365 Finance and Operations face under `/data/` (see [`dynamics`]): the
+//!   same customers and open items as F&O data entities.
 //!
 //! The data comes from [`Dataset::generate`]: deterministic per seed, with a known set of
 //! contract-vs-master mismatches ([`Dataset::planted`]) and look-alikes that must not be
@@ -26,6 +28,7 @@
 mod batch;
 mod data;
 mod delta;
+mod dynamics;
 mod faults;
 mod journal_entry;
 mod oauth;
@@ -210,6 +213,12 @@ impl MockErpHandle {
     /// `http://ADDR/sap/opu/odata4/sap/`, the `[erp] base_url` for the V4 services.
     pub fn base_url_v4(&self) -> String {
         format!("http://{}/sap/opu/odata4/sap/", self.addr)
+    }
+
+    /// `http://ADDR/data/`, the root of the Dynamics 365 F&O data entities (add
+    /// `?cross-company=true` to read every legal entity).
+    pub fn dynamics_data_url(&self) -> String {
+        format!("http://{}{}", self.addr, dynamics::DATA_PREFIX)
     }
 
     /// How many faults fired since the rules were last set.

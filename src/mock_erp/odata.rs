@@ -490,18 +490,42 @@ fn cmp_vals(a: &Val<'_>, b: &Val<'_>) -> Ordering {
 /// `natural` says the rows are stored in key order, so an `$orderby` on a prefix of the
 /// key (ascending) is served by position too: that is what sync jobs send, page after
 /// page, and sorting a million items per page would not do.
-pub(crate) fn run(table: &dyn Table, q: &Query, page_size: usize, natural: bool) -> Page {
+///
+/// `first_key` names the set's leading key when rows are stored in key order: a filter
+/// that pins it (`Customer eq 'A' or Customer eq 'B'`, as lookups by key send) is served
+/// from those rows alone, as SAP's database serves it from the primary index, instead of
+/// scanning the set.
+pub(crate) fn run(
+    table: &dyn Table,
+    q: &Query,
+    page_size: usize,
+    natural: bool,
+    first_key: Option<&str>,
+) -> Page {
     let matches = |row: usize| q.filter.as_ref().is_none_or(|f| eval(f, table, row));
+    let candidates: Option<Vec<usize>> = first_key.and_then(|key| {
+        let values = pinned_values(q.filter.as_ref()?, key)?;
+        Some(rows_with_key(table, key, &values))
+    });
+    // Rows from `start` on (a row position) that may match, in stored order.
+    let scan = |start: usize| -> Box<dyn Iterator<Item = usize> + '_> {
+        match &candidates {
+            Some(rows) => {
+                let from = rows.partition_point(|&r| r < start);
+                Box::new(rows[from..].iter().copied())
+            }
+            None => Box::new(start..table.len()),
+        }
+    };
     let limit = page_size.min(q.top.unwrap_or(usize::MAX));
     let count = q
         .inlinecount
-        .then(|| (0..table.len()).filter(|&r| matches(r)).count());
+        .then(|| scan(0).filter(|&r| matches(r)).count());
     let mut rows = Vec::new();
     let mut next = None;
     if q.orderby.is_empty() || natural {
         let mut to_skip = if q.skiptoken.is_none() { q.skip } else { 0 };
-        let mut r = q.skiptoken.unwrap_or(0);
-        while r < table.len() {
+        for r in scan(q.skiptoken.unwrap_or(0)) {
             if matches(r) {
                 if to_skip > 0 {
                     to_skip -= 1;
@@ -512,10 +536,9 @@ pub(crate) fn run(table: &dyn Table, q: &Query, page_size: usize, natural: bool)
                     break;
                 }
             }
-            r += 1;
         }
     } else {
-        let mut all: Vec<usize> = (0..table.len()).filter(|&r| matches(r)).collect();
+        let mut all: Vec<usize> = scan(0).filter(|&r| matches(r)).collect();
         all.sort_by(|&a, &b| {
             for (prop, desc) in &q.orderby {
                 let o = cmp_vals(&table.value(a, prop), &table.value(b, prop));
@@ -545,9 +568,85 @@ pub(crate) fn run(table: &dyn Table, q: &Query, page_size: usize, natural: bool)
     }
 }
 
-/// Appends a JSON string literal.
+/// The string values a filter pins `prop` to: `prop eq 'v'`, a disjunction of those, or
+/// either side of a conjunction that is one. `None` when rows with other values could match.
+fn pinned_values<'e>(e: &'e Expr, prop: &str) -> Option<Vec<&'e str>> {
+    match e {
+        Expr::Cmp {
+            prop: p,
+            op: Op::Eq,
+            lit: Lit::Str(v),
+        } if *p == prop => Some(vec![v.as_str()]),
+        Expr::Or(a, b) => {
+            let mut values = pinned_values(a, prop)?;
+            values.extend(pinned_values(b, prop)?);
+            Some(values)
+        }
+        Expr::And(a, b) => pinned_values(a, prop).or_else(|| pinned_values(b, prop)),
+        _ => None,
+    }
+}
+
+/// The rows whose `key` (the leading key, by which rows are sorted) is one of `values`,
+/// found by binary search, in stored order.
+fn rows_with_key(table: &dyn Table, key: &str, values: &[&str]) -> Vec<usize> {
+    let at = |r: usize| match table.value(r, key) {
+        Val::Str(s) => s.into_owned(),
+        _ => String::new(),
+    };
+    // Binary search over row positions: the table is not a slice.
+    let first_not_below = |v: &str, strict: bool| {
+        let (mut lo, mut hi) = (0, table.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let below = if strict {
+                at(mid).as_str() <= v
+            } else {
+                at(mid).as_str() < v
+            };
+            if below {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let mut rows: Vec<usize> = values
+        .iter()
+        .flat_map(|v| first_not_below(v, false)..first_not_below(v, true))
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    rows
+}
+
+/// Appends a JSON string literal. Written in place: pages are rendered value by value, and
+/// an allocation per value would make the mock, not the client, the slow side of a pull.
 pub(crate) fn json_str(out: &mut String, s: &str) {
-    out.push_str(&serde_json::Value::String(s.to_string()).to_string());
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let mut plain = 0;
+    for (i, c) in s.char_indices() {
+        let escaped = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if (c as u32) < 0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&s[plain..i]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push_str(escaped);
+        }
+        plain = i + c.len_utf8();
+    }
+    out.push_str(&s[plain..]);
+    out.push('"');
 }
 
 fn ms(d: NaiveDateTime) -> i64 {
@@ -692,6 +791,80 @@ pub(crate) fn render_entity(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_does() {
+        for s in [
+            "",
+            "plain",
+            "O'Neill \"q\" \\ back",
+            "tab\tnl\ncr\r\u{1}\u{1f}",
+            "月结30天 €",
+        ] {
+            let mut out = String::new();
+            json_str(&mut out, s);
+            assert_eq!(
+                out,
+                serde_json::Value::String(s.into()).to_string(),
+                "{s:?}"
+            );
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn key_lookups_find_what_a_scan_finds() {
+        let ds = super::super::data::Dataset::generate(&super::super::MockErpConfig::default());
+        for set in [
+            Set::Customer,
+            Set::CustomerCompany,
+            Set::CustomerSalesArea,
+            Set::BpAddress,
+            Set::OpenItem,
+            Set::SalesContract,
+            Set::CreditAccount,
+        ] {
+            let table = super::super::sets::DsTable {
+                ds: &ds,
+                set,
+                cleared: None,
+            };
+            let key = set.keys().next().unwrap().name;
+            // Values that are there (first, middle, last rows) and one that is not.
+            let mut wanted: Vec<String> = [0, table.len() / 2, table.len() - 1]
+                .iter()
+                .map(|&r| match table.value(r, key) {
+                    Val::Str(s) => s.into_owned(),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            wanted.push("NO-SUCH-KEY".into());
+            let filter = wanted
+                .iter()
+                .map(|v| format!("{key} eq '{v}'"))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let q = Query {
+                filter: Some(parse_filter(&format!("({filter}) and {key} ne 'X'"), set).unwrap()),
+                inlinecount: true,
+                ..Query::default()
+            };
+            let indexed = run(&table, &q, 7, false, Some(key));
+            let scanned = run(&table, &q, 7, false, None);
+            assert!(!indexed.rows.is_empty(), "{}", set.name());
+            assert_eq!(indexed.rows, scanned.rows, "{}", set.name());
+            assert_eq!(indexed.count, scanned.count, "{}", set.name());
+            assert_eq!(indexed.next, scanned.next, "{}", set.name());
+            // Stored in key order, which the lookup relies on.
+            let keys: Vec<String> = (0..table.len())
+                .map(|r| match table.value(r, key) {
+                    Val::Str(s) => s.into_owned(),
+                    _ => String::new(),
+                })
+                .collect();
+            assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{}", set.name());
+        }
+    }
 
     #[test]
     fn parses_nested_filters_and_doubled_quotes() {

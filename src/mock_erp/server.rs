@@ -213,6 +213,9 @@ pub(crate) fn router(state: Arc<State>) -> Router {
             crate::erp::soap::journal_entry::SERVICE_PATH,
             post(super::journal_entry::handle),
         )
+        .route("/data", get(super::dynamics::handle))
+        .route("/data/", get(super::dynamics::handle))
+        .route("/data/{*rest}", get(super::dynamics::handle))
         .fallback(odata_handler)
         .with_state(state)
 }
@@ -876,7 +879,13 @@ fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
     with_table(ctx, set, |table| {
         // Live text sets are small and kept in canonical-key order, not key order: sort them.
         let natural = !set.is_text() && is_key_order(set, &q.orderby);
-        let mut page = run(table, &q, page_size, natural);
+        // Every set but the live texts is stored in key order (see `data`).
+        let first_key = set
+            .keys()
+            .next()
+            .filter(|k| !set.is_text() && k.ty == super::sets::Edm::String)
+            .map(|k| k.name);
+        let mut page = run(table, &q, page_size, natural, first_key);
         match (known_count, &count_key, page.count) {
             (Some(n), _, _) => page.count = Some(n),
             (None, Some(k), Some(n)) => {
@@ -969,7 +978,9 @@ fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
             )
                 .into_response();
         }
-        let mut out = String::from("{\"d\":{");
+        // About what an entity of the widest set takes, so the page is not copied as it grows.
+        let mut out = String::with_capacity(256 + page.rows.len() * 1024);
+        out.push_str("{\"d\":{");
         if let Some(c) = page.count {
             let _ = write!(out, "\"__count\":\"{c}\",");
         }

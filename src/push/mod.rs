@@ -70,6 +70,18 @@ pub struct PushReport {
     pub requeued: u64,
 }
 
+/// A mapping without `[targets]` reads from its ERP only: what is queued stays in the
+/// outbox (nothing is lost) until a mapping that writes back is configured.
+fn writes_back(mapping: &Mapping) -> bool {
+    if !mapping.writes_back() {
+        tracing::warn!(
+            mapping = %mapping.path.display(),
+            "the mapping names no write-back targets ([targets]): nothing is sent, the outbox keeps every entry"
+        );
+    }
+    mapping.writes_back()
+}
+
 /// Sends what is pending, oldest first. Store errors stop the drain (the entry stays
 /// pending); ERP errors are recorded on the entry and the drain goes on.
 pub async fn drain(
@@ -79,6 +91,9 @@ pub async fn drain(
     config: &PushConfig,
 ) -> Result<PushReport, StoreError> {
     let mut report = PushReport::default();
+    if !writes_back(mapping) {
+        return Ok(report);
+    }
     let mut blocked_cases: HashSet<String> = HashSet::new();
     let entries = store.outbox_due(DRAIN_LIMIT).await?;
     let sent = send_entries(
@@ -113,6 +128,9 @@ pub async fn drain_claimed(
     claim_for: std::time::Duration,
 ) -> Result<PushReport, StoreError> {
     let mut report = PushReport::default();
+    if !writes_back(mapping) {
+        return Ok(report);
+    }
     let mut blocked_cases: HashSet<String> = HashSet::new();
     let claim_for =
         chrono::Duration::from_std(claim_for).unwrap_or_else(|_| chrono::Duration::minutes(2));

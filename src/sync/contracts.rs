@@ -1,7 +1,7 @@
 //! Contracts from the ERP (sales contracts) and from register files.
 
 use super::open_items::Watermark;
-use super::{SyncContext, SyncError, SyncReport};
+use super::{store_while_reading, Batch, SyncContext, SyncError, SyncReport};
 use crate::config::ContractSourceKind;
 use crate::contracts::register;
 use crate::erp::odata::{Pager, Record};
@@ -35,20 +35,29 @@ async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
     };
     let mut watermark = Watermark::start(ctx, "contracts", mapping).await?;
     let mut pager = Pager::new(&ctx.client, mapping, watermark.filter());
-    while let Some(page) = pager.next_page().await? {
-        let mut rows = Vec::with_capacity(page.entities.len());
-        for raw in &page.entities {
+    let mut batch = Batch::new();
+    let mut page = pager.next_page().await?;
+    while let Some(current) = page {
+        for raw in &current.entities {
             watermark.see(raw);
             match Record::new(mapping, raw).contract() {
-                Ok(c) => rows.push(c),
+                Ok(c) => batch.rows.push(c),
                 Err(e) => report.reject(e),
             }
         }
-        report.add("contracts", rows.len());
+        drop(current);
         if !pager.is_done() {
-            ctx.store.upsert_contracts(&rows, seen_at).await?;
+            page = if batch.is_due() {
+                let rows = batch.take();
+                report.add("contracts", rows.len());
+                store_while_reading(ctx.store.upsert_contracts(&rows, seen_at), &mut pager).await?
+            } else {
+                pager.next_page().await?
+            };
             continue;
         }
+        let rows = batch.take();
+        report.add("contracts", rows.len());
         // The last page, the end of what a full pull did not see (an incremental pull sees
         // only changed contracts) and the cursor land together: a cursor never runs ahead
         // of the data it covers.
@@ -64,6 +73,7 @@ async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
             )
             .await?;
         *report.retired.entry("contracts".into()).or_default() += ended;
+        page = None;
     }
     Ok(())
 }

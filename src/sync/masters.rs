@@ -1,9 +1,11 @@
 //! Customer masters: general data with its address, company-code and sales-area data.
 
-use super::{SyncContext, SyncError, SyncReport};
+use super::{store_while_reading, Batch, SyncContext, SyncError, SyncReport};
+use crate::erp::mapping::EntityMapping;
 use crate::erp::odata::query::any_of;
 use crate::erp::odata::{ErpError, Pager, Record};
 use crate::model::{Address, CustomerGeneral, CustomerId};
+use crate::store::StoreError;
 use chrono::Utc;
 use std::collections::HashMap;
 
@@ -14,87 +16,120 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
     let seen_at = Utc::now();
     let mapping = ctx.mapping.entity("customers");
     let mut pager = Pager::new(&ctx.client, mapping, None);
-    while let Some(page) = pager.next_page().await? {
-        let mut rows: Vec<CustomerGeneral> = Vec::with_capacity(page.entities.len());
-        for raw in &page.entities {
+    let mut batch: Batch<CustomerGeneral> = Batch::new();
+    let mut page = pager.next_page().await?;
+    while let Some(current) = page {
+        let mut fresh: Vec<CustomerGeneral> = Vec::with_capacity(current.entities.len());
+        for raw in &current.entities {
             match Record::new(mapping, raw).customer_general() {
-                Ok(c) => rows.push(c),
+                Ok(c) => fresh.push(c),
                 Err(e) => report.reject(e),
             }
         }
-        attach_addresses(ctx, &mut rows, report).await?;
-        ctx.store.upsert_customers(&rows, seen_at).await?;
-        report.add("customers", rows.len());
+        drop(current);
+        attach_addresses(ctx, &mut fresh, report).await?;
+        batch.rows.append(&mut fresh);
+        page = if batch.is_due() {
+            let rows = batch.take();
+            report.add("customers", rows.len());
+            store_while_reading(ctx.store.upsert_customers(&rows, seen_at), &mut pager).await?
+        } else {
+            pager.next_page().await?
+        };
     }
+    let rows = batch.take();
+    report.add("customers", rows.len());
+    ctx.store.upsert_customers(&rows, seen_at).await?;
 
     let mapping = ctx.mapping.entity("company_codes");
-    let mut pager = Pager::new(&ctx.client, mapping, None);
-    while let Some(page) = pager.next_page().await? {
-        let mut rows = Vec::with_capacity(page.entities.len());
-        for raw in &page.entities {
-            match Record::new(mapping, raw).company_code() {
-                Ok(c) => rows.push(c),
-                Err(e) => report.reject(e),
-            }
-        }
-        ctx.store.upsert_company_codes(&rows, seen_at).await?;
-        report.add("company_codes", rows.len());
+    let pager = Pager::new(&ctx.client, mapping, None);
+    let store = &ctx.store;
+    pull_level(
+        mapping,
+        pager,
+        report,
+        "company_codes",
+        |r| r.company_code(),
+        |rows| async move { store.upsert_company_codes(&rows, seen_at).await },
+    )
+    .await?;
+
+    if let Some(mapping) = ctx.mapping.optional_entity("sales_areas") {
+        let pager = Pager::new(&ctx.client, mapping, None);
+        pull_level(
+            mapping,
+            pager,
+            report,
+            "sales_areas",
+            |r| r.sales_area(),
+            |rows| async move { store.upsert_sales_areas(&rows, seen_at).await },
+        )
+        .await?;
     }
 
-    let Some(mapping) = ctx.mapping.optional_entity("sales_areas") else {
-        return pull_credit_limits(ctx, report).await;
-    };
-    let mut pager = Pager::new(&ctx.client, mapping, None);
-    while let Some(page) = pager.next_page().await? {
-        let mut rows = Vec::with_capacity(page.entities.len());
-        for raw in &page.entities {
-            match Record::new(mapping, raw).sales_area() {
-                Ok(c) => rows.push(c),
-                Err(e) => report.reject(e),
-            }
-        }
-        ctx.store.upsert_sales_areas(&rows, seen_at).await?;
-        report.add("sales_areas", rows.len());
-    }
-    pull_credit_limits(ctx, report).await
-}
-
-/// Credit limits per credit segment, when the mapping reads credit management.
-async fn pull_credit_limits(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
-    let Some(mapping) = ctx.mapping.optional_entity("credit_limits") else {
-        return Ok(());
-    };
-    let seen_at = Utc::now();
-    let mut pager = Pager::new(&ctx.client, mapping, None);
-    loop {
-        let page = match pager.next_page().await {
-            Ok(Some(page)) => page,
-            Ok(None) => break,
+    // Credit limits per credit segment, when the mapping reads credit management.
+    if let Some(mapping) = ctx.mapping.optional_entity("credit_limits") {
+        let pager = Pager::new(&ctx.client, mapping, None);
+        let pulled = pull_level(
+            mapping,
+            pager,
+            report,
+            "credit_limits",
+            |r| r.credit_limit(),
+            |rows| async move { store.upsert_credit_limits(&rows, seen_at).await },
+        )
+        .await;
+        match pulled {
             // Credit management is a component of its own: a system without it (or a user
             // without access) still gets its masters synced, and the report says so.
-            Err(
+            Err(SyncError::Erp(
                 e @ ErpError::Status {
                     status: 400 | 403 | 404,
                     ..
                 },
-            ) => {
-                report.reject(format!(
-                    "credit limits are not read, so the credit_limit rule has nothing to judge: {e}"
-                ));
-                return Ok(());
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let mut rows = Vec::with_capacity(page.entities.len());
-        for raw in &page.entities {
-            match Record::new(mapping, raw).credit_limit() {
-                Ok(c) => rows.push(c),
+            )) => report.reject(format!(
+                "credit limits are not read, so the credit_limit rule has nothing to judge: {e}"
+            )),
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
+/// Pulls one level of the masters: each page converted record by record (a record that
+/// cannot be read is reported and left out) and written while the next page is read.
+async fn pull_level<T, W>(
+    mapping: &EntityMapping,
+    mut pager: Pager<'_>,
+    report: &mut SyncReport,
+    entity: &str,
+    convert: impl Fn(&Record<'_>) -> Result<T, ErpError>,
+    write: impl Fn(Vec<T>) -> W,
+) -> Result<(), SyncError>
+where
+    W: std::future::Future<Output = Result<(), StoreError>>,
+{
+    let mut batch = Batch::new();
+    let mut page = pager.next_page().await?;
+    while let Some(current) = page {
+        for raw in &current.entities {
+            match convert(&Record::new(mapping, raw)) {
+                Ok(row) => batch.rows.push(row),
                 Err(e) => report.reject(e),
             }
         }
-        ctx.store.upsert_credit_limits(&rows, seen_at).await?;
-        report.add("credit_limits", rows.len());
+        drop(current);
+        page = if batch.is_due() {
+            let rows = batch.take();
+            report.add(entity, rows.len());
+            store_while_reading(write(rows), &mut pager).await?
+        } else {
+            pager.next_page().await?
+        };
     }
+    let rows = batch.take();
+    report.add(entity, rows.len());
+    write(rows).await?;
     Ok(())
 }
 

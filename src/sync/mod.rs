@@ -14,7 +14,7 @@ pub mod terms;
 
 use crate::config::Config;
 use crate::erp::mapping::Mapping;
-use crate::erp::odata::{ErpError, ODataClient};
+use crate::erp::odata::{ErpError, ODataClient, Page, Pager};
 use crate::store::{SharedStore, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -102,6 +102,54 @@ impl SyncReport {
         tracing::warn!(reason = %message, "record left out");
         self.rejected.push(message);
     }
+}
+
+/// Rows written per store transaction. Servers page small (SAP Gateway by 100 to 1,000
+/// entities), and a transaction per page would cost a commit per page; rows gather across
+/// pages until there are this many, or the set ends. Small enough to keep memory flat.
+pub(crate) const WRITE_BATCH: usize = 5_000;
+
+/// A batch is written at the latest this long after the previous write, however small: a
+/// slow ERP's rows still land as they come (and a pull that is stopped keeps them).
+pub(crate) const WRITE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Rows read and not yet written.
+pub(crate) struct Batch<T> {
+    pub rows: Vec<T>,
+    since: std::time::Instant,
+}
+
+impl<T> Batch<T> {
+    pub fn new() -> Self {
+        Batch {
+            rows: Vec::new(),
+            since: std::time::Instant::now(),
+        }
+    }
+
+    /// [`WRITE_BATCH`] rows are waiting, or some have waited [`WRITE_INTERVAL`].
+    pub fn is_due(&self) -> bool {
+        self.rows.len() >= WRITE_BATCH
+            || (!self.rows.is_empty() && self.since.elapsed() >= WRITE_INTERVAL)
+    }
+
+    /// The rows to write now; the interval starts again.
+    pub fn take(&mut self) -> Vec<T> {
+        self.since = std::time::Instant::now();
+        std::mem::take(&mut self.rows)
+    }
+}
+
+/// Stores one batch while the next page is read: the database writes on its own thread (or
+/// server) while the ERP answers and the answer is parsed, so neither waits for the other.
+/// Batches still land in order, one write at a time.
+pub(crate) async fn store_while_reading(
+    write: impl std::future::Future<Output = Result<(), StoreError>>,
+    pager: &mut Pager<'_>,
+) -> Result<Option<Page>, SyncError> {
+    let (written, next) = tokio::join!(write, pager.next_page());
+    written?;
+    Ok(next?)
 }
 
 /// What the pull jobs work with.

@@ -10,7 +10,7 @@
 //! the query (cleared items, marked cleared here), and keep the next one. A delta link the
 //! service no longer knows (404/410) means a full pull.
 
-use super::{SyncContext, SyncError, SyncReport};
+use super::{store_while_reading, Batch, SyncContext, SyncError, SyncReport};
 use crate::erp::mapping::EntityMapping;
 use crate::erp::odata::json;
 use crate::erp::odata::metadata::ODataVersion;
@@ -169,38 +169,48 @@ async fn pull_pages(
     let mapping = ctx.mapping.entity("open_items");
     // A delta read (no watermark, resumed) is never full; a tracked first read is.
     let full = watermark.as_ref().is_none_or(Watermark::is_full) && !pager.is_resumed();
-    while let Some(page) = pager.next_page().await? {
-        let mut rows = Vec::with_capacity(page.entities.len());
-        for raw in &page.entities {
+    let mut batch = Batch::new();
+    let mut removed = Vec::new();
+    let mut page = pager.next_page().await?;
+    while let Some(current) = page {
+        for raw in &current.entities {
             if let Some(w) = watermark.as_mut() {
                 w.see(raw);
             }
             match Record::new(mapping, raw).open_item() {
-                Ok(item) => rows.push(item),
+                Ok(item) => batch.rows.push(item),
                 Err(e) => report.reject(e),
             }
         }
-        let mut removed = Vec::with_capacity(page.removed.len());
-        for raw in &page.removed {
+        for raw in &current.removed {
             match Record::new(mapping, raw).open_item_key() {
                 Ok(key) => removed.push(key),
                 Err(e) => report.reject(e),
             }
         }
-        report.add("open_items", rows.len());
         let last = pager.is_done();
+        // Rows gather across pages; removals are applied with the rows read before them.
         if !last && removed.is_empty() {
-            ctx.store.upsert_open_items(&rows, seen_at).await?;
+            drop(current);
+            page = if batch.is_due() {
+                let rows = batch.take();
+                report.add("open_items", rows.len());
+                store_while_reading(ctx.store.upsert_open_items(&rows, seen_at), &mut pager).await?
+            } else {
+                pager.next_page().await?
+            };
             continue;
         }
+        let rows = batch.take();
+        report.add("open_items", rows.len());
         let cursor = if !last {
             None
-        } else if let Some(link) = &page.delta {
+        } else if let Some(link) = &current.delta {
             Some((DELTA_CURSOR.to_string(), link.clone()))
         } else {
             watermark.as_ref().and_then(Watermark::next_cursor)
         };
-        if last && mapping.delta && page.delta.is_none() {
+        if last && mapping.delta && current.delta.is_none() {
             tracing::warn!("the service sent no delta link: the next pull is a full one");
         }
         let cleared = ctx
@@ -214,6 +224,8 @@ async fn pull_pages(
             )
             .await?;
         *report.retired.entry("open_items".into()).or_default() += cleared;
+        removed.clear();
+        page = pager.next_page().await?;
     }
     Ok(())
 }

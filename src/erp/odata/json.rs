@@ -24,36 +24,39 @@ pub struct Page {
 }
 
 /// Reads a page in V2 (`{"d":{"results":[…]}}` or `{"d":[…]}`) or V4 (`{"value":[…]}`) form.
+/// The entities are moved out of the parsed document, never copied: a page is the unit
+/// that every pulled record passes through.
 pub fn parse_page(body: &[u8]) -> Result<Page, String> {
     let doc: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
+    let Value::Object(mut doc) = doc else {
+        return Err("neither a V2 `d` nor a V4 `value` member".into());
+    };
     let link = |obj: &Map<String, Value>, name: &str| {
         obj.get(name).and_then(Value::as_str).map(str::to_string)
     };
-    let (results, deleted, next, count, delta) = if let Some(d) = doc.get("d") {
+    let array = |v: Option<Value>| match v {
+        Some(Value::Array(items)) => Some(items),
+        _ => None,
+    };
+    let (results, deleted, next, count, delta) = if let Some(d) = doc.remove("d") {
         match d {
-            Value::Array(items) => (items.clone(), Vec::new(), None, None, None),
-            Value::Object(obj) => (
-                obj.get("results")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .ok_or("`d` has no `results` array")?,
-                obj.get("__deleted")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default(),
-                link(obj, "__next"),
+            Value::Array(items) => (items, Vec::new(), None, None, None),
+            Value::Object(mut obj) => (
+                array(obj.remove("results")).ok_or("`d` has no `results` array")?,
+                array(obj.remove("__deleted")).unwrap_or_default(),
+                link(&obj, "__next"),
                 obj.get("__count").and_then(count_value),
-                link(obj, "__delta"),
+                link(&obj, "__delta"),
             ),
             _ => return Err("`d` is neither an object nor an array".into()),
         }
-    } else if let (Some(value), Value::Object(obj)) = (doc.get("value"), &doc) {
+    } else if let Some(value) = doc.remove("value") {
         (
-            value.as_array().cloned().ok_or("`value` is not an array")?,
+            array(Some(value)).ok_or("`value` is not an array")?,
             Vec::new(),
-            link(obj, "@odata.nextLink"),
-            obj.get("@odata.count").and_then(count_value),
-            link(obj, "@odata.deltaLink"),
+            link(&doc, "@odata.nextLink"),
+            doc.get("@odata.count").and_then(count_value),
+            link(&doc, "@odata.deltaLink"),
         )
     } else {
         return Err("neither a V2 `d` nor a V4 `value` member".into());

@@ -12,5 +12,6 @@ pub mod query;
 pub mod record;
 
 pub use client::{ErpError, ODataClient, WriteResponse};
+pub use json::Page;
 pub use pager::Pager;
 pub use record::Record;

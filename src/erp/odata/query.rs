@@ -90,6 +90,10 @@ fn encode(value: &str) -> String {
 }
 
 /// `service_root/entity_set?$format=json&…&sap-client=…`.
+///
+/// Query options written on the service root itself (`[erp.services] NAME =
+/// "https://HOST/data/?cross-company=true"`) go with every read of its sets: Dynamics 365
+/// F&O reads only the user's default company without `cross-company=true`.
 pub fn entity_set_url(
     service_root: &Url,
     entity_set: &str,
@@ -101,6 +105,15 @@ pub fn entity_set_url(
         .expect("entity set names are valid URL segments");
     use crate::erp::odata::metadata::ODataVersion;
     let v4 = query.version == ODataVersion::V4;
+    let root_options: Vec<String> = service_root
+        .query()
+        .map(|q| {
+            q.split('&')
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
     let mut params: Vec<(&str, String)> = Vec::new();
     if !v4 {
         params.push(("$format", "json".to_string()));
@@ -130,9 +143,9 @@ pub fn entity_set_url(
     if let Some(c) = sap_client {
         params.push(("sap-client", c.to_string()));
     }
-    let q: Vec<String> = params
-        .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
+    let q: Vec<String> = root_options
+        .into_iter()
+        .chain(params.iter().map(|(k, v)| format!("{k}={}", encode(v))))
         .collect();
     url.set_query(Some(&q.join("&")));
     url
@@ -225,5 +238,20 @@ mod tests {
         assert!(with_sap_client(u, Some("100"))
             .as_str()
             .ends_with("sap-client=100"));
+    }
+
+    #[test]
+    fn options_on_the_service_root_go_with_every_read() {
+        let root = Url::parse("https://fo.example.com/data/?cross-company=true").unwrap();
+        let q = Query {
+            order_by: vec!["dataAreaId".into()],
+            version: crate::erp::odata::metadata::ODataVersion::V4,
+            ..Query::default()
+        };
+        let u = entity_set_url(&root, "CustomersV3", &q, None);
+        assert_eq!(
+            u.as_str(),
+            "https://fo.example.com/data/CustomersV3?cross-company=true&$orderby=dataAreaId"
+        );
     }
 }

@@ -5,13 +5,14 @@
 
 use super::json;
 use super::ErpError;
+use crate::erp::dynamics_terms::{self, FoCashDiscount, FoPaymentTerms};
 use crate::erp::mapping::EntityMapping;
 use crate::model::open_item::AppliedTerms;
 use crate::model::{
     Address, CompanyCodeData, Contract, ContractScope, CreditLimit, CustomerGeneral, CustomerId,
     OpenItem, OpenItemKey, SalesArea, SalesAreaData,
 };
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -74,7 +75,12 @@ impl<'a> Record<'a> {
     }
 
     pub fn flag(&self, field: &str) -> Result<bool, ErpError> {
-        self.read(field, json::as_bool, false)
+        match self.mapping.flags.get(field) {
+            Some(set_values) => Ok(self
+                .string(field)?
+                .is_some_and(|v| set_values.iter().any(|s| s.trim() == v))),
+            None => self.read(field, json::as_bool, false),
+        }
     }
 
     pub fn date(&self, field: &str) -> Result<Option<NaiveDate>, ErpError> {
@@ -105,11 +111,20 @@ impl<'a> Record<'a> {
         self.read(field, json::as_u32, None)
     }
 
+    /// The item's fiscal year; where the mapping has none (an ERP whose item keys carry no
+    /// fiscal year, such as Dynamics 365), the year of its posting date.
+    fn fiscal_year(&self) -> Result<String, ErpError> {
+        if self.mapping.property("fiscal_year").is_some() {
+            return self.required("fiscal_year");
+        }
+        Ok(self.required_date("posting_date")?.year().to_string())
+    }
+
     /// The key of an open item, e.g. of one a delta answer reports as removed.
     pub fn open_item_key(&self) -> Result<OpenItemKey, ErpError> {
         Ok(OpenItemKey {
             company_code: self.required("company_code")?,
-            fiscal_year: self.required("fiscal_year")?,
+            fiscal_year: self.fiscal_year()?,
             document: self.required("document")?,
             item: self.required("item")?,
         })
@@ -117,6 +132,18 @@ impl<'a> Record<'a> {
 
     pub fn customer(&self, field: &str) -> Result<CustomerId, ErpError> {
         CustomerId::parse(&self.required(field)?).map_err(|e| self.error(field, e))
+    }
+
+    /// The payment-terms key. Where the ERP names the cash discount apart from the terms
+    /// (Dynamics 365's `PaymentCashDiscount`, mapped as `cash_discount`), invoices are
+    /// billed on the pair, which is the key.
+    fn terms_key(&self) -> Result<Option<String>, ErpError> {
+        Ok(
+            match (self.string("payment_terms")?, self.string("cash_discount")?) {
+                (Some(t), d) => Some(dynamics_terms::combined_key(&t, d.as_deref())),
+                (None, _) => None,
+            },
+        )
     }
 
     // ---- translations into the model ----
@@ -155,7 +182,7 @@ impl<'a> Record<'a> {
         Ok(CompanyCodeData {
             customer: self.customer("customer")?,
             company_code: self.required("company_code")?,
-            payment_terms: self.string("payment_terms")?,
+            payment_terms: self.terms_key()?,
             reconciliation_account: self.string("reconciliation_account")?,
             accounting_clerk: self.string("accounting_clerk")?,
             dunning_procedure: self.string("dunning_procedure")?,
@@ -205,7 +232,7 @@ impl<'a> Record<'a> {
         Ok(OpenItem {
             key: OpenItemKey {
                 company_code: self.required("company_code")?,
-                fiscal_year: self.required("fiscal_year")?,
+                fiscal_year: self.fiscal_year()?,
                 document: self.required("document")?,
                 item: self.required("item")?,
             },
@@ -213,7 +240,7 @@ impl<'a> Record<'a> {
             document_date,
             posting_date,
             baseline_date: self.date("baseline_date")?.unwrap_or(document_date),
-            payment_terms: self.string("payment_terms")?,
+            payment_terms: self.terms_key()?,
             applied: AppliedTerms {
                 discount1_days: self.number("discount1_days")?,
                 discount1_percent: self.decimal("discount1_percent")?,
@@ -230,6 +257,36 @@ impl<'a> Record<'a> {
                 .transpose()?,
             dunning_block: self.string("dunning_block")?,
             dispute_case: self.string("dispute_case")?,
+        })
+    }
+
+    /// A Dynamics 365 terms-of-payment record (`[entities.payment_terms]`).
+    pub fn fo_payment_terms(&self) -> Result<FoPaymentTerms, ErpError> {
+        Ok(FoPaymentTerms {
+            company: self.string("company")?,
+            name: self.required("key")?,
+            description: self.string("description")?.unwrap_or_default(),
+            method: self.required("method")?,
+            days: self.number("days")?.unwrap_or(0),
+            months: self.number("months")?.unwrap_or(0),
+            payment_day: self.string("payment_day")?,
+            payment_schedule: self.string("payment_schedule")?,
+            cutoff_day: self.number("cutoff_day")?,
+        })
+    }
+
+    /// A Dynamics 365 cash-discount record (`[entities.cash_discounts]`).
+    pub fn fo_cash_discount(&self) -> Result<FoCashDiscount, ErpError> {
+        Ok(FoCashDiscount {
+            code: self.required("code")?,
+            description: self.string("description")?.unwrap_or_default(),
+            method: self.required("method")?,
+            days: self.number("days")?.unwrap_or(0),
+            months: self.number("months")?.unwrap_or(0),
+            percent: self
+                .decimal("percent")?
+                .ok_or_else(|| self.error("percent", "missing percentage"))?,
+            next: self.string("next")?,
         })
     }
 
@@ -259,6 +316,74 @@ mod tests {
     use super::*;
     use crate::erp::mapping::Mapping;
     use std::path::Path;
+
+    #[test]
+    fn dynamics_records_key_terms_with_their_cash_discount_and_read_statuses_as_flags() {
+        let m = Mapping::parse(
+            include_str!("../../../mappings/dynamics365-fo-odata-v4.toml"),
+            Path::new("fo.toml"),
+        )
+        .unwrap();
+        let raw: Map<String, Value> = serde_json::from_str(
+            r#"{"dataAreaId":"usmf","CustomerAccount":"US-001","OrganizationName":"Contoso",
+            "OnHoldStatus":"All","PaymentTerms":"Net30","PaymentCashDiscount":"2D10"}"#,
+        )
+        .unwrap();
+        let cc = Record::new(m.entity("company_codes"), &raw)
+            .company_code()
+            .unwrap();
+        assert_eq!(cc.payment_terms.as_deref(), Some("Net30+2D10"));
+        let general = Record::new(m.entity("customers"), &raw)
+            .customer_general()
+            .unwrap();
+        assert!(general.posting_block);
+        let raw: Map<String, Value> = serde_json::from_str(
+            r#"{"CustomerAccount":"US-002","OnHoldStatus":"Invoice","PaymentTerms":"Net30","PaymentCashDiscount":""}"#,
+        )
+        .unwrap();
+        assert!(
+            !Record::new(m.entity("customers"), &raw)
+                .customer_general()
+                .unwrap()
+                .posting_block
+        );
+        let raw: Map<String, Value> = serde_json::from_str(
+            r#"{"dataAreaId":"usmf","CustomerAccount":"US-002","PaymentTerms":"Net30","PaymentCashDiscount":""}"#,
+        )
+        .unwrap();
+        let cc = Record::new(m.entity("company_codes"), &raw)
+            .company_code()
+            .unwrap();
+        assert_eq!(cc.payment_terms.as_deref(), Some("Net30"));
+    }
+
+    #[test]
+    fn without_a_mapped_fiscal_year_the_posting_year_keys_the_item() {
+        let m = Mapping::parse(
+            include_str!("../../../mappings/dynamics365-fo-odata-v4.toml"),
+            Path::new("fo.toml"),
+        )
+        .unwrap();
+        let raw: Map<String, Value> = serde_json::from_str(
+            r#"{"dataAreaId":"usmf","Voucher":"ARV-0001","RecId":"5637144577","AccountNum":"US-001",
+            "DocumentDate":"2025-12-30T12:00:00Z","TransDate":"2026-01-02T12:00:00Z",
+            "DueDate":"2026-01-29T12:00:00Z","AmountCur":"100.00","CurrencyCode":"USD",
+            "PaymTermId":"Net30","CashDiscCode":""}"#,
+        )
+        .unwrap();
+        let item = Record::new(m.entity("open_items"), &raw)
+            .open_item()
+            .unwrap();
+        assert_eq!(item.key.fiscal_year, "2026");
+        assert_eq!(item.key.document, "ARV-0001");
+        assert_eq!(item.key.item, "5637144577");
+        assert_eq!(item.payment_terms.as_deref(), Some("Net30"));
+        assert_eq!(
+            item.net_due_date,
+            NaiveDate::from_ymd_opt(2026, 1, 29),
+            "F&O's noon-UTC date-times are dates"
+        );
+    }
 
     #[test]
     fn a_decimal_with_more_digits_than_declared_is_an_error_naming_entity_key_and_field() {
