@@ -100,7 +100,7 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
 /// cannot be read is reported and left out) and written while the next page is read.
 async fn pull_level<T, W>(
     mapping: &EntityMapping,
-    mut pager: Pager<'_>,
+    mut pager: Pager,
     report: &mut SyncReport,
     entity: &str,
     convert: impl Fn(&Record<'_>) -> Result<T, ErpError>,

@@ -145,7 +145,7 @@ impl<T> Batch<T> {
 /// Batches still land in order, one write at a time.
 pub(crate) async fn store_while_reading(
     write: impl std::future::Future<Output = Result<(), StoreError>>,
-    pager: &mut Pager<'_>,
+    pager: &mut Pager,
 ) -> Result<Option<Page>, SyncError> {
     let (written, next) = tokio::join!(write, pager.next_page());
     written?;

@@ -162,7 +162,7 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
 async fn pull_pages(
     ctx: &SyncContext,
     report: &mut SyncReport,
-    mut pager: Pager<'_>,
+    mut pager: Pager,
     mut watermark: Option<Watermark>,
 ) -> Result<(), SyncError> {
     let seen_at = Utc::now();

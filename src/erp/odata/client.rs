@@ -101,7 +101,20 @@ pub struct WriteResponse {
     pub body: Vec<u8>,
 }
 
-pub struct ODataClient {
+/// The connection to one ERP. Cheap to clone: clones share the HTTP connections, the
+/// CSRF tokens, the OAuth token and the in-flight limit, so a pager can read ahead in a
+/// task of its own within the same limits.
+#[derive(Clone)]
+pub struct ODataClient(std::sync::Arc<ClientState>);
+
+impl std::ops::Deref for ODataClient {
+    type Target = ClientState;
+    fn deref(&self) -> &ClientState {
+        &self.0
+    }
+}
+
+pub struct ClientState {
     http: reqwest::Client,
     base_url: Url,
     services: BTreeMap<String, Url>,
@@ -149,7 +162,7 @@ impl ODataClient {
             )),
             _ => None,
         };
-        Ok(ODataClient {
+        Ok(ODataClient(std::sync::Arc::new(ClientState {
             http,
             base_url: config.base_url.clone(),
             services: config.services.clone(),
@@ -163,7 +176,7 @@ impl ODataClient {
             sap_language: config.sap_language.clone(),
             in_flight: tokio::sync::Semaphore::new(config.max_concurrent_requests),
             sap_messages: std::sync::Mutex::new(Vec::new()),
-        })
+        })))
     }
 
     pub fn sap_client(&self) -> Option<&str> {

@@ -6,16 +6,43 @@
 //! on its own: it asks for windows of `$top=page_size` (ordered by the mapping's keys, so
 //! `$skip` is stable) and, when a window comes back full without a next link, asks for the
 //! next one with `$skip`. A server that pages itself inside a window is followed as usual.
+//!
+//! Pages are read ahead by a task of the pager's own, one page beyond the one waiting to
+//! be taken: the ERP prepares the next page and it is parsed while the caller stores the
+//! current one. Memory still holds a few pages at most; dropping the pager stops the task.
 
 use super::json::Page;
 use super::metadata::ODataVersion;
 use super::query::{entity_set_url, Query};
 use super::{ErpError, ODataClient};
 use crate::erp::mapping::EntityMapping;
+use tracing::Instrument;
 use url::Url;
 
-pub struct Pager<'a> {
-    client: &'a ODataClient,
+/// A page and whether it is the last one.
+type Read = Result<(Page, bool), ErpError>;
+
+pub struct Pager {
+    /// The walk through the set, until the first page is asked for; then it runs in `task`.
+    walk: Option<Walk>,
+    pages: Option<tokio::sync::mpsc::Receiver<Read>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    done: bool,
+    entities: u64,
+    resumed: bool,
+}
+
+impl Drop for Pager {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+/// Where the walk through an entity set stands.
+struct Walk {
+    client: ODataClient,
     what: String,
     version: ODataVersion,
     root: Url,
@@ -31,14 +58,13 @@ pub struct Pager<'a> {
     total: Option<u64>,
     /// Ask for a delta link (`Prefer: odata.track-changes`).
     track_changes: bool,
-    resumed: bool,
 }
 
-impl<'a> Pager<'a> {
+impl Pager {
     /// Starts at the first page of `mapping`'s entity set, selecting the mapped properties,
     /// with the mapping's filter and `extra_filter` (joined with `and`).
     pub fn new(
-        client: &'a ODataClient,
+        client: &ODataClient,
         mapping: &EntityMapping,
         extra_filter: Option<String>,
     ) -> Self {
@@ -67,19 +93,25 @@ impl<'a> Pager<'a> {
         let root = client.service_root(&mapping.service);
         let first = entity_set_url(&root, &mapping.entity_set, &query, client.sap_client());
         Pager {
-            client,
-            what: mapping.entity_set.clone(),
-            version: mapping.version,
-            root,
-            query,
-            next: Some(first),
-            window,
-            window_start: 0,
-            window_read: 0,
-            pages: 0,
+            walk: Some(Walk {
+                client: client.clone(),
+                what: mapping.entity_set.clone(),
+                version: mapping.version,
+                root,
+                query,
+                next: Some(first),
+                window,
+                window_start: 0,
+                window_read: 0,
+                pages: 0,
+                entities: 0,
+                total: None,
+                track_changes: false,
+            }),
+            pages: None,
+            task: None,
+            done: false,
             entities: 0,
-            total: None,
-            track_changes: false,
             resumed: false,
         }
     }
@@ -91,23 +123,27 @@ impl<'a> Pager<'a> {
 
     /// Asks the server to track changes, so the last page carries a delta link.
     pub fn tracking_changes(mut self) -> Self {
-        self.track_changes = true;
+        if let Some(walk) = &mut self.walk {
+            walk.track_changes = true;
+        }
         self
     }
 
     /// Reads from a link the server gave earlier (a delta link): what changed since.
-    pub fn resume(client: &'a ODataClient, mapping: &EntityMapping, link: Url) -> Self {
+    pub fn resume(client: &ODataClient, mapping: &EntityMapping, link: Url) -> Self {
         let mut pager = Pager::new(client, mapping, None);
-        pager.next = Some(link);
-        pager.window = None;
-        pager.track_changes = true;
+        if let Some(walk) = &mut pager.walk {
+            walk.next = Some(link);
+            walk.window = None;
+            walk.track_changes = true;
+        }
         pager.resumed = true;
         pager
     }
 
     /// No page is left to read: the page just returned was the last one.
     pub fn is_done(&self) -> bool {
-        self.next.is_none()
+        self.done
     }
 
     /// Entities read so far.
@@ -117,6 +153,57 @@ impl<'a> Pager<'a> {
 
     /// The next page, or `None` after the last one.
     pub async fn next_page(&mut self) -> Result<Option<Page>, ErpError> {
+        if self.done {
+            return Ok(None);
+        }
+        if let Some(walk) = self.walk.take() {
+            let (tx, rx) = tokio::sync::mpsc::channel(1);
+            self.pages = Some(rx);
+            self.task = Some(tokio::spawn(walk.run(tx).in_current_span()));
+        }
+        let Some(pages) = &mut self.pages else {
+            return Ok(None);
+        };
+        match pages.recv().await {
+            Some(Ok((page, last))) => {
+                self.entities += page.entities.len() as u64;
+                self.done = last;
+                Ok(Some(page))
+            }
+            Some(Err(e)) => {
+                self.done = true;
+                Err(e)
+            }
+            // The task ends after the last page or an error, both of which it sends first.
+            None => {
+                self.done = true;
+                Err(ErpError::Setup(
+                    "the page reader stopped before the last page".into(),
+                ))
+            }
+        }
+    }
+}
+
+impl Walk {
+    /// Reads page after page into `pages` until the last one or an error (which is sent
+    /// too), or until the pager is gone.
+    async fn run(mut self, pages: tokio::sync::mpsc::Sender<Read>) {
+        loop {
+            let read = match self.next_page().await {
+                Ok(Some(page)) => Ok((page, self.next.is_none())),
+                Ok(None) => return,
+                Err(e) => Err(e),
+            };
+            let stop = !matches!(read, Ok((_, false)));
+            if pages.send(read).await.is_err() || stop {
+                return;
+            }
+        }
+    }
+
+    /// The next page, or `None` after the last one.
+    async fn next_page(&mut self) -> Result<Option<Page>, ErpError> {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
