@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Pull throughput, erpsync and pyodata side by side in one run, against the same mock ERP
 # on loopback: customers, company codes, sales areas and open items (the sets both read
-# alike). erpsync's time is `erpsync sync --only customers,open-items` as a whole, so it
-# also includes the address and credit-limit reads and the reconciliation that follows the
-# pull (only the four sets are counted).
+# alike). erpsync's pull time is what `erpsync sync --only customers,open-items` logs for
+# its pulls, which includes the address and credit-limit reads and every store write
+# (only the four sets are counted); the time with the reconciliation that follows is shown
+# beside it.
 #
 #   benches/pull_vs_pyodata.sh [CUSTOMERS] [OPEN_ITEMS]      (default 20000 200000)
 # Needs: cargo, python3 with `pip install pyodata requests`.
@@ -44,11 +45,16 @@ TOML
 
 echo "mock ERP: $customers customers, $items open items (pages of the mock's default size)"
 start=$(date +%s.%N)
-"$bin" --config "$work/erpsync.toml" sync --only customers,open-items >"$work/sync.log" 2>&1
+RUST_LOG=info,erpsync::erp::odata::pager=warn /usr/bin/time -f "%M" -o "$work/rss" \
+  "$bin" --config "$work/erpsync.toml" sync --only customers,open-items >"$work/sync.log" 2>&1
 end=$(date +%s.%N)
 pulled=$(grep -oE '\b(customers|company_codes|sales_areas|open_items) [0-9]+' "$work/sync.log" \
   | awk '{s += $2} END {print s + 0}')
-awk -v n="$pulled" -v a="$start" -v b="$end" \
-  'BEGIN {printf "erpsync pull: %d entities in %.1f s (%.0f entities/s)\n", n, b - a, n / (b - a)}'
+# The pull alone: the "pulled" log lines time each entity's pull (reads and store writes),
+# without the reconciliation that `sync` runs after it.
+pull_ms=$(grep '"message":"pulled"' "$work/sync.log" | grep -oE '"elapsed_ms":[0-9]+' \
+  | awk -F: '{s += $2} END {print s + 0}')
+awk -v n="$pulled" -v a="$start" -v b="$end" -v p="$pull_ms" -v rss="$(cat "$work/rss")" \
+  'BEGIN {printf "erpsync pull: %d entities in %.1f s (%.0f entities/s); with reconciliation %.1f s; peak RSS %.0f MB\n", n, p / 1000, n / (p / 1000), b - a, rss / 1024}'
 
 python3 benches/pyodata_pull.py "http://127.0.0.1:$port/sap/opu/odata/sap/" ERPSYNC secret

@@ -389,7 +389,7 @@ where
             let sql = format!(
                 "SELECT customer, name FROM customers WHERE customer IN ({params}) AND name IS NOT NULL"
             );
-            let mut query = sqlx::query::<D::DB>(&sql);
+            let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == 500);
             for c in chunk {
                 query = query.bind(c.as_str().to_string());
             }

@@ -126,7 +126,7 @@ where
                         "SELECT {columns} FROM customers c WHERE c.customer IN ({list}) \
                          ORDER BY c.customer"
                     );
-                    let mut query = sqlx::query::<D::DB>(&sql);
+                    let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == 500);
                     for id in chunk {
                         query = query.bind(id.as_str().to_string());
                     }
@@ -200,7 +200,7 @@ where
                 .collect::<Vec<_>>()
                 .join(" OR ");
             let sql = format!("DELETE FROM reconcile_queue WHERE {clauses}");
-            let mut query = sqlx::query::<D::DB>(&sql);
+            let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == 400);
             for q in chunk {
                 query = query.bind(q.customer.as_str().to_string()).bind(q.version);
             }

@@ -41,7 +41,7 @@ impl<DB: Database, T> Col<DB> for T where
 
 /// The per-backend hooks of [`SqlStore`].
 pub trait Dialect: Send + Sync + 'static {
-    type DB: Database;
+    type DB: Database + sqlx::database::HasStatementCache;
     /// How an exact amount is stored: canonical decimal text in SQLite, NUMERIC in PostgreSQL.
     type Amount: Col<Self::DB>;
     /// How an instant is stored: fixed-width UTC text in SQLite, TIMESTAMPTZ in PostgreSQL.
@@ -121,6 +121,11 @@ pub(super) const OUTBOX_COLS: &str =
 /// Bound parameters per statement, well below SQLite's (32766) and PostgreSQL's (65535)
 /// limits.
 const MAX_PARAMS: usize = 30_000;
+
+// Statements whose text depends on how many rows or keys they carry are kept prepared
+// (`persistent`) only at their full chunk size. Each connection caches its prepared
+// statements; one per size seen made that cache, and the process, grow with the volume
+// synced (a statement of 1,600 rows is megabytes once prepared).
 
 /// A table written by batched upserts: its columns in bind order, the first `key` of them
 /// forming the conflict key; every other column is overwritten.
@@ -391,7 +396,7 @@ where
         let mut tx = self.pool.begin().await?;
         for chunk in rows.chunks(per_statement) {
             let sql = spec.sql(D::param, chunk.len());
-            let mut query = sqlx::query::<D::DB>(&sql);
+            let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == per_statement);
             for row in chunk {
                 query = bind(query, row);
             }
@@ -644,7 +649,7 @@ where
                 "{head} customer IN ({}){tail}",
                 placeholders(D::param, 1, chunk.len())
             );
-            let mut query = sqlx::query::<D::DB>(&sql);
+            let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == IN_CHUNK);
             for c in chunk {
                 query = query.bind(c.as_str().to_string());
             }
@@ -730,7 +735,9 @@ where
                     placeholders(D::param, 2 + rules.len(), c.len())
                 );
             }
-            let mut query = sqlx::query::<D::DB>(&sql).bind(D::stamp(run_at));
+            let mut query = sqlx::query::<D::DB>(&sql)
+                .persistent(chunk.is_none_or(|c| c.len() == IN_CHUNK))
+                .bind(D::stamp(run_at));
             for rule in rules {
                 query = query.bind(rule.as_str().to_string());
             }
@@ -877,7 +884,7 @@ where
                  exposure_cash_days, exposure_cost, exposure_by_currency, first_seen, \
                  last_seen, updated_at, status) VALUES {rows}"
             );
-            let mut query = sqlx::query::<D::DB>(&sql);
+            let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == MAX_PARAMS / COLS);
             for f in chunk {
                 query = query
                     .bind(f.rule.as_str().to_string())
@@ -914,7 +921,9 @@ where
                 D::param(1),
                 placeholders(D::param, 2, chunk.len())
             );
-            let mut query = sqlx::query::<D::DB>(&sql).bind(D::stamp(run_at));
+            let mut query = sqlx::query::<D::DB>(&sql)
+                .persistent(chunk.len() == IN_CHUNK)
+                .bind(D::stamp(run_at));
             for c in chunk {
                 query = query.bind(c.to_string());
             }
@@ -950,7 +959,8 @@ where
                 "INSERT INTO discrepancy_audit (discrepancy_id, at, actor, from_status, \
                  to_status, note) VALUES {rows}"
             );
-            let mut query = sqlx::query::<D::DB>(&sql);
+            let mut query =
+                sqlx::query::<D::DB>(&sql).persistent(chunk.len() == MAX_PARAMS / AUDIT_BINDS);
             for id in chunk {
                 query = query
                     .bind(*id)
@@ -1379,7 +1389,7 @@ where
                 "SELECT {DISCREPANCY_COLS} FROM discrepancies WHERE customer IN ({})",
                 placeholders(D::param, 1, chunk.len())
             );
-            let mut query = sqlx::query::<D::DB>(&sql);
+            let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == MAX_PARAMS / 2);
             for c in chunk {
                 query = query.bind(c.clone());
             }
@@ -1482,7 +1492,9 @@ where
                 D::param(1),
                 placeholders(D::param, 2, chunk.len())
             );
-            let mut query = sqlx::query::<D::DB>(&sql).bind(D::stamp(run_at));
+            let mut query = sqlx::query::<D::DB>(&sql)
+                .persistent(chunk.len() == MAX_PARAMS - 1)
+                .bind(D::stamp(run_at));
             for id in chunk {
                 query = query.bind(*id);
             }
