@@ -50,9 +50,9 @@ RUST_LOG=info,erpsync::erp::odata::pager=warn /usr/bin/time -f "%M" -o "$work/rs
 end=$(date +%s.%N)
 pulled=$(grep -oE '\b(customers|company_codes|sales_areas|open_items) [0-9]+' "$work/sync.log" \
   | awk '{s += $2} END {print s + 0}')
-# The pull alone: the "pulled" log lines time each entity's pull (reads and store writes),
-# without the reconciliation that `sync` runs after it.
-pull_ms=$(grep '"message":"pulled"' "$work/sync.log" | grep -oE '"elapsed_ms":[0-9]+' \
+# The pull alone: the "pull finished" log line times the pulls (reads and store writes),
+# without the reconciliation that `sync` runs after them.
+pull_ms=$(grep '"message":"pull finished"' "$work/sync.log" | grep -oE '"elapsed_ms":[0-9]+' \
   | awk -F: '{s += $2} END {print s + 0}')
 awk -v n="$pulled" -v a="$start" -v b="$end" -v p="$pull_ms" -v rss="$(cat "$work/rss")" \
   'BEGIN {printf "erpsync pull: %d entities in %.1f s (%.0f entities/s); with reconciliation %.1f s; peak RSS %.0f MB\n", n, p / 1000, n / (p / 1000), b - a, rss / 1024}'

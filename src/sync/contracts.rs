@@ -1,7 +1,7 @@
 //! Contracts from the ERP (sales contracts) and from register files.
 
 use super::open_items::Watermark;
-use super::{store_while_reading, Batch, SyncContext, SyncError, SyncReport};
+use super::{Batch, SyncContext, SyncError, SyncReport, WriteBehind};
 use crate::config::ContractSourceKind;
 use crate::contracts::register;
 use crate::erp::odata::{Pager, Record};
@@ -36,6 +36,7 @@ async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
     let mut watermark = Watermark::start(ctx, "contracts", mapping).await?;
     let mut pager = Pager::new(&ctx.client, mapping, watermark.filter());
     let mut batch = Batch::new();
+    let mut writer = WriteBehind::default();
     let mut page = pager.next_page().await?;
     while let Some(current) = page {
         for raw in &current.entities {
@@ -47,15 +48,18 @@ async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
         }
         drop(current);
         if !pager.is_done() {
-            page = if batch.is_due() {
+            if batch.is_due() {
                 let rows = batch.take();
                 report.add("contracts", rows.len());
-                store_while_reading(ctx.store.upsert_contracts(&rows, seen_at), &mut pager).await?
-            } else {
-                pager.next_page().await?
-            };
+                let store = ctx.store.clone();
+                writer
+                    .write(async move { store.upsert_contracts(&rows, seen_at).await })
+                    .await?;
+            }
+            page = pager.next_page().await?;
             continue;
         }
+        writer.finish().await?;
         let rows = batch.take();
         report.add("contracts", rows.len());
         // The last page, the end of what a full pull did not see (an incremental pull sees

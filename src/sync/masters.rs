@@ -1,6 +1,6 @@
 //! Customer masters: general data with its address, company-code and sales-area data.
 
-use super::{store_while_reading, Batch, SyncContext, SyncError, SyncReport};
+use super::{Batch, SyncContext, SyncError, SyncReport, WriteBehind};
 use crate::erp::mapping::EntityMapping;
 use crate::erp::odata::query::any_of;
 use crate::erp::odata::{ErpError, Pager, Record};
@@ -17,6 +17,7 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
     let mapping = ctx.mapping.entity("customers");
     let mut pager = Pager::new(&ctx.client, mapping, None);
     let mut batch: Batch<CustomerGeneral> = Batch::new();
+    let mut writer = WriteBehind::default();
     let mut page = pager.next_page().await?;
     while let Some(current) = page {
         let mut fresh: Vec<CustomerGeneral> = Vec::with_capacity(current.entities.len());
@@ -29,20 +30,24 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
         drop(current);
         attach_addresses(ctx, &mut fresh, report).await?;
         batch.rows.append(&mut fresh);
-        page = if batch.is_due() {
+        if batch.is_due() {
             let rows = batch.take();
             report.add("customers", rows.len());
-            store_while_reading(ctx.store.upsert_customers(&rows, seen_at), &mut pager).await?
-        } else {
-            pager.next_page().await?
-        };
+            let store = ctx.store.clone();
+            writer
+                .write(async move { store.upsert_customers(&rows, seen_at).await })
+                .await?;
+        }
+        page = pager.next_page().await?;
     }
+    writer.finish().await?;
     let rows = batch.take();
     report.add("customers", rows.len());
     ctx.store.upsert_customers(&rows, seen_at).await?;
 
     let mapping = ctx.mapping.entity("company_codes");
     let pager = Pager::new(&ctx.client, mapping, None);
+    // Each batch is written by a task of its own, which holds a handle on the store.
     let store = &ctx.store;
     pull_level(
         mapping,
@@ -50,7 +55,10 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
         report,
         "company_codes",
         |r| r.company_code(),
-        |rows| async move { store.upsert_company_codes(&rows, seen_at).await },
+        |rows| {
+            let store = store.clone();
+            async move { store.upsert_company_codes(&rows, seen_at).await }
+        },
     )
     .await?;
 
@@ -62,7 +70,10 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
             report,
             "sales_areas",
             |r| r.sales_area(),
-            |rows| async move { store.upsert_sales_areas(&rows, seen_at).await },
+            |rows| {
+                let store = store.clone();
+                async move { store.upsert_sales_areas(&rows, seen_at).await }
+            },
         )
         .await?;
     }
@@ -76,7 +87,10 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
             report,
             "credit_limits",
             |r| r.credit_limit(),
-            |rows| async move { store.upsert_credit_limits(&rows, seen_at).await },
+            |rows| {
+                let store = store.clone();
+                async move { store.upsert_credit_limits(&rows, seen_at).await }
+            },
         )
         .await;
         match pulled {
@@ -107,9 +121,10 @@ async fn pull_level<T, W>(
     write: impl Fn(Vec<T>) -> W,
 ) -> Result<(), SyncError>
 where
-    W: std::future::Future<Output = Result<(), StoreError>>,
+    W: std::future::Future<Output = Result<(), StoreError>> + Send + 'static,
 {
     let mut batch = Batch::new();
+    let mut writer = WriteBehind::default();
     let mut page = pager.next_page().await?;
     while let Some(current) = page {
         for raw in &current.entities {
@@ -119,14 +134,14 @@ where
             }
         }
         drop(current);
-        page = if batch.is_due() {
+        if batch.is_due() {
             let rows = batch.take();
             report.add(entity, rows.len());
-            store_while_reading(write(rows), &mut pager).await?
-        } else {
-            pager.next_page().await?
-        };
+            writer.write(write(rows)).await?;
+        }
+        page = pager.next_page().await?;
     }
+    writer.finish().await?;
     let rows = batch.take();
     report.add(entity, rows.len());
     write(rows).await?;

@@ -14,12 +14,13 @@ pub mod terms;
 
 use crate::config::Config;
 use crate::erp::mapping::Mapping;
-use crate::erp::odata::{ErpError, ODataClient, Page, Pager};
+use crate::erp::odata::{ErpError, ODataClient};
 use crate::store::{SharedStore, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use tracing::Instrument;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -96,6 +97,19 @@ impl SyncReport {
         *self.pulled.entry(entity.to_string()).or_default() += n as u64;
     }
 
+    /// Adds what another part of the same sync did.
+    pub fn merge(&mut self, other: SyncReport) {
+        for (k, v) in other.pulled {
+            *self.pulled.entry(k).or_default() += v;
+        }
+        for (k, v) in other.retired {
+            *self.retired.entry(k).or_default() += v;
+        }
+        self.rejected.extend(other.rejected);
+        self.erp_messages.extend(other.erp_messages);
+        self.addresses_unavailable |= other.addresses_unavailable;
+    }
+
     /// A record left out: logged and kept in the report, never silently dropped.
     pub fn reject(&mut self, error: impl fmt::Display) {
         let message = error.to_string();
@@ -106,7 +120,8 @@ impl SyncReport {
 
 /// Rows written per store transaction. Servers page small (SAP Gateway by 100 to 1,000
 /// entities), and a transaction per page would cost a commit per page; rows gather across
-/// pages until there are this many, or the set ends. Small enough to keep memory flat.
+/// pages until there are this many, or the set ends. Small enough to keep memory flat
+/// (a batch being written and one gathering).
 pub(crate) const WRITE_BATCH: usize = 5_000;
 
 /// A batch is written at the latest this long after the previous write, however small: a
@@ -140,16 +155,51 @@ impl<T> Batch<T> {
     }
 }
 
-/// Stores one batch while the next page is read: the database writes on its own thread (or
-/// server) while the ERP answers and the answer is parsed, so neither waits for the other.
-/// Batches still land in order, one write at a time.
-pub(crate) async fn store_while_reading(
-    write: impl std::future::Future<Output = Result<(), StoreError>>,
-    pager: &mut Pager,
-) -> Result<Option<Page>, SyncError> {
-    let (written, next) = tokio::join!(write, pager.next_page());
-    written?;
-    Ok(next?)
+/// Runs one entity's pull when it is wanted, and logs how long it took.
+async fn timed(
+    entity: Entity,
+    wanted: bool,
+    pull: impl std::future::Future<Output = Result<(), SyncError>>,
+) -> Result<(), SyncError> {
+    if !wanted {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    pull.await?;
+    tracing::info!(entity = %entity, elapsed_ms = started.elapsed().as_millis() as u64, "pulled");
+    Ok(())
+}
+
+/// Writes batches behind the reading: a batch is written by a task of its own while the
+/// next pages are read and converted. The next batch waits for the one before, so batches
+/// land in order, one at a time; `finish` waits for the last, before a pull commits its
+/// cursor with its last page.
+#[derive(Default)]
+pub(crate) struct WriteBehind {
+    pending: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
+}
+
+impl WriteBehind {
+    /// Waits for the batch in flight, then starts writing this one.
+    pub async fn write(
+        &mut self,
+        write: impl std::future::Future<Output = Result<(), StoreError>> + Send + 'static,
+    ) -> Result<(), SyncError> {
+        self.finish().await?;
+        self.pending = Some(tokio::spawn(write.in_current_span()));
+        Ok(())
+    }
+
+    /// Waits for the batch in flight, if any.
+    pub async fn finish(&mut self) -> Result<(), SyncError> {
+        match self.pending.take() {
+            Some(write) => write
+                .await
+                .map_err(|e| SyncError::Source(format!("a store write stopped: {e}")))?
+                .map_err(SyncError::from),
+            None => Ok(()),
+        }
+    }
 }
 
 /// What the pull jobs work with.
@@ -224,19 +274,51 @@ pub async fn run(ctx: &SyncContext, only: &[Entity]) -> Result<SyncReport, SyncE
         )
         .await?;
     }
-    for entity in Entity::ALL {
-        if !only.is_empty() && !only.contains(&entity) {
-            continue;
-        }
-        let started = std::time::Instant::now();
-        match entity {
-            Entity::PaymentTerms => terms::pull(ctx, &mut report).await?,
-            Entity::Customers => masters::pull(ctx, &mut report).await?,
-            Entity::Contracts => contracts::pull(ctx, &mut report).await?,
-            Entity::OpenItems => open_items::pull(ctx, &mut report).await?,
-        }
-        tracing::info!(entity = %entity, elapsed_ms = started.elapsed().as_millis() as u64, "pulled");
+    let wanted = |e: Entity| only.is_empty() || only.contains(&e);
+    let started = std::time::Instant::now();
+    // Terms first: they are definitions the others' records name.
+    timed(
+        Entity::PaymentTerms,
+        wanted(Entity::PaymentTerms),
+        terms::pull(ctx, &mut report),
+    )
+    .await?;
+    // Customers, contracts and open items do not depend on one another: they are pulled at
+    // once, so one set's pages are on their way while another's are parsed or stored. Each
+    // keeps its own report; they are joined in the order above.
+    let mut parts = [
+        SyncReport::default(),
+        SyncReport::default(),
+        SyncReport::default(),
+    ];
+    let [customers, contracts, items] = &mut parts;
+    let (a, b, c) = tokio::join!(
+        timed(
+            Entity::Customers,
+            wanted(Entity::Customers),
+            masters::pull(ctx, customers)
+        ),
+        timed(
+            Entity::Contracts,
+            wanted(Entity::Contracts),
+            contracts::pull(ctx, contracts)
+        ),
+        timed(
+            Entity::OpenItems,
+            wanted(Entity::OpenItems),
+            open_items::pull(ctx, items)
+        ),
+    );
+    for part in parts {
+        report.merge(part);
     }
+    a?;
+    b?;
+    c?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "pull finished"
+    );
     report.erp_messages.extend(ctx.client.take_sap_messages());
     Ok(report)
 }

@@ -10,7 +10,7 @@
 //! the query (cleared items, marked cleared here), and keep the next one. A delta link the
 //! service no longer knows (404/410) means a full pull.
 
-use super::{store_while_reading, Batch, SyncContext, SyncError, SyncReport};
+use super::{Batch, SyncContext, SyncError, SyncReport, WriteBehind};
 use crate::erp::mapping::EntityMapping;
 use crate::erp::odata::json;
 use crate::erp::odata::metadata::ODataVersion;
@@ -170,6 +170,7 @@ async fn pull_pages(
     // A delta read (no watermark, resumed) is never full; a tracked first read is.
     let full = watermark.as_ref().is_none_or(Watermark::is_full) && !pager.is_resumed();
     let mut batch = Batch::new();
+    let mut writer = WriteBehind::default();
     let mut removed = Vec::new();
     let mut page = pager.next_page().await?;
     while let Some(current) = page {
@@ -192,15 +193,18 @@ async fn pull_pages(
         // Rows gather across pages; removals are applied with the rows read before them.
         if !last && removed.is_empty() {
             drop(current);
-            page = if batch.is_due() {
+            if batch.is_due() {
                 let rows = batch.take();
                 report.add("open_items", rows.len());
-                store_while_reading(ctx.store.upsert_open_items(&rows, seen_at), &mut pager).await?
-            } else {
-                pager.next_page().await?
-            };
+                let store = ctx.store.clone();
+                writer
+                    .write(async move { store.upsert_open_items(&rows, seen_at).await })
+                    .await?;
+            }
+            page = pager.next_page().await?;
             continue;
         }
+        writer.finish().await?;
         let rows = batch.take();
         report.add("open_items", rows.len());
         let cursor = if !last {
