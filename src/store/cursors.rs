@@ -128,7 +128,7 @@ where
         let sql = upsert_sql("open_items", cols, 4);
         let mut tx = self.pool().begin().await?;
         for r in rows {
-            SqlStore::<D>::bind_open_item(sqlx::query::<D::DB>(&sql), r, seen_at)
+            SqlStore::<D>::bind_open_item(sqlx::query::<D::DB>(&sql), r, D::stamp(seen_at))
                 .execute(&mut *tx)
                 .await?;
         }

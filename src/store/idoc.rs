@@ -328,7 +328,7 @@ where
                     }
                 }
                 IdocData::OpenItem(r) => {
-                    SqlStore::<D>::bind_open_item(sqlx::query::<D::DB>(&item_sql), r, at)
+                    SqlStore::<D>::bind_open_item(sqlx::query::<D::DB>(&item_sql), r, D::stamp(at))
                         .execute(&mut *tx)
                         .await?;
                 }

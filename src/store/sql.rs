@@ -45,7 +45,7 @@ pub trait Dialect: Send + Sync + 'static {
     /// How an exact amount is stored: canonical decimal text in SQLite, NUMERIC in PostgreSQL.
     type Amount: Col<Self::DB>;
     /// How an instant is stored: fixed-width UTC text in SQLite, TIMESTAMPTZ in PostgreSQL.
-    type Stamp: Col<Self::DB>;
+    type Stamp: Col<Self::DB> + Clone;
     const NAME: &'static str;
     /// Parameter `n` of a generated statement with many parameters. SQLite looks every
     /// `$n`/`?n` up in a list (quadratic for a large multi-row insert), so it gets plain
@@ -136,6 +136,21 @@ pub(super) struct Upsert {
 }
 
 impl Upsert {
+    /// The statement for `rows` rows, built once per table, dialect and size: a full chunk
+    /// has some 30,000 placeholders, and pulls write thousands of such chunks. Only full
+    /// chunks come here (`rows` fixed per table), so the cache stays a few statements.
+    fn cached_sql(&self, param: fn(usize) -> String, rows: usize) -> std::sync::Arc<str> {
+        type Cache = HashMap<(&'static str, String, usize), std::sync::Arc<str>>;
+        static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
+        let key = (self.table, param(1), rows);
+        let cache = CACHE.get_or_init(Default::default);
+        let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(key)
+            .or_insert_with(|| self.sql(param, rows).into())
+            .clone()
+    }
+
     fn sql(&self, param: fn(usize) -> String, rows: usize) -> String {
         let width = self.cols.len();
         let values = (0..rows)
@@ -395,8 +410,13 @@ where
         let per_statement = (MAX_PARAMS / spec.cols.len()).max(1);
         let mut tx = self.pool.begin().await?;
         for chunk in rows.chunks(per_statement) {
-            let sql = spec.sql(D::param, chunk.len());
-            let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == per_statement);
+            let full = chunk.len() == per_statement;
+            let sql: std::sync::Arc<str> = if full {
+                spec.cached_sql(D::param, chunk.len())
+            } else {
+                spec.sql(D::param, chunk.len()).into()
+            };
+            let mut query = sqlx::query::<D::DB>(&sql).persistent(full);
             for row in chunk {
                 query = bind(query, row);
             }
@@ -816,11 +836,8 @@ where
             .bind(None::<D::Stamp>)
     }
 
-    pub(super) fn bind_open_item<'q>(
-        q: Q<'q, D>,
-        r: &OpenItem,
-        seen_at: DateTime<Utc>,
-    ) -> Q<'q, D> {
+    /// `seen` is the pull's stamp, formatted once by the caller: a pull binds it to every row.
+    pub(super) fn bind_open_item<'q>(q: Q<'q, D>, r: &OpenItem, seen: D::Stamp) -> Q<'q, D> {
         q.bind(r.key.company_code.clone())
             .bind(r.key.fiscal_year.clone())
             .bind(r.key.document.clone())
@@ -841,7 +858,7 @@ where
             .bind(r.dunning_level.map(i64::from))
             .bind(r.dunning_block.clone())
             .bind(r.dispute_case.clone())
-            .bind(D::stamp(seen_at))
+            .bind(seen)
             // An item seen again is open again (its clearing was reversed).
             .bind(None::<D::Stamp>)
     }
@@ -1174,7 +1191,8 @@ where
     }
 
     async fn upsert_open_items(&self, rows: &[OpenItem], seen_at: DateTime<Utc>) -> Result<()> {
-        let bind = binder::<D, OpenItem, _>(|q, r| Self::bind_open_item(q, r, seen_at));
+        let seen = D::stamp(seen_at);
+        let bind = binder::<D, OpenItem, _>(|q, r| Self::bind_open_item(q, r, seen.clone()));
         let key = |r: &OpenItem| r.key.to_string();
         self.upsert_batch(&OPEN_ITEMS, rows, key, &bind).await
     }
