@@ -24,59 +24,37 @@ pub struct Page {
 }
 
 /// Reads a page in V2 (`{"d":{"results":[…]}}` or `{"d":[…]}`) or V4 (`{"value":[…]}`) form.
-/// The entities are moved out of the parsed document, never copied: a page is the unit
-/// that every pulled record passes through.
+///
+/// The page is read straight into its entities, without a document tree in between: every
+/// pulled record passes through here. V2's `__metadata` (id, URI, type and ETag, a good
+/// part of each entity's bytes) keeps only its ETag, the one part anything reads.
 pub fn parse_page(body: &[u8]) -> Result<Page, String> {
-    let doc: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
-    let Value::Object(mut doc) = doc else {
-        return Err("neither a V2 `d` nor a V4 `value` member".into());
-    };
-    let link = |obj: &Map<String, Value>, name: &str| {
-        obj.get(name).and_then(Value::as_str).map(str::to_string)
-    };
-    let array = |v: Option<Value>| match v {
-        Some(Value::Array(items)) => Some(items),
-        _ => None,
-    };
-    let (results, deleted, next, count, delta) = if let Some(d) = doc.remove("d") {
-        match d {
-            Value::Array(items) => (items, Vec::new(), None, None, None),
-            Value::Object(mut obj) => (
-                array(obj.remove("results")).ok_or("`d` has no `results` array")?,
-                array(obj.remove("__deleted")).unwrap_or_default(),
-                link(&obj, "__next"),
-                obj.get("__count").and_then(count_value),
-                link(&obj, "__delta"),
-            ),
-            _ => return Err("`d` is neither an object nor an array".into()),
-        }
-    } else if let Some(value) = doc.remove("value") {
-        (
-            array(Some(value)).ok_or("`value` is not an array")?,
+    let doc: Document = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
+    let (results, deleted, next, count, delta) = match (doc.d, doc.value) {
+        (Some(V2Body::Array(items)), _) => (items, Vec::new(), None, None, None),
+        (Some(V2Body::Object(b)), _) => (
+            b.results.ok_or("`d` has no `results` array")?,
+            b.deleted,
+            b.next,
+            b.count.as_ref().and_then(count_value),
+            b.delta,
+        ),
+        (None, Some(items)) => (
+            items,
             Vec::new(),
-            link(&doc, "@odata.nextLink"),
-            doc.get("@odata.count").and_then(count_value),
-            link(&doc, "@odata.deltaLink"),
-        )
-    } else {
-        return Err("neither a V2 `d` nor a V4 `value` member".into());
-    };
-    let objects = |items: Vec<Value>| {
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Value::Object(m) => Ok(m),
-                other => Err(format!("entity #{i} is not an object but {other}")),
-            })
-            .collect::<Result<Vec<_>, String>>()
+            doc.next_link,
+            doc.count.as_ref().and_then(count_value),
+            doc.delta_link,
+        ),
+        (None, None) => return Err("neither a V2 `d` nor a V4 `value` member".into()),
     };
     // V4 puts removed entries among the others, marked `@removed`.
-    let (removed, entities): (Vec<_>, Vec<_>) = objects(results)?
+    let (removed, entities): (Vec<_>, Vec<_>) = results
         .into_iter()
+        .map(|e| e.0)
         .partition(|m| m.contains_key("@removed"));
     let mut removed = removed;
-    removed.extend(objects(deleted)?);
+    removed.extend(deleted.into_iter().map(|e| e.0));
     Ok(Page {
         entities,
         next,
@@ -84,6 +62,104 @@ pub fn parse_page(body: &[u8]) -> Result<Page, String> {
         delta,
         removed,
     })
+}
+
+/// A page document, V2 or V4; members it does not know are skipped unread.
+#[derive(serde::Deserialize)]
+struct Document {
+    d: Option<V2Body>,
+    value: Option<Vec<Entity>>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+    #[serde(rename = "@odata.count")]
+    count: Option<Value>,
+    #[serde(rename = "@odata.deltaLink")]
+    delta_link: Option<String>,
+}
+
+/// V2's `d`: an object with `results` (and paging members), or, from old services, the
+/// array of entities itself.
+enum V2Body {
+    Array(Vec<Entity>),
+    Object(V2Results),
+}
+
+#[derive(serde::Deserialize)]
+struct V2Results {
+    results: Option<Vec<Entity>>,
+    #[serde(rename = "__deleted", default)]
+    deleted: Vec<Entity>,
+    #[serde(rename = "__next")]
+    next: Option<String>,
+    #[serde(rename = "__count")]
+    count: Option<Value>,
+    #[serde(rename = "__delta")]
+    delta: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for V2Body {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Body;
+        impl<'de> serde::de::Visitor<'de> for Body {
+            type Value = V2Body;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`d` as an object or an array of entities")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<V2Body, A::Error> {
+                let items = serde::Deserialize::deserialize(
+                    serde::de::value::SeqAccessDeserializer::new(seq),
+                )?;
+                Ok(V2Body::Array(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<V2Body, A::Error> {
+                let body = serde::Deserialize::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                Ok(V2Body::Object(body))
+            }
+        }
+        d.deserialize_any(Body)
+    }
+}
+
+/// One entity: its properties as JSON values.
+struct Entity(Map<String, Value>);
+
+/// What is kept of V2's `__metadata`.
+#[derive(serde::Deserialize)]
+struct EntityMetadata {
+    etag: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for Entity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Properties;
+        impl<'de> serde::de::Visitor<'de> for Properties {
+            type Value = Entity;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an entity (a JSON object)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<Entity, A::Error> {
+                let mut map = Map::new();
+                while let Some(key) = access.next_key::<String>()? {
+                    if key == "__metadata" {
+                        let meta: EntityMetadata = access.next_value()?;
+                        if let Some(etag) = meta.etag {
+                            map.insert(key, serde_json::json!({ "etag": etag }));
+                        }
+                    } else {
+                        let value: Value = access.next_value()?;
+                        map.insert(key, value);
+                    }
+                }
+                Ok(Entity(map))
+            }
+        }
+        d.deserialize_map(Properties)
+    }
 }
 
 fn count_value(v: &Value) -> Option<u64> {
@@ -388,6 +464,40 @@ mod tests {
         assert_eq!(p.next.as_deref(), Some("n"));
         assert!(parse_page(b"{\"d\":{\"results\":[1]}}").is_err());
         assert!(parse_page(b"<html>").is_err());
+    }
+
+    #[test]
+    fn v2_metadata_keeps_only_the_etag_and_every_page_form_reads() {
+        let p = parse_page(
+            br#"{"d":{"__count":"2","results":[
+                {"__metadata":{"id":"u","uri":"u","type":"T","etag":"W/\"'1'\""},"A":"1","N":null,"O":{"x":[1,2]}},
+                {"__metadata":{"id":"u","uri":"u","type":"T"},"A":"2"}],
+              "__delta":"D","__deleted":[{"A":"3"}],"other":{"skipped":[1]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.entities[0]["__metadata"], json!({"etag": "W/\"'1'\""}));
+        assert_eq!(p.entities[0]["N"], Value::Null);
+        assert_eq!(p.entities[0]["O"], json!({"x": [1, 2]}));
+        assert!(p.entities[1].get("__metadata").is_none());
+        assert_eq!(p.entities[1]["A"], json!("2"));
+        assert_eq!(p.count, Some(2));
+        assert_eq!(p.delta.as_deref(), Some("D"));
+        assert_eq!(p.removed.len(), 1);
+        // Old services send `d` as the array itself.
+        let p = parse_page(br#"{"d":[{"A":"1"},{"A":"2"}]}"#).unwrap();
+        assert_eq!(p.entities.len(), 2);
+        // V4: removed entries among the others, count as a number.
+        let p = parse_page(
+            br#"{"@odata.context":"c","@odata.count":3,"value":[{"A":1},{"@removed":{"reason":"deleted"},"A":2}],"@odata.deltaLink":"dl"}"#,
+        )
+        .unwrap();
+        assert_eq!((p.entities.len(), p.removed.len()), (1, 1));
+        assert_eq!((p.count, p.delta.as_deref()), (Some(3), Some("dl")));
+        let err = |b: &[u8]| parse_page(b).unwrap_err();
+        assert!(err(br#"{"d":{"__count":"1"}}"#).contains("no `results` array"));
+        assert!(err(br#"{"other":1}"#).contains("neither a V2"));
+        assert!(err(br#"{"value":["x"]}"#).contains("entity"));
+        assert!(err(br#"{"d":{"results":[{"A":"1"}"#).starts_with("not JSON"));
     }
 
     #[test]
