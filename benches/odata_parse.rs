@@ -41,7 +41,8 @@ async fn main() {
         .expect("mock starts");
     let http = reqwest::Client::new();
     let set = "API_OPLACCTGDOCITEMCUBE_SRV/A_OperationalAcctgDocItemCube";
-    let query = "sap-client=100&$filter=FinancialAccountType%20eq%20%27D%27%20and%20IsCleared%20eq%20false";
+    let query =
+        "sap-client=100&$filter=FinancialAccountType%20eq%20%27D%27%20and%20IsCleared%20eq%20false";
     let fetch = |url: String, accept: &'static str| {
         let req = http
             .get(url)
@@ -95,7 +96,9 @@ async fn main() {
     });
 
     println!("pages of {page} open items, each read {rounds} times");
-    println!("| dialect | page size | parse MB/s | parse entities/s | parse + convert entities/s |");
+    println!(
+        "| dialect | page size | parse MB/s | parse entities/s | parse + convert entities/s |"
+    );
     println!("|---|---|---|---|---|");
     for s in &samples {
         let mapping = Mapping::load(std::path::Path::new(s.mapping)).expect("mapping loads");

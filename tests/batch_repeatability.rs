@@ -360,3 +360,44 @@ async fn without_word_that_the_service_honours_repeatability_a_lost_answer_is_no
         assert_eq!(c.in_erp(n).await, 1);
     }
 }
+
+/// `[targets.notes] repeatability` in the mapping decides without waiting for the service's
+/// word: `true` sends a lost batch again even to an endpoint no answer has come from yet,
+/// `false` never does, even to one that has said it honours repeatability.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mapping_can_say_whether_the_service_honours_repeatability() {
+    let mut c = ctx(true).await;
+    c.mapping.targets.notes.repeatability = Some(true);
+    let note = c.note(&c.customer(3), "lost, sent again at once").await;
+    c.env.mock.set_faults(
+        "drop@$batch:1,delay=1@$batch:*"
+            .parse::<FaultSpec>()
+            .unwrap(),
+    );
+    let r = c.drain().await;
+    assert_eq!((r.notes, r.retry_later), (1, 0), "{r:?}");
+    assert_eq!(
+        c.env.mock.faults_fired(),
+        2,
+        "the lost batch and its repeat"
+    );
+    assert_eq!(c.writes_of(&note).len(), 1, "written once");
+    assert_eq!(c.in_erp(&note).await, 1);
+
+    // The endpoint has now answered `accepted`; the mapping still says no.
+    c.mapping.targets.notes.repeatability = Some(false);
+    let note = c
+        .note(&c.customer(4), "lost, left for the next drain")
+        .await;
+    c.env.mock.set_faults(
+        "drop@$batch:1,delay=1@$batch:*"
+            .parse::<FaultSpec>()
+            .unwrap(),
+    );
+    let r = c.drain().await;
+    assert_eq!(r.retry_later, 1, "{r:?}");
+    assert_eq!(c.env.mock.faults_fired(), 1, "not sent again unread");
+    let r = c.drain().await;
+    assert_eq!(r.already_there, 1, "the marker shows it arrived: {r:?}");
+    assert_eq!(c.writes_of(&note).len(), 1);
+}

@@ -288,6 +288,12 @@ pub struct NotesTarget {
     /// At the company-code level: the company code of notes that name no open item.
     #[serde(default)]
     pub company_code: Option<String>,
+    /// Whether the service honours `Repeatability-Request-ID` on `$batch` parts, so a batch
+    /// whose answer was lost may be sent again as it was: `true` (known to), `false` (never
+    /// send again; the markers decide at the next drain) or unset (learnt from the
+    /// service's `Repeatability-Result` answers).
+    #[serde(default)]
+    pub repeatability: Option<bool>,
 }
 
 /// Which of the customer's long texts notes are appended to.

@@ -46,11 +46,15 @@ const REPEATS: u32 = 2;
 /// answer was lost sent again unread.
 static HONOURS_REPEATABILITY: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
-fn honours_repeatability(batch_url: &url::Url) -> bool {
-    HONOURS_REPEATABILITY
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .contains(batch_url.as_str())
+/// Whether a batch whose answer was lost may be sent again: as the mapping says, else as
+/// the service's answers have shown.
+fn honours_repeatability(target: &NotesTarget, batch_url: &url::Url) -> bool {
+    target.repeatability.unwrap_or_else(|| {
+        HONOURS_REPEATABILITY
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(batch_url.as_str())
+    })
 }
 
 /// Remembers what the service's answers to repeatable writes said about them.
@@ -291,7 +295,7 @@ async fn send_chunk(
         let mut answer = post_batch(client, what, &root, &batch_url, &request, writes.len()).await;
         let mut repeats = 0;
         while let Answer::Lost(e) = &answer {
-            if repeats == REPEATS || !honours_repeatability(&batch_url) {
+            if repeats == REPEATS || !honours_repeatability(target, &batch_url) {
                 break;
             }
             repeats += 1;
