@@ -283,6 +283,23 @@ async fn rate_limits_csrf_expiry_and_412_conflicts_each_end_in_one_write() {
         .unwrap();
     assert!(text.contains("edited in SAP meanwhile"), "{text}");
     assert_eq!(text.matches(&d.note.marker()).count(), 1, "{text}");
+    // Every write carried a Repeatability-Request-ID naming that very request: a UUID,
+    // another for each request (the write rebuilt after the 412 is not the one refused).
+    let ids: Vec<String> = c
+        .env
+        .mock
+        .writes()
+        .iter()
+        .filter(|w| w.body.to_string().contains("LongText") && w.request_id.is_some())
+        .filter_map(|w| w.request_id.clone())
+        .collect();
+    assert!(ids.len() >= 4, "{ids:?}");
+    for id in &ids {
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+        assert_ne!(id, &d.note.idempotency_key);
+    }
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "{ids:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,7 @@
 
 use super::{Outcome, PushError};
 use crate::erp::mapping::{NotesTarget, TextLevel};
+use crate::erp::odata::batch::{BatchWrite, Repeatability};
 use crate::erp::odata::client::Write;
 use crate::erp::odata::query::{any_of, string_literal, with_sap_client};
 use crate::erp::odata::{ErpError, ODataClient};
@@ -262,12 +263,32 @@ pub async fn send_collector(
         if simulate {
             return Ok(Outcome::Simulated);
         }
+        // The id names this very request (the note, and the text it was built on): the same
+        // request sent again keeps it, one rebuilt after a conflict gets another, so a
+        // service that honours repeatability never answers it with the old conflict.
+        let repeatability = Repeatability::of(
+            &[note.idempotency_key.as_str()],
+            &BatchWrite {
+                method: method.to_string(),
+                resource: url.to_string(),
+                body: Some(body.clone()),
+                if_match: etag.clone(),
+                repeatability: None,
+            },
+            chrono::Utc::now(),
+        );
         let write = Write {
             method,
             url: &url,
             body: &body,
             if_match: etag.as_deref(),
-            headers: vec![("Repeatability-Request-ID", note.idempotency_key.clone())],
+            headers: vec![
+                ("Repeatability-Request-ID", repeatability.request_id.clone()),
+                (
+                    "Repeatability-First-Sent",
+                    repeatability.first_sent_header(),
+                ),
+            ],
         };
         match client.write(what, &root, &write).await {
             Ok(_) => return Ok(Outcome::Sent),
