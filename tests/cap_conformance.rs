@@ -7,12 +7,11 @@
 //! Needs `tests/cap/node_modules` (`.ci/run` installs it): without it the test fails in CI
 //! and says loudly why it did not run elsewhere.
 
-use chrono::Utc;
+mod common;
+
 use erpsync::config::Config;
 use erpsync::mock_erp::{cap_seed_files, Dataset, MockErpConfig};
-use erpsync::model::DiscrepancyStatus;
-use erpsync::store::{self, DiscrepancyFilter};
-use erpsync::sync::{self, reconcile_run, SyncContext, SyncReport};
+use erpsync::sync::SyncReport;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -21,7 +20,7 @@ use std::time::{Duration, Instant};
 const V2: &str = include_str!("../mappings/s4hana-odata-v2.toml");
 const V4: &str = include_str!("../mappings/s4hana-odata-v4.toml");
 
-type Key = (String, String, String, String);
+type Key = common::FindingKey;
 
 fn cap_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cap")
@@ -150,34 +149,8 @@ path = "contracts.csv"
 }
 
 async fn pull_and_reconcile(config: Config) -> (SyncReport, BTreeSet<Key>, usize) {
-    let store = store::open(&config.store.url).await.unwrap();
-    store.migrate().await.unwrap();
-    let mut ctx = SyncContext::new(config, store.clone()).unwrap();
-    ctx.load_metadata().await;
-    let report = sync::run(&ctx, &[])
-        .await
-        .expect("sync against CAP succeeds");
-    let now = Utc::now();
-    reconcile_run::run(store.as_ref(), now.date_naive(), now)
-        .await
-        .unwrap();
-    let found = store
-        .list_discrepancies(&DiscrepancyFilter {
-            status: Some(DiscrepancyStatus::Open),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|d| {
-            (
-                d.finding.rule.to_string(),
-                d.finding.customer.to_string(),
-                d.finding.scope,
-                d.finding.field,
-            )
-        })
-        .collect();
+    let (report, store) = common::sync_and_reconcile(config).await;
+    let found = common::open_findings(store.as_ref()).await;
     let items = store
         .list_open_items(&Default::default())
         .await

@@ -2,12 +2,13 @@
 //! run (the client retries what is worth retrying) or stops with a clear error, after which
 //! the next pull resumes from the stored cursor without losing or doubling anything.
 
-use chrono::Utc;
+mod common;
+
 use erpsync::config::Config;
 use erpsync::mock_erp::{self, FaultSpec, MockErpConfig, MockErpHandle};
-use erpsync::model::{DiscrepancyStatus, OpenItem};
-use erpsync::store::{self, DiscrepancyFilter, SharedStore};
-use erpsync::sync::{self, reconcile_run, SyncContext, SyncError};
+use erpsync::model::OpenItem;
+use erpsync::store::{self, SharedStore};
+use erpsync::sync::{self, SyncContext, SyncError};
 use std::collections::BTreeSet;
 
 /// The V2 mapping with the open items' and the contracts' watermarks switched on, so
@@ -24,7 +25,7 @@ fn mapping() -> String {
         )
 }
 
-type Key = (String, String, String, String);
+type Key = common::FindingKey;
 
 struct Env {
     mock: MockErpHandle,
@@ -100,29 +101,10 @@ path = "contracts.csv"
     /// What the store holds: open items by key (each once), and open findings.
     async fn outcome(&self) -> (Vec<OpenItem>, BTreeSet<Key>) {
         let store = self.store().await;
-        let now = Utc::now();
-        reconcile_run::run(store.as_ref(), now.date_naive(), now)
-            .await
-            .unwrap();
+        common::reconcile(store.as_ref()).await;
         let mut items = store.list_open_items(&Default::default()).await.unwrap();
         items.sort_by(|a, b| a.key.cmp(&b.key));
-        let found = store
-            .list_discrepancies(&DiscrepancyFilter {
-                status: Some(DiscrepancyStatus::Open),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|d| {
-                (
-                    d.finding.rule.to_string(),
-                    d.finding.customer.to_string(),
-                    d.finding.scope,
-                    d.finding.field,
-                )
-            })
-            .collect();
+        let found = common::open_findings(store.as_ref()).await;
         (items, found)
     }
 }

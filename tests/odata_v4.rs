@@ -2,19 +2,20 @@
 //! same store and exactly the same planted mismatches as the V2 pull; and client-driven
 //! paging where the server sends no next links.
 
-use chrono::Utc;
+mod common;
+
 use erpsync::config::Config;
 use erpsync::mock_erp::{self, MockErpConfig, MockErpHandle};
-use erpsync::model::{DiscrepancyStatus, OpenItem};
-use erpsync::store::{self, DiscrepancyFilter, SharedStore};
-use erpsync::sync::{self, reconcile_run, SyncContext, SyncReport};
+use erpsync::model::OpenItem;
+use erpsync::store::SharedStore;
+use erpsync::sync::SyncReport;
 use std::collections::BTreeSet;
 use std::path::Path;
 
 const V2: &str = include_str!("../mappings/s4hana-odata-v2.toml");
 const V4: &str = include_str!("../mappings/s4hana-odata-v4.toml");
 
-type Key = (String, String, String, String);
+type Key = common::FindingKey;
 
 async fn mock(customers: usize, open_items: usize) -> MockErpHandle {
     mock_erp::start(
@@ -68,32 +69,8 @@ struct Outcome {
 }
 
 async fn sync_and_reconcile(config: Config) -> Outcome {
-    let store = store::open(&config.store.url).await.unwrap();
-    store.migrate().await.unwrap();
-    let mut ctx = SyncContext::new(config, store.clone()).unwrap();
-    ctx.load_metadata().await;
-    let report = sync::run(&ctx, &[]).await.expect("sync succeeds");
-    let now = Utc::now();
-    reconcile_run::run(store.as_ref(), now.date_naive(), now)
-        .await
-        .unwrap();
-    let found = store
-        .list_discrepancies(&DiscrepancyFilter {
-            status: Some(DiscrepancyStatus::Open),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|d| {
-            (
-                d.finding.rule.to_string(),
-                d.finding.customer.to_string(),
-                d.finding.scope,
-                d.finding.field,
-            )
-        })
-        .collect();
+    let (report, store) = common::sync_and_reconcile(config).await;
+    let found = common::open_findings(store.as_ref()).await;
     Outcome {
         report,
         store,

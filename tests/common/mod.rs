@@ -2,9 +2,13 @@
 //! pointing at it, with a fresh SQLite store in a temporary folder.
 #![allow(dead_code)]
 
+use chrono::Utc;
 use erpsync::config::Config;
 use erpsync::mock_erp::{self, MockErpConfig, MockErpHandle};
-use erpsync::store::{self, SharedStore};
+use erpsync::model::DiscrepancyStatus;
+use erpsync::store::{self, DiscrepancyFilter, SharedStore, Store};
+use erpsync::sync::{self, reconcile_run, SyncContext, SyncReport};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 pub const MAPPING: &str = include_str!("../../mappings/s4hana-odata-v2.toml");
@@ -96,4 +100,48 @@ max_attempts = 5
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     }
+}
+
+/// A finding as planted-set tests compare them: (rule, customer, scope, field).
+pub type FindingKey = (String, String, String, String);
+
+/// Pulls everything `config` names into its (fresh) store, with the services' metadata,
+/// and reconciles: the report and the store.
+pub async fn sync_and_reconcile(config: Config) -> (SyncReport, SharedStore) {
+    let store = store::open(&config.store.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let mut ctx = SyncContext::new(config, store.clone()).unwrap();
+    ctx.load_metadata().await;
+    let report = sync::run(&ctx, &[]).await.expect("sync succeeds");
+    reconcile(store.as_ref()).await;
+    (report, store)
+}
+
+/// A reconciliation run with the default rules, as of now.
+pub async fn reconcile(store: &dyn Store) {
+    let now = Utc::now();
+    reconcile_run::run(store, now.date_naive(), now)
+        .await
+        .unwrap();
+}
+
+/// The open findings of `store`.
+pub async fn open_findings(store: &dyn Store) -> BTreeSet<FindingKey> {
+    store
+        .list_discrepancies(&DiscrepancyFilter {
+            status: Some(DiscrepancyStatus::Open),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| {
+            (
+                d.finding.rule.to_string(),
+                d.finding.customer.to_string(),
+                d.finding.scope,
+                d.finding.field,
+            )
+        })
+        .collect()
 }
