@@ -13,7 +13,7 @@ use erpsync::store::{DiscrepancyFilter, OutboxStatus, SharedStore};
 use erpsync::sync::{self, reconcile_run, SyncContext, SyncReport};
 use std::collections::BTreeSet;
 
-type Key = (String, String, String, String);
+type Key = common::FindingKey;
 
 fn first_customer(env: &TestEnv) -> CustomerId {
     CustomerId::parse(&env.mock.dataset().customers[0].customer).unwrap()
@@ -33,23 +33,7 @@ async fn sync_and_reconcile(
 }
 
 async fn open_keys(store: &SharedStore) -> BTreeSet<Key> {
-    store
-        .list_discrepancies(&DiscrepancyFilter {
-            status: Some(DiscrepancyStatus::Open),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|d| {
-            (
-                d.finding.rule.to_string(),
-                d.finding.customer.to_string(),
-                d.finding.scope,
-                d.finding.field,
-            )
-        })
-        .collect()
+    common::open_findings(store.as_ref()).await
 }
 
 #[tokio::test]
