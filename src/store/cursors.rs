@@ -6,8 +6,7 @@
 //! retirement (the next, incremental, pull could not retire anything): a pull that dies
 //! half-way starts again from the old cursor, and the upserts it repeats are idempotent.
 
-use super::idoc::upsert_sql;
-use super::sql::{Col, Conn, DbRow, Dialect, SqlStore, CONTRACTS, OPEN_ITEMS};
+use super::sql::{binder, key_text, Col, Conn, DbRow, Dialect, SqlStore, CONTRACTS, OPEN_ITEMS};
 use super::Result;
 use crate::model::{Contract, OpenItem, OpenItemKey};
 use async_trait::async_trait;
@@ -125,13 +124,12 @@ where
         cursor: Option<(&str, &str)>,
     ) -> Result<u64> {
         let cols = OPEN_ITEMS.cols;
-        let sql = upsert_sql("open_items", cols, 4);
+        let seen = D::stamp(seen_at);
+        let bind =
+            binder::<D, OpenItem, _>(|q, r| SqlStore::<D>::bind_open_item(q, r, seen.clone()));
         let mut tx = self.pool().begin().await?;
-        for r in rows {
-            SqlStore::<D>::bind_open_item(sqlx::query::<D::DB>(&sql), r, D::stamp(seen_at))
-                .execute(&mut *tx)
-                .await?;
-        }
+        SqlStore::<D>::upsert_rows(&mut tx, &OPEN_ITEMS, rows, |r| r.key.to_string(), &bind)
+            .await?;
         let mut retired = 0;
         let by_key = format!(
             "UPDATE open_items SET cleared_at = $1 WHERE cleared_at IS NULL AND {} = $2 \
@@ -173,13 +171,10 @@ where
         retire: bool,
         cursor: Option<(&str, &str)>,
     ) -> Result<u64> {
-        let sql = upsert_sql("contracts", CONTRACTS.cols, 2);
+        let bind = binder::<D, Contract, _>(|q, r| SqlStore::<D>::bind_contract(q, r, seen_at));
+        let key = |r: &Contract| key_text(&[&r.source, &r.id]);
         let mut tx = self.pool().begin().await?;
-        for r in rows {
-            SqlStore::<D>::bind_contract(sqlx::query::<D::DB>(&sql), r, seen_at)
-                .execute(&mut *tx)
-                .await?;
-        }
+        SqlStore::<D>::upsert_rows(&mut tx, &CONTRACTS, rows, key, &bind).await?;
         let mut retired = 0;
         if retire {
             let done = sqlx::query::<D::DB>(

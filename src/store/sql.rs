@@ -283,7 +283,7 @@ const PAYMENT_TERMS: Upsert = Upsert {
 };
 
 /// Gives a bind closure its higher-ranked signature, which closures do not infer.
-fn binder<D: Dialect, T, F>(f: F) -> F
+pub(super) fn binder<D: Dialect, T, F>(f: F) -> F
 where
     F: for<'q> Fn(Q<'q, D>, &T) -> Q<'q, D>,
 {
@@ -291,7 +291,7 @@ where
 }
 
 /// A composite key as one map key (the unit separator does not occur in SAP keys).
-fn key_text(parts: &[&str]) -> String {
+pub(super) fn key_text(parts: &[&str]) -> String {
     parts.join("\u{1f}")
 }
 
@@ -384,11 +384,29 @@ where
     Option<D::Amount>: Col<D::DB>,
     Option<D::Stamp>: Col<D::DB>,
 {
-    /// Inserts or updates `rows` in one transaction, many rows per statement. Rows are
-    /// bound by `bind` in `spec.cols` order. Of rows with the same key the last one wins
-    /// (a multi-row `ON CONFLICT DO UPDATE` must not touch one row twice).
+    /// Inserts or updates `rows` in one transaction, many rows per statement: see
+    /// [`Self::upsert_rows`].
     async fn upsert_batch<T>(
         &self,
+        spec: &Upsert,
+        rows: &[T],
+        key: impl Fn(&T) -> String + Send + Sync,
+        bind: &(dyn for<'q> Fn(Q<'q, D>, &T) -> Q<'q, D> + Send + Sync),
+    ) -> Result<()>
+    where
+        T: Sync,
+    {
+        let mut tx = self.pool.begin().await?;
+        Self::upsert_rows(&mut tx, spec, rows, key, bind).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Inserts or updates `rows` in the caller's transaction, many rows per statement.
+    /// Rows are bound by `bind` in `spec.cols` order. Of rows with the same key the last
+    /// one wins (a multi-row `ON CONFLICT DO UPDATE` must not touch one row twice).
+    pub(super) async fn upsert_rows<T>(
+        conn: &mut Conn<D>,
         spec: &Upsert,
         rows: &[T],
         key: impl Fn(&T) -> String + Send + Sync,
@@ -408,7 +426,6 @@ where
             .map(|(_, row)| row)
             .collect();
         let per_statement = (MAX_PARAMS / spec.cols.len()).max(1);
-        let mut tx = self.pool.begin().await?;
         for chunk in rows.chunks(per_statement) {
             let full = chunk.len() == per_statement;
             let sql: std::sync::Arc<str> = if full {
@@ -420,9 +437,8 @@ where
             for row in chunk {
                 query = bind(query, row);
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut *conn).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 
