@@ -28,7 +28,6 @@ pub struct Pager {
     pages: Option<tokio::sync::mpsc::Receiver<Read>>,
     task: Option<tokio::task::JoinHandle<()>>,
     done: bool,
-    entities: u64,
     resumed: bool,
 }
 
@@ -111,7 +110,6 @@ impl Pager {
             pages: None,
             task: None,
             done: false,
-            entities: 0,
             resumed: false,
         }
     }
@@ -146,11 +144,6 @@ impl Pager {
         self.done
     }
 
-    /// Entities read so far.
-    pub fn read(&self) -> u64 {
-        self.entities
-    }
-
     /// The next page, or `None` after the last one.
     pub async fn next_page(&mut self) -> Result<Option<Page>, ErpError> {
         if self.done {
@@ -166,7 +159,6 @@ impl Pager {
         };
         match pages.recv().await {
             Some(Ok((page, last))) => {
-                self.entities += page.entities.len() as u64;
                 self.done = last;
                 Ok(Some(page))
             }
