@@ -917,7 +917,8 @@ mod queue_store {
     use erpsync::model::{
         CustomerGeneral, CustomerId, DiscrepancyStatus, Exposure, Finding, Rule, Severity,
     };
-    use erpsync::store::queue::{QueueCursor, QueueFilter};
+    use erpsync::store::queue::QueueCursor;
+    use erpsync::store::DiscrepancyFilter;
     use erpsync::store::{self, SharedStore, Store};
     use rust_decimal::Decimal;
     use sqlx::Connection;
@@ -931,7 +932,9 @@ mod queue_store {
             rule: Rule::ALL[k % 5],
             severity: [Severity::Low, Severity::Medium, Severity::High][i % 3],
             customer: CustomerId::parse(&format!("{:010}", 100_000 + i % customers)).unwrap(),
-            scope: if k < 5 { "CC 1010" } else { "SA 2020/10/00" }.to_string(),
+            scope: if k < 5 { "CC 1010" } else { "SA 2020/10/00" }
+                .parse()
+                .unwrap(),
             field: "payment_terms".into(),
             contract_id: Some(format!("K{i}")),
             contract_value: "NT30".into(),
@@ -975,7 +978,7 @@ mod queue_store {
     /// Every page in turn; checks each took less than `limit`.
     async fn all_pages(
         store: &SharedStore,
-        filter: &QueueFilter,
+        filter: &DiscrepancyFilter,
         size: u32,
         limit: Duration,
     ) -> Vec<i64> {
@@ -1004,7 +1007,10 @@ mod queue_store {
 
     async fn check(store: SharedStore, n: usize, customers: usize) {
         fill(&store, n, customers).await;
-        let everything = store.queue_all(&QueueFilter::default()).await.unwrap();
+        let everything = store
+            .queue_all(&DiscrepancyFilter::default())
+            .await
+            .unwrap();
         assert_eq!(everything.len(), n);
         let in_order: Vec<i64> = everything.iter().map(|d| d.id).collect();
         assert!(everything
@@ -1013,10 +1019,16 @@ mod queue_store {
 
         // Keyset paging returns the same rows in the same order, each page quickly, also
         // deep into the queue.
-        let paged = all_pages(&store, &QueueFilter::default(), 500, Duration::from_secs(2)).await;
+        let paged = all_pages(
+            &store,
+            &DiscrepancyFilter::default(),
+            500,
+            Duration::from_secs(2),
+        )
+        .await;
         assert_eq!(paged, in_order);
 
-        let filter = QueueFilter {
+        let filter = DiscrepancyFilter {
             severity: Some(Severity::High),
             company_code: Some("2020".into()),
             ..Default::default()
@@ -1024,7 +1036,8 @@ mod queue_store {
         let expected: Vec<i64> = everything
             .iter()
             .filter(|d| {
-                d.finding.severity == Severity::High && d.finding.scope.starts_with("SA 2020/")
+                d.finding.severity == Severity::High
+                    && d.finding.scope.to_string().starts_with("SA 2020/")
             })
             .map(|d| d.id)
             .collect();
@@ -1038,7 +1051,7 @@ mod queue_store {
         for (q, customer) in [("100007", "0000100007"), ("0000100007", "0000100007")] {
             let page = store
                 .queue_page(
-                    &QueueFilter {
+                    &DiscrepancyFilter {
                         search: Some(q.into()),
                         ..Default::default()
                     },
@@ -1058,7 +1071,7 @@ mod queue_store {
         for q in ["贸易有限公司 3", "müller handel 2", "MÜLLER"] {
             let page = store
                 .queue_page(
-                    &QueueFilter {
+                    &DiscrepancyFilter {
                         search: Some(q.into()),
                         ..Default::default()
                     },
@@ -1083,7 +1096,7 @@ mod queue_store {
         }
         let page = store
             .queue_page(
-                &QueueFilter {
+                &DiscrepancyFilter {
                     search: Some("100%".into()),
                     ..Default::default()
                 },
@@ -1117,7 +1130,7 @@ mod queue_store {
         );
         assert_eq!(audit.last().unwrap().actor, "mia");
         let counts = store
-            .queue_status_counts(&QueueFilter {
+            .queue_status_counts(&DiscrepancyFilter {
                 status: Some(DiscrepancyStatus::Open),
                 ..Default::default()
             })
@@ -1132,7 +1145,7 @@ mod queue_store {
         );
         let mine = store
             .queue_page(
-                &QueueFilter {
+                &DiscrepancyFilter {
                     assignee: Some("max".into()),
                     ..Default::default()
                 },

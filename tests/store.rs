@@ -238,7 +238,7 @@ fn finding(rule: Rule, customer: &str, scope: &str, amount: &str) -> Finding {
         rule,
         severity: Severity::High,
         customer: cid(customer),
-        scope: scope.to_string(),
+        scope: scope.parse().unwrap(),
         field: "payment_terms".into(),
         contract_id: Some("C-1".into()),
         contract_value: "NT30".into(),

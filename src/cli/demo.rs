@@ -225,7 +225,7 @@ path = "contracts.csv"
             t.row(vec![
                 f.customer.to_string(),
                 f.rule.to_string(),
-                f.scope.clone(),
+                f.scope.to_string(),
                 f.contract_value.clone(),
                 f.master_value.clone(),
                 format!("{} {}", f.exposure.amount, f.exposure.currency)

@@ -24,7 +24,7 @@ fn filter(
             .transpose()
             .map_err(usage)?,
         rule: rule.map(|r| r.parse::<Rule>()).transpose().map_err(usage)?,
-        limit: None,
+        ..DiscrepancyFilter::default()
     })
 }
 
@@ -238,7 +238,7 @@ pub fn table(list: &[Discrepancy]) -> Table {
             f.severity.as_str().into(),
             f.rule.to_string(),
             f.customer.to_string(),
-            f.scope.clone(),
+            f.scope.to_string(),
             f.contract_value.clone(),
             f.master_value.clone(),
             format!("{} {}", f.exposure.amount, f.exposure.currency)

@@ -1,7 +1,7 @@
 //! Discrepancies: a contract and the master records disagree. Reconciliation produces
 //! [`Finding`]s; the store keeps them as [`Discrepancy`]s with a reviewed lifecycle.
 
-use super::CustomerId;
+use super::{CustomerId, Scope};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -250,8 +250,8 @@ pub struct Finding {
     pub rule: Rule,
     pub severity: Severity,
     pub customer: CustomerId,
-    /// Where it applies: `CC 1010`, `SA 1010/10/00`, or `-`.
-    pub scope: String,
+    /// Where it applies: `CC 1010`, `SA 1010/10/00`, `contract C-1`, ... (see [`Scope`]).
+    pub scope: Scope,
     /// The master field in question, e.g. `payment_terms`, `currency`.
     pub field: String,
     pub contract_id: Option<String>,
@@ -264,7 +264,7 @@ pub struct Finding {
 
 impl Finding {
     /// The natural key: one flag per rule, customer, scope and field.
-    pub fn natural_key(&self) -> (Rule, &CustomerId, &str, &str) {
+    pub fn natural_key(&self) -> (Rule, &CustomerId, &Scope, &str) {
         (self.rule, &self.customer, &self.scope, &self.field)
     }
 }

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod note;
 pub mod open_item;
 pub mod payment_terms;
+pub mod scope;
 
 pub use contract::{Contract, ContractScope};
 pub use customer::{
@@ -24,6 +25,7 @@ pub use ids::CustomerId;
 pub use note::{Note, NoteChannel};
 pub use open_item::{OpenItem, OpenItemKey};
 pub use payment_terms::{BaselineSource, DayRule, DiscountTier, PaymentTerms, TermsRule};
+pub use scope::{Scope, ScopeKind};
 
 /// Why a value from outside could not become a model value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,10 +8,11 @@
 //! which itself contradicts the contract are left to that level's flag, so the money at
 //! stake is never counted twice.
 
+use super::due_dates::due_under;
 use super::exposure::exposure_of_items;
 use super::terms_book::TermsBook;
-use crate::model::payment_terms::{describe, DocumentDates};
-use crate::model::{Contract, Customer, Finding, OpenItem, PaymentTerms, Rule, Severity};
+use crate::model::payment_terms::describe;
+use crate::model::{Contract, Customer, Finding, OpenItem, PaymentTerms, Rule, Scope, Severity};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -25,16 +26,6 @@ struct Billed {
     net: NaiveDate,
     /// `None` when the source gave only the net due date.
     discounts: Option<Vec<(NaiveDate, Decimal)>>,
-}
-
-fn dates_of(item: &OpenItem) -> DocumentDates {
-    DocumentDates {
-        document: item.document_date,
-        posting: item.posting_date,
-        // Open-item sources carry no entry date; SAP enters documents on their posting day
-        // in all but back-dated cases.
-        entry: item.posting_date,
-    }
 }
 
 /// The terms an item was billed with: its applied tiers when the source gave them (what
@@ -83,7 +74,7 @@ fn billed(item: &OpenItem, book: &TermsBook) -> Option<Billed> {
 
 /// What `terms` give for the item's document.
 fn expected(terms: &PaymentTerms, item: &OpenItem) -> Billed {
-    let due = terms.due_dates(&dates_of(item), false);
+    let due = due_under(terms, item);
     Billed {
         net: due.net,
         discounts: Some(
@@ -208,7 +199,7 @@ pub(super) fn billed_terms(
                 Severity::Medium
             },
             customer: customer.id().clone(),
-            scope: format!("CC {}", cc.company_code),
+            scope: Scope::CompanyCode(cc.company_code.clone()),
             field: "payment_terms".into(),
             contract_id: Some(contract.id.clone()),
             contract_value: contract.payment_terms.clone().unwrap_or_default(),

@@ -5,7 +5,7 @@
 //! credit data for the customer, or the contract states no limit, there is nothing to judge.
 
 use super::exposure::{exposure_of, ItemFilter};
-use crate::model::{Contract, CreditLimit, Customer, Finding, OpenItem, Rule, Severity};
+use crate::model::{Contract, CreditLimit, Customer, Finding, OpenItem, Rule, Scope, Severity};
 
 pub(super) fn credit_limit(
     customer: &Customer,
@@ -56,7 +56,7 @@ pub(super) fn credit_limit(
             Severity::Medium
         },
         customer: customer.id().clone(),
-        scope: "credit".into(),
+        scope: Scope::Credit,
         field: "credit_limit".into(),
         contract_id: Some(contract.id.clone()),
         contract_value: show(agreed, contract.currency.as_deref()),

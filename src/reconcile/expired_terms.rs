@@ -9,7 +9,7 @@
 use super::exposure::{exposure_of, ItemFilter};
 use super::terms_book::TermsBook;
 use crate::model::payment_terms::describe;
-use crate::model::{Contract, Customer, Finding, OpenItem, PaymentTerms, Rule, Severity};
+use crate::model::{Contract, Customer, Finding, OpenItem, PaymentTerms, Rule, Scope, Severity};
 use chrono::NaiveDate;
 
 pub(super) fn expired_special_terms(
@@ -49,7 +49,7 @@ pub(super) fn expired_special_terms(
             })
             .map(|cc| {
                 (
-                    format!("CC {}", cc.company_code),
+                    Scope::CompanyCode(cc.company_code.clone()),
                     cc.payment_terms.as_deref(),
                     Some(cc.company_code.as_str()),
                 )
@@ -59,7 +59,13 @@ pub(super) fn expired_special_terms(
             .iter()
             .filter(|sa| contract.scope.covers_sales_area(&sa.area))
             .filter(|sa| !active.iter().any(|a| a.scope.covers_sales_area(&sa.area)))
-            .map(|sa| (format!("SA {}", sa.area), sa.payment_terms.as_deref(), None));
+            .map(|sa| {
+                (
+                    Scope::SalesArea(sa.area.clone()),
+                    sa.payment_terms.as_deref(),
+                    None,
+                )
+            });
         for (scope, key, company_code) in company_levels.chain(sales_levels) {
             let Some(key) = key else { continue };
             let Some(master) = book.get(key) else {
@@ -91,7 +97,7 @@ fn finding(
     customer: &Customer,
     contract: &Contract,
     special: &PaymentTerms,
-    scope: String,
+    scope: Scope,
     key: &str,
     exposure: crate::model::Exposure,
 ) -> Finding {

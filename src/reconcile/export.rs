@@ -50,7 +50,7 @@ fn cells(d: &Discrepancy) -> [String; 23] {
         f.severity.as_str().to_string(),
         f.rule.to_string(),
         f.customer.to_string(),
-        f.scope.clone(),
+        f.scope.to_string(),
         f.field.clone(),
         f.contract_id.clone().unwrap_or_default(),
         f.contract_value.clone(),

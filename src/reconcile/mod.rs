@@ -3,6 +3,7 @@
 
 mod billed_terms;
 mod credit_limit;
+pub mod due_dates;
 mod expired_terms;
 pub mod export;
 pub mod exposure;

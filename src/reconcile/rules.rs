@@ -9,7 +9,7 @@ use super::expired_terms::expired_special_terms;
 use super::exposure::{exposure_of, ItemFilter};
 use super::terms_book::TermsBook;
 use crate::model::payment_terms::describe;
-use crate::model::{Contract, Customer, Finding, OpenItem, PaymentTerms, Rule, Severity};
+use crate::model::{Contract, Customer, Finding, OpenItem, PaymentTerms, Rule, Scope, Severity};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -27,8 +27,9 @@ pub fn check_customer(
     let mut found: BTreeMap<(Rule, String, String), Finding> = BTreeMap::new();
     let mut add = |f: Finding| {
         // One flag per rule, scope and field: the first contract (by id) speaks for a scope.
+        // Keyed by the scope's text, so findings come out in the order they always did.
         found
-            .entry((f.rule, f.scope.clone(), f.field.clone()))
+            .entry((f.rule, f.scope.to_string(), f.field.clone()))
             .or_insert(f);
     };
     unknown_keys(customer, items, book, &mut add);
@@ -67,7 +68,7 @@ pub fn check_orphan_contracts(contracts: &[Contract], today: NaiveDate) -> Vec<F
             rule: Rule::CustomerMissing,
             severity: Severity::High,
             customer: c.customer.clone(),
-            scope: format!("contract {}", c.id),
+            scope: Scope::Contract(c.id.clone()),
             field: "customer".into(),
             contract_id: Some(c.id.clone()),
             contract_value: c.customer.to_string(),
@@ -92,17 +93,18 @@ fn unknown_keys(
         .iter()
         .map(|cc| {
             (
-                format!("CC {}", cc.company_code),
+                Scope::CompanyCode(cc.company_code.clone()),
                 cc.payment_terms.as_deref(),
                 Some(cc.company_code.as_str()),
             )
         })
-        .chain(
-            customer
-                .sales_areas
-                .iter()
-                .map(|sa| (format!("SA {}", sa.area), sa.payment_terms.as_deref(), None)),
-        );
+        .chain(customer.sales_areas.iter().map(|sa| {
+            (
+                Scope::SalesArea(sa.area.clone()),
+                sa.payment_terms.as_deref(),
+                None,
+            )
+        }));
     for (scope, key, company_code) in levels {
         let Some(key) = key else { continue };
         if book.get(key).is_some() {
@@ -140,7 +142,7 @@ fn payment_terms(
         .map(|cc| {
             (
                 Rule::PaymentTermsCompanyCode,
-                format!("CC {}", cc.company_code),
+                Scope::CompanyCode(cc.company_code.clone()),
                 cc.payment_terms.as_deref(),
                 Some(cc.company_code.as_str()),
             )
@@ -152,7 +154,7 @@ fn payment_terms(
         .map(|sa| {
             (
                 Rule::PaymentTermsSalesArea,
-                format!("SA {}", sa.area),
+                Scope::SalesArea(sa.area.clone()),
                 sa.payment_terms.as_deref(),
                 None,
             )
@@ -219,7 +221,7 @@ fn unreadable(
         rule: Rule::ContractTermsUnreadable,
         severity: Severity::Medium,
         customer: customer.id().clone(),
-        scope: format!("contract {}", contract.id),
+        scope: Scope::Contract(contract.id.clone()),
         field: "payment_terms".into(),
         contract_id: Some(contract.id.clone()),
         contract_value: raw.to_string(),
@@ -255,7 +257,7 @@ fn currency(
             rule: Rule::Currency,
             severity: Severity::High,
             customer: customer.id().clone(),
-            scope: format!("SA {}", sa.area),
+            scope: Scope::SalesArea(sa.area.clone()),
             field: "currency".into(),
             contract_id: Some(contract.id.clone()),
             contract_value: agreed.to_string(),
@@ -314,7 +316,7 @@ fn company_vs_sales_area(
             rule: Rule::PaymentTermsCompanyVsSalesArea,
             severity: if days.abs() >= HIGH_SEVERITY_DAYS { Severity::High } else { Severity::Medium },
             customer: customer.id().clone(),
-            scope: format!("SA {}", sa.area),
+            scope: Scope::SalesArea(sa.area.clone()),
             field: "payment_terms".into(),
             contract_id: None,
             contract_value: format!("CC {}: {cc_key}", cc.company_code),
@@ -354,7 +356,7 @@ fn blocked(
             rule: Rule::CustomerBlocked,
             severity: Severity::High,
             customer: customer.id().clone(),
-            scope: "customer".into(),
+            scope: Scope::Customer,
             field: field.into(),
             contract_id: Some(contract.id.clone()),
             contract_value: format!("active contract {}", contract.id),
@@ -396,7 +398,7 @@ fn billing_address(customer: &Customer, contract: &Contract, add: &mut impl FnMu
         rule: Rule::BillingAddress,
         severity: Severity::Low,
         customer: customer.id().clone(),
-        scope: format!("contract {}", contract.id),
+        scope: Scope::Contract(contract.id.clone()),
         field: "billing_address".into(),
         contract_id: Some(contract.id.clone()),
         contract_value: show(agreed),

@@ -82,14 +82,14 @@ impl RuleSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CustomerId, Exposure};
+    use crate::model::{CustomerId, Exposure, Scope};
 
     fn finding(rule: Rule, days: i64, amount: i64) -> Finding {
         Finding {
             rule,
             severity: Severity::Medium,
             customer: CustomerId::parse("1").unwrap(),
-            scope: "CC 1010".into(),
+            scope: Scope::CompanyCode("1010".into()),
             field: "payment_terms".into(),
             contract_id: None,
             contract_value: "NT30".into(),

@@ -7,7 +7,7 @@
 use crate::model::{
     CompanyCodeData, Contract, CreditLimit, Customer, CustomerGeneral, CustomerId, Discrepancy,
     DiscrepancyStatus, DisputeStatusChange, Finding, Note, OpenItem, PaymentTerms, Rule,
-    SalesAreaData, StatusChange,
+    SalesAreaData, Severity, StatusChange,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -55,11 +55,22 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-#[derive(Debug, Clone, Default)]
+/// Which flags a list, an export or the desk's queue shows. Every field narrows; `None`
+/// does not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DiscrepancyFilter {
     pub status: Option<DiscrepancyStatus>,
-    pub customer: Option<CustomerId>,
     pub rule: Option<Rule>,
+    pub severity: Option<Severity>,
+    /// Flags scoped to this company code (`CC 1010`), and to sales areas of the sales
+    /// organisation with the same number (`SA 1010/…`): SAP's usual one-to-one setup.
+    pub company_code: Option<String>,
+    pub assignee: Option<String>,
+    pub customer: Option<CustomerId>,
+    /// A customer number (or its start, leading zeros optional) or part of the name,
+    /// case-insensitive.
+    pub search: Option<String>,
+    /// At most this many flags (lists; the queue pages by its own limit).
     pub limit: Option<u32>,
 }
 

@@ -5,9 +5,9 @@
 //! The order is `exposure_sort DESC, id`, the order of the `discrepancies_by_*` indexes, so
 //! a page after a cursor is an index range scan whatever the queue's size.
 
-use super::sql::{Col, Conn, DbRow, Dialect, SqlStore, DISCREPANCY_COLS};
-use super::{Result, StoreError};
-use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus, Rule, Severity};
+use super::sql::{Col, Conn, DbRow, Dialect, SqlStore, DISCREPANCY_COLS, Q};
+use super::{DiscrepancyFilter, Result, StoreError};
+use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus, Scope};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -16,22 +16,6 @@ use std::collections::HashMap;
 
 /// The most rows one page may hold.
 pub const MAX_PAGE: u32 = 500;
-
-/// What the desk filters the queue by. Every field narrows; `None` does not filter.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QueueFilter {
-    pub status: Option<DiscrepancyStatus>,
-    pub rule: Option<Rule>,
-    pub severity: Option<Severity>,
-    /// Flags scoped to this company code (`CC 1010`), and to sales areas of the sales
-    /// organisation with the same number (`SA 1010/…`): SAP's usual one-to-one setup.
-    pub company_code: Option<String>,
-    pub assignee: Option<String>,
-    pub customer: Option<CustomerId>,
-    /// A customer number (or its start, leading zeros optional) or part of the name,
-    /// case-insensitive.
-    pub search: Option<String>,
-}
 
 /// Where a page starts: just after this (exposure order key, id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,17 +53,18 @@ pub trait QueueStore: Send + Sync {
     /// exposure first.
     async fn queue_page(
         &self,
-        filter: &QueueFilter,
+        filter: &DiscrepancyFilter,
         after: Option<QueueCursor>,
         limit: u32,
     ) -> Result<QueuePage>;
-    /// Every flag matching `filter`, in queue order (for exports).
-    async fn queue_all(&self, filter: &QueueFilter) -> Result<Vec<Discrepancy>>;
+    /// Every flag matching `filter` (up to its `limit`), in queue order (for exports and
+    /// lists).
+    async fn queue_all(&self, filter: &DiscrepancyFilter) -> Result<Vec<Discrepancy>>;
     /// Flags per status for `filter` with its status ignored (the tabs above the list; the
     /// filter's total is among them, so a page needs no count of its own).
     async fn queue_status_counts(
         &self,
-        filter: &QueueFilter,
+        filter: &DiscrepancyFilter,
     ) -> Result<Vec<(DiscrepancyStatus, u64)>>;
     /// Hands an acknowledged flag to `assignee` (audited as `actor`'s change, status kept).
     async fn reassign(
@@ -96,6 +81,26 @@ pub trait QueueStore: Send + Sync {
     /// `true` only if it still was `seen`. Whoever wins may act; a page showing the old
     /// version, in this instance or another, is refused from then on.
     async fn take_version(&self, id: i64, seen: DateTime<Utc>, at: DateTime<Utc>) -> Result<bool>;
+}
+
+/// The columns a flag's scope is kept in beside its text, which the queue filters by.
+pub(super) const SCOPE_COLS: &str =
+    "scope_kind, company_code, sales_org, distribution_channel, division";
+pub(super) const SCOPE_COLS_COUNT: usize = 5;
+
+/// Binds the values of [`SCOPE_COLS`] for `scope`.
+pub(super) fn bind_scope<'q, D: Dialect>(query: Q<'q, D>, scope: &Scope) -> Q<'q, D>
+where
+    String: Col<D::DB>,
+    Option<String>: Col<D::DB>,
+{
+    let area = scope.sales_area();
+    query
+        .bind(scope.kind().as_str().to_string())
+        .bind(scope.company_code().map(str::to_string))
+        .bind(area.map(|a| a.sales_org.clone()))
+        .bind(area.map(|a| a.distribution_channel.clone()))
+        .bind(area.map(|a| a.division.clone()))
 }
 
 /// A WHERE clause with its parameters, in bind order.
@@ -135,7 +140,7 @@ fn like_literal(text: &str) -> String {
     out
 }
 
-fn where_clause(filter: &QueueFilter, with_status: bool) -> Clause {
+fn where_clause(filter: &DiscrepancyFilter, with_status: bool) -> Clause {
     let mut w = Clause::new();
     if let (true, Some(status)) = (with_status, filter.status) {
         let p = w.param(status.as_str().into());
@@ -150,11 +155,8 @@ fn where_clause(filter: &QueueFilter, with_status: bool) -> Clause {
         w.and(&format!("severity = {p}"));
     }
     if let Some(cc) = &filter.company_code {
-        let exact = w.param(format!("CC {cc}"));
-        let area = w.param(format!("SA {}/%", like_literal(cc)));
-        w.and(&format!(
-            "(scope = {exact} OR scope LIKE {area} ESCAPE '\\')"
-        ));
+        let p = w.param(cc.clone());
+        w.and(&format!("(company_code = {p} OR sales_org = {p})"));
     }
     if let Some(assignee) = &filter.assignee {
         let p = w.param(assignee.clone());
@@ -217,7 +219,7 @@ where
 {
     async fn queue_page(
         &self,
-        filter: &QueueFilter,
+        filter: &DiscrepancyFilter,
         after: Option<QueueCursor>,
         limit: u32,
     ) -> Result<QueuePage> {
@@ -267,13 +269,20 @@ where
         Ok(QueuePage { items, next })
     }
 
-    async fn queue_all(&self, filter: &QueueFilter) -> Result<Vec<Discrepancy>> {
+    async fn queue_all(&self, filter: &DiscrepancyFilter) -> Result<Vec<Discrepancy>> {
         let w = where_clause(filter, true);
-        let sql = format!(
+        let mut sql = format!(
             "SELECT {DISCREPANCY_COLS} FROM discrepancies{} ORDER BY exposure_sort DESC, id",
             w.sql
         );
-        bind_all::<D>(sqlx::query::<D::DB>(&sql), &w.binds)
+        if filter.limit.is_some() {
+            sql += &format!(" LIMIT ${}", w.binds.len() + 1);
+        }
+        let mut query = bind_all::<D>(sqlx::query::<D::DB>(&sql), &w.binds);
+        if let Some(limit) = filter.limit {
+            query = query.bind(i64::from(limit));
+        }
+        query
             .fetch_all(self.pool())
             .await?
             .iter()
@@ -283,7 +292,7 @@ where
 
     async fn queue_status_counts(
         &self,
-        filter: &QueueFilter,
+        filter: &DiscrepancyFilter,
     ) -> Result<Vec<(DiscrepancyStatus, u64)>> {
         let w = where_clause(filter, false);
         let sql = format!(

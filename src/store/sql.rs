@@ -604,7 +604,7 @@ where
                 rule: parsed("rule", Self::get(row, "rule")?)?,
                 severity: parsed("severity", Self::get(row, "severity")?)?,
                 customer: customer_id(Self::get(row, "customer")?)?,
-                scope: Self::get(row, "scope")?,
+                scope: parsed("scope", Self::get(row, "scope")?)?,
                 field: Self::get(row, "field")?,
                 contract_id: Self::get(row, "contract_id")?,
                 contract_value: Self::get(row, "contract_value")?,
@@ -904,7 +904,7 @@ where
         fresh: &[&Finding],
         run_at: DateTime<Utc>,
     ) -> Result<u64> {
-        const COLS: usize = 20;
+        const COLS: usize = 20 + super::queue::SCOPE_COLS_COUNT;
         for chunk in fresh.chunks(MAX_PARAMS / COLS) {
             let rows = (0..chunk.len())
                 .map(|r| format!("({}, 'open')", placeholders(D::param, r * COLS + 1, COLS)))
@@ -915,30 +915,34 @@ where
                  contract_id, contract_value, master_value, explanation, exposure_amount, \
                  exposure_sort, exposure_currency, exposure_items, exposure_days, \
                  exposure_cash_days, exposure_cost, exposure_by_currency, first_seen, \
-                 last_seen, updated_at, status) VALUES {rows}"
+                 last_seen, updated_at, {}, status) VALUES {rows}",
+                super::queue::SCOPE_COLS
             );
             let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == MAX_PARAMS / COLS);
             for f in chunk {
                 query = query
                     .bind(f.rule.as_str().to_string())
                     .bind(f.customer.as_str().to_string())
-                    .bind(f.scope.clone())
+                    .bind(f.scope.to_string())
                     .bind(f.field.clone());
                 query = Self::bind_finding(query, f)
                     .bind(D::stamp(run_at))
                     .bind(D::stamp(run_at))
                     .bind(D::stamp(run_at));
+                query = super::queue::bind_scope::<D>(query, &f.scope);
             }
             query.execute(&mut *conn).await?;
         }
         // Their ids, by natural key, for the audit entries.
+        let scopes: Vec<String> = fresh.iter().map(|f| f.scope.to_string()).collect();
         let wanted: std::collections::HashSet<(&str, &str, &str, &str)> = fresh
             .iter()
-            .map(|f| {
+            .zip(&scopes)
+            .map(|(f, scope)| {
                 (
                     f.rule.as_str(),
                     f.customer.as_str(),
-                    f.scope.as_str(),
+                    scope.as_str(),
                     f.field.as_str(),
                 )
             })
@@ -1433,7 +1437,7 @@ where
                 let key = (
                     f.rule.as_str().to_string(),
                     f.customer.as_str().to_string(),
-                    f.scope.clone(),
+                    f.scope.to_string(),
                     f.field.clone(),
                 );
                 known.insert(key, d);
@@ -1448,7 +1452,7 @@ where
             let key = (
                 f.rule.as_str().to_string(),
                 f.customer.as_str().to_string(),
-                f.scope.clone(),
+                f.scope.to_string(),
                 f.field.clone(),
             );
             // One flag per natural key: the first finding of a batch speaks for it.
@@ -1544,40 +1548,8 @@ where
     }
 
     async fn list_discrepancies(&self, filter: &DiscrepancyFilter) -> Result<Vec<Discrepancy>> {
-        let mut p = Params::default();
-        let mut sql = format!("SELECT {DISCREPANCY_COLS} FROM discrepancies WHERE 1 = 1");
-        if filter.status.is_some() {
-            sql += &format!(" AND status = {}", p.next());
-        }
-        if filter.customer.is_some() {
-            sql += &format!(" AND customer = {}", p.next());
-        }
-        if filter.rule.is_some() {
-            sql += &format!(" AND rule = {}", p.next());
-        }
-        sql += " ORDER BY exposure_sort DESC, id";
-        if filter.limit.is_some() {
-            sql += &format!(" LIMIT {}", p.next());
-        }
-        let mut query = sqlx::query::<D::DB>(&sql);
-        if let Some(status) = filter.status {
-            query = query.bind(status.as_str().to_string());
-        }
-        if let Some(customer) = &filter.customer {
-            query = query.bind(customer.as_str().to_string());
-        }
-        if let Some(rule) = filter.rule {
-            query = query.bind(rule.as_str().to_string());
-        }
-        if let Some(limit) = filter.limit {
-            query = query.bind(i64::from(limit));
-        }
-        query
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(Self::discrepancy_row)
-            .collect()
+        // One filter for lists and the desk's queue: the queue's query serves both.
+        super::QueueStore::queue_all(self, filter).await
     }
 
     async fn discrepancy(&self, id: i64) -> Result<Option<Discrepancy>> {

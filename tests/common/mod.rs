@@ -139,7 +139,7 @@ pub async fn open_findings(store: &dyn Store) -> BTreeSet<FindingKey> {
             (
                 d.finding.rule.to_string(),
                 d.finding.customer.to_string(),
-                d.finding.scope,
+                d.finding.scope.to_string(),
                 d.finding.field,
             )
         })

@@ -8,13 +8,12 @@
 use super::actions::{self, Action, ActionError, ActionInput};
 use super::auth::{Permission, Principal, Via};
 use super::{version_of, Auth, DeskState};
-use crate::model::payment_terms::DocumentDates;
 use crate::model::{
     Contract, Customer, CustomerId, Discrepancy, DiscrepancyStatus, DisputeStatusChange, Note,
     NoteChannel, OpenItem, OpenItemKey, Rule, Severity, StatusChange,
 };
-use crate::reconcile::export;
-use crate::store::queue::{QueueCursor, QueueFilter};
+use crate::reconcile::{due_dates, export};
+use crate::store::queue::QueueCursor;
 use crate::store::{DiscrepancyFilter, StoreError};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -160,7 +159,7 @@ fn given(v: &Option<String>) -> Option<&str> {
 }
 
 impl QueueParams {
-    pub fn filter(&self) -> Result<QueueFilter, String> {
+    pub fn filter(&self) -> Result<DiscrepancyFilter, String> {
         fn parse<T: std::str::FromStr>(v: &Option<String>) -> Result<Option<T>, String>
         where
             T::Err: std::fmt::Display,
@@ -169,7 +168,7 @@ impl QueueParams {
                 .map(|s| s.parse::<T>().map_err(|e| e.to_string()))
                 .transpose()
         }
-        Ok(QueueFilter {
+        Ok(DiscrepancyFilter {
             status: parse::<DiscrepancyStatus>(&self.status)?,
             rule: parse::<Rule>(&self.rule)?,
             severity: parse::<Severity>(&self.severity)?,
@@ -179,6 +178,7 @@ impl QueueParams {
                 .map(|c| CustomerId::parse(c).map_err(|e| e.to_string()))
                 .transpose()?,
             search: given(&self.q).map(str::to_string),
+            limit: None,
         })
     }
 
@@ -336,7 +336,6 @@ pub async fn detail(desk: &DeskState, id: i64) -> Result<Option<Detail>, StoreEr
             contracts.retain(|c| &c.id == cid);
         }
     }
-    let company_code = d.finding.scope.strip_prefix("CC ").map(str::to_string);
     let terms = contract_terms(&d, &contracts, store.payment_terms().await?);
     let affected_items: Vec<AffectedItem> = store
         .open_items_for(std::slice::from_ref(&customer_id))
@@ -344,25 +343,19 @@ pub async fn detail(desk: &DeskState, id: i64) -> Result<Option<Detail>, StoreEr
         .into_iter()
         .filter(|i| !i.is_credit())
         .filter(|i| {
-            company_code
-                .as_deref()
+            d.finding
+                .scope
+                .company_code()
                 .is_none_or(|cc| i.key.company_code == cc)
         })
         .take(ITEMS_SHOWN)
         .map(|item| {
-            let contract_due = terms.as_ref().map(|t| {
-                // Open-item sources carry no entry date; SAP enters documents on their
-                // posting day in all but back-dated cases (as reconciliation assumes).
-                let dates = DocumentDates {
-                    document: item.document_date,
-                    posting: item.posting_date,
-                    entry: item.posting_date,
-                };
-                t.due_dates(&dates, false).net
-            });
-            let shift_days = match (item.net_due_date, contract_due) {
-                (Some(master), Some(contract)) => Some((master - contract).num_days()),
-                _ => None,
+            let (contract_due, shift_days) = match &terms {
+                Some(t) => {
+                    let (due, shift) = due_dates::net_due_and_shift(t, &item);
+                    (Some(due), shift)
+                }
+                None => (None, None),
             };
             AffectedItem {
                 item,

@@ -9,7 +9,7 @@ use super::actions::{self, Action, ActionError, ActionInput};
 use super::api::{self, Detail, FlagView, NoteBody, QueueParams};
 use super::auth::{self, Permission, Principal, Via};
 use super::{client_addr, Auth, DeskState};
-use crate::model::{Discrepancy, DiscrepancyStatus, NoteChannel, Rule, Severity};
+use crate::model::{Discrepancy, DiscrepancyStatus, NoteChannel, Rule, Scope, Severity};
 use axum::extract::{Form, FromRequest, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -502,7 +502,7 @@ async fn queue_page(
                 esc(d.finding.customer.as_str()),
                 esc(f.customer_name.as_deref().unwrap_or("")),
                 esc(&d.finding.rule.as_str().replace('_', " ")),
-                esc(&d.finding.scope),
+                esc(&d.finding.scope.to_string()),
                 esc(&d.finding.field),
                 esc(&d.finding.contract_value),
                 esc(&d.finding.master_value),
@@ -561,20 +561,11 @@ fn contract_side(detail: &Detail) -> String {
         s += "<p class=\"muted\">No current contract held for this customer.</p>";
     }
     for c in &detail.contracts {
-        let scope = [
-            c.scope.company_code.as_ref().map(|x| format!("CC {x}")),
-            c.scope.sales_org.as_ref().map(|x| {
-                format!(
-                    "SA {x}/{}/{}",
-                    c.scope.distribution_channel.as_deref().unwrap_or("*"),
-                    c.scope.division.as_deref().unwrap_or("*")
-                )
-            }),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ");
+        let scope = Scope::covered_by(&c.scope)
+            .iter()
+            .map(Scope::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         s += &kv(&[
             ("Contract", esc(&format!("{} ({})", c.id, c.source))),
             ("Scope", esc(if scope.is_empty() { "all" } else { &scope })),
@@ -1001,7 +992,7 @@ fn flag_body(
                 "<tr><td><a href=\"/flags/{0}\">#{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td class=\"num\">{4}</td></tr>",
                 od.id,
                 esc(&od.finding.rule.as_str().replace('_', " ")),
-                esc(&od.finding.scope),
+                esc(&od.finding.scope.to_string()),
                 status_text(o),
                 money(od)
             );
