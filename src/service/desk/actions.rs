@@ -99,6 +99,20 @@ pub enum ActionError {
     Store(StoreError),
 }
 
+impl ActionError {
+    /// The HTTP status the API and the pages answer this refusal with.
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            ActionError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ActionError::NotFound(_) => StatusCode::NOT_FOUND,
+            ActionError::Stale { .. } | ActionError::Refused(_) => StatusCode::CONFLICT,
+            ActionError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ActionError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
 impl From<StoreError> for ActionError {
     fn from(e: StoreError) -> Self {
         match e {

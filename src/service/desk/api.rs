@@ -66,13 +66,7 @@ pub fn store_error(e: StoreError) -> Response {
 }
 
 pub fn action_error(e: ActionError) -> Response {
-    let status = match &e {
-        ActionError::Forbidden { .. } => StatusCode::FORBIDDEN,
-        ActionError::NotFound(_) => StatusCode::NOT_FOUND,
-        ActionError::Stale { .. } | ActionError::Refused(_) => StatusCode::CONFLICT,
-        ActionError::Invalid(_) => StatusCode::BAD_REQUEST,
-        ActionError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-    };
+    let status = e.status();
     let mut body = json!({ "error": e.to_string() });
     if let ActionError::Stale {
         current, status: s, ..

@@ -1,0 +1,192 @@
+//! The desk's HTML kit: escaping, the page frame, who is asking (page views and form
+//! posts), and the small widgets every page shows (badges, money, key-value lists).
+
+use super::super::api::FlagView;
+use super::super::auth::{self, Principal, Via};
+use super::super::{Auth, DeskState};
+use crate::model::{Discrepancy, Severity};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use std::fmt::Write as _;
+
+/// Escapes text for HTML element content and attribute values.
+pub(super) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub(super) fn query_string(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty()))
+        .finish()
+}
+
+/// The frame around every page. `who` is `None` on the login page.
+pub(super) fn layout(title: &str, who: Option<&Principal>, body: &str) -> String {
+    let user = match who {
+        Some(p) => {
+            let logout = match p.csrf() {
+                Some(csrf) => format!(
+                    "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button class=\"quiet\" type=\"submit\">Log out</button></form>",
+                    esc(csrf)
+                ),
+                None => String::new(),
+            };
+            format!(
+                "<span class=\"who\" id=\"who\">{} · {}</span>{logout}",
+                esc(&p.name),
+                p.role
+            )
+        }
+        None => String::new(),
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · erpsync review desk</title><link rel=\"stylesheet\" href=\"/assets/desk.css\"></head>\
+         <body><header class=\"top\"><a href=\"/\">erpsync · review desk</a>{user}</header>\
+         <main>{body}</main><script src=\"/assets/desk.js\"></script></body></html>",
+        esc(title)
+    )
+}
+
+/// A page for the user; behind the SSO proxy the first page also starts a session, so the
+/// forms on it have a CSRF token.
+pub(super) fn page(who: &Principal, status: StatusCode, title: &str, body: &str) -> Response {
+    let mut response = (status, Html(layout(title, Some(who), body))).into_response();
+    no_store(&mut response);
+    response
+}
+
+pub(super) fn no_store(r: &mut Response) {
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+pub(super) fn set_cookie(r: &mut Response, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// The signed-in user of a page request, or the redirect to the login form.
+#[allow(clippy::result_large_err)] // see api::require
+pub(super) fn viewer(
+    desk: &DeskState,
+    headers: &HeaderMap,
+) -> Result<(Principal, Option<String>), Response> {
+    match desk.authenticate(headers) {
+        Auth::Ok(p) if p.via == Via::Proxy => {
+            let (id, csrf) = desk.sessions.create(&p.name, p.role);
+            let cookie = auth::set_cookie(
+                auth::SESSION_COOKIE,
+                &id,
+                desk.sessions.lifetime(),
+                desk.cookie_secure,
+            );
+            Ok((
+                Principal {
+                    via: Via::Session { id, csrf },
+                    ..p
+                },
+                Some(cookie),
+            ))
+        }
+        Auth::Ok(p) => Ok((p, None)),
+        Auth::NoDeskRole(_) => Err((StatusCode::FORBIDDEN, "no review-desk role").into_response()),
+        Auth::Missing | Auth::Invalid => Err(Redirect::to("/login").into_response()),
+    }
+}
+
+/// The user of a form post: a session and its CSRF token, nothing else.
+#[allow(clippy::result_large_err)] // see api::require
+pub(super) fn poster(
+    desk: &DeskState,
+    headers: &HeaderMap,
+    sent_csrf: &str,
+) -> Result<Principal, Response> {
+    let who = match desk.authenticate(headers) {
+        Auth::Ok(p) => p,
+        _ => return Err(Redirect::to("/login").into_response()),
+    };
+    match who.csrf() {
+        Some(csrf) if auth::same(csrf, sent_csrf) => Ok(who),
+        _ => Err((
+            StatusCode::FORBIDDEN,
+            Html(layout(
+                "Refused",
+                None,
+                "<div class=\"msg err\" id=\"error\">The form's security token is missing or out of date (CSRF check). Reload the page and try again.</div>",
+            )),
+        )
+            .into_response()),
+    }
+}
+
+pub(super) fn with_cookie(mut r: Response, cookie: Option<String>) -> Response {
+    if let Some(c) = cookie {
+        set_cookie(&mut r, &c);
+    }
+    r
+}
+
+pub(super) fn severity_badge(s: Severity) -> String {
+    format!("<span class=\"badge sev-{0}\">{0}</span>", s.as_str())
+}
+
+pub(super) fn status_text(f: &FlagView) -> String {
+    if f.awaiting_approval {
+        "<span class=\"st-waiting\">waived · awaiting approval</span>".into()
+    } else {
+        esc(f.discrepancy.status.as_str())
+    }
+}
+
+pub(super) fn money(d: &Discrepancy) -> String {
+    let e = &d.finding.exposure;
+    if e.currency.is_empty() {
+        "no open items".into()
+    } else {
+        format!(
+            "{} {}",
+            esc(&e.amount.round_dp(2).to_string()),
+            esc(&e.currency)
+        )
+    }
+}
+
+pub(super) fn kv(rows: &[(&str, String)]) -> String {
+    let mut s = String::from("<dl class=\"kv\">");
+    for (k, v) in rows {
+        let _ = write!(s, "<dt>{}</dt><dd>{}</dd>", esc(k), v);
+    }
+    s + "</dl>"
+}
+
+pub(super) fn opt(v: &Option<String>) -> String {
+    esc(v.as_deref().unwrap_or("–"))
+}
+
+pub(super) fn hidden(name: &str, value: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+        esc(value)
+    )
+}
+
+/// A 303 to `path`: a form post answers with a redirect, so a reload never sends it twice.
+pub(super) fn see_other(path: &str) -> Response {
+    let mut r = Redirect::to(path).into_response();
+    *r.status_mut() = StatusCode::SEE_OTHER;
+    r
+}

@@ -1,0 +1,51 @@
+//! Server-rendered pages of the review desk: `/login`, `/` (the queue), `/flags/{id}` (one
+//! flag in context, with the actions the user's role allows), and the forms they post.
+//!
+//! Forms post back here (never to the JSON API), each with the session's CSRF token, and
+//! answer with a redirect, so a reload never sends an action twice. Every value shown is
+//! HTML-escaped; the pages are UTF-8 throughout.
+
+mod flag;
+mod kit;
+mod login;
+mod note;
+mod queue;
+
+use super::DeskState;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+const CSS: &str = include_str!("../assets/desk.css");
+const JS: &str = include_str!("../assets/desk.js");
+
+pub fn routes() -> Router<Arc<DeskState>> {
+    Router::new()
+        .route("/", get(queue::queue_page))
+        .route("/login", get(login::login_form).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/flags/{id}", get(flag::flag_page))
+        .route("/flags/{id}/{action}", post(flag::flag_action))
+        .route("/notes", post(note::note))
+        .route(
+            "/assets/desk.css",
+            get(|| asset("text/css; charset=utf-8", CSS)),
+        )
+        .route(
+            "/assets/desk.js",
+            get(|| asset("text/javascript; charset=utf-8", JS)),
+        )
+}
+
+async fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
