@@ -7,6 +7,7 @@
 //! - [`store`]: persistence (SQLite or PostgreSQL) behind one trait, with the outbox and audit log.
 //! - [`sync`]: pull jobs that page through the ERP and batch writes into the store.
 //! - [`reconcile`]: pure rules that compare contracts with master records, and exposure.
+//! - [`export`]: the review queue as XLSX and CSV, for the CLI and the desk.
 //! - [`push`]: the outbox worker that writes notes and dispute statuses back into the ERP.
 //! - [`service`]: the background service.
 //! - [`mock_erp`]: an SAP-dialect ERP for the demo, tests and benchmarks.
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod config;
 pub mod contracts;
 pub mod erp;
+pub mod export;
 pub mod mock_erp;
 pub mod model;
 pub mod push;

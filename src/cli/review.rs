@@ -3,8 +3,8 @@
 use super::app::{DiscrepancyCommand, ReviewArgs};
 use super::output::{self, Format, Table};
 use super::{open, CliError};
+use crate::export;
 use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus, Rule};
-use crate::reconcile::export;
 use crate::store::{DiscrepancyFilter, SharedStore};
 use chrono::{NaiveDate, Utc};
 use std::path::Path;

@@ -5,7 +5,6 @@ mod billed_terms;
 mod credit_limit;
 pub mod due_dates;
 mod expired_terms;
-pub mod export;
 pub mod exposure;
 #[cfg(test)]
 mod fixtures;

@@ -8,11 +8,12 @@
 use super::actions::{self, Action, ActionError, ActionInput};
 use super::auth::{Permission, Principal, Via};
 use super::{version_of, Auth, DeskState};
+use crate::export;
 use crate::model::{
     Contract, Customer, CustomerId, Discrepancy, DiscrepancyStatus, DisputeStatusChange, Note,
     NoteChannel, OpenItem, OpenItemKey, Rule, Severity, StatusChange,
 };
-use crate::reconcile::{due_dates, export};
+use crate::reconcile::due_dates;
 use crate::store::queue::QueueCursor;
 use crate::store::{DiscrepancyFilter, StoreError};
 use axum::extract::{FromRequestParts, Path, Query, State};
