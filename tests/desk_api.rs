@@ -811,6 +811,123 @@ async fn login(d: &Desk, user: &str, password: &str) -> Result<(String, String),
     Ok((cookie, me["csrf_token"].as_str().unwrap().to_string()))
 }
 
+/// A note's collector details — channel, medium, follow-up date, promise to pay — from the
+/// API and from the desk's note form are stored exactly as `erpsync notes add` stores them.
+#[tokio::test]
+async fn notes_from_api_and_desk_form_carry_the_collector_details_as_the_cli_does() {
+    let d = Desk::start().await;
+    let customer = d.first("open").await["customer"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let details = [
+        ("channel", "chat"),
+        ("via", "WeChat"),
+        ("follow_up", "2026-12-01"),
+        ("promise_amount", "1250.50"),
+        ("promise_currency", "cny"),
+        ("promise_date", "2026-12-05"),
+    ];
+    let text = "客户说下周付款 / will pay next week";
+
+    let mut body = json!({"customer": customer, "text": text});
+    for (k, v) in details {
+        body[k] = json!(v);
+    }
+    let (code, created) = d.post(Some("t-collector"), "/api/v1/notes", body).await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    assert_eq!(created["note"]["promise"]["currency"], "CNY");
+    let from_api = created["outbox_id"].as_i64().unwrap();
+
+    let (cookie, csrf) = login(&d, "carl", "carl-pw").await.unwrap();
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("customer", customer.as_str()),
+        ("text", text),
+        ("back", "/flags/1"),
+    ];
+    form.extend(details);
+    let http = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = http
+        .post(d.url("/notes"))
+        .header("cookie", &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+
+    let (code, _, err) = d.env.cli(&[
+        "notes",
+        "add",
+        "--customer",
+        &customer,
+        "--by",
+        "carl",
+        "--text",
+        text,
+        "--channel",
+        "chat",
+        "--via",
+        "WeChat",
+        "--follow-up",
+        "2026-12-01",
+        "--promise-amount",
+        "1250.50",
+        "--promise-currency",
+        "cny",
+        "--promise-date",
+        "2026-12-05",
+    ]);
+    assert_eq!(code, 0, "{err}");
+
+    let mut notes: Vec<_> = d
+        .store
+        .outbox_list(Some(OutboxStatus::Pending))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.payload["text"] == text)
+        .collect();
+    notes.sort_by_key(|e| e.id);
+    assert_eq!(notes.len(), 3, "{notes:?}");
+    assert!(notes.iter().any(|e| e.id == from_api));
+    // Who wrote it, when and under which key differ by nature; everything else is equal.
+    let same = |e: &erpsync::store::OutboxEntry| {
+        let mut p = e.payload.clone();
+        for k in ["author", "created_at", "idempotency_key"] {
+            p.as_object_mut().unwrap().remove(k);
+        }
+        p
+    };
+    let cli = same(&notes[2]);
+    assert_eq!(cli["promise"]["amount"], "1250.50", "{cli}");
+    assert_eq!(cli["follow_up"], "2026-12-01");
+    assert_eq!(cli["via"], "WeChat");
+    assert_eq!(cli["channel"], "chat");
+    assert_eq!(same(&notes[0]), cli);
+    assert_eq!(same(&notes[1]), cli);
+    assert_eq!(notes[0].payload["author"], "t-collector");
+    assert_eq!(notes[1].payload["author"], "carl");
+
+    // Refused as the CLI refuses it, naming the field as sent.
+    let (code, refused) = d
+        .post(
+            Some("t-collector"),
+            "/api/v1/notes",
+            json!({"customer": customer, "text": "x", "promise_amount": "10"}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused["error"],
+        "a promise to pay needs promise_amount, promise_currency and promise_date together"
+    );
+}
+
 #[tokio::test]
 async fn sessions_need_their_csrf_token_and_logins_are_rate_limited() {
     let d = Desk::start().await;

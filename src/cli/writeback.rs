@@ -6,12 +6,11 @@ use super::{open, CliError};
 use crate::config::PushMode;
 use crate::erp::mapping::Mapping;
 use crate::erp::odata::ODataClient;
-use crate::model::note::{CollectorNote, NoteDetails, PromiseToPay};
-use crate::model::{CustomerId, DisputeStatusChange, Note, NoteChannel, OpenItemKey};
+use crate::model::note_input::{FieldNames, NoteInput};
+use crate::model::DisputeStatusChange;
 use crate::push::{self, PushReport};
 use crate::store::{OutboxEntry, OutboxStatus};
-use chrono::{NaiveDate, Utc};
-use rust_decimal::Decimal;
+use chrono::Utc;
 use std::path::Path;
 
 fn usage(e: impl std::fmt::Display) -> CliError {
@@ -39,76 +38,31 @@ pub async fn notes(path: &Path, command: NoteCommand) -> Result<(), CliError> {
         promise_currency,
         promise_date,
     } = command;
-    let details = NoteDetails {
-        via: via.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
-        follow_up: follow_up
-            .as_deref()
-            .map(|d| date("--follow-up", d))
-            .transpose()?,
-        promise: promise(promise_amount, promise_currency, promise_date)?,
-    };
-    let note = Note {
-        customer: CustomerId::parse(&customer).map_err(usage)?,
-        item: item
-            .as_deref()
-            .map(OpenItemKey::parse)
-            .transpose()
-            .map_err(usage)?,
-        author: required("--by", &by)?,
-        text: required("--text", &text)?,
-        channel: channel.parse::<NoteChannel>().map_err(usage)?,
-        created_at: Utc::now(),
-        idempotency_key: uuid::Uuid::new_v4().to_string(),
-    };
+    let note = NoteInput {
+        customer,
+        item,
+        author: by,
+        text,
+        channel: Some(channel),
+        via,
+        follow_up,
+        promise_amount,
+        promise_currency,
+        promise_date,
+    }
+    .check(
+        &FieldNames::CLI,
+        Utc::now(),
+        uuid::Uuid::new_v4().to_string(),
+    )
+    .map_err(usage)?;
     let (_, store) = open(path).await?;
-    let note = CollectorNote { note, details };
     let entry = store.add_collector_note(&note).await?;
     println!(
         "note for customer {} queued (outbox entry {}); `erpsync push` sends it",
         note.note.customer, entry.id
     );
     Ok(())
-}
-
-fn date(flag: &str, raw: &str) -> Result<NaiveDate, CliError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| CliError::Usage(format!("{flag} {raw:?} is not a date (YYYY-MM-DD)")))
-}
-
-/// A promise to pay needs all three of amount, currency and date, or none of them.
-fn promise(
-    amount: Option<String>,
-    currency: Option<String>,
-    date_raw: Option<String>,
-) -> Result<Option<PromiseToPay>, CliError> {
-    match (amount, currency, date_raw) {
-        (None, None, None) => Ok(None),
-        (Some(a), Some(c), Some(d)) => {
-            let amount: Decimal = a.trim().parse().map_err(|_| {
-                CliError::Usage(format!("--promise-amount {a:?} is not a decimal amount"))
-            })?;
-            if amount <= Decimal::ZERO {
-                return Err(CliError::Usage(format!(
-                    "--promise-amount {a:?} must be more than zero"
-                )));
-            }
-            let currency = c.trim().to_ascii_uppercase();
-            if currency.len() != 3 || !currency.chars().all(|ch| ch.is_ascii_alphabetic()) {
-                return Err(CliError::Usage(format!(
-                    "--promise-currency {c:?} is not an ISO currency code (e.g. EUR, CNY)"
-                )));
-            }
-            Ok(Some(PromiseToPay {
-                amount,
-                currency,
-                date: date("--promise-date", &d)?,
-            }))
-        }
-        _ => Err(CliError::Usage(
-            "a promise to pay needs --promise-amount, --promise-currency and --promise-date together"
-                .into(),
-        )),
-    }
 }
 
 /// A dispute status key as SAP keeps them: short, upper-case letters and digits.

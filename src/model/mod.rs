@@ -9,6 +9,7 @@ pub mod discrepancy;
 pub mod dispute;
 pub mod ids;
 pub mod note;
+pub mod note_input;
 pub mod open_item;
 pub mod payment_terms;
 pub mod scope;

@@ -9,9 +9,11 @@ use super::actions::{self, Action, ActionError, ActionInput};
 use super::auth::{Permission, Principal, Via};
 use super::{version_of, Auth, DeskState};
 use crate::export;
+use crate::model::note::CollectorNote;
+use crate::model::note_input::{FieldNames, NoteInput};
 use crate::model::{
-    Contract, Customer, CustomerId, Discrepancy, DiscrepancyStatus, DisputeStatusChange, Note,
-    NoteChannel, OpenItem, OpenItemKey, Rule, Severity, StatusChange,
+    Contract, Customer, CustomerId, Discrepancy, DiscrepancyStatus, DisputeStatusChange, OpenItem,
+    Rule, Severity, StatusChange,
 };
 use crate::reconcile::due_dates;
 use crate::store::queue::QueueCursor;
@@ -542,7 +544,9 @@ async fn act(
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A note as the API and the desk's form take it: the fields of `erpsync notes add`, each
+/// as text and checked the same way ([`NoteInput`]); blank fields count as absent.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     pub customer: String,
@@ -551,6 +555,15 @@ pub struct NoteBody {
     pub text: String,
     /// phone (default), email, chat, meeting, letter.
     pub channel: Option<String>,
+    /// The medium within the channel, e.g. `WeChat` for chat.
+    pub via: Option<String>,
+    /// When to follow up (YYYY-MM-DD).
+    pub follow_up: Option<String>,
+    /// A promise to pay: amount (decimal text), currency (ISO code) and date
+    /// (YYYY-MM-DD), all three or none.
+    pub promise_amount: Option<String>,
+    pub promise_currency: Option<String>,
+    pub promise_date: Option<String>,
 }
 
 /// Queues a note (written into the ERP by the outbox) as `who`.
@@ -558,30 +571,32 @@ pub async fn queue_note(
     desk: &DeskState,
     who: &Principal,
     body: NoteBody,
-) -> Result<(Note, i64), Response> {
+) -> Result<(CollectorNote, i64), Response> {
     require(who, Permission::Collect, "add notes")?;
-    let bad = |e: String| error(StatusCode::BAD_REQUEST, e);
-    let text = body.text.trim();
-    if text.is_empty() {
-        return Err(bad("the note has no text".into()));
-    }
-    let note = Note {
-        customer: CustomerId::parse(body.customer.trim()).map_err(|e| bad(e.to_string()))?,
-        item: given(&body.item)
-            .map(OpenItemKey::parse)
-            .transpose()
-            .map_err(|e| bad(e.to_string()))?,
+    let present = |v: Option<String>| given(&v).map(str::to_string);
+    let note = NoteInput {
+        customer: body.customer,
+        item: present(body.item),
         author: who.name.clone(),
-        text: text.to_string(),
-        channel: given(&body.channel)
-            .map(str::parse::<NoteChannel>)
-            .transpose()
-            .map_err(|e| bad(e.to_string()))?
-            .unwrap_or_default(),
-        created_at: Utc::now(),
-        idempotency_key: uuid::Uuid::new_v4().to_string(),
-    };
-    let entry = desk.store.add_note(&note).await.map_err(store_error)?;
+        text: body.text,
+        channel: present(body.channel),
+        via: present(body.via),
+        follow_up: present(body.follow_up),
+        promise_amount: present(body.promise_amount),
+        promise_currency: present(body.promise_currency),
+        promise_date: present(body.promise_date),
+    }
+    .check(
+        &FieldNames::FORM,
+        Utc::now(),
+        uuid::Uuid::new_v4().to_string(),
+    )
+    .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let entry = desk
+        .store
+        .add_collector_note(&note)
+        .await
+        .map_err(store_error)?;
     Ok((note, entry.id))
 }
 

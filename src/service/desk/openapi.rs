@@ -99,7 +99,12 @@ pub fn document() -> Value {
                 }},
                 "Note": {"type": "object", "required": ["customer", "text"], "additionalProperties": false, "properties": {
                     "customer": {"type": "string"}, "item": {"type": "string", "description": "COMPANY/YEAR/DOC/ITEM"},
-                    "text": {"type": "string"}, "channel": {"type": "string", "enum": ["phone", "email", "chat", "meeting", "letter"]}
+                    "text": {"type": "string"}, "channel": {"type": "string", "enum": ["phone", "email", "chat", "meeting", "letter"]},
+                    "via": {"type": "string", "description": "the medium within the channel, e.g. WeChat"},
+                    "follow_up": {"type": "string", "format": "date", "description": "when to follow up"},
+                    "promise_amount": {"type": "string", "description": "promise to pay: amount as decimal text, more than zero (with promise_currency and promise_date)"},
+                    "promise_currency": {"type": "string", "description": "promise to pay: ISO currency code"},
+                    "promise_date": {"type": "string", "format": "date", "description": "promise to pay: by when"}
                 }},
                 "DisputeStatus": {"type": "object", "required": ["status"], "additionalProperties": false, "properties": {
                     "status": {"type": "string", "description": "status key, e.g. OPEN, INPR, RSLV"}, "note": {"type": "string"}

@@ -31,7 +31,13 @@ pub(super) fn note_form(who: &Principal, detail: &Detail, back: &str) -> String 
         "<div class=\"card actions\" id=\"note\"><h2>Note to the customer's file</h2>\
          <form method=\"post\" action=\"/notes\">{}{}{}\
          <label>Text<textarea name=\"text\" id=\"note-text\" required></textarea></label>\
-         <label>Channel<select name=\"channel\">{channels}</select></label>\
+         <label>Channel<select name=\"channel\" id=\"note-channel\">{channels}</select></label>\
+         <label>Via (optional, e.g. WeChat)<input name=\"via\" id=\"note-via\"></label>\
+         <label>Follow up on (optional)<input type=\"date\" name=\"follow_up\" id=\"note-follow-up\"></label>\
+         <fieldset><legend>Promise to pay (optional: all three or none)</legend>\
+         <label>Amount<input name=\"promise_amount\" id=\"note-promise-amount\" inputmode=\"decimal\" size=\"10\"></label>\
+         <label>Currency<input name=\"promise_currency\" id=\"note-promise-currency\" size=\"3\" maxlength=\"3\"></label>\
+         <label>By<input type=\"date\" name=\"promise_date\" id=\"note-promise-date\"></label></fieldset>\
          <button type=\"submit\" id=\"add-note\">Add note</button></form>\
          <p class=\"muted\">Written into the ERP's customer texts by the outbox.</p></div>",
         hidden("csrf", who.csrf().unwrap_or("")),
@@ -49,6 +55,11 @@ pub(super) struct NoteForm {
     customer: String,
     text: String,
     channel: Option<String>,
+    via: Option<String>,
+    follow_up: Option<String>,
+    promise_amount: Option<String>,
+    promise_currency: Option<String>,
+    promise_date: Option<String>,
     back: Option<String>,
 }
 
@@ -71,6 +82,11 @@ pub(super) async fn note(
         item: None,
         text: form.text,
         channel: form.channel,
+        via: form.via,
+        follow_up: form.follow_up,
+        promise_amount: form.promise_amount,
+        promise_currency: form.promise_currency,
+        promise_date: form.promise_date,
     };
     match api::queue_note(&desk, &who, body).await {
         Ok(_) => {
