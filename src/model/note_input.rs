@@ -5,6 +5,7 @@ use super::note::{CollectorNote, Note, NoteDetails, PromiseToPay};
 use super::{CustomerId, NoteChannel, OpenItemKey};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 
 /// What the fields are called where the note was typed, so an error names what the person
 /// filled in (`--promise-date` on the command line, `promise_date` in a form or body).
@@ -45,13 +46,16 @@ impl FieldNames {
 #[error("{0}")]
 pub struct NoteInputError(pub String);
 
-/// The fields of a note as typed, every one text. An absent optional field is `None`
-/// (callers drop the blank fields a form sends).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The fields of a note as typed, every one text: also the body of `POST /api/v1/notes`,
+/// which takes the author from the credentials, never from the body. An absent optional
+/// field is `None` (callers drop the blank fields a form sends).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NoteInput {
     pub customer: String,
     /// `COMPANY/YEAR/DOC/ITEM`, for a note on one open item.
     pub item: Option<String>,
+    #[serde(skip)]
     pub author: String,
     pub text: String,
     /// phone (when absent), email, chat, meeting, letter.

@@ -452,23 +452,31 @@ fn export_name(ext: &str) -> String {
     format!("discrepancies-{}.{ext}", Utc::now().format("%Y%m%d-%H%M"))
 }
 
+/// The filtered queue as a download, built by `build`.
+async fn download(
+    desk: &DeskState,
+    who: &Principal,
+    params: &QueueParams,
+    (content_type, ext): (&'static str, &str),
+    build: fn(&[Discrepancy]) -> Result<Vec<u8>, export::ExportError>,
+) -> Response {
+    let list = match exported(desk, who, params).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    match build(&list) {
+        Ok(bytes) => attachment(content_type, &export_name(ext), bytes),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
 pub async fn export_xlsx(
     State(desk): State<Arc<DeskState>>,
     Caller(who): Caller,
     Query(params): Query<QueueParams>,
 ) -> Response {
-    let list = match exported(&desk, &who, &params).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    match export::to_xlsx(&list) {
-        Ok(bytes) => attachment(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            &export_name("xlsx"),
-            bytes,
-        ),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    download(&desk, &who, &params, (xlsx, "xlsx"), export::to_xlsx).await
 }
 
 pub async fn export_csv(
@@ -476,14 +484,8 @@ pub async fn export_csv(
     Caller(who): Caller,
     Query(params): Query<QueueParams>,
 ) -> Response {
-    let list = match exported(&desk, &who, &params).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    match export::to_csv(&list) {
-        Ok(bytes) => attachment("text/csv; charset=utf-8", &export_name("csv"), bytes),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
+    let csv = "text/csv; charset=utf-8";
+    download(&desk, &who, &params, (csv, "csv"), export::to_csv).await
 }
 
 async fn show(
@@ -544,47 +546,24 @@ async fn act(
     }
 }
 
-/// A note as the API and the desk's form take it: the fields of `erpsync notes add`, each
-/// as text and checked the same way ([`NoteInput`]); blank fields count as absent.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoteBody {
-    pub customer: String,
-    /// `COMPANY/YEAR/DOC/ITEM`, for a note on one open item.
-    pub item: Option<String>,
-    pub text: String,
-    /// phone (default), email, chat, meeting, letter.
-    pub channel: Option<String>,
-    /// The medium within the channel, e.g. `WeChat` for chat.
-    pub via: Option<String>,
-    /// When to follow up (YYYY-MM-DD).
-    pub follow_up: Option<String>,
-    /// A promise to pay: amount (decimal text), currency (ISO code) and date
-    /// (YYYY-MM-DD), all three or none.
-    pub promise_amount: Option<String>,
-    pub promise_currency: Option<String>,
-    pub promise_date: Option<String>,
-}
-
-/// Queues a note (written into the ERP by the outbox) as `who`.
+/// Queues a note (written into the ERP by the outbox) as `who`; blank fields count as absent.
 pub async fn queue_note(
     desk: &DeskState,
     who: &Principal,
-    body: NoteBody,
+    body: NoteInput,
 ) -> Result<(CollectorNote, i64), Response> {
     require(who, Permission::Collect, "add notes")?;
     let present = |v: Option<String>| given(&v).map(str::to_string);
     let note = NoteInput {
-        customer: body.customer,
-        item: present(body.item),
         author: who.name.clone(),
-        text: body.text,
+        item: present(body.item),
         channel: present(body.channel),
         via: present(body.via),
         follow_up: present(body.follow_up),
         promise_amount: present(body.promise_amount),
         promise_currency: present(body.promise_currency),
         promise_date: present(body.promise_date),
+        ..body
     }
     .check(
         &FieldNames::FORM,
@@ -603,7 +582,7 @@ pub async fn queue_note(
 async fn add_note(
     State(desk): State<Arc<DeskState>>,
     Caller(who): Caller,
-    Json(body): Json<NoteBody>,
+    Json(body): Json<NoteInput>,
 ) -> Response {
     match queue_note(&desk, &who, body).await {
         Ok((note, outbox_id)) => (

@@ -59,19 +59,7 @@ fn contract_side(detail: &Detail) -> String {
                     c.valid_to.map(|d| d.to_string()).unwrap_or_default()
                 )),
             ),
-            (
-                "Billing address",
-                esc(&c
-                    .billing_address
-                    .as_ref()
-                    .map(|a| {
-                        format!(
-                            "{}, {}, {} {}, {}",
-                            a.name, a.street, a.postal_code, a.city, a.country
-                        )
-                    })
-                    .unwrap_or_else(|| "–".into())),
-            ),
+            ("Billing address", address(&c.billing_address)),
         ]);
     }
     s + "</div>"
@@ -96,19 +84,7 @@ fn master_side(detail: &Detail) -> String {
     }
     s += &kv(&[
         ("Customer", esc(&format!("{} {}", g.customer, g.name))),
-        (
-            "Address",
-            esc(&g
-                .address
-                .as_ref()
-                .map(|a| {
-                    format!(
-                        "{}, {}, {} {}, {}",
-                        a.name, a.street, a.postal_code, a.city, a.country
-                    )
-                })
-                .unwrap_or_else(|| "–".into())),
-        ),
+        ("Address", address(&g.address)),
         (
             "Blocks",
             esc(if flags.is_empty() { "none" } else { "" }) + &esc(&flags.join(", ")),
@@ -550,4 +526,17 @@ pub(super) async fn flag_action(
             render_flag(&desk, &who, id, status, Some((false, text))).await
         }
     }
+}
+
+/// An address on one line, or a dash when there is none.
+fn address(a: &Option<crate::model::Address>) -> String {
+    esc(&a
+        .as_ref()
+        .map(|a| {
+            format!(
+                "{}, {}, {} {}, {}",
+                a.name, a.street, a.postal_code, a.city, a.country
+            )
+        })
+        .unwrap_or_else(|| "–".into()))
 }

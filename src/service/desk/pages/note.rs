@@ -1,10 +1,11 @@
 //! The note form on a flag's page and its post (`/notes`): a note for the customer's file,
 //! queued for the ERP through the same path as the API's.
 
-use super::super::api::{self, Detail, NoteBody};
+use super::super::api::{self, Detail};
 use super::super::auth::{Permission, Principal};
 use super::super::DeskState;
 use super::kit::{hidden, poster, see_other};
+use crate::model::note_input::NoteInput;
 use crate::model::NoteChannel;
 use axum::extract::{Form, State};
 use axum::http::HeaderMap;
@@ -77,9 +78,10 @@ pub(super) async fn note(
         .back
         .filter(|b| b.starts_with("/flags/") && !b.contains("//"))
         .unwrap_or_else(|| "/".into());
-    let body = NoteBody {
+    let body = NoteInput {
         customer: form.customer,
         item: None,
+        author: String::new(),
         text: form.text,
         channel: form.channel,
         via: form.via,
