@@ -214,6 +214,41 @@ impl MockErpHandle {
         lock(&self.state.faults).fired()
     }
 
+    /// What a config needs to reach this mock, as one block for a terminal: the URLs, and a
+    /// ready-to-paste `[erp]` + `[erp.auth]` snippet whose password comes from the
+    /// environment, with the line that sets it (the password is the one the mock was started
+    /// with).
+    pub fn connection_info(&self) -> String {
+        let c = &self.state.config;
+        let quoted = format!("'{}'", c.password.replace('\'', "'\\''"));
+        format!(
+            "# mock ERP listening on {addr}\n\
+             #   OData V2      {v2}\n\
+             #   OData V4      {v4}\n\
+             #   F&O entities  {fo}\n\
+             #   OAuth token   {token} (client ID and secret: the user and password)\n\
+             # Paste into erpsync.toml, and before running erpsync:\n\
+             #   export SAP_PASSWORD={quoted}\n\
+             [erp]\n\
+             kind = \"odata\"\n\
+             base_url = \"{v2}\"\n\
+             mapping = \"mappings/s4hana-odata-v2.toml\"\n\
+             sap_client = \"{client}\"\n\
+             \n\
+             [erp.auth]\n\
+             kind = \"basic\"\n\
+             user = \"{user}\"\n\
+             password_env = \"SAP_PASSWORD\"\n",
+            addr = self.addr,
+            v2 = self.base_url(),
+            v4 = self.base_url_v4(),
+            fo = self.dynamics_data_url(),
+            token = self.token_url(),
+            client = c.sap_client,
+            user = c.user,
+        )
+    }
+
     /// Stops accepting requests and waits for the server to finish.
     pub async fn shutdown(mut self) {
         self.cancel.cancel();
@@ -258,9 +293,16 @@ pub async fn start(config: MockErpConfig, listen: SocketAddr) -> std::io::Result
     })
 }
 
-/// Serves until SIGINT or SIGTERM (the `erpsync mock-erp` command).
+/// Serves until SIGINT or SIGTERM (the `erpsync mock-erp` command). Prints
+/// [`MockErpHandle::connection_info`] on stdout once it listens.
 pub async fn serve_forever(config: MockErpConfig, listen: SocketAddr) -> std::io::Result<()> {
     let handle = start(config, listen).await?;
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", handle.connection_info())?;
+        out.flush()?;
+    }
     tracing::info!(
         addr = %handle.addr(),
         base_url = %handle.base_url(),
