@@ -5,7 +5,7 @@ use super::delta;
 use super::gateway::{bad_request, json_ok, not_found};
 use super::odata::{is_key_order, json_str, parse_query, render_atom_entry, render_entity, run};
 use super::request::{etag_of, with_table, Ctx};
-use super::sets::{Edm, Set, Table, Val};
+use super::sets::{Edm, Prop, Set, Table, Val};
 use super::state::lock;
 use super::v4;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -166,15 +166,14 @@ pub(crate) fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
                 let _ = write!(out, "<m:count>{c}</m:count>");
             }
             for &row in &page.rows {
-                let etag = etag_of(set, table, row);
-                render_atom_entry(
+                write_entity(
                     &mut out,
-                    &ctx.service_url,
+                    render_atom_entry,
+                    ctx,
                     set,
                     table,
                     row,
                     q.select.as_deref(),
-                    etag.as_deref(),
                 );
             }
             if let Some(n) = next {
@@ -202,15 +201,14 @@ pub(crate) fn collection(ctx: &Ctx<'_>, set: Set) -> Response {
             if i > 0 {
                 out.push(',');
             }
-            let etag = etag_of(set, table, row);
-            render_entity(
+            write_entity(
                 &mut out,
-                &ctx.service_url,
+                render_entity,
+                ctx,
                 set,
                 table,
                 row,
                 q.select.as_deref(),
-                etag.as_deref(),
             );
         }
         out.push(']');
@@ -264,16 +262,15 @@ pub(crate) fn single(ctx: &Ctx<'_>, set: Set, key: &[String]) -> Response {
                 set.name()
             ));
         };
-        let etag = etag_of(set, table, row);
         let mut out = String::from("{\"d\":");
-        render_entity(
+        let etag = write_entity(
             &mut out,
-            &ctx.service_url,
+            render_entity,
+            ctx,
             set,
             table,
             row,
             q.select.as_deref(),
-            etag.as_deref(),
         );
         out.push('}');
         let mut r = json_ok(StatusCode::OK, out);
@@ -282,4 +279,31 @@ pub(crate) fn single(ctx: &Ctx<'_>, set: Set, key: &[String]) -> Response {
         }
         r
     })
+}
+
+/// How a V2 entity is written (JSON or Atom): `render_entity` or `render_atom_entry`.
+type RenderV2 =
+    fn(&mut String, &str, Set, &dyn Table, usize, Option<&[&'static Prop]>, Option<&str>);
+
+/// Writes a row as a V2 entity with its ETag, and returns the ETag.
+fn write_entity(
+    out: &mut String,
+    render: RenderV2,
+    ctx: &Ctx<'_>,
+    set: Set,
+    table: &dyn Table,
+    row: usize,
+    select: Option<&[&'static Prop]>,
+) -> Option<String> {
+    let etag = etag_of(set, table, row);
+    render(
+        out,
+        &ctx.service_url,
+        set,
+        table,
+        row,
+        select,
+        etag.as_deref(),
+    );
+    etag
 }

@@ -256,8 +256,7 @@ impl Builder {
     /// Masters on net 30 in company code and sales area 1010 and a register contract saying
     /// the same for company code 1010 (in EUR); `reg` sets what else the contract writes.
     pub(super) fn net30_contract(&mut self, i: u32, reg: Reg) -> String {
-        self.cc(i, "1010", "NT30");
-        self.sa(i, "1010", "NT30", "EUR");
+        self.masters(i, "1010", ("NT30", "NT30"), "EUR");
         self.reg(
             Some(i),
             Reg {
@@ -265,6 +264,35 @@ impl Builder {
                 terms: "NT30",
                 currency: "EUR",
                 ..reg
+            },
+        )
+    }
+
+    /// Masters in company code and sales area `org` (`ORG/10/00`) on `cc_key` and `sa_key`.
+    pub(super) fn masters(
+        &mut self,
+        i: u32,
+        org: &'static str,
+        (cc_key, sa_key): (&'static str, &'static str),
+        currency: &'static str,
+    ) {
+        self.cc(i, org, cc_key);
+        self.sa(i, org, sa_key, currency);
+    }
+
+    /// A register contract for every company code and sales area of the customer.
+    pub(super) fn contract_for_all(
+        &mut self,
+        i: u32,
+        terms: &'static str,
+        currency: &'static str,
+    ) -> String {
+        self.reg(
+            Some(i),
+            Reg {
+                terms,
+                currency,
+                ..Reg::default()
             },
         )
     }

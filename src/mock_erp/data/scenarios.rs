@@ -207,8 +207,7 @@ impl Builder {
 
     /// Net 60 was granted until mid-2026; the master still has it.
     fn expired_special_terms(&mut self, i: u32) {
-        self.cc(i, "1010", "NT60");
-        self.sa(i, "1010", "NT60", "EUR");
+        self.masters(i, "1010", ("NT60", "NT60"), "EUR");
         let old = self.reg(
             Some(i),
             Reg {
@@ -255,8 +254,7 @@ impl Builder {
     fn terms_level(&mut self, i: u32, s: Scenario) {
         match s {
             PlantCc => {
-                self.cc(i, "1010", "NT45");
-                self.sa(i, "1010", "NT30", "EUR");
+                self.masters(i, "1010", ("NT45", "NT30"), "EUR");
                 let id = self.reg(
                     Some(i),
                     Reg {
@@ -289,8 +287,7 @@ impl Builder {
                 );
             }
             PlantSa => {
-                self.cc(i, "1010", "NT30");
-                self.sa(i, "1010", "NT60", "EUR");
+                self.masters(i, "1010", ("NT30", "NT60"), "EUR");
                 let id = self.reg(
                     Some(i),
                     Reg {
@@ -305,8 +302,7 @@ impl Builder {
             }
             _ => {
                 // An ERP contract on 0002 against a sales area on net 30.
-                self.cc(i, "1710", "ZB10");
-                self.sa(i, "1710", "NT30", "USD");
+                self.masters(i, "1710", ("ZB10", "NT30"), "USD");
                 let id = self.erp(i, "1710", "0002", "USD");
                 self.plant(RULE_SA, i, sa_scope("1710"), "payment_terms", &id);
                 self.decoy(RULE_CC, i, cc_scope("1710"), "payment_terms", &id);
@@ -318,8 +314,7 @@ impl Builder {
     /// A contract in another currency than the sales area: register in USD, or ERP in CNY.
     fn currency(&mut self, i: u32, s: Scenario) {
         let id = if s == PlantCurrency {
-            self.cc(i, "1010", "NT30");
-            self.sa(i, "1010", "NT30", "EUR");
+            self.masters(i, "1010", ("NT30", "NT30"), "EUR");
             self.reg(
                 Some(i),
                 Reg {
@@ -330,8 +325,7 @@ impl Builder {
                 },
             )
         } else {
-            self.cc(i, "1010", "Z030");
-            self.sa(i, "1010", "NT30", "EUR");
+            self.masters(i, "1010", ("Z030", "NT30"), "EUR");
             self.erp(i, "1010", "NT30", "CNY")
         };
         self.plant(RULE_CURRENCY, i, sa_scope("1010"), "currency", &id);
@@ -342,35 +336,24 @@ impl Builder {
     fn unknown_key(&mut self, i: u32, s: Scenario) {
         match s {
             PlantUnknownCc => {
-                self.cc(i, "1010", "ZX99");
-                self.sa(i, "1010", "NT30", "EUR");
+                self.masters(i, "1010", ("ZX99", "NT30"), "EUR");
                 self.plant(RULE_UNKNOWN, i, cc_scope("1010"), "payment_terms", "");
             }
             PlantUnknownSa => {
-                self.cc(i, "1710", "NT30");
-                self.sa(i, "1710", "ZX98", "USD");
+                self.masters(i, "1710", ("NT30", "ZX98"), "USD");
                 self.plant(RULE_UNKNOWN, i, sa_scope("1710"), "payment_terms", "");
             }
             _ => {
-                self.cc(i, "1010", "0003");
-                self.sa(i, "1010", "NT45", "EUR");
+                self.masters(i, "1010", ("0003", "NT45"), "EUR");
                 self.decoy(RULE_UNKNOWN, i, cc_scope("1010"), "payment_terms", "");
             }
         }
     }
 
     fn unreadable(&mut self, i: u32) {
-        self.cc(i, "1010", "NT30");
-        self.sa(i, "1010", "NT30", "EUR");
+        self.masters(i, "1010", ("NT30", "NT30"), "EUR");
         let text = *self.rng.pick(&UNREADABLE_TEXTS);
-        let id = self.reg(
-            Some(i),
-            Reg {
-                terms: text,
-                currency: "EUR",
-                ..Reg::default()
-            },
-        );
+        let id = self.contract_for_all(i, text, "EUR");
         self.plant(
             RULE_UNREADABLE,
             i,
@@ -382,8 +365,7 @@ impl Builder {
 
     /// `NT30` on an open-ended contract (no valid_to, still active) against `Z030`.
     fn key_synonym(&mut self, i: u32) {
-        self.cc(i, "1010", "Z030");
-        self.sa(i, "1010", "Z030", "EUR");
+        self.masters(i, "1010", ("Z030", "Z030"), "EUR");
         let id = self.reg(
             Some(i),
             Reg {
@@ -404,8 +386,7 @@ impl Builder {
         } else {
             c.to_lowercase()
         };
-        self.cc(i, "1010", "NT45");
-        self.sa(i, "1010", "NT45", "EUR");
+        self.masters(i, "1010", ("NT45", "NT45"), "EUR");
         let id = self.reg(
             Some(i),
             Reg {
@@ -421,16 +402,8 @@ impl Builder {
 
     /// A current contract that agrees, and an expired one with other terms and currency.
     fn expired_contract(&mut self, i: u32) {
-        self.cc(i, "1010", "NT30");
-        self.sa(i, "1010", "NT30", "EUR");
-        self.reg(
-            Some(i),
-            Reg {
-                terms: "NT30",
-                currency: "EUR",
-                ..Reg::default()
-            },
-        );
+        self.masters(i, "1010", ("NT30", "NT30"), "EUR");
+        self.contract_for_all(i, "NT30", "EUR");
         let old = self.reg(
             Some(i),
             Reg {
@@ -467,17 +440,9 @@ impl Builder {
     /// An ERP contract on `NT30` and a register one on "Net 30" against a sales area on
     /// `Z030`.
     fn erp_consistent(&mut self, i: u32) {
-        self.cc(i, "1010", "NT30");
-        self.sa(i, "1010", "Z030", "EUR");
+        self.masters(i, "1010", ("NT30", "Z030"), "EUR");
         let erp = self.erp(i, "1010", "NT30", "EUR");
-        let reg = self.reg(
-            Some(i),
-            Reg {
-                terms: "Net 30",
-                currency: "EUR",
-                ..Reg::default()
-            },
-        );
+        let reg = self.contract_for_all(i, "Net 30", "EUR");
         self.decoy_terms(i, "1010", &erp);
         self.decoy_terms(i, "1010", &reg);
     }
@@ -492,8 +457,7 @@ impl Builder {
         currency: &'static str,
         text: bool,
     ) {
-        self.cc(i, org, cc_key);
-        self.sa(i, org, sa_key, currency);
+        self.masters(i, org, (cc_key, sa_key), currency);
         let id = self.reg(
             Some(i),
             Reg {
