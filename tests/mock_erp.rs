@@ -828,18 +828,29 @@ async fn standalone_mock_demands_and_prints_the_given_credentials() {
             .expect("erpsync mock-erp starts"),
     );
     let stdout = child.0.stdout.take().unwrap();
-    // The block ends with the password line of `[erp.auth]`.
-    let block = tokio::task::spawn_blocking(move || {
+    // The block ends with the password line of `[erp.auth]`. The reader keeps draining
+    // stdout afterwards, so the mock never writes into a closed pipe.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut block = Vec::new();
+        let mut tx = Some(tx);
         for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
+            let Ok(line) = line else { break };
+            if tx.is_none() {
+                continue;
+            }
             let last = line.starts_with("password_env");
             block.push(line);
             if last {
-                break;
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(std::mem::take(&mut block));
+                }
             }
         }
-        block
+    });
+    let block = tokio::task::spawn_blocking(move || {
+        rx.recv_timeout(Duration::from_secs(60))
+            .expect("the mock prints its block")
     })
     .await
     .unwrap();
