@@ -22,6 +22,8 @@
 //! counterpart and are not served, so findings on them cannot arise here.
 
 use super::dynamics_entities::*;
+// F&O compares with the same six operators as Gateway.
+use super::filter::Op as Cmp;
 use super::gateway::{basic_auth_ok, bearer_ok, query_pairs};
 use super::state::State;
 use axum::extract::State as AxState;
@@ -38,16 +40,6 @@ pub(crate) const DATA_PREFIX: &str = "/data/";
 const NAMESPACE: &str = "Microsoft.Dynamics.DataEntities";
 // ---------------------------------------------------------------------------------------
 // Queries
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cmp {
-    Eq,
-    Ne,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-}
 
 struct Term {
     prop: &'static str,
