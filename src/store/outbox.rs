@@ -11,7 +11,7 @@ use super::dialect::{sql_impl, Conn, SqlStore, Q};
 use super::findings::SYSTEM_ACTOR;
 use super::{Result, StoreError};
 use crate::model::note::CollectorNote;
-use crate::model::{DisputeStatusChange, Note};
+use crate::model::DisputeStatusChange;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -123,10 +123,11 @@ pub struct OutboxAudit {
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
     // ---- write-back: record and outbox entry in one transaction ----
-    async fn add_note(&self, note: &Note) -> Result<OutboxEntry>;
-    /// Queues a note with the collector's details: the note row and its outbox entry in one
-    /// transaction; the same idempotency key again returns the entry already queued.
-    async fn add_collector_note(&self, note: &CollectorNote) -> Result<OutboxEntry>;
+    /// Queues a note with every collector detail it has (channel, via, follow-up, promise
+    /// to pay): the note row and its outbox entry in one transaction. The desk, the API and
+    /// the CLI all add notes this way; the same idempotency key again returns the entry
+    /// already queued.
+    async fn add_note(&self, note: &CollectorNote) -> Result<OutboxEntry>;
     async fn add_dispute_status(&self, change: &DisputeStatusChange) -> Result<OutboxEntry>;
     /// The status last requested for a dispute case, if any.
     async fn last_dispute_status(&self, case_id: &str) -> Result<Option<String>>;
@@ -319,13 +320,7 @@ sql_impl! {
 sql_impl! {
     #[async_trait]
     impl<D> OutboxStore for SqlStore<D> {
-        async fn add_note(&self, note: &Note) -> Result<OutboxEntry> {
-            let details = Default::default();
-            self.add_collector_note(&CollectorNote { note: note.clone(), details })
-                .await
-        }
-
-        async fn add_collector_note(&self, cn: &CollectorNote) -> Result<OutboxEntry> {
+        async fn add_note(&self, cn: &CollectorNote) -> Result<OutboxEntry> {
             let note = &cn.note;
             let item = note.item.as_ref();
             let promise = cn.details.promise.as_ref();
