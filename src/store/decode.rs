@@ -2,13 +2,12 @@
 //! naming the column and value when the stored text cannot be read.
 
 use super::dialect::{sql_impl, DbRow, SqlStore};
-use super::idoc::ContactRecord as Contact;
 use super::{OutboxEntry, OutboxKind, Result, StoreError};
 use crate::model::open_item::AppliedTerms;
 use crate::model::{
-    Address, CompanyCodeData, Contract, ContractScope, CreditLimit, CustomerGeneral, CustomerId,
-    Discrepancy, Exposure, Finding, OpenItem, OpenItemKey, PaymentTerms, SalesArea, SalesAreaData,
-    StatusChange,
+    Address, CompanyCodeData, Contact, Contract, ContractScope, CreditLimit, CustomerGeneral,
+    CustomerId, Discrepancy, Exposure, Finding, OpenItem, OpenItemKey, PaymentTerms, SalesArea,
+    SalesAreaData, StatusChange,
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

@@ -10,25 +10,15 @@ use super::dialect::{sql_impl, SqlStore};
 use super::upsert::{COMPANY_CODES, CONTACTS, CREDIT_LIMITS, CUSTOMERS, OPEN_ITEMS, SALES_AREAS};
 use super::Result;
 use crate::model::{
-    CompanyCodeData, CreditLimit, CustomerGeneral, CustomerId, OpenItem, SalesAreaData,
+    CompanyCodeData, Contact, CreditLimit, CustomerGeneral, CustomerId, OpenItem, SalesAreaData,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-/// A contact person (KNVK) as stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ContactRecord {
-    pub customer: CustomerId,
-    pub contact: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub department: Option<String>,
-    pub function: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub deleted: bool,
-}
+/// The name contacts had here before the model had a type for them; what
+/// [`IdocData::Customer`] carries is the model's [`Contact`].
+pub use crate::model::Contact as ContactRecord;
 
 /// The control-record facts the store records for an IDoc.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +43,7 @@ pub enum IdocData {
         company_codes: Vec<CompanyCodeData>,
         sales_areas: Vec<SalesAreaData>,
         credit_limits: Vec<CreditLimit>,
-        contacts: Vec<ContactRecord>,
+        contacts: Vec<Contact>,
     },
     OpenItem(OpenItem),
 }
@@ -98,7 +88,7 @@ pub trait IdocStore: Send + Sync {
     /// The DOCNUM whose data the store holds for an object.
     async fn idoc_current(&self, object_key: &str) -> Result<Option<String>>;
     /// A customer's contact persons, by contact number.
-    async fn customer_contacts(&self, customer: &CustomerId) -> Result<Vec<ContactRecord>>;
+    async fn customer_contacts(&self, customer: &CustomerId) -> Result<Vec<Contact>>;
 }
 
 sql_impl! {
@@ -258,7 +248,7 @@ sql_impl! {
             })
         }
 
-        async fn customer_contacts(&self, customer: &CustomerId) -> Result<Vec<ContactRecord>> {
+        async fn customer_contacts(&self, customer: &CustomerId) -> Result<Vec<Contact>> {
             let rows = sqlx::query::<D::DB>(
                 "SELECT customer, contact, first_name, last_name, department, function, phone, \
                  email, deleted FROM customer_contacts WHERE customer = $1 ORDER BY contact",
