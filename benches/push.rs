@@ -72,7 +72,7 @@ async fn run(notes: usize, customers: usize, batch: bool) -> (f64, usize) {
             },
             details: NoteDetails::default(),
         };
-        store.add_collector_note(&n).await.unwrap();
+        store.add_note(&n).await.unwrap();
     }
     let mapping = Mapping::load(&config.erp.mapping).unwrap();
     let client = ODataClient::new(&config.erp).unwrap();

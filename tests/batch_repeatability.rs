@@ -67,7 +67,7 @@ impl Ctx {
             },
             details: NoteDetails::default(),
         };
-        self.store.add_collector_note(&n).await.unwrap();
+        self.store.add_note(&n).await.unwrap();
         n
     }
 

@@ -319,7 +319,7 @@ async fn without_write_back_targets_the_outbox_keeps_what_is_queued() {
         },
         details: NoteDetails::default(),
     };
-    outcome.store.add_collector_note(&note).await.unwrap();
+    outcome.store.add_note(&note).await.unwrap();
     let mapping = Mapping::load(&config.erp.mapping).unwrap();
     assert!(!mapping.writes_back());
     let client = ODataClient::new(&config.erp).unwrap();

@@ -141,7 +141,7 @@ async fn crash_loop(batch: bool) {
     let mut queued_notes = Vec::new();
     for i in 0..60 {
         let n = note(&customers[i % customers.len()], i);
-        store.add_collector_note(&n).await.unwrap();
+        store.add_note(&n).await.unwrap();
         queued_notes.push(n);
     }
     // Dispute cases the ERP still has open, each moved through several statuses.

@@ -46,7 +46,7 @@ impl Ctx {
 
     async fn note(&self, customer: &str, text: &str) -> CollectorNote {
         let n = self.note_unsaved(customer, text);
-        self.store.add_collector_note(&n).await.unwrap();
+        self.store.add_note(&n).await.unwrap();
         n
     }
 
@@ -669,7 +669,7 @@ async fn notes_go_to_the_company_code_text_of_their_item() {
     let b = with_item("Called about the 1710 invoice", "1710");
     let bare = c.note_unsaved(&customer, "No item named");
     for n in [&a, &b, &bare] {
-        c.store.add_collector_note(n).await.unwrap();
+        c.store.add_note(n).await.unwrap();
     }
     let r = c.drain(&c.push).await;
     assert_eq!(r.notes, 2, "{r:?}");
@@ -705,7 +705,7 @@ async fn notes_go_to_the_company_code_text_of_their_item() {
     // With a default company code the bare note finds its text; as a $batch this time.
     c.mapping.targets.notes.company_code = Some("1010".into());
     let d = c.note_unsaved(&customer, "Batched, no item");
-    c.store.add_collector_note(&d).await.unwrap();
+    c.store.add_note(&d).await.unwrap();
     let mut batch = c.push.clone();
     batch.batch = true;
     let r = c.drain(&batch).await;

@@ -11,6 +11,7 @@ use super::writeback::print_push_report;
 use super::CliError;
 use crate::config::Config;
 use crate::mock_erp::{self, MockErpConfig};
+use crate::model::note::{CollectorNote, NoteDetails};
 use crate::model::{DiscrepancyStatus, DisputeStatusChange, Note, NoteChannel};
 use crate::push;
 use crate::store::{self, DiscrepancyFilter, OpenItemFilter};
@@ -116,8 +117,9 @@ path = "contracts.csv"
             created_at: Utc::now(),
             idempotency_key: uuid::Uuid::new_v4().to_string(),
         };
-        store.add_note(&note).await?;
-        note_keys.push(note.idempotency_key);
+        note_keys.push(note.idempotency_key.clone());
+        let details = NoteDetails::default();
+        store.add_note(&CollectorNote { note, details }).await?;
     }
     let case = dataset
         .dispute_cases

@@ -62,7 +62,7 @@ pub async fn notes(path: &Path, command: NoteCommand) -> Result<(), CliError> {
     };
     let (_, store) = open(path).await?;
     let note = CollectorNote { note, details };
-    let entry = store.add_collector_note(&note).await?;
+    let entry = store.add_note(&note).await?;
     println!(
         "note for customer {} queued (outbox entry {}); `erpsync push` sends it",
         note.note.customer, entry.id

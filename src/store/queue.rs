@@ -5,13 +5,14 @@
 //! The order is `exposure_sort DESC, id`, the order of the `discrepancies_by_*` indexes, so
 //! a page after a cursor is an index range scan whatever the queue's size.
 
-use super::sql::{Col, Conn, DbRow, Dialect, SqlStore, DISCREPANCY_COLS};
+use super::dialect::{sql_impl, Col, Dialect, SqlStore};
+use super::findings::DISCREPANCY_COLS;
 use super::{Result, StoreError};
 use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus, Rule, Severity};
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{ColumnIndex, Database, Executor, IntoArguments};
+use sqlx::Database;
 use std::collections::HashMap;
 
 /// The most rows one page may hold.
@@ -198,209 +199,196 @@ where
     query
 }
 
-#[async_trait]
-impl<D> QueueStore for SqlStore<D>
-where
-    D: Dialect,
-    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::DB>,
-    for<'q> <D::DB as Database>::Arguments<'q>: IntoArguments<'q, D::DB>,
-    for<'n> &'n str: ColumnIndex<DbRow<D>>,
-    i64: Col<D::DB>,
-    String: Col<D::DB>,
-    bool: Col<D::DB>,
-    NaiveDate: Col<D::DB>,
-    Option<i64>: Col<D::DB>,
-    Option<String>: Col<D::DB>,
-    Option<NaiveDate>: Col<D::DB>,
-    Option<D::Amount>: Col<D::DB>,
-    Option<D::Stamp>: Col<D::DB>,
-{
-    async fn queue_page(
-        &self,
-        filter: &QueueFilter,
-        after: Option<QueueCursor>,
-        limit: u32,
-    ) -> Result<QueuePage> {
-        let limit = limit.clamp(1, MAX_PAGE);
-        let base = where_clause(filter, true);
-        let mut sql = format!(
-            "SELECT {DISCREPANCY_COLS}, exposure_sort AS exposure_sort_key FROM discrepancies{}",
-            base.sql
-        );
-        let n = base.binds.len();
-        if after.is_some() {
-            // (sort, id) after the cursor in `sort DESC, id ASC` order.
-            sql += &format!(
-                " AND (exposure_sort < ${a} OR (exposure_sort = ${a} AND id > ${b}))",
-                a = n + 1,
-                b = n + 2
+sql_impl! {
+    #[async_trait]
+    impl<D> QueueStore for SqlStore<D> {
+        async fn queue_page(
+            &self,
+            filter: &QueueFilter,
+            after: Option<QueueCursor>,
+            limit: u32,
+        ) -> Result<QueuePage> {
+            let limit = limit.clamp(1, MAX_PAGE);
+            let base = where_clause(filter, true);
+            let mut sql = format!(
+                "SELECT {DISCREPANCY_COLS}, exposure_sort AS exposure_sort_key FROM discrepancies{}",
+                base.sql
             );
-        }
-        let limit_param = n + if after.is_some() { 3 } else { 1 };
-        // One row more than asked tells whether another page follows.
-        sql += &format!(" ORDER BY exposure_sort DESC, id LIMIT ${limit_param}");
-        let mut query = bind_all::<D>(sqlx::query::<D::DB>(&sql), &base.binds);
-        if let Some(c) = after {
-            query = query.bind(c.exposure_sort).bind(c.id);
-        }
-        let rows = query
-            .bind(i64::from(limit) + 1)
-            .fetch_all(self.pool())
-            .await?;
-        let more = rows.len() > limit as usize;
-        let mut items = Vec::with_capacity(limit as usize);
-        let mut last_sort = None;
-        for row in rows.iter().take(limit as usize) {
-            last_sort = Some(Self::get::<i64>(row, "exposure_sort_key")?);
-            items.push(Self::discrepancy_row(row)?);
-        }
-        let next = match (more, items.last(), last_sort) {
-            (true, Some(d), Some(exposure_sort)) => Some(
-                QueueCursor {
-                    exposure_sort,
-                    id: d.id,
-                }
-                .encode(),
-            ),
-            _ => None,
-        };
-        Ok(QueuePage { items, next })
-    }
-
-    async fn queue_all(&self, filter: &QueueFilter) -> Result<Vec<Discrepancy>> {
-        let w = where_clause(filter, true);
-        let sql = format!(
-            "SELECT {DISCREPANCY_COLS} FROM discrepancies{} ORDER BY exposure_sort DESC, id",
-            w.sql
-        );
-        bind_all::<D>(sqlx::query::<D::DB>(&sql), &w.binds)
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(Self::discrepancy_row)
-            .collect()
-    }
-
-    async fn queue_status_counts(
-        &self,
-        filter: &QueueFilter,
-    ) -> Result<Vec<(DiscrepancyStatus, u64)>> {
-        let w = where_clause(filter, false);
-        let sql = format!(
-            "SELECT status, COUNT(*) AS n FROM discrepancies{} GROUP BY status",
-            w.sql
-        );
-        let rows = bind_all::<D>(sqlx::query::<D::DB>(&sql), &w.binds)
-            .fetch_all(self.pool())
-            .await?;
-        let mut counts = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let status: String = Self::get(row, "status")?;
-            let status = status
-                .parse::<DiscrepancyStatus>()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let n: i64 = Self::get(row, "n")?;
-            counts.push((status, n.max(0) as u64));
-        }
-        counts.sort_by_key(|(s, _)| DiscrepancyStatus::ALL.iter().position(|x| x == s));
-        Ok(counts)
-    }
-
-    async fn take_version(&self, id: i64, seen: DateTime<Utc>, at: DateTime<Utc>) -> Result<bool> {
-        let done = sqlx::query::<D::DB>(
-            "UPDATE discrepancies SET updated_at = $1 WHERE id = $2 AND updated_at = $3",
-        )
-        .bind(D::stamp(at))
-        .bind(id)
-        .bind(D::stamp(seen))
-        .execute(self.pool())
-        .await?;
-        Ok(D::rows_affected(&done) == 1)
-    }
-
-    async fn reassign(
-        &self,
-        id: i64,
-        assignee: &str,
-        actor: &str,
-        at: DateTime<Utc>,
-    ) -> Result<Discrepancy> {
-        let load = format!("SELECT {DISCREPANCY_COLS} FROM discrepancies WHERE id = $1");
-        let mut tx = self.pool().begin().await?;
-        let current = match sqlx::query::<D::DB>(&load)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-        {
-            Some(row) => Self::discrepancy_row(&row)?,
-            None => {
-                return Err(StoreError::NotFound {
-                    what: "discrepancy",
-                    id: id.to_string(),
-                })
+            let n = base.binds.len();
+            if after.is_some() {
+                // (sort, id) after the cursor in `sort DESC, id ASC` order.
+                sql += &format!(
+                    " AND (exposure_sort < ${a} OR (exposure_sort = ${a} AND id > ${b}))",
+                    a = n + 1,
+                    b = n + 2
+                );
             }
-        };
-        if current.status != DiscrepancyStatus::Acknowledged {
-            return Err(StoreError::Refused(format!(
-                "discrepancy {id} is {}: only an acknowledged flag has an assignee to change",
-                current.status
-            )));
+            let limit_param = n + if after.is_some() { 3 } else { 1 };
+            // One row more than asked tells whether another page follows.
+            sql += &format!(" ORDER BY exposure_sort DESC, id LIMIT ${limit_param}");
+            let mut query = bind_all::<D>(sqlx::query::<D::DB>(&sql), &base.binds);
+            if let Some(c) = after {
+                query = query.bind(c.exposure_sort).bind(c.id);
+            }
+            let rows = query
+                .bind(i64::from(limit) + 1)
+                .fetch_all(self.pool())
+                .await?;
+            let more = rows.len() > limit as usize;
+            let mut items = Vec::with_capacity(limit as usize);
+            let mut last_sort = None;
+            for row in rows.iter().take(limit as usize) {
+                last_sort = Some(Self::get::<i64>(row, "exposure_sort_key")?);
+                items.push(Self::discrepancy_row(row)?);
+            }
+            let next = match (more, items.last(), last_sort) {
+                (true, Some(d), Some(exposure_sort)) => Some(
+                    QueueCursor {
+                        exposure_sort,
+                        id: d.id,
+                    }
+                    .encode(),
+                ),
+                _ => None,
+            };
+            Ok(QueuePage { items, next })
         }
-        sqlx::query::<D::DB>(
-            "UPDATE discrepancies SET assignee = $2, updated_at = $3 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(assignee.to_string())
-        .bind(D::stamp(at))
-        .execute(&mut *tx)
-        .await?;
-        let status = current.status.as_str().to_string();
-        sqlx::query::<D::DB>(
-            "INSERT INTO discrepancy_audit (discrepancy_id, at, actor, from_status, to_status, note) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(D::stamp(at))
-        .bind(actor.to_string())
-        .bind(status.clone())
-        .bind(status)
-        .bind(format!("assigned to {assignee}"))
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query::<D::DB>(&load)
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let changed = Self::discrepancy_row(&row)?;
-        tx.commit().await?;
-        Ok(changed)
-    }
 
-    async fn customer_names(
-        &self,
-        customers: &[CustomerId],
-    ) -> Result<HashMap<CustomerId, String>> {
-        let mut names = HashMap::new();
-        for chunk in customers.chunks(500) {
-            let params = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+        async fn queue_all(&self, filter: &QueueFilter) -> Result<Vec<Discrepancy>> {
+            let w = where_clause(filter, true);
             let sql = format!(
-                "SELECT customer, name FROM customers WHERE customer IN ({params}) AND name IS NOT NULL"
+                "SELECT {DISCREPANCY_COLS} FROM discrepancies{} ORDER BY exposure_sort DESC, id",
+                w.sql
             );
-            let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == 500);
-            for c in chunk {
-                query = query.bind(c.as_str().to_string());
+            bind_all::<D>(sqlx::query::<D::DB>(&sql), &w.binds)
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(Self::discrepancy_row)
+                .collect()
+        }
+
+        async fn queue_status_counts(
+            &self,
+            filter: &QueueFilter,
+        ) -> Result<Vec<(DiscrepancyStatus, u64)>> {
+            let w = where_clause(filter, false);
+            let sql = format!(
+                "SELECT status, COUNT(*) AS n FROM discrepancies{} GROUP BY status",
+                w.sql
+            );
+            let rows = bind_all::<D>(sqlx::query::<D::DB>(&sql), &w.binds)
+                .fetch_all(self.pool())
+                .await?;
+            let mut counts = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let status: String = Self::get(row, "status")?;
+                let status = status
+                    .parse::<DiscrepancyStatus>()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let n: i64 = Self::get(row, "n")?;
+                counts.push((status, n.max(0) as u64));
             }
-            for row in query.fetch_all(self.pool()).await? {
-                let id: String = Self::get(&row, "customer")?;
-                let name: Option<String> = Self::get(&row, "name")?;
-                if let (Ok(id), Some(name)) = (CustomerId::parse(&id), name) {
-                    names.insert(id, name);
+            counts.sort_by_key(|(s, _)| DiscrepancyStatus::ALL.iter().position(|x| x == s));
+            Ok(counts)
+        }
+
+        async fn take_version(&self, id: i64, seen: DateTime<Utc>, at: DateTime<Utc>) -> Result<bool> {
+            let done = sqlx::query::<D::DB>(
+                "UPDATE discrepancies SET updated_at = $1 WHERE id = $2 AND updated_at = $3",
+            )
+            .bind(D::stamp(at))
+            .bind(id)
+            .bind(D::stamp(seen))
+            .execute(self.pool())
+            .await?;
+            Ok(D::rows_affected(&done) == 1)
+        }
+
+        async fn reassign(
+            &self,
+            id: i64,
+            assignee: &str,
+            actor: &str,
+            at: DateTime<Utc>,
+        ) -> Result<Discrepancy> {
+            let load = format!("SELECT {DISCREPANCY_COLS} FROM discrepancies WHERE id = $1");
+            let mut tx = self.pool().begin().await?;
+            let current = match sqlx::query::<D::DB>(&load)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+            {
+                Some(row) => Self::discrepancy_row(&row)?,
+                None => {
+                    return Err(StoreError::NotFound {
+                        what: "discrepancy",
+                        id: id.to_string(),
+                    })
+                }
+            };
+            if current.status != DiscrepancyStatus::Acknowledged {
+                return Err(StoreError::Refused(format!(
+                    "discrepancy {id} is {}: only an acknowledged flag has an assignee to change",
+                    current.status
+                )));
+            }
+            sqlx::query::<D::DB>(
+                "UPDATE discrepancies SET assignee = $2, updated_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(assignee.to_string())
+            .bind(D::stamp(at))
+            .execute(&mut *tx)
+            .await?;
+            let status = current.status.as_str().to_string();
+            sqlx::query::<D::DB>(
+                "INSERT INTO discrepancy_audit (discrepancy_id, at, actor, from_status, to_status, note) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(D::stamp(at))
+            .bind(actor.to_string())
+            .bind(status.clone())
+            .bind(status)
+            .bind(format!("assigned to {assignee}"))
+            .execute(&mut *tx)
+            .await?;
+            let row = sqlx::query::<D::DB>(&load)
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let changed = Self::discrepancy_row(&row)?;
+            tx.commit().await?;
+            Ok(changed)
+        }
+
+        async fn customer_names(
+            &self,
+            customers: &[CustomerId],
+        ) -> Result<HashMap<CustomerId, String>> {
+            let mut names = HashMap::new();
+            for chunk in customers.chunks(500) {
+                let params = (1..=chunk.len())
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "SELECT customer, name FROM customers WHERE customer IN ({params}) AND name IS NOT NULL"
+                );
+                let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == 500);
+                for c in chunk {
+                    query = query.bind(c.as_str().to_string());
+                }
+                for row in query.fetch_all(self.pool()).await? {
+                    let id: String = Self::get(&row, "customer")?;
+                    let name: Option<String> = Self::get(&row, "name")?;
+                    if let (Ok(id), Some(name)) = (CustomerId::parse(&id), name) {
+                        names.insert(id, name);
+                    }
                 }
             }
+            Ok(names)
         }
-        Ok(names)
     }
 }

@@ -8,6 +8,7 @@
 use super::actions::{self, Action, ActionError, ActionInput};
 use super::auth::{Permission, Principal, Via};
 use super::{version_of, Auth, DeskState};
+use crate::model::note::{CollectorNote, NoteDetails};
 use crate::model::payment_terms::DocumentDates;
 use crate::model::{
     Contract, Customer, CustomerId, Discrepancy, DiscrepancyStatus, DisputeStatusChange, Note,
@@ -593,8 +594,13 @@ pub async fn queue_note(
         created_at: Utc::now(),
         idempotency_key: uuid::Uuid::new_v4().to_string(),
     };
-    let entry = desk.store.add_note(&note).await.map_err(store_error)?;
-    Ok((note, entry.id))
+    // The body carries no collector details yet: the note is queued without them.
+    let queued = CollectorNote {
+        note,
+        details: NoteDetails::default(),
+    };
+    let entry = desk.store.add_note(&queued).await.map_err(store_error)?;
+    Ok((queued.note, entry.id))
 }
 
 async fn add_note(
