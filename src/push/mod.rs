@@ -59,23 +59,11 @@ pub async fn drain(
     writer: &dyn ErpWriter,
     config: &PushConfig,
 ) -> Result<PushReport, StoreError> {
-    let mut report = PushReport::default();
-    if !writes_back(writer) {
-        return Ok(report);
-    }
-    let mut blocked_cases: HashSet<String> = HashSet::new();
-    let entries = store.outbox_due(DRAIN_LIMIT).await?;
-    let sent = send_entries(
-        store,
-        writer,
-        config,
-        entries,
-        &mut report,
-        &mut blocked_cases,
-    )
-    .await?;
-    read_back(store, writer, config, sent, &mut report).await?;
-    Ok(report)
+    let Some(mut run) = Drain::start(store, writer, config) else {
+        return Ok(PushReport::default());
+    };
+    run.round(store.outbox_due(DRAIN_LIMIT).await?).await?;
+    Ok(run.report)
 }
 
 /// Entries one claim takes: small, so an instance that dies holds few entries hostage
@@ -94,11 +82,9 @@ pub async fn drain_claimed(
     claimer: &str,
     claim_for: std::time::Duration,
 ) -> Result<PushReport, StoreError> {
-    let mut report = PushReport::default();
-    if !writes_back(writer) {
-        return Ok(report);
-    }
-    let mut blocked_cases: HashSet<String> = HashSet::new();
+    let Some(mut run) = Drain::start(store, writer, config) else {
+        return Ok(PushReport::default());
+    };
     let claim_for =
         chrono::Duration::from_std(claim_for).unwrap_or_else(|_| chrono::Duration::minutes(2));
     let mut taken = 0u32;
@@ -112,16 +98,7 @@ pub async fn drain_claimed(
                 break;
             }
             taken += entries.len() as u32;
-            let sent = send_entries(
-                store,
-                writer,
-                config,
-                entries,
-                &mut report,
-                &mut blocked_cases,
-            )
-            .await?;
-            read_back(store, writer, config, sent, &mut report).await?;
+            run.round(entries).await?;
             // Entries left pending stay claimed by us until released below, so the next
             // claim moves on to newer ones instead of taking them again.
         }
@@ -130,7 +107,50 @@ pub async fn drain_claimed(
     .await;
     // Entries left pending (retry later, blocked case) become claimable again at once.
     store.outbox_release_claims(claimer).await?;
-    result.map(|()| report)
+    result.map(|()| run.report)
+}
+
+/// One drain: where it sends, and what it has done so far.
+struct Drain<'a> {
+    store: &'a dyn Store,
+    writer: &'a dyn ErpWriter,
+    config: &'a PushConfig,
+    report: PushReport,
+    /// Cases an update of which failed in this drain: their later updates wait.
+    blocked_cases: HashSet<String>,
+}
+
+impl<'a> Drain<'a> {
+    /// `None` when the writer writes nothing (it says why).
+    fn start(
+        store: &'a dyn Store,
+        writer: &'a dyn ErpWriter,
+        config: &'a PushConfig,
+    ) -> Option<Self> {
+        writes_back(writer).then(|| Drain {
+            store,
+            writer,
+            config,
+            report: PushReport::default(),
+            blocked_cases: HashSet::new(),
+        })
+    }
+
+    /// Sends `entries`, then reads back what was sent.
+    async fn round(&mut self, entries: Vec<OutboxEntry>) -> Result<(), StoreError> {
+        let (store, writer, config) = (self.store, self.writer, self.config);
+        let report = &mut self.report;
+        let sent = send_entries(
+            store,
+            writer,
+            config,
+            entries,
+            report,
+            &mut self.blocked_cases,
+        )
+        .await?;
+        read_back(store, writer, config, sent, report).await
+    }
 }
 
 /// Confirms that the ERP holds what this drain sent, recording the ERP's ids; a note it
@@ -342,6 +362,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("outbox.db").display());
         let store = crate::store::open(&url).await.unwrap();
+        store.migrate().await.unwrap();
         let note = CollectorNote {
             note: Note {
                 customer: CustomerId::parse("0000004711").unwrap(),
