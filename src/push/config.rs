@@ -20,7 +20,8 @@ pub struct PushConfig {
     pub max_attempts: u32,
     /// `[disputes]`: the status keys in use and the allowed moves between them.
     pub dispute_rules: DisputeRules,
-    /// `batch = true`: notes go as OData `$batch` requests, one change set per note.
+    /// `batch = true`: notes go many at once (OData `$batch` requests, one change set per
+    /// customer text).
     pub batch: bool,
     /// Notes per `$batch` request (`batch_size`, default 100).
     pub batch_size: usize,
