@@ -7,7 +7,7 @@
 //! - [`store`]: persistence (SQLite or PostgreSQL) behind one trait, with the outbox and audit log.
 //! - [`sync`]: pull jobs that page through the ERP and batch writes into the store.
 //! - [`reconcile`]: pure rules that compare contracts with master records, and exposure.
-//! - [`push`]: the outbox worker that writes notes and dispute statuses back into the ERP.
+//! - [`push`]: the outbox worker that writes notes and dispute statuses back through an ERP writer.
 //! - [`service`]: the background service.
 //! - [`mock_erp`]: an SAP-dialect ERP for the demo, tests and benchmarks.
 //! - [`config`] and [`cli`]: the operator's surface.

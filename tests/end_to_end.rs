@@ -6,6 +6,8 @@ use chrono::Utc;
 use common::TestEnv;
 use erpsync::erp::mapping::Mapping;
 use erpsync::erp::odata::ODataClient;
+use erpsync::erp::sap_writer::notes;
+use erpsync::erp::writer;
 use erpsync::mock_erp::FaultSpec;
 use erpsync::model::note::{CollectorNote, NoteDetails};
 use erpsync::model::{CustomerId, DiscrepancyStatus, Note, NoteChannel};
@@ -289,9 +291,13 @@ async fn an_erp_error_on_push_leaves_the_note_pending_and_a_later_push_sends_it_
 
     env.mock
         .set_faults("500@A_CustomerText:20".parse::<FaultSpec>().unwrap());
-    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
-        .await
-        .unwrap();
+    let r = push::drain(
+        store.as_ref(),
+        writer::for_mapping(&client, &mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
     assert_eq!((r.notes, r.retry_later), (0, 1));
     let pending = store
         .outbox_list(Some(OutboxStatus::Pending))
@@ -318,13 +324,21 @@ async fn an_erp_error_on_push_leaves_the_note_pending_and_a_later_push_sends_it_
     );
 
     env.mock.set_faults(FaultSpec::default());
-    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
-        .await
-        .unwrap();
+    let r = push::drain(
+        store.as_ref(),
+        writer::for_mapping(&client, &mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.notes, 1);
-    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
-        .await
-        .unwrap();
+    let r = push::drain(
+        store.as_ref(),
+        writer::for_mapping(&client, &mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.notes, 0, "a sent note is not sent again");
     let writes: Vec<_> = env
         .mock
@@ -362,14 +376,18 @@ async fn a_note_that_already_arrived_is_not_written_again() {
         idempotency_key: uuid::Uuid::new_v4().to_string(),
     };
     // The first attempt arrives, but its outcome is lost before the outbox learns it.
-    let outcome = push::notes::send(&client, &mapping.targets.notes, &note, false)
+    let outcome = notes::send(&client, &mapping.targets.notes, &note, false)
         .await
         .unwrap();
     assert_eq!(outcome, push::Outcome::Sent);
     store.add_note(&without_details(&note)).await.unwrap();
-    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
-        .await
-        .unwrap();
+    let r = push::drain(
+        store.as_ref(),
+        writer::for_mapping(&client, &mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
     assert_eq!((r.notes, r.already_there), (1, 1));
     let count = env
         .mock

@@ -138,7 +138,8 @@ path = "contracts.csv"
             })
             .await?;
     }
-    let pushed = push::drain(store.as_ref(), &ctx.client, &ctx.mapping, &push_config).await?;
+    let writer = crate::erp::writer::for_mapping(&ctx.client, &ctx.mapping);
+    let pushed = push::drain(store.as_ref(), writer.as_ref(), &push_config).await?;
 
     // Read back what reached the ERP.
     let writes = mock.writes();
