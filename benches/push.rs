@@ -9,6 +9,7 @@ use chrono::Utc;
 use erpsync::config::Config;
 use erpsync::erp::mapping::Mapping;
 use erpsync::erp::odata::ODataClient;
+use erpsync::erp::writer;
 use erpsync::mock_erp::{self, MockErpConfig};
 use erpsync::model::note::{CollectorNote, NoteDetails};
 use erpsync::model::{CustomerId, Note, NoteChannel};
@@ -72,15 +73,19 @@ async fn run(notes: usize, customers: usize, batch: bool) -> (f64, usize) {
             },
             details: NoteDetails::default(),
         };
-        store.add_collector_note(&n).await.unwrap();
+        store.add_note(&n).await.unwrap();
     }
     let mapping = Mapping::load(&config.erp.mapping).unwrap();
     let client = ODataClient::new(&config.erp).unwrap();
     let t = Instant::now();
     loop {
-        let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
-            .await
-            .unwrap();
+        let r = push::drain(
+            store.as_ref(),
+            writer::for_mapping(&client, &mapping).as_ref(),
+            &config.push,
+        )
+        .await
+        .unwrap();
         assert_eq!(r.failed + r.dead, 0, "{r:?}");
         if r.notes == 0 {
             break;

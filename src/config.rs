@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::push::{PushConfig, PushMode};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -196,35 +198,6 @@ pub struct ServerConfig {
     pub session_lifetime: Duration,
     /// Marks the session cookie `Secure` (served over HTTPS, e.g. behind the proxy).
     pub cookie_secure: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum PushMode {
-    #[default]
-    Live,
-    Simulate,
-}
-
-#[derive(Debug, Clone)]
-pub struct PushConfig {
-    pub mode: PushMode,
-    /// After this many failed attempts an entry is dead-lettered.
-    pub max_attempts: u32,
-    /// `[disputes]`: the status keys in use and the allowed moves between them.
-    pub dispute_rules: crate::model::DisputeRules,
-    /// `batch = true`: notes go as OData `$batch` requests, one change set per note.
-    pub batch: bool,
-    /// Notes per `$batch` request (`batch_size`, default 100).
-    pub batch_size: usize,
-    /// `read_back = false` skips confirming, after each drain, that the ERP holds what was sent.
-    pub read_back: bool,
-    /// `dunning_block = "X"`: while a dispute is open, its items carry this dunning block
-    /// (lifted when the case is resolved or closed); `None`: dunning is left alone.
-    pub dunning_block: Option<String>,
-    /// Dispute statuses that lift the dunning block (`dunning_lift_statuses`, default
-    /// `["RSLV", "CLSD", "VOID"]`); a case the ERP reports closed lifts it as well.
-    pub dunning_lift_statuses: Vec<String>,
 }
 
 // ---- raw, as written in the file ----

@@ -8,7 +8,7 @@
 //! - [`sync`]: pull jobs that page through the ERP and batch writes into the store.
 //! - [`reconcile`]: pure rules that compare contracts with master records, and exposure.
 //! - [`export`]: the review queue as XLSX and CSV, for the CLI and the desk.
-//! - [`push`]: the outbox worker that writes notes and dispute statuses back into the ERP.
+//! - [`push`]: the outbox worker that writes notes and dispute statuses back through an ERP writer.
 //! - [`service`]: the background service.
 //! - [`mock_erp`]: an SAP-dialect ERP for the demo, tests and benchmarks.
 //! - [`config`] and [`cli`]: the operator's surface.

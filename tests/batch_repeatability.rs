@@ -13,6 +13,8 @@ use erpsync::erp::mapping::Mapping;
 use erpsync::erp::odata::batch::{self, BatchWrite, PartResult};
 use erpsync::erp::odata::query::with_sap_client;
 use erpsync::erp::odata::ODataClient;
+use erpsync::erp::sap_writer::notes;
+use erpsync::erp::writer;
 use erpsync::mock_erp::FaultSpec;
 use erpsync::model::note::{CollectorNote, NoteDetails};
 use erpsync::model::{CustomerId, Note, NoteChannel};
@@ -67,14 +69,18 @@ impl Ctx {
             },
             details: NoteDetails::default(),
         };
-        self.store.add_collector_note(&n).await.unwrap();
+        self.store.add_note(&n).await.unwrap();
         n
     }
 
     async fn drain(&self) -> PushReport {
-        push::drain(self.store.as_ref(), &self.client, &self.mapping, &self.push)
-            .await
-            .unwrap()
+        push::drain(
+            self.store.as_ref(),
+            writer::for_mapping(&self.client, &self.mapping).as_ref(),
+            &self.push,
+        )
+        .await
+        .unwrap()
     }
 
     /// The writes the mock ran that carry the note's marker.
@@ -88,7 +94,7 @@ impl Ctx {
     }
 
     async fn in_erp(&self, n: &CollectorNote) -> usize {
-        push::notes::read_text(&self.client, &self.mapping.targets.notes, &n.note)
+        notes::read_text(&self.client, &self.mapping.targets.notes, &n.note)
             .await
             .unwrap()
             .matches(&n.note.marker())

@@ -6,7 +6,10 @@ use chrono::Utc;
 use common::TestEnv;
 use erpsync::erp::mapping::Mapping;
 use erpsync::erp::odata::ODataClient;
+use erpsync::erp::sap_writer::notes;
+use erpsync::erp::writer;
 use erpsync::mock_erp::FaultSpec;
+use erpsync::model::note::{CollectorNote, NoteDetails};
 use erpsync::model::{CustomerId, DiscrepancyStatus, Note, NoteChannel};
 use erpsync::push;
 use erpsync::store::{DiscrepancyFilter, OutboxStatus, SharedStore};
@@ -260,6 +263,14 @@ async fn resync_keeps_ids_and_a_fixed_cause_closes_its_flag() {
     );
 }
 
+/// A note queued the way the desk queues one: with no collector details.
+fn without_details(note: &Note) -> CollectorNote {
+    CollectorNote {
+        note: note.clone(),
+        details: NoteDetails::default(),
+    }
+}
+
 #[tokio::test]
 async fn an_erp_error_on_push_leaves_the_note_pending_and_a_later_push_sends_it_once() {
     let env = TestEnv::start(20, 100).await;
@@ -276,13 +287,17 @@ async fn an_erp_error_on_push_leaves_the_note_pending_and_a_later_push_sends_it_
         created_at: Utc::now(),
         idempotency_key: uuid::Uuid::new_v4().to_string(),
     };
-    let entry = store.add_note(&note).await.unwrap();
+    let entry = store.add_note(&without_details(&note)).await.unwrap();
 
     env.mock
         .set_faults("500@A_CustomerText:20".parse::<FaultSpec>().unwrap());
-    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
-        .await
-        .unwrap();
+    let r = push::drain(
+        store.as_ref(),
+        writer::for_mapping(&client, &mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
     assert_eq!((r.notes, r.retry_later), (0, 1));
     let pending = store
         .outbox_list(Some(OutboxStatus::Pending))
@@ -309,13 +324,21 @@ async fn an_erp_error_on_push_leaves_the_note_pending_and_a_later_push_sends_it_
     );
 
     env.mock.set_faults(FaultSpec::default());
-    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
-        .await
-        .unwrap();
+    let r = push::drain(
+        store.as_ref(),
+        writer::for_mapping(&client, &mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.notes, 1);
-    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
-        .await
-        .unwrap();
+    let r = push::drain(
+        store.as_ref(),
+        writer::for_mapping(&client, &mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.notes, 0, "a sent note is not sent again");
     let writes: Vec<_> = env
         .mock
@@ -353,14 +376,18 @@ async fn a_note_that_already_arrived_is_not_written_again() {
         idempotency_key: uuid::Uuid::new_v4().to_string(),
     };
     // The first attempt arrives, but its outcome is lost before the outbox learns it.
-    let outcome = push::notes::send(&client, &mapping.targets.notes, &note, false)
+    let outcome = notes::send(&client, &mapping.targets.notes, &note, false)
         .await
         .unwrap();
     assert_eq!(outcome, push::Outcome::Sent);
-    store.add_note(&note).await.unwrap();
-    let r = push::drain(store.as_ref(), &client, &mapping, &config.push)
-        .await
-        .unwrap();
+    store.add_note(&without_details(&note)).await.unwrap();
+    let r = push::drain(
+        store.as_ref(),
+        writer::for_mapping(&client, &mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
     assert_eq!((r.notes, r.already_there), (1, 1));
     let count = env
         .mock

@@ -791,3 +791,118 @@ async fn shutdown_stops_the_server() {
     h.shutdown().await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+/// Kills the standalone mock when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn standalone_mock_demands_and_prints_the_given_credentials() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_erpsync"))
+            .args([
+                "mock-erp",
+                "--listen",
+                "127.0.0.1:0",
+                "--customers",
+                "40",
+                "--open-items",
+                "100",
+                "--user",
+                "COLLECTOR",
+                "--password",
+                "it's s3cret",
+                "--sap-client",
+                "200",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("erpsync mock-erp starts"),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    // The block ends with the password line of `[erp.auth]`. The reader keeps draining
+    // stdout afterwards, so the mock never writes into a closed pipe.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut block = Vec::new();
+        let mut tx = Some(tx);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.is_none() {
+                continue;
+            }
+            let last = line.starts_with("password_env");
+            block.push(line);
+            if last {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(std::mem::take(&mut block));
+                }
+            }
+        }
+    });
+    let block = tokio::task::spawn_blocking(move || {
+        rx.recv_timeout(Duration::from_secs(60))
+            .expect("the mock prints its block")
+    })
+    .await
+    .unwrap();
+    let value = |key: &str| -> String {
+        block
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("{key} = \"")))
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("{key} in {block:#?}"))
+            .to_string()
+    };
+    let base_url = value("base_url");
+    assert!(base_url.ends_with("/sap/opu/odata/sap/"), "{base_url}");
+    assert_eq!(value("sap_client"), "200");
+    assert_eq!(value("user"), "COLLECTOR");
+    assert_eq!(value("password_env"), "SAP_PASSWORD");
+    assert!(
+        block
+            .iter()
+            .any(|l| l.contains(r#"export SAP_PASSWORD='it'\''s s3cret'"#)),
+        "{block:#?}"
+    );
+
+    let c = client();
+    let page =
+        format!("{base_url}API_BUSINESS_PARTNER/A_Customer?sap-client=200&$format=json&$top=5");
+    let r = c
+        .get(&page)
+        .basic_auth("COLLECTOR", Some("it's s3cret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["d"]["results"].as_array().unwrap().len(), 5);
+    // Today's fixed credentials no longer open it, nor does a wrong password.
+    for (user, pass) in [(USER, PASS), ("COLLECTOR", "secret")] {
+        let r = c
+            .get(&page)
+            .basic_auth(user, Some(pass))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{user}");
+    }
+    // The default client is refused too.
+    let other = page.replace("sap-client=200", "sap-client=100");
+    let r = c
+        .get(&other)
+        .basic_auth("COLLECTOR", Some("it's s3cret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}

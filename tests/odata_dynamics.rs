@@ -299,6 +299,7 @@ async fn the_mock_speaks_f_and_o_paging_counts_enums_and_dates() {
 async fn without_write_back_targets_the_outbox_keeps_what_is_queued() {
     use erpsync::erp::mapping::Mapping;
     use erpsync::erp::odata::ODataClient;
+    use erpsync::erp::writer;
     use erpsync::model::note::{CollectorNote, Note, NoteChannel, NoteDetails};
     use erpsync::store::OutboxStatus;
 
@@ -319,13 +320,17 @@ async fn without_write_back_targets_the_outbox_keeps_what_is_queued() {
         },
         details: NoteDetails::default(),
     };
-    outcome.store.add_collector_note(&note).await.unwrap();
+    outcome.store.add_note(&note).await.unwrap();
     let mapping = Mapping::load(&config.erp.mapping).unwrap();
     assert!(!mapping.writes_back());
     let client = ODataClient::new(&config.erp).unwrap();
-    let report = erpsync::push::drain(outcome.store.as_ref(), &client, &mapping, &config.push)
-        .await
-        .unwrap();
+    let report = erpsync::push::drain(
+        outcome.store.as_ref(),
+        writer::for_mapping(&client, &mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
     assert_eq!(report, erpsync::push::PushReport::default());
     let pending = outcome
         .store

@@ -11,10 +11,11 @@ use chrono::Utc;
 use common::TestEnv;
 use erpsync::erp::mapping::Mapping;
 use erpsync::erp::odata::ODataClient;
+use erpsync::erp::sap_writer::{disputes, notes};
+use erpsync::erp::soap::client::SoapClient;
 use erpsync::mock_erp::FaultSpec;
 use erpsync::model::note::{CollectorNote, NoteDetails, PromiseToPay};
 use erpsync::model::{CustomerId, DisputeStatusChange, Note, NoteChannel};
-use erpsync::push::{disputes, notes};
 use erpsync::store::OutboxStatus;
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -141,7 +142,7 @@ async fn crash_loop(batch: bool) {
     let mut queued_notes = Vec::new();
     for i in 0..60 {
         let n = note(&customers[i % customers.len()], i);
-        store.add_collector_note(&n).await.unwrap();
+        store.add_note(&n).await.unwrap();
         queued_notes.push(n);
     }
     // Dispute cases the ERP still has open, each moved through several statuses.
@@ -244,6 +245,7 @@ async fn crash_loop(batch: bool) {
     let config = env.config();
     let mapping = Mapping::load(&config.erp.mapping).unwrap();
     let client = ODataClient::new(&config.erp).unwrap();
+    let soap = SoapClient::new(client.clone());
     let target = &mapping.targets.notes;
     let mut split = 0;
     for n in &queued_notes {
@@ -264,7 +266,7 @@ async fn crash_loop(batch: bool) {
     }
     assert!(split > 0, "some notes were split into parts");
     for (case, status) in &last_status {
-        let erp = disputes::read_case(&client, &mapping.targets.dispute_status, case)
+        let erp = disputes::read_case(&soap, &mapping.targets.dispute_status, case)
             .await
             .unwrap()
             .expect("case exists");

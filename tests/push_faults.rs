@@ -11,6 +11,8 @@ use erpsync::config::PushConfig;
 use erpsync::erp::mapping::Mapping;
 use erpsync::erp::odata::client::Write;
 use erpsync::erp::odata::ODataClient;
+use erpsync::erp::sap_writer::notes;
+use erpsync::erp::writer;
 use erpsync::mock_erp::FaultSpec;
 use erpsync::model::note::{CollectorNote, NoteDetails};
 use erpsync::model::{CustomerId, DisputeStatusChange, Note, NoteChannel};
@@ -46,7 +48,7 @@ impl Ctx {
 
     async fn note(&self, customer: &str, text: &str) -> CollectorNote {
         let n = self.note_unsaved(customer, text);
-        self.store.add_collector_note(&n).await.unwrap();
+        self.store.add_note(&n).await.unwrap();
         n
     }
 
@@ -66,9 +68,13 @@ impl Ctx {
     }
 
     async fn drain(&self, push: &PushConfig) -> PushReport {
-        push::drain(self.store.as_ref(), &self.client, &self.mapping, push)
-            .await
-            .unwrap()
+        push::drain(
+            self.store.as_ref(),
+            writer::for_mapping(&self.client, &self.mapping).as_ref(),
+            push,
+        )
+        .await
+        .unwrap()
     }
 
     /// How often the note's marker was written to the ERP.
@@ -82,7 +88,7 @@ impl Ctx {
     }
 
     async fn in_erp(&self, n: &CollectorNote) -> usize {
-        let text = push::notes::read_text(&self.client, &self.mapping.targets.notes, &n.note)
+        let text = notes::read_text(&self.client, &self.mapping.targets.notes, &n.note)
             .await
             .unwrap();
         text.matches(&n.note.marker()).count()
@@ -245,20 +251,22 @@ async fn rate_limits_csrf_expiry_and_412_conflicts_each_end_in_one_write() {
         tokio::spawn(async move {
             let mapping = Mapping::load(&config.erp.mapping).unwrap();
             let client = ODataClient::new(&config.erp).unwrap();
-            push::drain(store.as_ref(), &client, &mapping, &config.push)
-                .await
-                .unwrap()
+            push::drain(
+                store.as_ref(),
+                writer::for_mapping(&client, &mapping).as_ref(),
+                &config.push,
+            )
+            .await
+            .unwrap()
         })
     };
     // The drain's read is answered at ~1.5 s, its write held until ~3 s: edit in between.
     tokio::time::sleep(Duration::from_millis(2000)).await;
     let target = &c.mapping.targets.notes;
-    let current = push::notes::read_text(&c.client, target, &d.note)
-        .await
-        .unwrap();
+    let current = notes::read_text(&c.client, target, &d.note).await.unwrap();
     let root = c.client.service_root(&target.service);
     let url = erpsync::erp::odata::query::with_sap_client(
-        root.join(&push::notes::text_key(target, &d.note)).unwrap(),
+        root.join(&notes::text_key(target, &d.note)).unwrap(),
         c.client.sap_client(),
     );
     let body = serde_json::json!({ "LongText": format!("{current}\nedited in SAP meanwhile") });
@@ -278,9 +286,7 @@ async fn rate_limits_csrf_expiry_and_412_conflicts_each_end_in_one_write() {
         .unwrap();
     let r = drain.await.unwrap();
     assert_eq!(r.notes, 1, "{r:?}");
-    let text = push::notes::read_text(&c.client, target, &d.note)
-        .await
-        .unwrap();
+    let text = notes::read_text(&c.client, target, &d.note).await.unwrap();
     assert!(text.contains("edited in SAP meanwhile"), "{text}");
     assert_eq!(text.matches(&d.note.marker()).count(), 1, "{text}");
     // Every write carried a Repeatability-Request-ID naming that very request: a UUID,
@@ -318,9 +324,13 @@ async fn a_timeout_with_unknown_outcome_is_checked_before_sending_again() {
             .parse::<FaultSpec>()
             .unwrap(),
     );
-    let r = push::drain(c.store.as_ref(), &client, &c.mapping, &config.push)
-        .await
-        .unwrap();
+    let r = push::drain(
+        c.store.as_ref(),
+        writer::for_mapping(&client, &c.mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.retry_later, 1, "{r:?}");
     let pending = c
         .store
@@ -329,9 +339,13 @@ async fn a_timeout_with_unknown_outcome_is_checked_before_sending_again() {
         .unwrap();
     assert!(!pending[0].last_error.as_deref().unwrap().is_empty());
     tokio::time::sleep(Duration::from_millis(3000)).await;
-    let r = push::drain(c.store.as_ref(), &client, &c.mapping, &config.push)
-        .await
-        .unwrap();
+    let r = push::drain(
+        c.store.as_ref(),
+        writer::for_mapping(&client, &c.mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.notes, 1, "{r:?}");
     assert_eq!(
         c.in_erp(&n).await,
@@ -404,7 +418,7 @@ async fn the_read_back_records_erp_ids_and_requeues_a_note_the_erp_lost() {
     let r = c.drain(&c.push).await;
     assert_eq!((r.notes, r.verified), (1, 1));
     let sent = c.store.outbox_list(Some(OutboxStatus::Sent)).await.unwrap();
-    let key = push::notes::text_key(&c.mapping.targets.notes, &n.note);
+    let key = notes::text_key(&c.mapping.targets.notes, &n.note);
     assert_eq!(sent[0].erp_ref.as_deref(), Some(key.as_str()));
 
     // Someone in SAP overwrites the text: the periodic check notices and queues it again.
@@ -622,7 +636,7 @@ async fn notes_add_records_the_collector_details_and_the_erp_text_shows_them() {
     assert_eq!(code, 0, "{out} {err}");
     assert!(out.contains("read back: 1 confirmed"), "{out}");
     let cn: CollectorNote = serde_json::from_value(payload.clone()).unwrap();
-    let text = push::notes::read_text(&c.client, &c.mapping.targets.notes, &cn.note)
+    let text = notes::read_text(&c.client, &c.mapping.targets.notes, &cn.note)
         .await
         .unwrap();
     assert!(
@@ -669,7 +683,7 @@ async fn notes_go_to_the_company_code_text_of_their_item() {
     let b = with_item("Called about the 1710 invoice", "1710");
     let bare = c.note_unsaved(&customer, "No item named");
     for n in [&a, &b, &bare] {
-        c.store.add_collector_note(n).await.unwrap();
+        c.store.add_note(n).await.unwrap();
     }
     let r = c.drain(&c.push).await;
     assert_eq!(r.notes, 2, "{r:?}");
@@ -689,28 +703,24 @@ async fn notes_go_to_the_company_code_text_of_their_item() {
     );
     let target = &c.mapping.targets.notes;
     for (n, cc) in [(&a, "1010"), (&b, "1710")] {
-        let key = push::notes::text_key(target, &n.note);
+        let key = notes::text_key(target, &n.note);
         assert!(key.contains(&format!("CompanyCode='{cc}'")), "{key}");
-        let text = push::notes::read_text(&c.client, target, &n.note)
-            .await
-            .unwrap();
+        let text = notes::read_text(&c.client, target, &n.note).await.unwrap();
         assert_eq!(text.matches(&n.note.marker()).count(), 1, "{cc}: {text}");
     }
     // The other company code's text does not hold the note.
-    let in_1710 = push::notes::read_text(&c.client, target, &b.note)
-        .await
-        .unwrap();
+    let in_1710 = notes::read_text(&c.client, target, &b.note).await.unwrap();
     assert!(!in_1710.contains(&a.note.marker()));
 
     // With a default company code the bare note finds its text; as a $batch this time.
     c.mapping.targets.notes.company_code = Some("1010".into());
     let d = c.note_unsaved(&customer, "Batched, no item");
-    c.store.add_collector_note(&d).await.unwrap();
+    c.store.add_note(&d).await.unwrap();
     let mut batch = c.push.clone();
     batch.batch = true;
     let r = c.drain(&batch).await;
     assert_eq!(r.notes, 1, "{r:?}");
-    let text = push::notes::read_text(&c.client, &c.mapping.targets.notes, &d.note)
+    let text = notes::read_text(&c.client, &c.mapping.targets.notes, &d.note)
         .await
         .unwrap();
     assert!(text.contains(&d.note.marker()), "{text}");
@@ -719,8 +729,11 @@ async fn notes_go_to_the_company_code_text_of_their_item() {
         "the same 1010 text: {text}"
     );
     // Read-back finds every sent note where it went.
-    let v = push::verify::verify_sent(c.store.as_ref(), &c.client, &c.mapping)
-        .await
-        .unwrap();
+    let v = push::verify::verify_sent(
+        c.store.as_ref(),
+        writer::for_mapping(&c.client, &c.mapping).as_ref(),
+    )
+    .await
+    .unwrap();
     assert!(v.requeued.is_empty(), "{v:?}");
 }

@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 use erpsync::mock_erp::{self, FaultSpec, MockErpConfig, MockErpHandle};
+use erpsync::model::note::{CollectorNote, NoteDetails};
 use erpsync::model::{CustomerId, Note, NoteChannel};
 use erpsync::store::{self, OutboxStatus, SharedStore, Store};
 use sqlx::Connection;
@@ -274,6 +275,14 @@ fn job<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("job {name} in {status}"))
 }
 
+/// A note queued the way the desk queues one: with no collector details.
+fn without_details(note: &Note) -> CollectorNote {
+    CollectorNote {
+        note: note.clone(),
+        details: NoteDetails::default(),
+    }
+}
+
 fn note_for(customer: &str, text: &str) -> Note {
     Note {
         customer: CustomerId::parse(customer).unwrap(),
@@ -414,7 +423,7 @@ async fn health_readiness_metrics_and_status_follow_the_work() {
     // A note queued while the service runs is pushed by it, and the metrics change.
     let customer = &env.mock.dataset().customers[0].customer;
     let note = note_for(customer, "Will pay on Friday");
-    store.add_note(&note).await.unwrap();
+    store.add_note(&without_details(&note)).await.unwrap();
     eventually(Duration::from_secs(20), "the note sent", || async {
         let (_, m) = svc.get("/metrics").await;
         (sample(&m, "erpsync_outbox_entries{status=\"sent\"}") == Some(1.0)
@@ -578,7 +587,7 @@ async fn sigkill_and_restart_resume_with_nothing_lost_and_nothing_written_twice(
         .map(|c| note_for(&c.customer, "Called about the overdue invoice"))
         .collect();
     for n in &notes {
-        store.add_note(n).await.unwrap();
+        store.add_note(&without_details(n)).await.unwrap();
     }
     let mut svc = env.spawn("info");
     // Kill it in the middle of both the push and the open-items pull.
@@ -643,10 +652,10 @@ async fn the_erp_password_never_appears_in_logs_metrics_or_status() {
     .await;
     let store = env.store().await;
     store
-        .add_note(&note_for(
+        .add_note(&without_details(&note_for(
             &env.mock.dataset().customers[1].customer,
             "call back",
-        ))
+        )))
         .await
         .unwrap();
     eventually(Duration::from_secs(20), "the note sent", || async {
@@ -739,7 +748,7 @@ lease = "2s""#;
         .map(|c| note_for(&c.customer, "Payment promised"))
         .collect();
     for n in &notes {
-        store.add_note(n).await.unwrap();
+        store.add_note(&without_details(n)).await.unwrap();
     }
 
     let mut a = env.spawn("info");
@@ -943,7 +952,7 @@ async fn check_leases_and_claims(store: SharedStore) {
     let mut keys = Vec::new();
     for i in 0..5 {
         let n = note_for("0000004711", &format!("note {i}"));
-        keys.push(store.add_note(&n).await.unwrap().id);
+        keys.push(store.add_note(&without_details(&n)).await.unwrap().id);
     }
     let a = store
         .outbox_claim("a", t0, t0 + D::seconds(10), 3)
@@ -1110,7 +1119,7 @@ async fn the_service_reads_back_what_it_sent_and_resends_what_the_erp_lost() {
     store.migrate().await.unwrap();
     let customer = env.mock.dataset().customers[3].customer.clone();
     let note = note_for(&customer, "Promised to pay on Friday");
-    store.add_note(&note).await.unwrap();
+    store.add_note(&without_details(&note)).await.unwrap();
     let marker = note.marker();
     let mut svc = env.spawn("info");
     eventually(Duration::from_secs(20), "the note in the ERP", || async {

@@ -117,6 +117,7 @@ suite!(
     changes_queue_customers_for_reconciliation,
     a_flag_version_is_taken_once,
     dead_letters_are_dropped_audited_and_kept,
+    a_note_reads_back_with_every_collector_detail,
     retries_verification_and_requeues_are_recorded,
 );
 
@@ -264,6 +265,14 @@ fn note(key: &str, at_: DateTime<Utc>) -> Note {
         channel: NoteChannel::Email,
         created_at: at_,
         idempotency_key: key.to_string(),
+    }
+}
+
+/// A note queued the way the desk queues one: with no collector details.
+fn without_details(note: &Note) -> CollectorNote {
+    CollectorNote {
+        note: note.clone(),
+        details: NoteDetails::default(),
     }
 }
 
@@ -1043,7 +1052,7 @@ async fn discrepancies_sorted_by_exposure(store: SharedStore) {
 
 async fn outbox_lifecycle(store: SharedStore) {
     let n = note("note-1", at(0));
-    let entry = store.add_note(&n).await.unwrap();
+    let entry = store.add_note(&without_details(&n)).await.unwrap();
     assert_eq!(entry.kind, OutboxKind::Note);
     assert_eq!(entry.idempotency_key, "note-1");
     assert_eq!(entry.status, OutboxStatus::Pending);
@@ -1062,7 +1071,10 @@ async fn outbox_lifecycle(store: SharedStore) {
         serde_json::from_value::<DisputeStatusChange>(second.payload.clone()).unwrap(),
         d
     );
-    let third = store.add_note(&note("note-2", at(2))).await.unwrap();
+    let third = store
+        .add_note(&without_details(&note("note-2", at(2))))
+        .await
+        .unwrap();
 
     let due = store.outbox_due(10).await.unwrap();
     assert_eq!(
@@ -1142,9 +1154,15 @@ async fn outbox_lifecycle(store: SharedStore) {
 }
 
 async fn write_back_is_idempotent(store: SharedStore) {
-    let first = store.add_note(&note("k-1", at(0))).await.unwrap();
+    let first = store
+        .add_note(&without_details(&note("k-1", at(0))))
+        .await
+        .unwrap();
     // A retried request (same key) queues nothing new.
-    let again = store.add_note(&note("k-1", at(1))).await.unwrap();
+    let again = store
+        .add_note(&without_details(&note("k-1", at(1))))
+        .await
+        .unwrap();
     assert_eq!(again, first);
     let d = store
         .add_dispute_status(&dispute("k-2", at(0)))
@@ -1166,13 +1184,16 @@ async fn write_back_is_idempotent(store: SharedStore) {
         .unwrap_err();
     assert!(matches!(err, StoreError::Refused(_)), "{err:?}");
     assert_eq!(store.outbox_list(None).await.unwrap().len(), 2);
-    let err = store.add_note(&note("k-2", at(2))).await.unwrap_err();
+    let err = store
+        .add_note(&without_details(&note("k-2", at(2))))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Refused(_)), "{err:?}");
 
     // A note without an item round-trips through the payload.
     let mut plain = note("k-3", at(3));
     plain.item = None;
-    let entry = store.add_note(&plain).await.unwrap();
+    let entry = store.add_note(&without_details(&plain)).await.unwrap();
     assert_eq!(
         serde_json::from_value::<Note>(entry.payload).unwrap(),
         plain
@@ -1542,11 +1563,59 @@ fn collector_note(key: &str) -> CollectorNote {
     }
 }
 
+async fn a_note_reads_back_with_every_collector_detail(store: SharedStore) {
+    let n = collector_note("k-details");
+    let entry = store.add_note(&n).await.unwrap();
+    // Read back from the store, not from what adding it returned.
+    let stored = store.outbox_entry(entry.id).await.unwrap();
+    let due = store.outbox_due(10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    for payload in [stored.payload, due[0].payload.clone()] {
+        let back: CollectorNote = serde_json::from_value(payload).unwrap();
+        assert_eq!(back.note.channel, NoteChannel::Chat);
+        assert_eq!(back.details.via.as_deref(), Some("WeChat"));
+        assert_eq!(
+            back.details.follow_up,
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+        );
+        let promise = back.details.promise.as_ref().unwrap();
+        assert_eq!(promise.amount.to_string(), "12345678901234567890.12");
+        assert_eq!(
+            (promise.currency.as_str(), promise.date),
+            ("CNY", chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap())
+        );
+        assert_eq!(back, n);
+    }
+
+    // A note without details (as the desk sends today) is queued the same way, and its
+    // payload carries no detail fields: it reads as the plain note it always was.
+    let mut plain = n.clone();
+    plain.note.idempotency_key = "k-plain".into();
+    plain.details = NoteDetails::default();
+    let entry = store.add_note(&plain).await.unwrap();
+    let stored = store.outbox_entry(entry.id).await.unwrap();
+    for field in ["via", "follow_up", "promise"] {
+        assert!(
+            stored.payload.get(field).is_none(),
+            "{field} in {}",
+            stored.payload
+        );
+    }
+    assert_eq!(
+        serde_json::from_value::<Note>(stored.payload.clone()).unwrap(),
+        plain.note
+    );
+    assert_eq!(
+        serde_json::from_value::<CollectorNote>(stored.payload).unwrap(),
+        plain
+    );
+}
+
 async fn dead_letters_are_dropped_audited_and_kept(store: SharedStore) {
     let n = collector_note("k-drop");
-    let entry = store.add_collector_note(&n).await.unwrap();
+    let entry = store.add_note(&n).await.unwrap();
     // Queued twice (a client retry): one entry, and the payload keeps every detail.
-    assert_eq!(store.add_collector_note(&n).await.unwrap().id, entry.id);
+    assert_eq!(store.add_note(&n).await.unwrap().id, entry.id);
     let back: CollectorNote = serde_json::from_value(entry.payload.clone()).unwrap();
     assert_eq!(back, n);
 
@@ -1601,10 +1670,7 @@ async fn dead_letters_are_dropped_audited_and_kept(store: SharedStore) {
 }
 
 async fn retries_verification_and_requeues_are_recorded(store: SharedStore) {
-    let entry = store
-        .add_collector_note(&collector_note("k-verify"))
-        .await
-        .unwrap();
+    let entry = store.add_note(&collector_note("k-verify")).await.unwrap();
     store
         .outbox_mark_failed(entry.id, "timeout", minute(1), Some(OutboxStatus::Dead))
         .await

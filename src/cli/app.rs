@@ -90,7 +90,7 @@ pub enum Command {
         #[command(subcommand)]
         command: OpenItemCommand,
     },
-    /// Start the SAP-dialect mock ERP.
+    /// Start the SAP-dialect mock ERP; prints its URLs and a config snippet with its credentials.
     MockErp(MockErpArgs),
     /// Review-desk users.
     Users {
@@ -284,4 +284,14 @@ pub struct MockErpArgs {
     /// Fault injection, e.g. "500@A_Customer:1,429@*:2".
     #[arg(long)]
     pub faults: Option<String>,
+    /// User the mock demands (Basic auth; also the OAuth client ID).
+    #[arg(long, default_value = crate::mock_erp::DEFAULT_USER)]
+    pub user: String,
+    /// Password the mock demands (also the OAuth client secret). It is printed on start-up
+    /// with the config snippet, so pick one for the mock alone.
+    #[arg(long, default_value = crate::mock_erp::DEFAULT_PASSWORD)]
+    pub password: String,
+    /// SAP client (`sap-client`) the mock serves.
+    #[arg(long, default_value = crate::mock_erp::DEFAULT_SAP_CLIENT)]
+    pub sap_client: String,
 }

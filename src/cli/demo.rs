@@ -11,6 +11,7 @@ use super::writeback::print_push_report;
 use super::CliError;
 use crate::config::Config;
 use crate::mock_erp::{self, MockErpConfig};
+use crate::model::note::{CollectorNote, NoteDetails};
 use crate::model::{DiscrepancyStatus, DisputeStatusChange, Note, NoteChannel};
 use crate::push;
 use crate::store::{self, DiscrepancyFilter, OpenItemFilter};
@@ -116,8 +117,9 @@ path = "contracts.csv"
             created_at: Utc::now(),
             idempotency_key: uuid::Uuid::new_v4().to_string(),
         };
-        store.add_note(&note).await?;
-        note_keys.push(note.idempotency_key);
+        note_keys.push(note.idempotency_key.clone());
+        let details = NoteDetails::default();
+        store.add_note(&CollectorNote { note, details }).await?;
     }
     let case = dataset
         .dispute_cases
@@ -136,7 +138,8 @@ path = "contracts.csv"
             })
             .await?;
     }
-    let pushed = push::drain(store.as_ref(), &ctx.client, &ctx.mapping, &push_config).await?;
+    let writer = crate::erp::writer::for_mapping(&ctx.client, &ctx.mapping);
+    let pushed = push::drain(store.as_ref(), writer.as_ref(), &push_config).await?;
 
     // Read back what reached the ERP.
     let writes = mock.writes();

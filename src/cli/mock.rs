@@ -1,4 +1,5 @@
-//! `mock-erp`: the SAP-dialect mock ERP as a standalone server.
+//! `mock-erp`: the SAP-dialect mock ERP as a standalone server, demanding the user, password
+//! and client given on the command line and printing how a config reaches it.
 
 use super::app::MockErpArgs;
 use super::CliError;
@@ -16,6 +17,9 @@ pub async fn run(args: MockErpArgs) -> Result<(), CliError> {
         open_items: args.open_items,
         seed: args.seed,
         faults,
+        user: args.user,
+        password: args.password,
+        sap_client: args.sap_client,
         ..MockErpConfig::default()
     };
     mock_erp::serve_forever(config, args.listen).await?;

@@ -6,6 +6,7 @@ use super::{open, CliError};
 use crate::config::PushMode;
 use crate::erp::mapping::Mapping;
 use crate::erp::odata::ODataClient;
+use crate::erp::writer;
 use crate::model::note_input::{FieldNames, NoteInput};
 use crate::model::DisputeStatusChange;
 use crate::push::{self, PushReport};
@@ -57,7 +58,7 @@ pub async fn notes(path: &Path, command: NoteCommand) -> Result<(), CliError> {
     )
     .map_err(usage)?;
     let (_, store) = open(path).await?;
-    let entry = store.add_collector_note(&note).await?;
+    let entry = store.add_note(&note).await?;
     println!(
         "note for customer {} queued (outbox entry {}); `erpsync push` sends it",
         note.note.customer, entry.id
@@ -114,7 +115,8 @@ pub async fn push(path: &Path, dry_run: bool) -> Result<(), CliError> {
     }
     let mapping = Mapping::load(&config.erp.mapping)?;
     let client = ODataClient::new(&config.erp)?;
-    let report = push::drain(store.as_ref(), &client, &mapping, &config.push).await?;
+    let writer = writer::for_mapping(&client, &mapping);
+    let report = push::drain(store.as_ref(), writer.as_ref(), &config.push).await?;
     print_push_report(&report);
     let left = report.retry_later + report.failed + report.dead;
     if left > 0 {
@@ -277,7 +279,8 @@ pub async fn outbox(path: &Path, command: OutboxCommand) -> Result<(), CliError>
             let (config, store) = open(path).await?;
             let mapping = Mapping::load(&config.erp.mapping)?;
             let client = ODataClient::new(&config.erp)?;
-            let report = push::verify::verify_sent(store.as_ref(), &client, &mapping)
+            let writer = writer::for_mapping(&client, &mapping);
+            let report = push::verify::verify_sent(store.as_ref(), writer.as_ref())
                 .await
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             if format == Format::Json {

@@ -1,9 +1,13 @@
 //! ERP connectors: OData (pull and write), SOAP services, T052 exports, Dynamics 365
 //! terms of payment, and the mapping files that say which ERP field feeds which model field.
+//! The write side is the [`writer::ErpWriter`] trait: the [`sap_writer`] over OData and
+//! SOAP, or the read-only writer for mappings without `[targets]`.
 
 pub mod dynamics_terms;
 pub mod idoc;
 pub mod mapping;
 pub mod odata;
+pub mod sap_writer;
 pub mod soap;
 pub mod t052;
+pub mod writer;

@@ -22,8 +22,12 @@
 //! halfway through it, or it arrives cut off), as when a network or proxy fails on the
 //! way back.
 
-use super::server::{apply_fault, basic_auth_ok, sap_error, unauthorized, with_retry_after};
-use super::server::{lock, odata_handler, FaultEffect, State};
+use super::faults::dropped;
+use super::gateway::{
+    apply_fault, basic_auth_ok, injected_fault, sap_error, unauthorized, FaultEffect, ODATA_PREFIX,
+};
+use super::odata_handler::odata_handler;
+use super::state::{lock, State};
 use crate::erp::odata::batch::{self, ChangeSetAnswer, OpAnswer};
 use axum::body::Bytes;
 use axum::extract::State as AxState;
@@ -48,13 +52,7 @@ pub(crate) async fn handle(
     }
     let fault = apply_fault(&st, TARGET).await;
     if let FaultEffect::Status(c) = fault {
-        let status = StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let r = sap_error(
-            status,
-            "/IWBEP/CM_MGW_RT/004",
-            &format!("Injected fault: HTTP {c} on $batch"),
-        );
-        return with_retry_after(r, c);
+        return injected_fault(c, TARGET);
     }
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -102,7 +100,7 @@ pub(crate) async fn handle(
         r.headers_mut().insert(header::CONTENT_TYPE, v);
     }
     match fault {
-        FaultEffect::Dropped => super::faults::dropped(r).await,
+        FaultEffect::Dropped => dropped(r).await,
         _ => r,
     }
 }
@@ -253,7 +251,7 @@ async fn run(st: &Arc<State>, outer: &HeaderMap, query: &str, op: &batch::Receiv
         .to_string(),
     };
     let resource = op.resource.trim_start_matches('/');
-    let path = format!("/sap/opu/odata/sap/{SERVICE}/{resource}");
+    let path = format!("{ODATA_PREFIX}{SERVICE}/{resource}");
     let uri: Uri = match format!("{path}{query}").parse() {
         Ok(u) => u,
         Err(e) => {

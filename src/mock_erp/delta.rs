@@ -4,7 +4,8 @@
 //! what changed since, with entities that left the query (cleared items) as removed
 //! entries, and a new delta link.
 
-use super::odata::{eval, json_str, parse_query, render_entity};
+use super::filter::eval;
+use super::odata::{json_str, parse_query, render_entity};
 use super::sets::{key_predicate, DsTable, Set, Table, Val};
 use super::v4;
 use chrono::NaiveDate;

@@ -6,28 +6,20 @@
 //! as SAP does for an asynchronous inbound service. A message it cannot read gets a SOAP
 //! fault (`500`). The open items the mock serves over OData do not change.
 
-use super::server::{
-    apply_fault, basic_auth_ok, unauthorized, with_retry_after, FaultEffect, State,
+use super::gateway::{
+    apply_fault, basic_auth_ok, injected_soap_fault, soap_fault, unauthorized, FaultEffect,
 };
-use crate::erp::soap::dispute_case::{self as dc, FaultCode, SoapVersion};
+use super::state::State;
+use crate::erp::soap::dispute_case::{FaultCode, SoapVersion};
 use crate::erp::soap::journal_entry as je;
 use axum::body::Bytes;
 use axum::extract::State as AxState;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 /// Target name for faults and `/mock/writes`.
 pub(crate) const TARGET: &str = "JournalEntryBulkChange";
-
-fn fault(status: StatusCode, code: FaultCode, text: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-        dc::build_fault(SoapVersion::V11, code, text),
-    )
-        .into_response()
-}
 
 pub(crate) async fn handle(
     AxState(st): AxState<Arc<State>>,
@@ -38,20 +30,15 @@ pub(crate) async fn handle(
         return unauthorized(&st);
     }
     if let FaultEffect::Status(c) = apply_fault(&st, TARGET).await {
-        let status = StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let r = fault(
-            status,
-            FaultCode::Receiver,
-            &format!("Injected fault: HTTP {c}"),
-        );
-        return with_retry_after(r, c);
+        return injected_soap_fault(c, SoapVersion::V11);
     }
     let text = String::from_utf8_lossy(&body);
     let changes = match je::parse_request(&text) {
         Ok(c) => c,
         Err(e) => {
-            return fault(
+            return soap_fault(
                 StatusCode::INTERNAL_SERVER_ERROR,
+                SoapVersion::V11,
                 FaultCode::Sender,
                 &e.to_string(),
             )

@@ -23,22 +23,55 @@
 //! contract-vs-master mismatches ([`Dataset::planted`]) and look-alikes that must not be
 //! flagged ([`Dataset::decoys`]). [`FaultSpec`] makes it fail on purpose.
 //!
+//! # Module graph
+//!
+//! Every import points down this list; no module imports one above it, so there is no cycle
+//! (this file, the public face, sits on top):
+//!
+//! ```text
+//! routes            which handler answers which path
+//! ├─ batch          $batch: runs each operation through odata_handler
+//! ├─ odata_handler  OData V2/V4: the Gateway checks, then the service document,
+//! │  │              $metadata, and dispatch to ↓
+//! │  ├─ reads, text_writes  collections and entities; text creates and changes
+//! │  └─ request     the request as handlers see it, row tables, text ETags
+//! ├─ soap, journal_entry    SOAP services (dispute cases, dunning blocks)
+//! ├─ oauth          the token endpoint
+//! └─ dynamics       the F&O face → dynamics_entities (its entities and rows)
+//! gateway           logon (Basic, bearer), sap-client, CSRF, faults, SAP errors, ETags
+//! state             the running mock: data set, live texts and cases, writes, sessions
+//! delta → v4 → odata → filter → sets   change tracking, V4 and V2 answers, query options,
+//!                   $filter, the entity sets over the data set
+//! data              the generated data set (split by concern, see its module)
+//! config, faults    start-up settings; fault rules
+//! ```
+//!
 //! [`dispute_case::SERVICE_PATH`]: crate::erp::soap::dispute_case::SERVICE_PATH
 
 mod batch;
+mod config;
 mod data;
 mod delta;
 mod dynamics;
+mod dynamics_entities;
 mod faults;
+mod filter;
+mod gateway;
 mod journal_entry;
 mod oauth;
 mod odata;
+mod odata_handler;
+mod reads;
+mod request;
+mod routes;
 mod seed_csv;
-mod server;
 mod sets;
 mod soap;
+mod state;
+mod text_writes;
 mod v4;
 
+pub use config::{MockErpConfig, DEFAULT_PASSWORD, DEFAULT_SAP_CLIENT, DEFAULT_USER};
 pub use data::{
     reference_date, AddressRec, CompanyRec, CustomerRec, Dataset, DisputeCaseRec, OpenItemRec,
     Planted, RegisterRow, SalesAreaRec, SalesContractRec, TextRec, DISPUTE_STATUSES,
@@ -46,63 +79,18 @@ pub use data::{
 };
 pub use faults::{FaultKind, FaultRule, FaultSpec, FaultSpecError, TIMEOUT_HOLD};
 pub use seed_csv::cap_seed_files;
+pub use state::WriteRecord;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use state::{lock, State};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-#[derive(Debug, Clone)]
-pub struct MockErpConfig {
-    pub customers: usize,
-    /// Open customer items (uncleared, account type `D`); cleared items and supplier lines
-    /// come on top.
-    pub open_items: usize,
-    pub seed: u64,
-    pub faults: FaultSpec,
-    pub user: String,
-    pub password: String,
-    pub sap_client: String,
-    /// Server-side page size (`__next` after this many entities).
-    pub page_size: usize,
-}
-
-impl Default for MockErpConfig {
-    fn default() -> Self {
-        MockErpConfig {
-            customers: 200,
-            open_items: 2000,
-            seed: 42,
-            faults: FaultSpec::default(),
-            user: "ERPSYNC".into(),
-            password: "secret".into(),
-            sap_client: "100".into(),
-            page_size: 100,
-        }
-    }
-}
-
-/// A write the mock accepted (also served at `GET /mock/writes`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WriteRecord {
-    /// `A_CustomerText`, `A_CustomerCompanyText` or `DisputeCase`.
-    pub entity_set: String,
-    /// Key predicate (`Customer='…',Language='EN',LongTextID='TX01'`) or the case ID.
-    pub key: String,
-    /// `POST`, `PUT`, `PATCH`, `MERGE`, `DELETE`, or `Update` for dispute cases.
-    pub method: String,
-    pub body: serde_json::Value,
-    pub received_at: DateTime<Utc>,
-    /// From `Repeatability-Request-ID` or `X-Request-ID`, if sent.
-    pub request_id: Option<String>,
-}
-
 /// A running mock; dropping it stops the server.
 pub struct MockErpHandle {
     addr: SocketAddr,
-    state: Arc<server::State>,
+    state: Arc<State>,
     cancel: CancellationToken,
     task: Option<JoinHandle<()>>,
 }
@@ -135,12 +123,12 @@ impl MockErpHandle {
     }
 
     pub fn writes(&self) -> Vec<WriteRecord> {
-        server::lock(&self.state.writes).clone()
+        lock(&self.state.writes).clone()
     }
 
     /// Replaces the fault rules (and their counters).
     pub fn set_faults(&self, faults: FaultSpec) {
-        *server::lock(&self.state.faults) = faults::Faults::new(&faults);
+        *lock(&self.state.faults) = faults::Faults::new(&faults);
     }
 
     /// Answer every collection in Atom XML, whatever `$format` asks: a Gateway behind a
@@ -187,12 +175,12 @@ impl MockErpHandle {
     /// Deletes every long text of `customer` (general level), as a user in SAP might: a
     /// read-back then finds erpsync's notes missing.
     pub fn erase_customer_texts(&self, customer: &str) {
-        server::lock(&self.state.customer_texts).retain(|_, t| t.customer != customer);
+        lock(&self.state.customer_texts).retain(|_, t| t.customer != customer);
     }
 
     /// The customer's general long texts as the ERP now holds them, joined.
     pub fn customer_texts(&self, customer: &str) -> String {
-        server::lock(&self.state.customer_texts)
+        lock(&self.state.customer_texts)
             .values()
             .filter(|t| t.customer == customer)
             .map(|t| t.long_text.as_str())
@@ -207,7 +195,7 @@ impl MockErpHandle {
 
     /// Sends `message` as `sap-message` with every successful OData answer (`None`: stop).
     pub fn set_sap_message(&self, message: Option<String>) {
-        *server::lock(&self.state.sap_message) = message;
+        *lock(&self.state.sap_message) = message;
     }
 
     /// `http://ADDR/sap/opu/odata4/sap/`, the `[erp] base_url` for the V4 services.
@@ -223,7 +211,42 @@ impl MockErpHandle {
 
     /// How many faults fired since the rules were last set.
     pub fn faults_fired(&self) -> u64 {
-        server::lock(&self.state.faults).fired()
+        lock(&self.state.faults).fired()
+    }
+
+    /// What a config needs to reach this mock, as one block for a terminal: the URLs, and a
+    /// ready-to-paste `[erp]` + `[erp.auth]` snippet whose password comes from the
+    /// environment, with the line that sets it (the password is the one the mock was started
+    /// with).
+    pub fn connection_info(&self) -> String {
+        let c = &self.state.config;
+        let quoted = format!("'{}'", c.password.replace('\'', "'\\''"));
+        format!(
+            "# mock ERP listening on {addr}\n\
+             #   OData V2      {v2}\n\
+             #   OData V4      {v4}\n\
+             #   F&O entities  {fo}\n\
+             #   OAuth token   {token} (client ID and secret: the user and password)\n\
+             # Paste into erpsync.toml, and before running erpsync:\n\
+             #   export SAP_PASSWORD={quoted}\n\
+             [erp]\n\
+             kind = \"odata\"\n\
+             base_url = \"{v2}\"\n\
+             mapping = \"mappings/s4hana-odata-v2.toml\"\n\
+             sap_client = \"{client}\"\n\
+             \n\
+             [erp.auth]\n\
+             kind = \"basic\"\n\
+             user = \"{user}\"\n\
+             password_env = \"SAP_PASSWORD\"\n",
+            addr = self.addr,
+            v2 = self.base_url(),
+            v4 = self.base_url_v4(),
+            fo = self.dynamics_data_url(),
+            token = self.token_url(),
+            client = c.sap_client,
+            user = c.user,
+        )
     }
 
     /// Stops accepting requests and waits for the server to finish.
@@ -251,8 +274,8 @@ pub async fn start(config: MockErpConfig, listen: SocketAddr) -> std::io::Result
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
-    let state = Arc::new(server::State::new(config, Arc::new(ds), cancel.clone()));
-    let app = server::router(state.clone());
+    let state = Arc::new(State::new(config, Arc::new(ds), cancel.clone()));
+    let app = routes::router(state.clone());
     let stop = cancel.clone();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)
@@ -270,9 +293,16 @@ pub async fn start(config: MockErpConfig, listen: SocketAddr) -> std::io::Result
     })
 }
 
-/// Serves until SIGINT or SIGTERM (the `erpsync mock-erp` command).
+/// Serves until SIGINT or SIGTERM (the `erpsync mock-erp` command). Prints
+/// [`MockErpHandle::connection_info`] on stdout once it listens.
 pub async fn serve_forever(config: MockErpConfig, listen: SocketAddr) -> std::io::Result<()> {
     let handle = start(config, listen).await?;
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", handle.connection_info())?;
+        out.flush()?;
+    }
     tracing::info!(
         addr = %handle.addr(),
         base_url = %handle.base_url(),

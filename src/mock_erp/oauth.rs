@@ -1,46 +1,21 @@
 //! An OAuth 2.0 token endpoint (client credentials) at SAP NetWeaver's path: the mock's user
 //! and password are the client ID and secret; tokens it hands out are then accepted as
-//! bearer tokens until they expire.
+//! bearer tokens until they expire (the check is the Gateway's, in `gateway`).
 
-use super::server::{lock, State};
+use super::gateway::basic_auth_ok;
+use super::state::{lock, State};
 use axum::body::Bytes;
 use axum::extract::State as AxState;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Where SAP NetWeaver AS ABAP serves its OAuth 2.0 token endpoint.
 pub(crate) const TOKEN_PATH: &str = "/sap/bc/sec/oauth2/token";
-
-pub(crate) struct OAuthState {
-    tokens: Mutex<HashMap<String, Instant>>,
-    lifetime_s: AtomicU64,
-    issued: AtomicU64,
-}
-
-impl Default for OAuthState {
-    fn default() -> Self {
-        OAuthState {
-            tokens: Mutex::new(HashMap::new()),
-            lifetime_s: AtomicU64::new(3600),
-            issued: AtomicU64::new(0),
-        }
-    }
-}
-
-impl OAuthState {
-    pub fn set_lifetime(&self, d: Duration) {
-        self.lifetime_s.store(d.as_secs(), Ordering::Relaxed);
-    }
-
-    pub fn issued(&self) -> u64 {
-        self.issued.load(Ordering::Relaxed)
-    }
-}
 
 fn oauth_error(status: StatusCode, error: &str) -> Response {
     (
@@ -56,7 +31,7 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !super::server::basic_auth_ok(&st, &headers) {
+    if !basic_auth_ok(&st, &headers) {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     }
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
@@ -83,18 +58,4 @@ pub(crate) async fn token(
         .to_string(),
     )
         .into_response()
-}
-
-/// A bearer token this endpoint issued and that has not expired.
-pub(crate) fn bearer_ok(st: &State, headers: &HeaderMap) -> bool {
-    let Some(token) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    lock(&st.oauth.tokens)
-        .get(token.trim())
-        .is_some_and(|expires| Instant::now() < *expires)
 }

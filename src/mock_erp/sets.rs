@@ -657,33 +657,12 @@ pub(crate) fn edmx(service: Service) -> String {
     for set in service.sets() {
         let _ = write!(
             out,
-            "<EntityType Name=\"{}\" sap:content-version=\"1\"><Key>",
+            "<EntityType Name=\"{}\" sap:content-version=\"1\">",
             set.type_name()
         );
-        for k in set.keys() {
-            let _ = write!(out, "<PropertyRef Name=\"{}\"/>", k.name);
-        }
-        out.push_str("</Key>");
-        for p in set.props() {
-            let _ = write!(
-                out,
-                "<Property Name=\"{}\" Type=\"{}\"",
-                p.name,
-                p.ty.name()
-            );
-            if p.key {
-                out.push_str(" Nullable=\"false\"");
-            }
-            if p.max_len > 0 {
-                let _ = write!(out, " MaxLength=\"{}\"", p.max_len);
-            }
-            match p.ty {
-                Edm::Decimal => {
-                    let _ = write!(out, " Precision=\"{}\" Scale=\"{}\"", p.precision, p.scale);
-                }
-                Edm::Date => out.push_str(" Precision=\"0\" sap:display-format=\"Date\""),
-                Edm::DateTimeOffset => out.push_str(" Precision=\"7\""),
-                _ => {}
+        entity_type_body(&mut out, *set, Edm::name, |out, p| {
+            if p.ty == Edm::Date {
+                out.push_str(" Precision=\"0\" sap:display-format=\"Date\"");
             }
             if p.upper && p.ty == Edm::String {
                 out.push_str(" sap:display-format=\"UpperCase\"");
@@ -703,9 +682,7 @@ pub(crate) fn edmx(service: Service) -> String {
             if !p.filterable {
                 out.push_str(" sap:filterable=\"false\"");
             }
-            out.push_str("/>");
-        }
-        out.push_str("</EntityType>");
+        });
     }
     let _ = write!(
         out,
@@ -726,4 +703,44 @@ pub(crate) fn edmx(service: Service) -> String {
     }
     out.push_str("</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>");
     out
+}
+
+/// An entity type's key and properties in `$metadata`, up to `</EntityType>`, the facets
+/// both OData versions share (nullability, length, precision) written here and each
+/// version's own annotations by `annotate`, before a property's element closes.
+pub(crate) fn entity_type_body(
+    out: &mut String,
+    set: Set,
+    type_name: fn(Edm) -> &'static str,
+    annotate: impl Fn(&mut String, &Prop),
+) {
+    out.push_str("<Key>");
+    for k in set.keys() {
+        let _ = write!(out, "<PropertyRef Name=\"{}\"/>", k.name);
+    }
+    out.push_str("</Key>");
+    for p in set.props() {
+        let _ = write!(
+            out,
+            "<Property Name=\"{}\" Type=\"{}\"",
+            p.name,
+            type_name(p.ty)
+        );
+        if p.key {
+            out.push_str(" Nullable=\"false\"");
+        }
+        if p.max_len > 0 {
+            let _ = write!(out, " MaxLength=\"{}\"", p.max_len);
+        }
+        match p.ty {
+            Edm::Decimal => {
+                let _ = write!(out, " Precision=\"{}\" Scale=\"{}\"", p.precision, p.scale);
+            }
+            Edm::DateTimeOffset => out.push_str(" Precision=\"7\""),
+            _ => {}
+        }
+        annotate(out, p);
+        out.push_str("/>");
+    }
+    out.push_str("</EntityType>");
 }

@@ -5,29 +5,23 @@
 //! error item in the `Log`; only a message that cannot be read gets a SOAP fault.
 
 use super::data::{dispute_status_is_closed, DISPUTE_STATUSES};
-use super::server::{
-    apply_fault, basic_auth_ok, lock, unauthorized, with_retry_after, FaultEffect, State,
+use super::gateway::{
+    apply_fault, basic_auth_ok, injected_soap_fault, soap_fault, unauthorized, xml_response,
+    FaultEffect,
 };
+use super::state::{lock, CaseState, State};
 use crate::erp::soap::dispute_case::{
     self as dc, log_type, FaultCode, LogItem, Operation, ReadResponse, Severity, SoapVersion,
     UpdateRequest, UpdateResponse,
 };
 use axum::body::Bytes;
 use axum::extract::State as AxState;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use std::sync::Arc;
 
 /// Entity-set name faults and `/mock/writes` use for the SOAP service.
 pub(crate) const TARGET: &str = "DisputeCase";
-
-fn xml_response(status: StatusCode, version: SoapVersion, action: &str, body: String) -> Response {
-    let mut r = (status, body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&version.content_type(action)) {
-        r.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
-    r
-}
 
 /// Guesses the version of a message we could not parse, to answer in kind.
 fn sniff_version(body: &str) -> SoapVersion {
@@ -49,17 +43,17 @@ pub(crate) async fn handle(
     let text = String::from_utf8_lossy(&body).into_owned();
     let effect = apply_fault(&st, TARGET).await;
     if let FaultEffect::Status(c) = effect {
-        let v = sniff_version(&text);
-        let status = StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let fault = dc::build_fault(v, FaultCode::Receiver, &format!("Injected fault: HTTP {c}"));
-        return with_retry_after(xml_response(status, v, "", fault), c);
+        return injected_soap_fault(c, sniff_version(&text));
     }
     let (version, op) = match dc::parse_request(&text) {
         Ok(x) => x,
         Err(e) => {
-            let v = sniff_version(&text);
-            let fault = dc::build_fault(v, FaultCode::Sender, &e.to_string());
-            return xml_response(StatusCode::INTERNAL_SERVER_ERROR, v, "", fault);
+            return soap_fault(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                sniff_version(&text),
+                FaultCode::Sender,
+                &e.to_string(),
+            );
         }
     };
     let (root, xml) = match op {
@@ -122,7 +116,7 @@ fn update(st: &State, req: &UpdateRequest, simulate: bool, headers: &HeaderMap) 
             log: vec![not_found(&req.case_id)],
         };
     };
-    let current = |e: &super::server::CaseState, log| UpdateResponse {
+    let current = |e: &CaseState, log| UpdateResponse {
         case_id: Some(e.case.case_id.clone()),
         change_state_id: Some(e.case.change_state_id.clone()),
         status_code: Some(e.case.status_code.clone()),

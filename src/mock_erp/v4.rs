@@ -7,7 +7,7 @@
 //! ignore that parameter, as some servers do.
 
 use super::odata::json_str;
-use super::sets::{Edm, Prop, Service, Set, Table, Val};
+use super::sets::{entity_type_body, Edm, Prop, Service, Set, Table, Val};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write as _;
@@ -49,34 +49,8 @@ pub(crate) fn edmx(service: Service) -> String {
         "<Schema Namespace=\"{ns}\" xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">"
     );
     for set in service.sets() {
-        let _ = write!(out, "<EntityType Name=\"{}\"><Key>", set.type_name());
-        for k in set.keys() {
-            let _ = write!(out, "<PropertyRef Name=\"{}\"/>", k.name);
-        }
-        out.push_str("</Key>");
-        for p in set.props() {
-            let _ = write!(
-                out,
-                "<Property Name=\"{}\" Type=\"{}\"",
-                p.name,
-                edm_name(p.ty)
-            );
-            if p.key {
-                out.push_str(" Nullable=\"false\"");
-            }
-            if p.max_len > 0 {
-                let _ = write!(out, " MaxLength=\"{}\"", p.max_len);
-            }
-            match p.ty {
-                Edm::Decimal => {
-                    let _ = write!(out, " Precision=\"{}\" Scale=\"{}\"", p.precision, p.scale);
-                }
-                Edm::DateTimeOffset => out.push_str(" Precision=\"7\""),
-                _ => {}
-            }
-            out.push_str("/>");
-        }
-        out.push_str("</EntityType>");
+        let _ = write!(out, "<EntityType Name=\"{}\">", set.type_name());
+        entity_type_body(&mut out, *set, edm_name, |_, _| {});
     }
     out.push_str("<EntityContainer Name=\"Container\">");
     for set in service.sets() {

@@ -3,6 +3,7 @@
 //! Connectors translate an ERP's dialect into these types; the store persists them;
 //! `reconcile` compares them. Money is `rust_decimal::Decimal`, dates are `chrono`.
 
+pub mod contact;
 pub mod contract;
 pub mod customer;
 pub mod discrepancy;
@@ -14,6 +15,7 @@ pub mod open_item;
 pub mod payment_terms;
 pub mod scope;
 
+pub use contact::Contact;
 pub use contract::{Contract, ContractScope};
 pub use customer::{
     Address, CompanyCodeData, CreditLimit, Customer, CustomerGeneral, SalesArea, SalesAreaData,

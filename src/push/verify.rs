@@ -9,9 +9,8 @@
 //! sent is reported, not re-sent: someone in the ERP may have moved it on since, and that
 //! is theirs to decide.
 
-use super::{disputes, notes, PushError};
-use crate::erp::mapping::Mapping;
-use crate::erp::odata::ODataClient;
+use super::PushError;
+use crate::erp::writer::ErpWriter;
 use crate::model::note::CollectorNote;
 use crate::model::DisputeStatusChange;
 use crate::store::{OutboxEntry, OutboxKind, Store, StoreError};
@@ -60,12 +59,11 @@ pub struct VerifyReport {
 /// Checks every sent entry against the ERP (the periodic check).
 pub async fn verify_sent(
     store: &dyn Store,
-    client: &ODataClient,
-    mapping: &Mapping,
+    writer: &dyn ErpWriter,
 ) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport::default();
-    if !mapping.writes_back() {
-        // Nothing was written through this mapping: there is nothing to read back.
+    if writer.read_only().is_some() {
+        // Nothing was written through this writer: there is nothing to read back.
         return Ok(report);
     }
     let mut after = 0;
@@ -73,7 +71,7 @@ pub async fn verify_sent(
         let page = store.outbox_sent_after(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        verify_entries(store, client, mapping, page, &mut report).await?;
+        verify_entries(store, writer, page, &mut report).await?;
     }
     Ok(report)
 }
@@ -81,12 +79,10 @@ pub async fn verify_sent(
 /// Checks the given sent entries: one read per customer text and per case.
 pub async fn verify_entries(
     store: &dyn Store,
-    client: &ODataClient,
-    mapping: &Mapping,
+    writer: &dyn ErpWriter,
     entries: Vec<OutboxEntry>,
     report: &mut VerifyReport,
 ) -> Result<(), VerifyError> {
-    let target = &mapping.targets.notes;
     // The latest change per case decides what the case should show.
     let mut cases: BTreeMap<String, Vec<(OutboxEntry, DisputeStatusChange)>> = BTreeMap::new();
     let mut sent_notes = Vec::new();
@@ -111,45 +107,32 @@ pub async fn verify_entries(
         }
     }
     // All texts in a few collection reads.
-    let mut customers: Vec<&str> = sent_notes
-        .iter()
-        .map(|(_, cn)| cn.note.customer.as_str())
-        .collect();
-    customers.sort_unstable();
-    customers.dedup();
-    let texts = notes::read_texts(client, target, &customers).await?;
-    for (entry, cn) in &sent_notes {
-        let key = notes::text_key(target, &cn.note);
-        let text = texts
-            .get(&notes::text_id(target, &cn.note))
-            .map(|(t, _)| t.as_str())
-            .unwrap_or("");
-        let parts = cn
-            .erp_parts(target.max_length)
-            .map_err(|e| VerifyError::Erp(e.to_string()))?;
-        let missing = notes::missing_parts(cn, &parts, text);
+    let (entries, notes): (Vec<OutboxEntry>, Vec<CollectorNote>) = sent_notes.into_iter().unzip();
+    let found = writer.read_back_notes(&notes).await?;
+    for (entry, note) in entries.iter().zip(found) {
         let now = Utc::now();
-        if missing.is_empty() {
-            store.outbox_mark_verified(entry.id, &key, now).await?;
+        if note.missing_parts == 0 {
+            store
+                .outbox_mark_verified(entry.id, &note.erp_ref, now)
+                .await?;
             report.confirmed += 1;
         } else {
             let why = format!(
-                "read-back: {} of {} part(s) of the note are not in {key}",
-                missing.len(),
-                parts.len()
+                "read-back: {} of {} part(s) of the note are not in {}",
+                note.missing_parts, note.parts, note.erp_ref
             );
             tracing::warn!(outbox_id = entry.id, %why, "note missing in the ERP; queued again");
             store.outbox_requeue(entry.id, &why, now).await?;
             report.requeued.push(Finding {
                 outbox_id: entry.id,
                 kind: OutboxKind::Note.as_str(),
-                target: key,
+                target: note.erp_ref,
                 why,
             });
         }
     }
     for (case_id, changes) in cases {
-        let case = disputes::read_case(client, &mapping.targets.dispute_status, &case_id).await?;
+        let case = writer.read_case(&case_id).await?;
         let latest = changes.iter().map(|(e, _)| e.id).max();
         for (entry, change) in changes {
             let now = Utc::now();
@@ -170,7 +153,7 @@ pub async fn verify_entries(
                         || c.status_code.eq_ignore_ascii_case(&change.status) =>
                 {
                     store
-                        .outbox_mark_verified(entry.id, &c.case_guid, now)
+                        .outbox_mark_verified(entry.id, &c.erp_ref, now)
                         .await?;
                     report.confirmed += 1;
                 }

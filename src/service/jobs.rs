@@ -2,6 +2,7 @@
 //! nothing else (no waiting, no leases, no metrics), so it can be tested on its own; the
 //! scheduler decides when, where and how often.
 
+use crate::erp::writer;
 use crate::push::{self, PushReport};
 use crate::store::StoreError;
 use crate::sync::{self, reconcile_run, Entity, SyncContext, SyncError};
@@ -119,10 +120,10 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
         }
         Job::Push => {
             let config = &ctx.sync.config;
+            let writer = writer::for_mapping(&ctx.sync.client, &ctx.sync.mapping);
             let report = push::drain_claimed(
                 store,
-                &ctx.sync.client,
-                &ctx.sync.mapping,
+                writer.as_ref(),
                 &config.push,
                 &ctx.instance,
                 config.schedule.lease,
@@ -132,10 +133,10 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             outcome.push = Some(report);
         }
         Job::VerifyOutbox => {
-            let report =
-                crate::push::verify::verify_sent(store, &ctx.sync.client, &ctx.sync.mapping)
-                    .await
-                    .map_err(|e| JobError::Other(e.to_string()))?;
+            let writer = writer::for_mapping(&ctx.sync.client, &ctx.sync.mapping);
+            let report = crate::push::verify::verify_sent(store, writer.as_ref())
+                .await
+                .map_err(|e| JobError::Other(e.to_string()))?;
             outcome.erp_answered = report.checked > 0;
             for f in report.requeued.iter().chain(&report.differing) {
                 tracing::warn!(

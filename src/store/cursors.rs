@@ -6,12 +6,13 @@
 //! retirement (the next, incremental, pull could not retire anything): a pull that dies
 //! half-way starts again from the old cursor, and the upserts it repeats are idempotent.
 
-use super::sql::{binder, key_text, Col, Conn, DbRow, Dialect, SqlStore, CONTRACTS, OPEN_ITEMS};
+use super::dialect::{sql_impl, Conn, SqlStore};
+use super::upsert::{binder, key_text, CONTRACTS, OPEN_ITEMS};
 use super::Result;
 use crate::model::{Contract, OpenItem, OpenItemKey};
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{ColumnIndex, Database, Executor, IntoArguments, Row};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
 
 #[async_trait]
 pub trait CursorStore: Send + Sync {
@@ -46,160 +47,121 @@ pub trait CursorStore: Send + Sync {
     ) -> Result<u64>;
 }
 
-/// Sets a cursor inside the caller's transaction, stamped now.
-async fn write_cursor<D: Dialect>(conn: &mut Conn<D>, name: &str, value: &str) -> Result<()>
-where
-    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::DB>,
-    for<'q> <D::DB as Database>::Arguments<'q>: IntoArguments<'q, D::DB>,
-    String: Col<D::DB>,
-    Option<D::Stamp>: Col<D::DB>,
-{
-    write_cursor_at::<D>(conn, name, value, Utc::now()).await
-}
-
-async fn write_cursor_at<D: Dialect>(
-    conn: &mut Conn<D>,
-    name: &str,
-    value: &str,
-    at: DateTime<Utc>,
-) -> Result<()>
-where
-    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::DB>,
-    for<'q> <D::DB as Database>::Arguments<'q>: IntoArguments<'q, D::DB>,
-    String: Col<D::DB>,
-    Option<D::Stamp>: Col<D::DB>,
-{
-    sqlx::query::<D::DB>(
-        "INSERT INTO sync_cursors (name, value, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-    )
-    .bind(name.to_string())
-    .bind(value.to_string())
-    .bind(Some(D::stamp(at)))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-#[async_trait]
-impl<D> CursorStore for SqlStore<D>
-where
-    D: Dialect,
-    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::DB>,
-    for<'q> <D::DB as Database>::Arguments<'q>: IntoArguments<'q, D::DB>,
-    for<'n> &'n str: ColumnIndex<DbRow<D>>,
-    i64: Col<D::DB>,
-    String: Col<D::DB>,
-    bool: Col<D::DB>,
-    NaiveDate: Col<D::DB>,
-    Option<i64>: Col<D::DB>,
-    Option<String>: Col<D::DB>,
-    Option<NaiveDate>: Col<D::DB>,
-    Option<D::Amount>: Col<D::DB>,
-    Option<D::Stamp>: Col<D::DB>,
-{
-    async fn get_cursor(&self, name: &str) -> Result<Option<String>> {
-        let mut conn = self.pool().acquire().await?;
-        let row = sqlx::query::<D::DB>("SELECT value FROM sync_cursors WHERE name = $1")
-            .bind(name.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
-        Ok(match row {
-            Some(r) => Some(r.try_get::<String, _>("value")?),
-            None => None,
-        })
-    }
-
-    async fn set_cursor(&self, name: &str, value: &str, at: DateTime<Utc>) -> Result<()> {
-        let mut conn = self.pool().acquire().await?;
-        write_cursor_at::<D>(&mut conn, name, value, at).await
-    }
-
-    async fn finish_open_items_pull(
-        &self,
-        rows: &[OpenItem],
-        removed: &[OpenItemKey],
-        seen_at: DateTime<Utc>,
-        retire: bool,
-        cursor: Option<(&str, &str)>,
-    ) -> Result<u64> {
-        let cols = OPEN_ITEMS.cols;
-        let seen = D::stamp(seen_at);
-        let bind =
-            binder::<D, OpenItem, _>(|q, r| SqlStore::<D>::bind_open_item(q, r, seen.clone()));
-        let mut tx = self.pool().begin().await?;
-        SqlStore::<D>::upsert_rows(&mut tx, &OPEN_ITEMS, rows, |r| r.key.to_string(), &bind)
-            .await?;
-        let mut retired = 0;
-        let by_key = format!(
-            "UPDATE open_items SET cleared_at = $1 WHERE cleared_at IS NULL AND {} = $2 \
-             AND {} = $3 AND {} = $4 AND {} = $5",
-            cols[0], cols[1], cols[2], cols[3]
-        );
-        for k in removed {
-            let done = sqlx::query::<D::DB>(&by_key)
-                .bind(D::stamp(seen_at))
-                .bind(k.company_code.clone())
-                .bind(k.fiscal_year.clone())
-                .bind(k.document.clone())
-                .bind(k.item.clone())
-                .execute(&mut *tx)
-                .await?;
-            retired += D::rows_affected(&done);
-        }
-        if retire {
-            let done = sqlx::query::<D::DB>(
-                "UPDATE open_items SET cleared_at = $1 WHERE cleared_at IS NULL AND seen_at < $1",
+sql_impl! {
+    impl<D> SqlStore<D> {
+        /// Sets a cursor inside the caller's transaction, stamped `at`.
+        async fn write_cursor(
+            conn: &mut Conn<D>,
+            name: &str,
+            value: &str,
+            at: DateTime<Utc>,
+        ) -> Result<()> {
+            sqlx::query::<D::DB>(
+                "INSERT INTO sync_cursors (name, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
             )
-            .bind(D::stamp(seen_at))
-            .execute(&mut *tx)
-            .await?;
-            retired += D::rows_affected(&done);
-        }
-        if let Some((name, value)) = cursor {
-            write_cursor::<D>(&mut tx, name, value).await?;
-        }
-        tx.commit().await?;
-        Ok(retired)
-    }
-
-    async fn finish_contracts_pull(
-        &self,
-        rows: &[Contract],
-        source: &str,
-        seen_at: DateTime<Utc>,
-        retire: bool,
-        cursor: Option<(&str, &str)>,
-    ) -> Result<u64> {
-        let bind = binder::<D, Contract, _>(|q, r| SqlStore::<D>::bind_contract(q, r, seen_at));
-        let key = |r: &Contract| key_text(&[&r.source, &r.id]);
-        let mut tx = self.pool().begin().await?;
-        SqlStore::<D>::upsert_rows(&mut tx, &CONTRACTS, rows, key, &bind).await?;
-        let mut retired = 0;
-        if retire {
-            let done = sqlx::query::<D::DB>(
-                "UPDATE contracts SET retired_at = $2 \
-                 WHERE source = $1 AND retired_at IS NULL AND seen_at < $2",
-            )
-            .bind(source.to_string())
-            .bind(D::stamp(seen_at))
-            .execute(&mut *tx)
-            .await?;
-            retired = D::rows_affected(&done);
-        }
-        if let Some((name, value)) = cursor {
-            write_cursor::<D>(&mut tx, name, value).await?;
-        }
-        tx.commit().await?;
-        Ok(retired)
-    }
-
-    async fn clear_cursor(&self, name: &str) -> Result<()> {
-        let mut conn = self.pool().acquire().await?;
-        sqlx::query::<D::DB>("DELETE FROM sync_cursors WHERE name = $1")
             .bind(name.to_string())
+            .bind(value.to_string())
+            .bind(Some(D::stamp(at)))
             .execute(&mut *conn)
             .await?;
-        Ok(())
+            Ok(())
+        }
+    }
+}
+
+sql_impl! {
+    #[async_trait]
+    impl<D> CursorStore for SqlStore<D> {
+        async fn get_cursor(&self, name: &str) -> Result<Option<String>> {
+            let mut conn = self.pool().acquire().await?;
+            let row = sqlx::query::<D::DB>("SELECT value FROM sync_cursors WHERE name = $1")
+                .bind(name.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok(match row {
+                Some(r) => Some(r.try_get::<String, _>("value")?),
+                None => None,
+            })
+        }
+
+        async fn set_cursor(&self, name: &str, value: &str, at: DateTime<Utc>) -> Result<()> {
+            let mut conn = self.pool().acquire().await?;
+            Self::write_cursor(&mut conn, name, value, at).await
+        }
+
+        async fn finish_open_items_pull(
+            &self,
+            rows: &[OpenItem],
+            removed: &[OpenItemKey],
+            seen_at: DateTime<Utc>,
+            retire: bool,
+            cursor: Option<(&str, &str)>,
+        ) -> Result<u64> {
+            let cols = OPEN_ITEMS.cols;
+            let seen = D::stamp(seen_at);
+            let bind = binder::<D, OpenItem, _>(|q, r| Self::bind_open_item(q, r, seen.clone()));
+            let mut tx = self.pool().begin().await?;
+            Self::upsert_rows(&mut tx, &OPEN_ITEMS, rows, |r| r.key.to_string(), &bind)
+                .await?;
+            let mut retired = 0;
+            let by_key = format!(
+                "UPDATE open_items SET cleared_at = $1 WHERE cleared_at IS NULL AND {} = $2 \
+                 AND {} = $3 AND {} = $4 AND {} = $5",
+                cols[0], cols[1], cols[2], cols[3]
+            );
+            for k in removed {
+                let done = sqlx::query::<D::DB>(&by_key)
+                    .bind(D::stamp(seen_at))
+                    .bind(k.company_code.clone())
+                    .bind(k.fiscal_year.clone())
+                    .bind(k.document.clone())
+                    .bind(k.item.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                retired += D::rows_affected(&done);
+            }
+            if retire {
+                retired += Self::retire_open_items(&mut tx, seen_at).await?;
+            }
+            if let Some((name, value)) = cursor {
+                Self::write_cursor(&mut tx, name, value, Utc::now()).await?;
+            }
+            tx.commit().await?;
+            Ok(retired)
+        }
+
+        async fn finish_contracts_pull(
+            &self,
+            rows: &[Contract],
+            source: &str,
+            seen_at: DateTime<Utc>,
+            retire: bool,
+            cursor: Option<(&str, &str)>,
+        ) -> Result<u64> {
+            let seen = D::stamp(seen_at);
+            let bind = binder::<D, Contract, _>(|q, r| Self::bind_contract(q, r, seen.clone()));
+            let key = |r: &Contract| key_text(&[&r.source, &r.id]);
+            let mut tx = self.pool().begin().await?;
+            Self::upsert_rows(&mut tx, &CONTRACTS, rows, key, &bind).await?;
+            let mut retired = 0;
+            if retire {
+                retired = Self::retire_contracts(&mut tx, source, seen_at).await?;
+            }
+            if let Some((name, value)) = cursor {
+                Self::write_cursor(&mut tx, name, value, Utc::now()).await?;
+            }
+            tx.commit().await?;
+            Ok(retired)
+        }
+
+        async fn clear_cursor(&self, name: &str) -> Result<()> {
+            let mut conn = self.pool().acquire().await?;
+            sqlx::query::<D::DB>("DELETE FROM sync_cursors WHERE name = $1")
+                .bind(name.to_string())
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! PostgreSQL backend: amounts as NUMERIC, instants as TIMESTAMPTZ.
 
-use super::sql::{Dialect, SqlStore};
+use super::dialect::{Dialect, SqlStore};
 use super::Result;
 use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::future::BoxFuture;

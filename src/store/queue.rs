@@ -5,13 +5,14 @@
 //! The order is `exposure_sort DESC, id`, the order of the `discrepancies_by_*` indexes, so
 //! a page after a cursor is an index range scan whatever the queue's size.
 
-use super::sql::{Col, Conn, DbRow, Dialect, SqlStore, DISCREPANCY_COLS, Q};
+use super::dialect::{sql_impl, Col, Dialect, SqlStore, Q};
+use super::findings::DISCREPANCY_COLS;
 use super::{DiscrepancyFilter, Result, StoreError};
 use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus, Scope};
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{ColumnIndex, Database, Executor, IntoArguments};
+use sqlx::Database;
 use std::collections::HashMap;
 
 /// The most rows one page may hold.
@@ -200,23 +201,9 @@ where
     query
 }
 
+sql_impl! {
 #[async_trait]
-impl<D> QueueStore for SqlStore<D>
-where
-    D: Dialect,
-    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::DB>,
-    for<'q> <D::DB as Database>::Arguments<'q>: IntoArguments<'q, D::DB>,
-    for<'n> &'n str: ColumnIndex<DbRow<D>>,
-    i64: Col<D::DB>,
-    String: Col<D::DB>,
-    bool: Col<D::DB>,
-    NaiveDate: Col<D::DB>,
-    Option<i64>: Col<D::DB>,
-    Option<String>: Col<D::DB>,
-    Option<NaiveDate>: Col<D::DB>,
-    Option<D::Amount>: Col<D::DB>,
-    Option<D::Stamp>: Col<D::DB>,
-{
+impl<D> QueueStore for SqlStore<D> {
     async fn queue_page(
         &self,
         filter: &DiscrepancyFilter,
@@ -412,4 +399,5 @@ where
         }
         Ok(names)
     }
+}
 }

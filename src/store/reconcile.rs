@@ -2,13 +2,14 @@
 //! items in one round trip per page, and the queue of customers whose data changed since
 //! a run last judged them (filled by triggers, see migration 0010).
 
+use super::dialect::{sql_impl, Dialect, SqlStore};
+use super::masters::CUSTOMER_COLS;
 use super::packed::{self, COMPANY_FIELDS, CREDIT_FIELDS, OPEN_ITEM_FIELDS, SALES_AREA_FIELDS};
-use super::sql::{Col, Conn, DbRow, Dialect, SqlStore, CUSTOMER_COLS};
 use super::{Result, StoreError};
 use crate::model::{Customer, CustomerId, OpenItem, Rule};
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{ColumnIndex, Database, Executor, IntoArguments, Row};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
 
 /// A customer as reconciliation sees it: master data at every level, and open items.
 pub type CustomerItems = (Customer, Vec<OpenItem>);
@@ -60,185 +61,176 @@ fn pack<D: Dialect>(fields: &[&str]) -> String {
     packed::pack_expr(fields, D::as_text, D::SEP_SQL)
 }
 
-#[async_trait]
-impl<D> ReconcileStore for SqlStore<D>
-where
-    D: Dialect,
-    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::DB>,
-    for<'q> <D::DB as Database>::Arguments<'q>: IntoArguments<'q, D::DB>,
-    for<'n> &'n str: ColumnIndex<DbRow<D>>,
-    i64: Col<D::DB>,
-    String: Col<D::DB>,
-    bool: Col<D::DB>,
-    NaiveDate: Col<D::DB>,
-    Option<i64>: Col<D::DB>,
-    Option<String>: Col<D::DB>,
-    Option<NaiveDate>: Col<D::DB>,
-    Option<D::Amount>: Col<D::DB>,
-    Option<D::Stamp>: Col<D::DB>,
-{
-    async fn customers_with_items(
-        &self,
-        selection: CustomerSelection<'_>,
-    ) -> Result<Vec<CustomerItems>> {
-        // One row per customer, its levels and items packed into text by the database:
-        // the driver's cost is per row and per value, so this is what makes a full run
-        // over a million items fast (see packed.rs).
-        let agg = |fields: &[&str], table: &str, extra: &str| {
-            format!(
-                "coalesce((SELECT {} FROM {table} x WHERE x.customer = c.customer{extra}), '')",
-                D::group_concat(&pack::<D>(fields))
-            )
-        };
-        let columns = format!(
-            "{}, {} AS cc, {} AS sa, {} AS credit, {} AS items",
-            CUSTOMER_COLS
-                .split(',')
-                .map(|col| format!("c.{}", col.trim()))
-                .collect::<Vec<_>>()
-                .join(", "),
-            agg(&COMPANY_FIELDS, "customer_company", ""),
-            agg(&SALES_AREA_FIELDS, "customer_sales_area", ""),
-            agg(&CREDIT_FIELDS, "customer_credit", ""),
-            agg(&OPEN_ITEM_FIELDS, "open_items", " AND x.cleared_at IS NULL"),
-        );
-        let mut conn = self.pool().acquire().await?;
-        let rows = match selection {
-            CustomerSelection::After { after, limit } => {
-                let sql = format!(
-                    "SELECT {columns} FROM customers c WHERE c.customer > $1 \
-                     ORDER BY c.customer LIMIT $2"
-                );
-                sqlx::query::<D::DB>(&sql)
-                    .bind(after.map(|c| c.as_str().to_string()).unwrap_or_default())
-                    .bind(i64::from(limit))
-                    .fetch_all(&mut *conn)
-                    .await?
-            }
-            CustomerSelection::Ids(ids) => {
-                let mut rows = Vec::new();
-                for chunk in ids.chunks(500) {
-                    let list = (1..=chunk.len())
-                        .map(D::param)
-                        .collect::<Vec<_>>()
-                        .join(", ");
+sql_impl! {
+    #[async_trait]
+    impl<D> ReconcileStore for SqlStore<D> {
+        async fn customers_with_items(
+            &self,
+            selection: CustomerSelection<'_>,
+        ) -> Result<Vec<CustomerItems>> {
+            // One row per customer, its levels and items packed into text by the database:
+            // the driver's cost is per row and per value, so this is what makes a full run
+            // over a million items fast (see packed.rs).
+            let agg = |fields: &[&str], table: &str, extra: &str| {
+                format!(
+                    "coalesce((SELECT {} FROM {table} x WHERE x.customer = c.customer{extra}), '')",
+                    D::group_concat(&pack::<D>(fields))
+                )
+            };
+            let columns = format!(
+                "{}, {} AS cc, {} AS sa, {} AS credit, {} AS items",
+                CUSTOMER_COLS
+                    .split(',')
+                    .map(|col| format!("c.{}", col.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                agg(&COMPANY_FIELDS, "customer_company", ""),
+                agg(&SALES_AREA_FIELDS, "customer_sales_area", ""),
+                agg(&CREDIT_FIELDS, "customer_credit", ""),
+                agg(&OPEN_ITEM_FIELDS, "open_items", " AND x.cleared_at IS NULL"),
+            );
+            let mut conn = self.pool().acquire().await?;
+            let rows = match selection {
+                CustomerSelection::After { after, limit } => {
                     let sql = format!(
-                        "SELECT {columns} FROM customers c WHERE c.customer IN ({list}) \
-                         ORDER BY c.customer"
+                        "SELECT {columns} FROM customers c WHERE c.customer > $1 \
+                         ORDER BY c.customer LIMIT $2"
                     );
-                    let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == 500);
-                    for id in chunk {
-                        query = query.bind(id.as_str().to_string());
-                    }
-                    rows.extend(query.fetch_all(&mut *conn).await?);
+                    sqlx::query::<D::DB>(&sql)
+                        .bind(after.map(|c| c.as_str().to_string()).unwrap_or_default())
+                        .bind(i64::from(limit))
+                        .fetch_all(&mut *conn)
+                        .await?
                 }
-                rows
-            }
-        };
-        rows.iter()
-            .map(|row| {
-                let general = Self::customer_general(row)?;
-                let id = general.customer.clone();
-                let text = |col: &str| Self::get::<String>(row, col);
-                let mut company_codes = packed::records(&text("cc")?)
-                    .map(|r| packed::company_code(&id, r))
-                    .collect::<Result<Vec<_>>>()?;
-                company_codes.sort_by(|a, b| a.company_code.cmp(&b.company_code));
-                let mut sales_areas = packed::records(&text("sa")?)
-                    .map(|r| packed::sales_area(&id, r))
-                    .collect::<Result<Vec<_>>>()?;
-                sales_areas.sort_by_key(|s| s.area.to_string());
-                let mut credit_limits = packed::records(&text("credit")?)
-                    .map(|r| packed::credit_limit(&id, r))
-                    .collect::<Result<Vec<_>>>()?;
-                credit_limits.sort_by(|a, b| a.segment.cmp(&b.segment));
-                let mut items = packed::records(&text("items")?)
-                    .map(packed::open_item)
-                    .collect::<Result<Vec<_>>>()?;
-                items.sort_by(|a, b| a.key.cmp(&b.key));
-                Ok((
-                    Customer {
-                        general,
-                        company_codes,
-                        sales_areas,
-                        credit_limits,
-                    },
-                    items,
-                ))
-            })
-            .collect()
-    }
-
-    async fn reconcile_queue(&self) -> Result<Vec<QueuedCustomer>> {
-        let rows =
-            sqlx::query::<D::DB>("SELECT customer, version FROM reconcile_queue ORDER BY customer")
-                .fetch_all(self.pool())
-                .await?;
-        rows.iter()
-            .map(|row| {
-                let raw: String = Self::get(row, "customer")?;
-                Ok(QueuedCustomer {
-                    customer: CustomerId::parse(&raw)
-                        .map_err(|e| StoreError::Corrupt(format!("queued customer: {e}")))?,
-                    version: Self::get(row, "version")?,
+                CustomerSelection::Ids(ids) => {
+                    let mut rows = Vec::new();
+                    for chunk in ids.chunks(500) {
+                        let list = (1..=chunk.len())
+                            .map(D::param)
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let sql = format!(
+                            "SELECT {columns} FROM customers c WHERE c.customer IN ({list}) \
+                             ORDER BY c.customer"
+                        );
+                        let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == 500);
+                        for id in chunk {
+                            query = query.bind(id.as_str().to_string());
+                        }
+                        rows.extend(query.fetch_all(&mut *conn).await?);
+                    }
+                    rows
+                }
+            };
+            rows.iter()
+                .map(|row| {
+                    let general = Self::customer_general(row)?;
+                    let id = general.customer.clone();
+                    let text = |col: &str| Self::get::<String>(row, col);
+                    let mut company_codes = packed::records(&text("cc")?)
+                        .map(|r| packed::company_code(&id, r))
+                        .collect::<Result<Vec<_>>>()?;
+                    company_codes.sort_by(|a, b| a.company_code.cmp(&b.company_code));
+                    let mut sales_areas = packed::records(&text("sa")?)
+                        .map(|r| packed::sales_area(&id, r))
+                        .collect::<Result<Vec<_>>>()?;
+                    sales_areas.sort_by_key(|s| s.area.to_string());
+                    let mut credit_limits = packed::records(&text("credit")?)
+                        .map(|r| packed::credit_limit(&id, r))
+                        .collect::<Result<Vec<_>>>()?;
+                    credit_limits.sort_by(|a, b| a.segment.cmp(&b.segment));
+                    let mut items = packed::records(&text("items")?)
+                        .map(packed::open_item)
+                        .collect::<Result<Vec<_>>>()?;
+                    items.sort_by(|a, b| a.key.cmp(&b.key));
+                    Ok((
+                        Customer {
+                            general,
+                            company_codes,
+                            sales_areas,
+                            credit_limits,
+                        },
+                        items,
+                    ))
                 })
-            })
-            .collect()
-    }
-
-    async fn dequeue_reconciled(&self, judged: &[QueuedCustomer]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        for chunk in judged.chunks(400) {
-            let clauses = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(customer = {} AND version = {})",
-                        D::param(2 * i + 1),
-                        D::param(2 * i + 2)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            let sql = format!("DELETE FROM reconcile_queue WHERE {clauses}");
-            let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == 400);
-            for q in chunk {
-                query = query.bind(q.customer.as_str().to_string()).bind(q.version);
-            }
-            query.execute(&mut *tx).await?;
+                .collect()
         }
-        tx.commit().await?;
-        Ok(())
-    }
 
-    async fn close_unseen_findings_of(
-        &self,
-        rules: &[Rule],
-        customers: &[CustomerId],
-        run_at: DateTime<Utc>,
-    ) -> Result<u64> {
-        self.close_unseen_in(rules, Some(customers), run_at).await
-    }
+        async fn reconcile_queue(&self) -> Result<Vec<QueuedCustomer>> {
+            let rows =
+                sqlx::query::<D::DB>("SELECT customer, version FROM reconcile_queue ORDER BY customer")
+                    .fetch_all(self.pool())
+                    .await?;
+            rows.iter()
+                .map(|row| {
+                    let raw: String = Self::get(row, "customer")?;
+                    Ok(QueuedCustomer {
+                        customer: CustomerId::parse(&raw)
+                            .map_err(|e| StoreError::Corrupt(format!("queued customer: {e}")))?,
+                        version: Self::get(row, "version")?,
+                    })
+                })
+                .collect()
+        }
 
-    async fn reconcile_fingerprint(&self) -> Result<Option<String>> {
-        let row = sqlx::query::<D::DB>("SELECT fingerprint FROM reconcile_state WHERE id = 1")
-            .fetch_optional(self.pool())
+        async fn dequeue_reconciled(&self, judged: &[QueuedCustomer]) -> Result<()> {
+            let mut tx = self.pool().begin().await?;
+            for chunk in judged.chunks(400) {
+                let clauses = (0..chunk.len())
+                    .map(|i| {
+                        format!(
+                            "(customer = {} AND version = {})",
+                            D::param(2 * i + 1),
+                            D::param(2 * i + 2)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
+                let sql = format!("DELETE FROM reconcile_queue WHERE {clauses}");
+                let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == 400);
+                for q in chunk {
+                    query = query.bind(q.customer.as_str().to_string()).bind(q.version);
+                }
+                query.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+
+        async fn close_unseen_findings_of(
+            &self,
+            rules: &[Rule],
+            customers: &[CustomerId],
+            run_at: DateTime<Utc>,
+        ) -> Result<u64> {
+            self.close_unseen_in(rules, Some(customers), run_at).await
+        }
+
+        async fn reconcile_fingerprint(&self) -> Result<Option<String>> {
+            let row = sqlx::query::<D::DB>("SELECT fingerprint FROM reconcile_state WHERE id = 1")
+                .fetch_optional(self.pool())
+                .await?;
+            Ok(match row {
+                Some(r) => Some(r.try_get::<String, _>("fingerprint")?),
+                None => None,
+            })
+        }
+
+        async fn set_reconcile_fingerprint(
+            &self,
+            fingerprint: &str,
+            at: DateTime<Utc>,
+        ) -> Result<()> {
+            sqlx::query::<D::DB>(
+                "INSERT INTO reconcile_state (id, fingerprint, updated_at) VALUES (1, $1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(fingerprint.to_string())
+            .bind(D::stamp(at))
+            .execute(self.pool())
             .await?;
-        Ok(match row {
-            Some(r) => Some(r.try_get::<String, _>("fingerprint")?),
-            None => None,
-        })
-    }
-
-    async fn set_reconcile_fingerprint(&self, fingerprint: &str, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query::<D::DB>(
-            "INSERT INTO reconcile_state (id, fingerprint, updated_at) VALUES (1, $1, $2) \
-             ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(fingerprint.to_string())
-        .bind(D::stamp(at))
-        .execute(self.pool())
-        .await?;
-        Ok(())
+            Ok(())
+        }
     }
 }

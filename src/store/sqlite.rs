@@ -1,6 +1,6 @@
 //! SQLite backend: a file database in WAL mode, amounts as canonical decimal text.
 
-use super::sql::{Dialect, SqlStore};
+use super::dialect::{Dialect, SqlStore};
 use super::{Result, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::future::BoxFuture;

@@ -126,19 +126,8 @@ impl MessageFunction {
     }
 }
 
-/// A contact person of a customer (E1KNVKM / KNVK).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Contact {
-    pub customer: CustomerId,
-    pub contact: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub department: Option<String>,
-    pub function: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub deleted: bool,
-}
+/// A contact person of a customer (E1KNVKM / KNVK): the model's.
+pub use crate::model::Contact;
 
 /// A DEBMAS IDoc: one customer with the levels it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]

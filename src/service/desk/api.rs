@@ -573,7 +573,7 @@ pub async fn queue_note(
     .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?;
     let entry = desk
         .store
-        .add_collector_note(&note)
+        .add_note(&note)
         .await
         .map_err(store_error)?;
     Ok((note, entry.id))

@@ -8,12 +8,12 @@
 //! ETag of what was read (`If-Match`), so a text changed in between is re-read, not
 //! overwritten.
 
-use super::{Outcome, PushError};
 use crate::erp::mapping::{NotesTarget, TextLevel};
 use crate::erp::odata::batch::{BatchWrite, Repeatability};
 use crate::erp::odata::client::Write;
 use crate::erp::odata::query::{any_of, string_literal, with_sap_client};
 use crate::erp::odata::{ErpError, ODataClient};
+use crate::erp::writer::{NoteReadBack, Outcome, WriteError};
 use crate::model::note::CollectorNote;
 use crate::model::Note;
 use reqwest::Method;
@@ -52,9 +52,9 @@ fn company_code(target: &NotesTarget, note: &Note) -> Option<String> {
 
 /// Refuses, for good, a note the target cannot place: at the company-code level, one
 /// without an open item when no default company code is configured.
-pub fn check_target(target: &NotesTarget, note: &Note) -> Result<(), PushError> {
+pub fn check_target(target: &NotesTarget, note: &Note) -> Result<(), WriteError> {
     if target.level == TextLevel::CompanyCode && company_code(target, note).is_none() {
-        return Err(PushError::Permanent(format!(
+        return Err(WriteError::Permanent(format!(
             "{}: the note names no open item and [targets.notes] company_code is not set, so \
              no company code's text can take it",
             target.entity_set
@@ -106,12 +106,12 @@ fn text_url(
     client: &ODataClient,
     target: &NotesTarget,
     note: &Note,
-) -> Result<url::Url, PushError> {
+) -> Result<url::Url, WriteError> {
     let key = text_key(target, note);
     let url = client
         .service_root(&target.service)
         .join(&key)
-        .map_err(|e| PushError::Permanent(format!("{}: bad key {key}: {e}", target.entity_set)))?;
+        .map_err(|e| WriteError::Permanent(format!("{}: bad key {key}: {e}", target.entity_set)))?;
     Ok(with_sap_client(url, client.sap_client()))
 }
 
@@ -120,7 +120,7 @@ pub async fn read_text_etag(
     client: &ODataClient,
     target: &NotesTarget,
     note: &Note,
-) -> Result<Option<(String, Option<String>)>, PushError> {
+) -> Result<Option<(String, Option<String>)>, WriteError> {
     let url = text_url(client, target, note)?;
     Ok(client
         .get_entity(&target.entity_set, &url)
@@ -140,7 +140,7 @@ pub async fn read_texts(
     client: &ODataClient,
     target: &NotesTarget,
     customers: &[&str],
-) -> Result<std::collections::HashMap<String, (String, Option<String>)>, PushError> {
+) -> Result<std::collections::HashMap<String, (String, Option<String>)>, WriteError> {
     let root = client.service_root(&target.service);
     let mut out = std::collections::HashMap::new();
     for chunk in customers.chunks(READ_CHUNK) {
@@ -152,7 +152,7 @@ pub async fn read_texts(
         );
         let mut url = root
             .join(&target.entity_set)
-            .map_err(|e| PushError::Permanent(format!("{}: {e}", target.entity_set)))?;
+            .map_err(|e| WriteError::Permanent(format!("{}: {e}", target.entity_set)))?;
         url.query_pairs_mut()
             .append_pair("$filter", &filter)
             .append_pair("$format", "json");
@@ -182,20 +182,45 @@ pub async fn read_texts(
     Ok(out)
 }
 
+/// Where each note went ([`text_key`]) and how many of its parts the ERP's text lacks,
+/// read in a few collection reads for all of them.
+pub async fn read_back(
+    client: &ODataClient,
+    target: &NotesTarget,
+    notes: &[CollectorNote],
+) -> Result<Vec<NoteReadBack>, WriteError> {
+    let mut customers: Vec<&str> = notes.iter().map(|cn| cn.note.customer.as_str()).collect();
+    customers.sort_unstable();
+    customers.dedup();
+    let texts = read_texts(client, target, &customers).await?;
+    notes
+        .iter()
+        .map(|cn| {
+            let text = texts
+                .get(&text_id(target, &cn.note))
+                .map(|(t, _)| t.as_str())
+                .unwrap_or("");
+            let parts = cn
+                .erp_parts(target.max_length)
+                .map_err(|e| WriteError::Permanent(e.to_string()))?;
+            Ok(NoteReadBack {
+                erp_ref: text_key(target, &cn.note),
+                missing_parts: missing_parts(cn, &parts, text).len(),
+                parts: parts.len(),
+            })
+        })
+        .collect()
+}
+
 /// The text a note goes to, as the ERP holds it now (empty when there is none yet).
 pub async fn read_text(
     client: &ODataClient,
     target: &NotesTarget,
     note: &Note,
-) -> Result<String, PushError> {
-    let url = text_url(client, target, note)?;
-    let current = client.get_entity(&target.entity_set, &url).await?;
-    Ok(current
-        .and_then(|(e, _)| {
-            e.get("LongText")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
+) -> Result<String, WriteError> {
+    Ok(read_text_etag(client, target, note)
+        .await?
+        .map(|(text, _)| text)
         .unwrap_or_default())
 }
 
@@ -205,7 +230,7 @@ pub async fn send(
     target: &NotesTarget,
     note: &Note,
     simulate: bool,
-) -> Result<Outcome, PushError> {
+) -> Result<Outcome, WriteError> {
     let cn = CollectorNote {
         note: note.clone(),
         details: Default::default(),
@@ -218,7 +243,7 @@ pub async fn send_collector(
     target: &NotesTarget,
     cn: &CollectorNote,
     simulate: bool,
-) -> Result<Outcome, PushError> {
+) -> Result<Outcome, WriteError> {
     let note = &cn.note;
     check_target(target, note)?;
     let what = target.entity_set.as_str();
@@ -227,7 +252,7 @@ pub async fn send_collector(
     let entity_url = text_url(client, target, note)?;
     let parts = cn
         .erp_parts(target.max_length)
-        .map_err(|e| PushError::Permanent(format!("{what} {key}: {e}")))?;
+        .map_err(|e| WriteError::Permanent(format!("{what} {key}: {e}")))?;
     for _ in 0..CONFLICT_RETRIES {
         let current = client.get_entity(what, &entity_url).await?;
         let (body, method, url, etag) = match current {
@@ -299,7 +324,7 @@ pub async fn send_collector(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(PushError::Transient(format!(
+    Err(WriteError::Transient(format!(
         "{what} {key}: the text kept changing while writing; will try again"
     )))
 }

@@ -9,11 +9,11 @@
 //! step runs again whenever the status entry is sent again; the status entry is marked sent
 //! only after it succeeded.
 
-use super::{disputes, PushError};
-use crate::config::PushConfig;
+use super::disputes;
 use crate::erp::mapping::DisputeTarget;
-use crate::erp::odata::ODataClient;
+use crate::erp::soap::client::SoapClient;
 use crate::erp::soap::journal_entry::{self as je, DunningBlockChange, ItemKey};
+use crate::erp::writer::{DunningPolicy, WriteError};
 use crate::model::DisputeStatusChange;
 use chrono::Utc;
 
@@ -21,25 +21,23 @@ const WHAT: &str = "JournalEntryBulkChange";
 
 /// Sets or lifts the dunning block of the case's items, as its new status says.
 pub async fn apply(
-    client: &ODataClient,
+    client: &SoapClient,
     target: &DisputeTarget,
     change: &DisputeStatusChange,
-    config: &PushConfig,
-) -> Result<(), PushError> {
-    let Some(block) = &config.dunning_block else {
-        return Ok(());
-    };
+    policy: &DunningPolicy,
+) -> Result<(), WriteError> {
+    let block = &policy.block;
     let case = disputes::read_case(client, target, &change.case_id)
         .await?
         .ok_or_else(|| {
-            PushError::Permanent(format!(
+            WriteError::Permanent(format!(
                 "{WHAT}: dispute case {} not found in the ERP",
                 change.case_id
             ))
         })?;
     let lift = case.closed
-        || config
-            .dunning_lift_statuses
+        || policy
+            .lift_statuses
             .iter()
             .any(|s| s.eq_ignore_ascii_case(&case.status_code));
     let reason = if lift { String::new() } else { block.clone() };
@@ -65,9 +63,10 @@ pub async fn apply(
         .take(35)
         .collect();
     let body = je::build_request(&id, Utc::now(), &changes);
-    let url = client.host_url(je::SERVICE_PATH);
-    let resp = client.post_xml(WHAT, &url, je::SOAP_ACTION, body).await?;
-    let status = resp.status.as_u16();
+    let answer = client
+        .call(WHAT, je::SERVICE_PATH, je::SOAP_ACTION, body)
+        .await?;
+    let status = answer.status;
     match status {
         200..=299 => {
             tracing::info!(
@@ -79,17 +78,14 @@ pub async fn apply(
             );
             Ok(())
         }
-        408 | 429 | 500..=599 => Err(PushError::Transient(format!(
+        408 | 429 | 500..=599 => Err(WriteError::Transient(format!(
             "{WHAT}: HTTP {status} for case {}",
             change.case_id
         ))),
-        _ => Err(PushError::Permanent(format!(
+        _ => Err(WriteError::Permanent(format!(
             "{WHAT}: HTTP {status} for case {}: {}",
             change.case_id,
-            String::from_utf8_lossy(&resp.body)
-                .chars()
-                .take(200)
-                .collect::<String>()
+            answer.body.chars().take(200).collect::<String>()
         ))),
     }
 }

@@ -20,17 +20,16 @@
 //! of running them twice. To any other service, and when the repeats are used up, the
 //! outcome stays unknown and the next drain's read decides, by the markers.
 
-use super::{notes, record_failure, record_sent, Outcome, PushError, PushReport};
-use crate::config::PushConfig;
+use super::notes;
 use crate::erp::mapping::NotesTarget;
 use crate::erp::odata::batch::{self, BatchWrite, PartResult};
 use crate::erp::odata::json::sap_error_message;
 use crate::erp::odata::query::with_sap_client;
 use crate::erp::odata::{ErpError, ODataClient};
+use crate::erp::writer::{Outcome, WriteError};
 use crate::model::note::CollectorNote;
-use crate::store::{OutboxEntry, Store, StoreError};
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -81,9 +80,9 @@ enum Answer {
     Parts(Vec<PartResult>),
     /// No usable answer, and the writes may have run: the connection failed or timed out,
     /// or the answer was cut off or unreadable.
-    Lost(PushError),
+    Lost(WriteError),
     /// The service refused the request as a whole (an HTTP status): nothing ran.
-    Refused(PushError),
+    Refused(WriteError),
 }
 
 async fn post_batch(
@@ -103,48 +102,54 @@ async fn post_batch(
             match batch::parse_response(&ct, &String::from_utf8_lossy(&resp.body), writes) {
                 Ok(parts) => Answer::Parts(parts),
                 // The request may have been applied: repeatability or the markers decide.
-                Err(e) => Answer::Lost(PushError::Transient(format!(
+                Err(e) => Answer::Lost(WriteError::Transient(format!(
                     "{what} $batch: unreadable answer: {e}"
                 ))),
             }
         }
         Err(e @ (ErpError::Unreachable { .. } | ErpError::Truncated { .. })) => {
-            Answer::Lost(PushError::from(e))
+            Answer::Lost(WriteError::from(e))
         }
-        Err(e) => Answer::Refused(PushError::from(e)),
+        Err(e) => Answer::Refused(WriteError::from(e)),
     }
 }
 
-/// The pending notes for one customer text.
-struct Group {
+/// The pending notes for one customer text: their index in the call and their parts.
+struct Group<'a> {
     key: String,
-    notes: Vec<(OutboxEntry, CollectorNote, Vec<String>)>,
+    notes: Vec<(usize, &'a CollectorNote, Vec<String>)>,
 }
 
-/// Sends `entries` (notes, oldest first) in `$batch` requests; returns those now sent.
-pub async fn send_notes(
-    store: &dyn Store,
-    client: &ODataClient,
+/// What each note of a call has come to so far (by its index).
+type Results = Vec<Option<Result<Outcome, WriteError>>>;
+
+/// The notes' parts, or why the target cannot take the note.
+fn parts_of(target: &NotesTarget, cn: &CollectorNote) -> Result<Vec<String>, WriteError> {
+    let parts = cn
+        .erp_parts(target.max_length)
+        .map_err(|e| WriteError::Permanent(format!("{}: {e}", target.entity_set)))?;
+    notes::check_target(target, &cn.note)?;
+    Ok(parts)
+}
+
+/// The notes that go to one text, together (so they never race each other for the
+/// ETag), in order of their first note; notes the target cannot take are refused in
+/// `results` and left out.
+fn group<'a>(
     target: &NotesTarget,
-    config: &PushConfig,
-    entries: Vec<(OutboxEntry, CollectorNote)>,
-    report: &mut PushReport,
-) -> Result<Vec<OutboxEntry>, StoreError> {
+    notes: &'a [CollectorNote],
+    results: &mut Results,
+) -> Vec<Group<'a>> {
     let mut groups: Vec<Group> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = Default::default();
-    for (entry, cn) in entries {
-        let parts = match cn.erp_parts(target.max_length) {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (n, cn) in notes.iter().enumerate() {
+        let parts = match parts_of(target, cn) {
             Ok(p) => p,
             Err(e) => {
-                let e = PushError::Permanent(format!("{}: {e}", target.entity_set));
-                record_failure(store, &entry, &e, config, report).await?;
+                results[n] = Some(Err(e));
                 continue;
             }
         };
-        if let Err(e) = notes::check_target(target, &cn.note) {
-            record_failure(store, &entry, &e, config, report).await?;
-            continue;
-        }
         let key = notes::text_key(target, &cn.note);
         let i = *index.entry(key.clone()).or_insert_with(|| {
             groups.push(Group {
@@ -153,71 +158,68 @@ pub async fn send_notes(
             });
             groups.len() - 1
         });
-        groups[i].notes.push((entry, cn, parts));
+        groups[i].notes.push((n, cn, parts));
     }
-    let mut sent = Vec::new();
-    let mut chunk: Vec<Group> = Vec::new();
+    groups
+}
+
+/// How the notes go out: whole texts per request, up to about `batch_size` notes each.
+/// Notes the target cannot take travel with the first request (they are refused, not sent).
+pub fn plan(target: &NotesTarget, notes: &[CollectorNote], batch_size: usize) -> Vec<Vec<usize>> {
+    let mut results: Results = vec![None; notes.len()];
+    let mut requests: Vec<Vec<usize>> = Vec::new();
+    let mut chunk: Vec<usize> = Vec::new();
     let mut in_chunk = 0;
-    for g in groups {
+    for g in group(target, notes, &mut results) {
         in_chunk += g.notes.len();
-        chunk.push(g);
-        if in_chunk >= config.batch_size {
-            send_chunk(
-                store,
-                client,
-                target,
-                config,
-                std::mem::take(&mut chunk),
-                report,
-                &mut sent,
-            )
-            .await?;
+        chunk.extend(g.notes.iter().map(|(n, _, _)| *n));
+        if in_chunk >= batch_size {
+            requests.push(std::mem::take(&mut chunk));
             in_chunk = 0;
         }
     }
     if !chunk.is_empty() {
-        send_chunk(store, client, target, config, chunk, report, &mut sent).await?;
+        requests.push(chunk);
     }
-    Ok(sent)
+    let refused = (0..notes.len()).filter(|n| results[*n].is_some());
+    match requests.first_mut() {
+        Some(first) => first.extend(refused),
+        None => requests.push(refused.collect()),
+    }
+    requests.retain(|r| !r.is_empty());
+    requests
 }
 
-async fn fail_group(
-    store: &dyn Store,
-    group: &Group,
-    e: &PushError,
-    config: &PushConfig,
-    report: &mut PushReport,
-) -> Result<(), StoreError> {
-    for (entry, _, _) in &group.notes {
-        record_failure(store, entry, e, config, report).await?;
+/// Sets the outcome of every note of `group`.
+fn settle(group: &Group, result: Result<Outcome, WriteError>, results: &mut Results) {
+    for (n, _, _) in &group.notes {
+        results[*n] = Some(result.clone());
     }
-    Ok(())
 }
 
-async fn sent_group(
-    store: &dyn Store,
-    group: Group,
-    outcome: Outcome,
-    report: &mut PushReport,
-    sent: &mut Vec<OutboxEntry>,
-) -> Result<(), StoreError> {
-    for (entry, _, _) in group.notes {
-        record_sent(store, &entry, outcome, report).await?;
-        sent.push(entry);
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)] // the drain's context, passed through
-async fn send_chunk(
-    store: &dyn Store,
+/// Sends `notes` (oldest first) as one `$batch` request, texts that changed meanwhile in
+/// follow-up requests; one result per note.
+pub async fn send_notes(
     client: &ODataClient,
     target: &NotesTarget,
-    config: &PushConfig,
-    mut pending: Vec<Group>,
-    report: &mut PushReport,
-    sent: &mut Vec<OutboxEntry>,
-) -> Result<(), StoreError> {
+    notes: &[CollectorNote],
+) -> Vec<Result<Outcome, WriteError>> {
+    let mut results: Results = vec![None; notes.len()];
+    let pending = group(target, notes, &mut results);
+    send_groups(client, target, pending, &mut results).await;
+    results
+        .into_iter()
+        // Every note is settled above; a gap would be a bug, kept for the next drain.
+        .map(|r| r.unwrap_or_else(|| Err(WriteError::Transient("no answer for this note".into()))))
+        .collect()
+}
+
+async fn send_groups(
+    client: &ODataClient,
+    target: &NotesTarget,
+    mut pending: Vec<Group<'_>>,
+    results: &mut Results,
+) {
     let what = target.entity_set.as_str();
     let root = client.service_root(&target.service);
     let batch_url = with_sap_client(
@@ -226,7 +228,7 @@ async fn send_chunk(
     );
     for _ in 0..CONFLICT_ROUNDS {
         if pending.is_empty() {
-            return Ok(());
+            return;
         }
         // Read every text first (a few collection reads for the whole round): what is
         // already there is not written again.
@@ -238,9 +240,9 @@ async fn send_chunk(
             Ok(t) => t,
             Err(e) => {
                 for group in &pending {
-                    fail_group(store, group, &e, config, report).await?;
+                    settle(group, Err(e.clone()), results);
                 }
-                return Ok(());
+                return;
             }
         };
         let mut writes = Vec::new();
@@ -257,14 +259,14 @@ async fn send_chunk(
                 .flat_map(|(_, cn, parts)| notes::missing_parts(cn, parts, text))
                 .collect();
             if missing.is_empty() {
-                sent_group(store, group, Outcome::AlreadyThere, report, sent).await?;
+                settle(&group, Ok(Outcome::AlreadyThere), results);
                 continue;
             }
             let entry = missing.join("\n");
             let keys: Vec<&str> = group
                 .notes
                 .iter()
-                .map(|(e, _, _)| e.idempotency_key.as_str())
+                .map(|(_, cn, _)| cn.note.idempotency_key.as_str())
                 .collect();
             let write = match current {
                 Some((text, etag)) => BatchWrite {
@@ -288,7 +290,7 @@ async fn send_chunk(
             written.push(group);
         }
         if writes.is_empty() {
-            return Ok(());
+            return;
         }
         let seed = uuid::Uuid::new_v4().simple().to_string();
         let request = batch::build(&writes, &seed);
@@ -308,24 +310,24 @@ async fn send_chunk(
             tokio::time::sleep(Duration::from_millis(200 * u64::from(repeats))).await;
             answer = post_batch(client, what, &root, &batch_url, &request, writes.len()).await;
         }
-        let results = match answer {
+        let parts = match answer {
             Answer::Parts(r) => {
                 learn_repeatability(&batch_url, &r);
                 r
             }
             Answer::Lost(e) | Answer::Refused(e) => {
                 for group in &written {
-                    fail_group(store, group, &e, config, report).await?;
+                    settle(group, Err(e.clone()), results);
                 }
-                return Ok(());
+                return;
             }
         };
-        for (group, result) in written.into_iter().zip(results) {
-            if result.ok() {
-                sent_group(store, group, Outcome::Sent, report, sent).await?;
+        for (group, part) in written.into_iter().zip(parts) {
+            if part.ok() {
+                settle(&group, Ok(Outcome::Sent), results);
                 continue;
             }
-            let message = sap_error_message(result.body.as_bytes())
+            let message = sap_error_message(part.body.as_bytes())
                 .map(|(code, m)| {
                     if code.is_empty() {
                         m
@@ -333,27 +335,24 @@ async fn send_chunk(
                         format!("{code} {m}")
                     }
                 })
-                .unwrap_or_else(|| result.body.chars().take(200).collect());
+                .unwrap_or_else(|| part.body.chars().take(200).collect());
             let e = format!(
                 "{what} {}: the ERP answered HTTP {} in $batch: {message}",
-                group.key, result.status
+                group.key, part.status
             );
-            match result.status {
+            match part.status {
                 // Someone changed or created the text since it was read: read it again.
                 409 | 412 => pending.push(group),
-                408 | 429 | 500..=599 => {
-                    fail_group(store, &group, &PushError::Transient(e), config, report).await?
-                }
-                _ => fail_group(store, &group, &PushError::Permanent(e), config, report).await?,
+                408 | 429 | 500..=599 => settle(&group, Err(WriteError::Transient(e)), results),
+                _ => settle(&group, Err(WriteError::Permanent(e)), results),
             }
         }
     }
     for group in &pending {
-        let e = PushError::Transient(format!(
+        let e = WriteError::Transient(format!(
             "{what} {}: the text kept changing while writing; will try again",
             group.key
         ));
-        fail_group(store, group, &e, config, report).await?;
+        settle(group, Err(e), results);
     }
-    Ok(())
 }

@@ -6,92 +6,85 @@
 //! answer); a case SAP closed or voided meanwhile is reported, never overwritten; a case
 //! changed between Read and Update is read again.
 
-use super::{Outcome, PushError};
 use crate::erp::mapping::DisputeTarget;
-use crate::erp::odata::ODataClient;
+use crate::erp::soap::client::SoapClient;
 use crate::erp::soap::dispute_case::{
     self as dc, log_type, ReadRequest, SoapError, SoapVersion, UpdateRequest,
 };
+use crate::erp::writer::{Outcome, WriteError};
 use crate::model::{DisputeRules, DisputeStatusChange};
 
 const WHAT: &str = "DisputeCase";
 /// Cases changed by someone else between our Read and Update: read again this often.
 const CONFLICT_RETRIES: usize = 3;
 
+/// One call of the service; a fault or unreadable answer is sorted by its HTTP status.
 async fn call<T>(
-    client: &ODataClient,
-    url: &url::Url,
+    client: &SoapClient,
+    target: &DisputeTarget,
     root: &str,
     body: String,
     parse: fn(&str) -> Result<T, SoapError>,
-) -> Result<T, PushError> {
-    let resp = client
-        .post_xml(WHAT, url, &dc::soap_action(root), body)
+) -> Result<T, WriteError> {
+    let answer = client
+        .call(WHAT, &target.path, &dc::soap_action(root), body)
         .await?;
-    let text = String::from_utf8_lossy(&resp.body);
-    let status = resp.status.as_u16();
-    match parse(&text) {
+    let status = answer.status;
+    match parse(&answer.body) {
         Ok(v) => Ok(v),
         // The gateway or the system is overloaded or restarting: try later.
         Err(e) if matches!(status, 429 | 502 | 503 | 504) => {
-            Err(PushError::Transient(format!("{WHAT}: HTTP {status}: {e}")))
+            Err(WriteError::Transient(format!("{WHAT}: HTTP {status}: {e}")))
         }
-        Err(e) if status == 401 || status == 403 => Err(PushError::Permanent(format!(
+        Err(e) if status == 401 || status == 403 => Err(WriteError::Permanent(format!(
             "{WHAT}: HTTP {status}: not authorized ({e})"
         ))),
-        Err(e) => Err(PushError::Permanent(format!("{WHAT}: HTTP {status}: {e}"))),
+        Err(e) => Err(WriteError::Permanent(format!("{WHAT}: HTTP {status}: {e}"))),
     }
 }
 
 /// The case as the ERP holds it now; `None` when the ERP does not know it.
 pub async fn read_case(
-    client: &ODataClient,
+    client: &SoapClient,
     target: &DisputeTarget,
     case_id: &str,
-) -> Result<Option<dc::DisputeCase>, PushError> {
-    let url = client.host_url(&target.path);
-    let read = call(
-        client,
-        &url,
-        dc::READ_QUERY,
-        dc::build_read_request(
-            SoapVersion::V11,
-            &ReadRequest {
-                case_id: case_id.to_string(),
-            },
-        ),
-        dc::parse_read_response,
-    )
-    .await?;
-    Ok(read.case)
+) -> Result<Option<dc::DisputeCase>, WriteError> {
+    Ok(read(client, target, case_id).await?.case)
 }
 
+async fn read(
+    client: &SoapClient,
+    target: &DisputeTarget,
+    case_id: &str,
+) -> Result<dc::ReadResponse, WriteError> {
+    let request = ReadRequest {
+        case_id: case_id.to_string(),
+    };
+    call(
+        client,
+        target,
+        dc::READ_QUERY,
+        dc::build_read_request(SoapVersion::V11, &request),
+        dc::parse_read_response,
+    )
+    .await
+}
+
+/// Sets the case's status, checked against its status in the ERP; with `simulate`, only
+/// asks the ERP's check operation whether it would take it.
 pub async fn send(
-    client: &ODataClient,
+    client: &SoapClient,
     target: &DisputeTarget,
     change: &DisputeStatusChange,
     rules: &DisputeRules,
     simulate: bool,
-) -> Result<Outcome, PushError> {
-    let url = client.host_url(&target.path);
+) -> Result<Outcome, WriteError> {
     let case_id = change.case_id.as_str();
     for _ in 0..CONFLICT_RETRIES {
-        let read = call(
-            client,
-            &url,
-            dc::READ_QUERY,
-            dc::build_read_request(
-                SoapVersion::V11,
-                &ReadRequest {
-                    case_id: case_id.to_string(),
-                },
-            ),
-            dc::parse_read_response,
-        )
-        .await?;
+        let read = read(client, target, case_id).await?;
         let Some(case) = read.case else {
             let why: Vec<String> = read.log.iter().map(|l| l.note.clone()).collect();
-            return Err(PushError::Permanent(format!(
+            return Err(WriteError::Permanent(format!(
                 "{WHAT} {case_id}: not found in the ERP{}",
                 if why.is_empty() {
                     String::new()
@@ -104,13 +97,13 @@ pub async fn send(
             return Ok(Outcome::AlreadyThere);
         }
         if let Err(why) = rules.check(Some(&case.status_code), &change.status) {
-            return Err(PushError::Permanent(format!(
+            return Err(WriteError::Permanent(format!(
                 "{WHAT} {case_id}: the ERP has the case in {}: {why}",
                 case.status_code
             )));
         }
         if case.closed {
-            return Err(PushError::Permanent(format!(
+            return Err(WriteError::Permanent(format!(
                 "{WHAT} {case_id}: the ERP has closed the case (status {} {}); it is not overwritten",
                 case.status_code, case.status_name
             )));
@@ -135,7 +128,7 @@ pub async fn send(
         };
         let answer = call(
             client,
-            &url,
+            target,
             root,
             dc::build_update_request(SoapVersion::V11, &request, simulate),
             dc::parse_update_response,
@@ -154,7 +147,7 @@ pub async fn send(
                 .iter()
                 .map(|l| format!("{}: {}", l.type_id, l.note))
                 .collect();
-            return Err(PushError::Permanent(format!(
+            return Err(WriteError::Permanent(format!(
                 "{WHAT} {case_id}: the ERP refused the update: {}",
                 notes.join("; ")
             )));
@@ -165,7 +158,7 @@ pub async fn send(
             Outcome::Sent
         });
     }
-    Err(PushError::Transient(format!(
+    Err(WriteError::Transient(format!(
         "{WHAT} {case_id}: the case kept changing while updating; will try again"
     )))
 }

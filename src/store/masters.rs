@@ -1,0 +1,582 @@
+//! Master data as pulled: customers with their company-code, sales-area and credit levels,
+//! open items, contracts and payment terms. Writes are batched upserts (`seen_at` stamps
+//! what a pull saw); what a complete pull did not see is retired, never deleted.
+
+use super::decode::count;
+use super::dialect::{sql_impl, Conn, DbRow, SqlStore, Q};
+use super::upsert::{
+    binder, key_text, placeholders, Params, COMPANY_CODES, CONTRACTS, CREDIT_LIMITS, CUSTOMERS,
+    IN_CHUNK, OPEN_ITEMS, PAYMENT_TERMS, SALES_AREAS,
+};
+use super::{packed, Result, StoreError};
+use crate::model::{
+    CompanyCodeData, Contract, CreditLimit, Customer, CustomerGeneral, CustomerId, OpenItem,
+    PaymentTerms, SalesAreaData,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct OpenItemFilter {
+    pub customer: Option<CustomerId>,
+    /// Only items whose net due date is before this day.
+    pub overdue_on: Option<NaiveDate>,
+}
+
+/// Row counts per stored entity, for summaries and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub customers: u64,
+    pub company_codes: u64,
+    pub sales_areas: u64,
+    pub open_items: u64,
+    pub contracts: u64,
+    pub payment_terms: u64,
+}
+
+#[async_trait]
+pub trait MasterStore: Send + Sync {
+    // ---- pulled master data: batched upserts, `seen_at` stamps what a pull saw ----
+    async fn upsert_customers(
+        &self,
+        rows: &[CustomerGeneral],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn upsert_company_codes(
+        &self,
+        rows: &[CompanyCodeData],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn upsert_sales_areas(
+        &self,
+        rows: &[SalesAreaData],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Credit limits from the ERP's credit management (per segment).
+    async fn upsert_credit_limits(
+        &self,
+        rows: &[CreditLimit],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn upsert_open_items(&self, rows: &[OpenItem], seen_at: DateTime<Utc>) -> Result<()>;
+    async fn upsert_contracts(&self, rows: &[Contract], seen_at: DateTime<Utc>) -> Result<()>;
+    async fn upsert_payment_terms(&self, rows: &[PaymentTerms]) -> Result<()>;
+    /// After a complete pull of open items: items not seen since `seen_since` were cleared
+    /// in the ERP; they are marked cleared (kept, not deleted) and no longer listed.
+    async fn retire_unseen_open_items(&self, seen_since: DateTime<Utc>) -> Result<u64>;
+    /// After a complete load of contracts from `source`: those not seen are marked ended.
+    async fn retire_unseen_contracts(&self, source: &str, seen_since: DateTime<Utc>)
+        -> Result<u64>;
+
+    // ---- reading ----
+    /// Customers with all their levels, ordered by number, after `after`.
+    async fn customers_page(&self, after: Option<&CustomerId>, limit: u32)
+        -> Result<Vec<Customer>>;
+    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>>;
+    /// Current (not retired) contracts of these customers.
+    async fn contracts_for(&self, customers: &[CustomerId]) -> Result<Vec<Contract>>;
+    /// Current contracts whose customer is not in the master.
+    async fn contracts_without_customer(&self) -> Result<Vec<Contract>>;
+    /// Open (not cleared) items of these customers.
+    async fn open_items_for(&self, customers: &[CustomerId]) -> Result<Vec<OpenItem>>;
+    async fn list_open_items(&self, filter: &OpenItemFilter) -> Result<Vec<OpenItem>>;
+    async fn payment_terms(&self) -> Result<Vec<PaymentTerms>>;
+    async fn counts(&self) -> Result<Counts>;
+}
+
+pub(super) const CUSTOMER_COLS: &str = "customer, name, addr_name, addr_street, addr_city, \
+     addr_postal_code, addr_country, deletion_flag, posting_block, last_changed";
+const COMPANY_COLS: &str = "customer, company_code, payment_terms, reconciliation_account, \
+     accounting_clerk, dunning_procedure, deletion_flag, posting_block";
+const SALES_AREA_COLS: &str = "customer, sales_org, distribution_channel, division, \
+     payment_terms, currency, credit_control_area, deletion_flag";
+const OPEN_ITEM_COLS: &str = "company_code, fiscal_year, document, item, customer, \
+     document_date, posting_date, baseline_date, payment_terms, discount1_days, \
+     discount1_percent, discount2_days, discount2_percent, net_days, net_due_date, amount, \
+     currency, dunning_level, dunning_block, dispute_case";
+const OPEN_ITEM_ORDER: &str = " ORDER BY customer, company_code, fiscal_year, document, item";
+const CONTRACT_COLS: &str = "source, id, customer, company_code, sales_org, \
+     distribution_channel, division, payment_terms, credit_limit, currency, billing_name, \
+     billing_street, billing_city, billing_postal_code, billing_country, valid_from, valid_to";
+
+/// Groups rows by customer, keeping their order.
+fn by_customer<T>(rows: Vec<T>, key: impl Fn(&T) -> &CustomerId) -> HashMap<CustomerId, Vec<T>> {
+    let mut map: HashMap<CustomerId, Vec<T>> = HashMap::new();
+    for row in rows {
+        map.entry(key(&row).clone()).or_default().push(row);
+    }
+    map
+}
+
+// One bind function per upserted table, in its [`Upsert`](super::upsert::Upsert) column
+// order: pulls (many rows a statement) and IDocs (one) write the same rows. `seen` is the
+// pull's stamp, formatted once by the caller.
+sql_impl! {
+    impl<D> SqlStore<D> {
+        pub(super) fn bind_customer<'q>(
+            q: Q<'q, D>,
+            r: &CustomerGeneral,
+            seen: D::Stamp,
+        ) -> Q<'q, D> {
+            let a = r.address.as_ref();
+            q.bind(r.customer.as_str().to_string())
+                .bind(r.name.clone())
+                .bind(a.map(|a| a.name.clone()))
+                .bind(a.map(|a| a.street.clone()))
+                .bind(a.map(|a| a.city.clone()))
+                .bind(a.map(|a| a.postal_code.clone()))
+                .bind(a.map(|a| a.country.clone()))
+                .bind(r.deletion_flag)
+                .bind(r.posting_block)
+                .bind(r.last_changed.map(D::stamp))
+                .bind(seen)
+        }
+
+        pub(super) fn bind_company_code<'q>(
+            q: Q<'q, D>,
+            r: &CompanyCodeData,
+            seen: D::Stamp,
+        ) -> Q<'q, D> {
+            q.bind(r.customer.as_str().to_string())
+                .bind(r.company_code.clone())
+                .bind(r.payment_terms.clone())
+                .bind(r.reconciliation_account.clone())
+                .bind(r.accounting_clerk.clone())
+                .bind(r.dunning_procedure.clone())
+                .bind(r.deletion_flag)
+                .bind(r.posting_block)
+                .bind(seen)
+        }
+
+        pub(super) fn bind_sales_area<'q>(
+            q: Q<'q, D>,
+            r: &SalesAreaData,
+            seen: D::Stamp,
+        ) -> Q<'q, D> {
+            q.bind(r.customer.as_str().to_string())
+                .bind(r.area.sales_org.clone())
+                .bind(r.area.distribution_channel.clone())
+                .bind(r.area.division.clone())
+                .bind(r.payment_terms.clone())
+                .bind(r.currency.clone())
+                .bind(r.credit_control_area.clone())
+                .bind(r.deletion_flag)
+                .bind(seen)
+        }
+
+        pub(super) fn bind_credit_limit<'q>(
+            q: Q<'q, D>,
+            r: &CreditLimit,
+            seen: D::Stamp,
+        ) -> Q<'q, D> {
+            q.bind(r.customer.as_str().to_string())
+                .bind(r.segment.clone())
+                .bind(D::amount(r.amount))
+                .bind(r.currency.clone())
+                .bind(seen)
+        }
+
+        pub(super) fn bind_contract<'q>(q: Q<'q, D>, r: &Contract, seen: D::Stamp) -> Q<'q, D> {
+            let b = r.billing_address.as_ref();
+            q.bind(r.source.clone())
+                .bind(r.id.clone())
+                .bind(r.customer.as_str().to_string())
+                .bind(r.scope.company_code.clone())
+                .bind(r.scope.sales_org.clone())
+                .bind(r.scope.distribution_channel.clone())
+                .bind(r.scope.division.clone())
+                .bind(r.payment_terms.clone())
+                .bind(r.credit_limit.map(D::amount))
+                .bind(r.currency.clone())
+                .bind(b.map(|a| a.name.clone()))
+                .bind(b.map(|a| a.street.clone()))
+                .bind(b.map(|a| a.city.clone()))
+                .bind(b.map(|a| a.postal_code.clone()))
+                .bind(b.map(|a| a.country.clone()))
+                .bind(r.valid_from)
+                .bind(r.valid_to)
+                .bind(seen)
+                // A contract loaded again is current again.
+                .bind(None::<D::Stamp>)
+        }
+
+        pub(super) fn bind_open_item<'q>(q: Q<'q, D>, r: &OpenItem, seen: D::Stamp) -> Q<'q, D> {
+            q.bind(r.key.company_code.clone())
+                .bind(r.key.fiscal_year.clone())
+                .bind(r.key.document.clone())
+                .bind(r.key.item.clone())
+                .bind(r.customer.as_str().to_string())
+                .bind(r.document_date)
+                .bind(r.posting_date)
+                .bind(r.baseline_date)
+                .bind(r.payment_terms.clone())
+                .bind(r.applied.discount1_days.map(i64::from))
+                .bind(r.applied.discount1_percent.map(D::amount))
+                .bind(r.applied.discount2_days.map(i64::from))
+                .bind(r.applied.discount2_percent.map(D::amount))
+                .bind(r.applied.net_days.map(i64::from))
+                .bind(r.net_due_date)
+                .bind(D::amount(r.amount))
+                .bind(r.currency.clone())
+                .bind(r.dunning_level.map(i64::from))
+                .bind(r.dunning_block.clone())
+                .bind(r.dispute_case.clone())
+                .bind(seen)
+                // An item seen again is open again (its clearing was reversed).
+                .bind(None::<D::Stamp>)
+        }
+
+        /// Runs `{head} customer IN (…){tail}` chunk by chunk: `head` ends in `WHERE` or `AND`.
+        async fn fetch_for_customers<T>(
+            conn: &mut Conn<D>,
+            head: &str,
+            customers: &[CustomerId],
+            tail: &str,
+            decode: fn(&DbRow<D>) -> Result<T>,
+        ) -> Result<Vec<T>> {
+            let mut out = Vec::new();
+            for chunk in customers.chunks(IN_CHUNK) {
+                let sql = format!(
+                    "{head} customer IN ({}){tail}",
+                    placeholders(D::param, 1, chunk.len())
+                );
+                let mut query = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == IN_CHUNK);
+                for c in chunk {
+                    query = query.bind(c.as_str().to_string());
+                }
+                for row in query.fetch_all(&mut *conn).await? {
+                    out.push(decode(&row)?);
+                }
+            }
+            Ok(out)
+        }
+
+        /// Adds company-code and sales-area data to general rows.
+        async fn with_levels(
+            conn: &mut Conn<D>,
+            generals: Vec<CustomerGeneral>,
+        ) -> Result<Vec<Customer>> {
+            let ids: Vec<CustomerId> = generals.iter().map(|g| g.customer.clone()).collect();
+            let companies = Self::fetch_for_customers(
+                conn,
+                &format!("SELECT {COMPANY_COLS} FROM customer_company WHERE"),
+                &ids,
+                " ORDER BY customer, company_code",
+                Self::company_code,
+            )
+            .await?;
+            let areas = Self::fetch_for_customers(
+                conn,
+                &format!("SELECT {SALES_AREA_COLS} FROM customer_sales_area WHERE"),
+                &ids,
+                " ORDER BY customer, sales_org, distribution_channel, division",
+                Self::sales_area,
+            )
+            .await?;
+            let credit = Self::fetch_for_customers(
+                conn,
+                "SELECT customer, segment, amount, currency FROM customer_credit WHERE",
+                &ids,
+                " ORDER BY customer, segment",
+                Self::credit_limit,
+            )
+            .await?;
+            let mut companies = by_customer(companies, |c| &c.customer);
+            let mut areas = by_customer(areas, |a| &a.customer);
+            let mut credit = by_customer(credit, |c| &c.customer);
+            Ok(generals
+                .into_iter()
+                .map(|general| Customer {
+                    company_codes: companies.remove(&general.customer).unwrap_or_default(),
+                    sales_areas: areas.remove(&general.customer).unwrap_or_default(),
+                    credit_limits: credit.remove(&general.customer).unwrap_or_default(),
+                    general,
+                })
+                .collect())
+        }
+    }
+}
+
+sql_impl! {
+    #[async_trait]
+    impl<D> MasterStore for SqlStore<D> {
+        async fn upsert_customers(
+            &self,
+            rows: &[CustomerGeneral],
+            seen_at: DateTime<Utc>,
+        ) -> Result<()> {
+            let seen = D::stamp(seen_at);
+            let bind =
+                binder::<D, CustomerGeneral, _>(|q, r| Self::bind_customer(q, r, seen.clone()));
+            let key = |r: &CustomerGeneral| r.customer.to_string();
+            self.upsert_batch(&CUSTOMERS, rows, key, &bind).await
+        }
+
+        async fn upsert_company_codes(
+            &self,
+            rows: &[CompanyCodeData],
+            seen_at: DateTime<Utc>,
+        ) -> Result<()> {
+            let seen = D::stamp(seen_at);
+            let bind =
+                binder::<D, CompanyCodeData, _>(|q, r| Self::bind_company_code(q, r, seen.clone()));
+            let key = |r: &CompanyCodeData| key_text(&[r.customer.as_str(), &r.company_code]);
+            self.upsert_batch(&COMPANY_CODES, rows, key, &bind).await
+        }
+
+        async fn upsert_sales_areas(
+            &self,
+            rows: &[SalesAreaData],
+            seen_at: DateTime<Utc>,
+        ) -> Result<()> {
+            let seen = D::stamp(seen_at);
+            let bind =
+                binder::<D, SalesAreaData, _>(|q, r| Self::bind_sales_area(q, r, seen.clone()));
+            let key = |r: &SalesAreaData| {
+                let a = &r.area;
+                key_text(&[
+                    r.customer.as_str(),
+                    &a.sales_org,
+                    &a.distribution_channel,
+                    &a.division,
+                ])
+            };
+            self.upsert_batch(&SALES_AREAS, rows, key, &bind).await
+        }
+
+        async fn upsert_credit_limits(
+            &self,
+            rows: &[CreditLimit],
+            seen_at: DateTime<Utc>,
+        ) -> Result<()> {
+            let seen = D::stamp(seen_at);
+            let bind =
+                binder::<D, CreditLimit, _>(|q, r| Self::bind_credit_limit(q, r, seen.clone()));
+            let key = |r: &CreditLimit| key_text(&[r.customer.as_str(), &r.segment]);
+            self.upsert_batch(&CREDIT_LIMITS, rows, key, &bind).await
+        }
+
+        async fn upsert_open_items(&self, rows: &[OpenItem], seen_at: DateTime<Utc>) -> Result<()> {
+            let seen = D::stamp(seen_at);
+            let bind = binder::<D, OpenItem, _>(|q, r| Self::bind_open_item(q, r, seen.clone()));
+            let key = |r: &OpenItem| r.key.to_string();
+            self.upsert_batch(&OPEN_ITEMS, rows, key, &bind).await
+        }
+
+        async fn upsert_contracts(&self, rows: &[Contract], seen_at: DateTime<Utc>) -> Result<()> {
+            let seen = D::stamp(seen_at);
+            let bind = binder::<D, Contract, _>(|q, r| Self::bind_contract(q, r, seen.clone()));
+            let key = |r: &Contract| key_text(&[&r.source, &r.id]);
+            self.upsert_batch(&CONTRACTS, rows, key, &bind).await
+        }
+
+        async fn upsert_payment_terms(&self, rows: &[PaymentTerms]) -> Result<()> {
+            let rows = rows
+                .iter()
+                .map(|r| {
+                    let rules = serde_json::to_string(&r.rules)
+                        .map_err(|e| StoreError::Corrupt(format!("payment terms {}: {e}", r.key)))?;
+                    Ok((r, rules))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let bind = binder::<D, (&PaymentTerms, String), _>(|q, (r, rules)| {
+                q.bind(r.key.clone())
+                    .bind(r.description.clone())
+                    .bind(rules.clone())
+            });
+            let key = |(r, _): &(&PaymentTerms, String)| r.key.clone();
+            self.upsert_batch(&PAYMENT_TERMS, &rows, key, &bind).await
+        }
+
+        async fn retire_unseen_open_items(&self, seen_since: DateTime<Utc>) -> Result<u64> {
+            // The pull that started at `seen_since` is when we learned they were cleared.
+            let mut conn = self.pool().acquire().await?;
+            Self::retire_open_items(&mut conn, seen_since).await
+        }
+
+        async fn retire_unseen_contracts(
+            &self,
+            source: &str,
+            seen_since: DateTime<Utc>,
+        ) -> Result<u64> {
+            let mut conn = self.pool().acquire().await?;
+            Self::retire_contracts(&mut conn, source, seen_since).await
+        }
+
+        async fn customers_page(
+            &self,
+            after: Option<&CustomerId>,
+            limit: u32,
+        ) -> Result<Vec<Customer>> {
+            // Customer numbers are never empty, so '' starts before the first one.
+            let after = after.map(|c| c.as_str().to_string()).unwrap_or_default();
+            let mut conn = self.pool().acquire().await?;
+            let sql = format!(
+                "SELECT {CUSTOMER_COLS} FROM customers WHERE customer > $1 ORDER BY customer LIMIT $2"
+            );
+            let generals = sqlx::query::<D::DB>(&sql)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(Self::customer_general)
+                .collect::<Result<Vec<_>>>()?;
+            Self::with_levels(&mut conn, generals).await
+        }
+
+        async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>> {
+            let mut conn = self.pool().acquire().await?;
+            let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE customer = $1");
+            let Some(row) = sqlx::query::<D::DB>(&sql)
+                .bind(id.as_str().to_string())
+                .fetch_optional(&mut *conn)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let general = Self::customer_general(&row)?;
+            Ok(Self::with_levels(&mut conn, vec![general]).await?.pop())
+        }
+
+        async fn contracts_for(&self, customers: &[CustomerId]) -> Result<Vec<Contract>> {
+            let mut conn = self.pool().acquire().await?;
+            let mut contracts = Self::fetch_for_customers(
+                &mut conn,
+                &format!("SELECT {CONTRACT_COLS} FROM contracts WHERE retired_at IS NULL AND"),
+                customers,
+                "",
+                Self::contract,
+            )
+            .await?;
+            contracts.sort_by(|a, b| {
+                (&a.customer, &a.source, &a.id).cmp(&(&b.customer, &b.source, &b.id))
+            });
+            Ok(contracts)
+        }
+
+        async fn contracts_without_customer(&self) -> Result<Vec<Contract>> {
+            let sql = format!(
+                "SELECT {CONTRACT_COLS} FROM contracts WHERE retired_at IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer = contracts.customer) \
+                 ORDER BY customer, source, id"
+            );
+            sqlx::query::<D::DB>(&sql)
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(Self::contract)
+                .collect()
+        }
+
+        async fn open_items_for(&self, customers: &[CustomerId]) -> Result<Vec<OpenItem>> {
+            let mut conn = self.pool().acquire().await?;
+            let packed = packed::pack_expr(&packed::OPEN_ITEM_FIELDS, D::as_text, D::SEP_SQL);
+            let mut items = Self::fetch_for_customers(
+                &mut conn,
+                &format!("SELECT {packed} AS packed FROM open_items WHERE cleared_at IS NULL AND"),
+                customers,
+                "",
+                |row| packed::open_item(&Self::get::<String>(row, "packed")?),
+            )
+            .await?;
+            items.sort_by(|a, b| (&a.customer, &a.key).cmp(&(&b.customer, &b.key)));
+            Ok(items)
+        }
+
+        async fn list_open_items(&self, filter: &OpenItemFilter) -> Result<Vec<OpenItem>> {
+            let mut p = Params::default();
+            let mut sql = format!("SELECT {OPEN_ITEM_COLS} FROM open_items WHERE cleared_at IS NULL");
+            if filter.customer.is_some() {
+                sql += &format!(" AND customer = {}", p.next());
+            }
+            if filter.overdue_on.is_some() {
+                sql += &format!(" AND net_due_date < {}", p.next());
+            }
+            sql += OPEN_ITEM_ORDER;
+            let mut query = sqlx::query::<D::DB>(&sql);
+            if let Some(c) = &filter.customer {
+                query = query.bind(c.as_str().to_string());
+            }
+            if let Some(day) = filter.overdue_on {
+                query = query.bind(day);
+            }
+            query
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(Self::open_item)
+                .collect()
+        }
+
+        async fn payment_terms(&self) -> Result<Vec<PaymentTerms>> {
+            sqlx::query::<D::DB>("SELECT key, description, rules FROM payment_terms ORDER BY key")
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(Self::payment_terms_row)
+                .collect()
+        }
+
+        async fn counts(&self) -> Result<Counts> {
+            let row = sqlx::query::<D::DB>(
+                "SELECT (SELECT COUNT(*) FROM customers) AS customers, \
+                 (SELECT COUNT(*) FROM customer_company) AS company_codes, \
+                 (SELECT COUNT(*) FROM customer_sales_area) AS sales_areas, \
+                 (SELECT COUNT(*) FROM open_items WHERE cleared_at IS NULL) AS open_items, \
+                 (SELECT COUNT(*) FROM contracts WHERE retired_at IS NULL) AS contracts, \
+                 (SELECT COUNT(*) FROM payment_terms) AS payment_terms",
+            )
+            .fetch_one(self.pool())
+            .await?;
+            let n = |col: &str| Self::get::<i64>(&row, col).map(count);
+            Ok(Counts {
+                customers: n("customers")?,
+                company_codes: n("company_codes")?,
+                sales_areas: n("sales_areas")?,
+                open_items: n("open_items")?,
+                contracts: n("contracts")?,
+                payment_terms: n("payment_terms")?,
+            })
+        }
+    }
+}
+
+sql_impl! {
+    impl<D> SqlStore<D> {
+        /// Marks cleared the open items a pull that started at `seen_since` did not see, in
+        /// the caller's transaction (a pull's last page and its cursor go in the same one).
+        pub(super) async fn retire_open_items(
+            conn: &mut Conn<D>,
+            seen_since: DateTime<Utc>,
+        ) -> Result<u64> {
+            let done = sqlx::query::<D::DB>(
+                "UPDATE open_items SET cleared_at = $1 WHERE cleared_at IS NULL AND seen_at < $1",
+            )
+            .bind(D::stamp(seen_since))
+            .execute(&mut *conn)
+            .await?;
+            Ok(D::rows_affected(&done))
+        }
+
+        /// Marks ended the contracts of `source` a load that started at `seen_since` did not
+        /// see, in the caller's transaction.
+        pub(super) async fn retire_contracts(
+            conn: &mut Conn<D>,
+            source: &str,
+            seen_since: DateTime<Utc>,
+        ) -> Result<u64> {
+            let done = sqlx::query::<D::DB>(
+                "UPDATE contracts SET retired_at = $2 \
+                 WHERE source = $1 AND retired_at IS NULL AND seen_at < $2",
+            )
+            .bind(source.to_string())
+            .bind(D::stamp(seen_since))
+            .execute(&mut *conn)
+            .await?;
+            Ok(D::rows_affected(&done))
+        }
+    }
+}
