@@ -1,10 +1,9 @@
 //! `migrate`, `sync` and `check`.
 
 use super::{open, CliError};
-use crate::config::Config;
-use crate::erp::mapping::Mapping;
+use crate::config::{Config, ConfigError};
 use crate::erp::odata::query::with_sap_client;
-use crate::erp::odata::ODataClient;
+use crate::erp::odata::{ConnectError, Connection};
 use crate::store;
 use crate::sync::{self, reconcile_run, Entity, SyncContext, SyncReport};
 use chrono::Utc;
@@ -88,18 +87,16 @@ pub fn print_sync_report(report: &SyncReport) {
 pub async fn check(path: &Path) -> Result<(), CliError> {
     let config = Config::load(path)?;
     println!("config {}: ok", path.display());
-    let mapping = Mapping::load(&config.erp.mapping).map_err(|e| {
-        CliError::Config(crate::config::ConfigError::Invalid {
+    let Connection { mapping, client } = Connection::open(&config.erp).map_err(|e| match e {
+        ConnectError::Mapping(e) => CliError::Config(ConfigError::Invalid {
             key: "erp.mapping".into(),
             message: e.to_string(),
-        })
+        }),
+        ConnectError::Client(e) => CliError::from(e),
     })?;
-    let reads_erp_contracts = config
-        .contracts
-        .iter()
-        .any(|c| c.kind == crate::config::ContractSourceKind::Erp);
+    let reads_erp_contracts = config.sync_settings().reads_erp_contracts();
     if reads_erp_contracts && mapping.optional_entity("contracts").is_none() {
-        return Err(CliError::Config(crate::config::ConfigError::Invalid {
+        return Err(CliError::Config(ConfigError::Invalid {
             key: "contracts".into(),
             message: format!(
                 "a contract source reads the ERP, but the mapping {} has no [entities.contracts]",
@@ -120,7 +117,6 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
         },
         Err(e) => problems.push(format!("store: {e}")),
     }
-    let client = ODataClient::new(&config.erp)?;
     let services: BTreeSet<&str> = mapping
         .entities
         .values()
@@ -160,7 +156,7 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
             println!("FAILED {p}");
         }
         if let Some(first) = mapping_problems.first() {
-            return Err(CliError::Config(crate::config::ConfigError::Invalid {
+            return Err(CliError::Config(ConfigError::Invalid {
                 key: "erp.mapping".into(),
                 message: format!(
                     "{} problem(s) against the ERP's $metadata; first: {first}",

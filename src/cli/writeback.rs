@@ -4,8 +4,7 @@ use super::app::{DisputeCommand, NoteCommand, OutboxCommand};
 use super::output::{self, Format, Table};
 use super::{open, CliError};
 use crate::config::PushMode;
-use crate::erp::mapping::Mapping;
-use crate::erp::odata::ODataClient;
+use crate::erp::odata::Connection;
 use crate::model::note::{CollectorNote, NoteDetails, PromiseToPay};
 use crate::model::{CustomerId, DisputeStatusChange, Note, NoteChannel, OpenItemKey};
 use crate::push::{self, PushReport};
@@ -158,8 +157,7 @@ pub async fn push(path: &Path, dry_run: bool) -> Result<(), CliError> {
     if dry_run {
         config.push.mode = PushMode::Simulate;
     }
-    let mapping = Mapping::load(&config.erp.mapping)?;
-    let client = ODataClient::new(&config.erp)?;
+    let Connection { mapping, client } = Connection::open(&config.erp)?;
     let report = push::drain(store.as_ref(), &client, &mapping, &config.push).await?;
     print_push_report(&report);
     let left = report.retry_later + report.failed + report.dead;
@@ -321,8 +319,7 @@ pub async fn outbox(path: &Path, command: OutboxCommand) -> Result<(), CliError>
         }
         OutboxCommand::Verify { format } => {
             let (config, store) = open(path).await?;
-            let mapping = Mapping::load(&config.erp.mapping)?;
-            let client = ODataClient::new(&config.erp)?;
+            let Connection { mapping, client } = Connection::open(&config.erp)?;
             let report = push::verify::verify_sent(store.as_ref(), &client, &mapping)
                 .await
                 .map_err(|e| CliError::Failed(e.to_string()))?;

@@ -86,6 +86,7 @@ pub enum JobError {
 /// What a job run works with.
 pub struct JobContext {
     pub sync: SyncContext,
+    pub service: crate::service::ServiceSettings,
     /// This instance's id: lease holder and outbox claimer.
     pub instance: String,
 }
@@ -102,12 +103,7 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             outcome.rejected = report.rejected.len() as u64;
             outcome.erp_answered = match entity {
                 Entity::PaymentTerms => false,
-                Entity::Contracts => ctx
-                    .sync
-                    .config
-                    .contracts
-                    .iter()
-                    .any(|c| c.kind == crate::config::ContractSourceKind::Erp),
+                Entity::Contracts => ctx.sync.config.reads_erp_contracts(),
                 Entity::Customers | Entity::OpenItems => true,
             };
         }
@@ -118,7 +114,7 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             outcome.findings = Some(report.findings);
         }
         Job::Push => {
-            let config = &ctx.sync.config;
+            let config = &ctx.service;
             let report = push::drain_claimed(
                 store,
                 &ctx.sync.client,

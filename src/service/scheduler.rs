@@ -7,8 +7,8 @@
 
 use super::jobs::{run_once, Job, JobContext, JobOutcome};
 use super::metrics as m;
-use crate::config::Config;
-use crate::sync::Entity;
+use super::settings::{ScheduleConfig, ServiceSettings};
+use crate::sync::{Entity, SyncSettings};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -25,9 +25,8 @@ pub struct JobSpec {
     pub interval: Duration,
 }
 
-/// The jobs `config` asks for.
-pub fn jobs_for(config: &Config) -> Vec<JobSpec> {
-    let s = &config.schedule;
+/// The jobs the schedule and the pulls' settings ask for.
+pub fn jobs_for(s: &ScheduleConfig, sync: &SyncSettings) -> Vec<JobSpec> {
     let mut specs = vec![
         JobSpec {
             job: Job::Pull(Entity::PaymentTerms),
@@ -60,7 +59,7 @@ pub fn jobs_for(config: &Config) -> Vec<JobSpec> {
     ];
     // Files dropped into the inbox by an SAP file port (the HTTP endpoint imports what it
     // receives at once).
-    if config.idoc.is_some() {
+    if sync.idoc.is_some() {
         specs.push(JobSpec {
             job: Job::IdocInbox,
             interval: s.idoc_inbox,
@@ -170,8 +169,8 @@ impl Shared {
         }
     }
 
-    fn config(&self) -> &Config {
-        &self.ctx.sync.config
+    fn settings(&self) -> &ServiceSettings {
+        &self.ctx.service
     }
 }
 
@@ -194,7 +193,7 @@ pub async fn job_loop(
 ) {
     let job = spec.job;
     let name = job.name();
-    let sched = shared.config().schedule.clone();
+    let sched = shared.settings().schedule.clone();
     let store = shared.ctx.sync.store.clone();
     let instance = shared.ctx.instance.clone();
     let lease_for = chrono::Duration::from_std(sched.lease).unwrap_or(chrono::Duration::minutes(2));

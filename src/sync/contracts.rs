@@ -1,8 +1,8 @@
 //! Contracts from the ERP (sales contracts) and from register files.
 
 use super::open_items::Watermark;
+use super::ContractSourceKind;
 use super::{Batch, SyncContext, SyncError, SyncReport, WriteBehind};
-use crate::config::ContractSourceKind;
 use crate::contracts::register;
 use crate::erp::odata::{Pager, Record};
 use chrono::Utc;

@@ -10,11 +10,13 @@ pub mod idoc_inbox;
 pub mod masters;
 pub mod open_items;
 pub mod reconcile_run;
+pub mod settings;
 pub mod terms;
 
-use crate::config::Config;
+pub use settings::{ContractSourceConfig, ContractSourceKind, PaymentTermsConfig, SyncSettings};
+
 use crate::erp::mapping::Mapping;
-use crate::erp::odata::{ErpError, ODataClient};
+use crate::erp::odata::{ConnectError, Connection, ErpError, ODataClient};
 use crate::store::{SharedStore, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -204,7 +206,7 @@ impl WriteBehind {
 
 /// What the pull jobs work with.
 pub struct SyncContext {
-    pub config: Config,
+    pub config: SyncSettings,
     pub mapping: Mapping,
     pub client: ODataClient,
     pub store: SharedStore,
@@ -214,10 +216,13 @@ pub struct SyncContext {
 }
 
 impl SyncContext {
-    pub fn new(config: Config, store: SharedStore) -> Result<Self, SyncError> {
-        let mapping =
-            Mapping::load(&config.erp.mapping).map_err(|e| SyncError::Source(e.to_string()))?;
-        let client = ODataClient::new(&config.erp)?;
+    pub fn new(config: impl Into<SyncSettings>, store: SharedStore) -> Result<Self, SyncError> {
+        let config = config.into();
+        let Connection { mapping, client } =
+            Connection::open(&config.erp).map_err(|e| match e {
+                ConnectError::Mapping(e) => SyncError::Source(e.to_string()),
+                ConnectError::Client(e) => SyncError::Erp(e),
+            })?;
         Ok(SyncContext {
             config,
             mapping,

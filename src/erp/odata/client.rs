@@ -7,7 +7,7 @@
 use super::json::{self, Page};
 use super::metadata::{self, Metadata, ODataVersion};
 use super::query::with_sap_client;
-use crate::config::{ErpAuth, ErpConfig};
+use crate::erp::{ErpAuth, ErpConfig};
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};

@@ -4,6 +4,7 @@
 pub mod atom;
 pub mod batch;
 pub mod client;
+pub mod connection;
 pub mod json;
 pub mod metadata;
 pub mod oauth;
@@ -12,6 +13,7 @@ pub mod query;
 pub mod record;
 
 pub use client::{ErpError, ODataClient, WriteResponse};
+pub use connection::{ConnectError, Connection};
 pub use json::Page;
 pub use pager::Pager;
 pub use record::Record;
