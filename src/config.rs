@@ -136,6 +136,15 @@ impl Config {
                 path: path.to_path_buf(),
                 message: e.to_string(),
             })?;
+        // The OData service root is required unless the ERP only sends IDocs; refused with
+        // the same words the file's own parser uses for a missing key.
+        if raw.erp.kind == ErpKind::Odata && raw.erp.base_url.is_none() {
+            return Err(ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: <toml::de::Error as serde::de::Error>::missing_field("base_url")
+                    .to_string(),
+            });
+        }
         let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         validate(raw, base_dir, &lookup)
     }

@@ -136,7 +136,13 @@ path = "contracts.csv"
             })
             .await?;
     }
-    let pushed = push::drain(store.as_ref(), &ctx.client, &ctx.mapping, &push_config).await?;
+    let pushed = push::drain(
+        store.as_ref(),
+        &ctx.odata()?.client,
+        &ctx.odata()?.mapping,
+        &push_config,
+    )
+    .await?;
 
     // Read back what reached the ERP.
     let writes = mock.writes();

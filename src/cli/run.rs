@@ -10,6 +10,9 @@ pub async fn run(path: &Path) -> Result<(), CliError> {
     // Before anything slow, so an early SIGTERM already takes the orderly path.
     service::shutdown::cancel_on_signal(stop.clone())?;
     let (config, store) = open(path).await?;
+    if config.erp.kind == crate::erp::ErpKind::Idoc {
+        super::sync::idoc_inbox(&config)?;
+    }
     service::run(
         config.service_settings(),
         config.sync_settings(),

@@ -154,6 +154,10 @@ pub async fn disputes(path: &Path, command: DisputeCommand) -> Result<(), CliErr
 
 pub async fn push(path: &Path, dry_run: bool) -> Result<(), CliError> {
     let (mut config, store) = open(path).await?;
+    if config.erp.kind == crate::erp::ErpKind::Idoc {
+        eprintln!("erpsync: {}", crate::sync::IDOC_ONLY_NO_PUSH);
+        return Ok(());
+    }
     if dry_run {
         config.push.mode = PushMode::Simulate;
     }

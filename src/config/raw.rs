@@ -46,7 +46,8 @@ pub(super) struct RawDisputes {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawErp {
     pub(super) kind: ErpKind,
-    pub(super) base_url: String,
+    /// Required for `kind = "odata"` (checked in `Config::from_str_with_env`).
+    pub(super) base_url: Option<String>,
     pub(super) mapping: Option<PathBuf>,
     pub(super) sap_client: Option<String>,
     #[serde(default)]

@@ -38,7 +38,7 @@ fn loads_minimal_config_with_secret_from_env() {
     let c = load(MINIMAL, &[("SAP_PASSWORD", "s3cret")]).unwrap();
     assert_eq!(c.store.url, "sqlite:///etc/erpsync/erpsync.db");
     assert_eq!(
-        c.erp.base_url.as_str(),
+        c.erp.base_url.as_ref().unwrap().as_str(),
         "https://sap.example.com/sap/opu/odata/sap/"
     );
     assert_eq!(
@@ -171,4 +171,27 @@ fn durations_parse_and_bad_ones_fail() {
     );
     assert!(parse_duration("k", "15").is_err());
     assert!(parse_duration("k", "15 minutes").is_err());
+}
+
+#[test]
+fn an_idoc_only_erp_needs_no_base_url_mapping_or_auth() {
+    let text =
+        "[store]\nurl = \"sqlite://e.db\"\n[erp]\nkind = \"idoc\"\n[idoc]\ninbox = \"inbox\"\n\
+                [[contracts]]\nkind = \"file\"\npath = \"c.csv\"\n";
+    let c = load(text, &[]).unwrap();
+    assert_eq!(c.erp.kind, ErpKind::Idoc);
+    assert!(c.erp.base_url.is_none());
+    assert_eq!(c.idoc.unwrap().inbox, PathBuf::from("/etc/erpsync/inbox"));
+
+    let odata = "[store]\nurl = \"sqlite://e.db\"\n[erp]\nkind = \"odata\"\n";
+    let err = load(odata, &[]).unwrap_err();
+    assert!(matches!(err, ConfigError::Parse { .. }), "{err}");
+    assert!(
+        err.to_string().contains("missing field `base_url`"),
+        "{err}"
+    );
+
+    let erp_contracts = text.replace("kind = \"file\"\npath = \"c.csv\"", "kind = \"erp\"");
+    let err = load(&erp_contracts, &[]).unwrap_err().to_string();
+    assert!(err.contains("contracts[0].kind"), "{err}");
 }

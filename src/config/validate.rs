@@ -5,7 +5,7 @@ use super::env::read_secret;
 use super::raw::*;
 use super::{invalid, Config, ConfigError, PushConfig};
 use crate::erp::idoc::IdocConfig;
-use crate::erp::{ErpAuth, ErpConfig};
+use crate::erp::{ErpAuth, ErpConfig, ErpKind};
 use crate::service::{ScheduleConfig, ServerConfig};
 use crate::sync::{ContractSourceConfig, ContractSourceKind, PaymentTermsConfig};
 use serde::Deserialize;
@@ -66,6 +66,12 @@ pub(super) fn validate(
         .into_iter()
         .enumerate()
         .map(|(i, c)| match (c.kind, c.path) {
+            // An IDoc-only ERP has no OData service to read sales contracts from.
+            (ContractSourceKind::Erp, _) if erp.kind == ErpKind::Idoc => Err(invalid(
+                &format!("contracts[{i}].kind"),
+                "\"erp\" reads sales contracts over OData, which [erp] kind = \"idoc\" has not; \
+                 use kind = \"file\" with a contract register",
+            )),
             (ContractSourceKind::File, None) => Err(invalid(
                 &format!("contracts[{i}].path"),
                 "a file contract source needs a path",
@@ -285,7 +291,11 @@ fn validate_erp(
         }
         Ok(u)
     };
-    let base_url = parse_url("erp.base_url", &raw.base_url)?;
+    let base_url = raw
+        .base_url
+        .as_deref()
+        .map(|u| parse_url("erp.base_url", u))
+        .transpose()?;
     let services = raw
         .services
         .iter()

@@ -21,7 +21,8 @@ pub enum ErpKind {
 #[derive(Debug, Clone)]
 pub struct ErpConfig {
     pub kind: ErpKind,
-    pub base_url: url::Url,
+    /// The OData service root. Always set for `kind = "odata"`; an IDoc-only ERP needs none.
+    pub base_url: Option<url::Url>,
     pub mapping: PathBuf,
     pub sap_client: Option<String>,
     /// Per-service root URL overrides, by the service names the mapping uses.

@@ -7,6 +7,7 @@ pub mod idoc;
 pub mod mapping;
 pub mod odata;
 pub mod soap;
+pub mod source;
 pub mod t052;
 
 pub use config::{ErpAuth, ErpConfig, ErpKind};

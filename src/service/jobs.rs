@@ -115,10 +115,11 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
         }
         Job::Push => {
             let config = &ctx.service;
+            let erp = ctx.sync.odata()?;
             let report = push::drain_claimed(
                 store,
-                &ctx.sync.client,
-                &ctx.sync.mapping,
+                &erp.client,
+                &erp.mapping,
                 &config.push,
                 &ctx.instance,
                 config.schedule.lease,
@@ -128,10 +129,10 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             outcome.push = Some(report);
         }
         Job::VerifyOutbox => {
-            let report =
-                crate::push::verify::verify_sent(store, &ctx.sync.client, &ctx.sync.mapping)
-                    .await
-                    .map_err(|e| JobError::Other(e.to_string()))?;
+            let erp = ctx.sync.odata()?;
+            let report = crate::push::verify::verify_sent(store, &erp.client, &erp.mapping)
+                .await
+                .map_err(|e| JobError::Other(e.to_string()))?;
             outcome.erp_answered = report.checked > 0;
             for f in report.requeued.iter().chain(&report.differing) {
                 tracing::warn!(
@@ -164,6 +165,8 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             .await?;
             outcome.pulled = report.pulled;
             outcome.rejected = report.rejected.len() as u64;
+            // An IDoc-only ERP is only ever heard through its inbox.
+            outcome.erp_answered = config.erp.kind == crate::erp::ErpKind::Idoc;
         }
     }
     Ok(outcome)

@@ -83,6 +83,9 @@ pub async fn run(
     store.migrate().await?;
     let instance = instance_id();
     let specs = jobs_for(&settings.schedule, &sync);
+    if sync.erp.kind == crate::erp::ErpKind::Idoc {
+        tracing::warn!("{}", crate::sync::IDOC_ONLY_NO_PUSH);
+    }
     let listen = settings.server.listen;
     let grace = settings.server.shutdown_grace;
     let sync = SyncContext::new(sync, store.clone())?;

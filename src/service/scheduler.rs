@@ -8,6 +8,7 @@
 use super::jobs::{run_once, Job, JobContext, JobOutcome};
 use super::metrics as m;
 use super::settings::{ScheduleConfig, ServiceSettings};
+use crate::erp::ErpKind;
 use crate::sync::{Entity, SyncSettings};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -63,6 +64,16 @@ pub fn jobs_for(s: &ScheduleConfig, sync: &SyncSettings) -> Vec<JobSpec> {
         specs.push(JobSpec {
             job: Job::IdocInbox,
             interval: s.idoc_inbox,
+        });
+    }
+    // An IDoc-only ERP is neither asked for customers and open items (they arrive in the
+    // inbox) nor written to: the outbox keeps what is queued.
+    if sync.erp.kind == ErpKind::Idoc {
+        specs.retain(|spec| {
+            !matches!(
+                spec.job,
+                Job::Pull(Entity::Customers | Entity::OpenItems) | Job::Push | Job::VerifyOutbox
+            )
         });
     }
     specs

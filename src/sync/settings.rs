@@ -7,6 +7,10 @@ use crate::erp::ErpConfig;
 use serde::Deserialize;
 use std::path::PathBuf;
 
+/// Why nothing is written back to an IDoc-only ERP (said by `push` and the service).
+pub const IDOC_ONLY_NO_PUSH: &str = "[erp] kind = \"idoc\": the ERP only sends IDocs and takes no \
+     writes, so the outbox is left as it is (notes and dispute statuses stay queued)";
+
 #[derive(Debug, Clone)]
 pub struct SyncSettings {
     /// The config file's folder: customer IDoc mappings are looked for in `mappings/` there.

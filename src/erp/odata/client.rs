@@ -164,7 +164,9 @@ impl ODataClient {
         };
         Ok(ODataClient(std::sync::Arc::new(ClientState {
             http,
-            base_url: config.base_url.clone(),
+            base_url: config.base_url.clone().ok_or_else(|| {
+                ErpError::Setup("erp.base_url is not set: the OData client needs it".into())
+            })?,
             services: config.services.clone(),
             sap_client: config.sap_client.clone(),
             auth: config.auth.clone(),

@@ -2,8 +2,8 @@
 //! (which entity set and field feeds which model field) and the client that talks to the
 //! services it names.
 
-use super::{ErpError, ODataClient};
-use crate::erp::mapping::{Mapping, MappingError};
+use super::{ErpError, ODataClient, Pager, Record, RecordPages};
+use crate::erp::mapping::{EntityMapping, Mapping, MappingError};
 use crate::erp::ErpConfig;
 
 /// An OData ERP as the pulls and the writes use it.
@@ -29,5 +29,14 @@ impl Connection {
         let mapping = Mapping::load(&config.mapping)?;
         let client = ODataClient::new(config)?;
         Ok(Connection { mapping, client })
+    }
+
+    /// `mapping`'s entity set, every page of it, as model values made by `convert`.
+    pub fn pages<'m, T>(
+        &self,
+        mapping: &'m EntityMapping,
+        convert: fn(&Record<'_>) -> Result<T, ErpError>,
+    ) -> RecordPages<'m, T> {
+        RecordPages::new(Pager::new(&self.client, mapping, None), mapping, convert)
     }
 }
