@@ -11,7 +11,7 @@ use super::{ErpConfig, ErpKind};
 
 pub enum ErpSource {
     /// OData services (S/4HANA V2/V4, Dynamics 365 F&O).
-    OData(Connection),
+    OData(Box<Connection>),
     /// IDoc files in the inbox: customer masters and billing documents.
     IdocInbox,
 }
@@ -20,7 +20,7 @@ impl ErpSource {
     /// The source `[erp]` names: for OData the mapping is read and the client set up.
     pub fn open(config: &ErpConfig) -> Result<ErpSource, ConnectError> {
         Ok(match config.kind {
-            ErpKind::Odata => ErpSource::OData(Connection::open(config)?),
+            ErpKind::Odata => ErpSource::OData(Box::new(Connection::open(config)?)),
             ErpKind::Idoc => ErpSource::IdocInbox,
         })
     }
@@ -28,7 +28,7 @@ impl ErpSource {
     /// The OData connection, when the ERP is read over OData.
     pub fn odata(&self) -> Option<&Connection> {
         match self {
-            ErpSource::OData(c) => Some(c),
+            ErpSource::OData(c) => Some(c.as_ref()),
             ErpSource::IdocInbox => None,
         }
     }
