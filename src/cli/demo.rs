@@ -138,7 +138,8 @@ path = "contracts.csv"
             })
             .await?;
     }
-    let writer = crate::erp::writer::for_mapping(&ctx.client, &ctx.mapping);
+    let odata = ctx.odata()?;
+    let writer = crate::erp::writer::for_mapping(&odata.client, &odata.mapping);
     let pushed = push::drain(store.as_ref(), writer.as_ref(), &push_config).await?;
 
     // Read back what reached the ERP.

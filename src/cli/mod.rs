@@ -54,6 +54,7 @@ failed_from!(
     crate::sync::SyncError,
     crate::erp::odata::ErpError,
     crate::erp::mapping::MappingError,
+    crate::erp::odata::ConnectError,
     std::io::Error
 );
 

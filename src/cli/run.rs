@@ -10,7 +10,15 @@ pub async fn run(path: &Path) -> Result<(), CliError> {
     // Before anything slow, so an early SIGTERM already takes the orderly path.
     service::shutdown::cancel_on_signal(stop.clone())?;
     let (config, store) = open(path).await?;
-    service::run(config, store, stop)
-        .await
-        .map_err(|e| CliError::Failed(e.to_string()))
+    if config.erp.kind == crate::erp::ErpKind::Idoc {
+        super::sync::idoc_inbox(&config)?;
+    }
+    service::run(
+        config.service_settings(),
+        config.sync_settings(),
+        store,
+        stop,
+    )
+    .await
+    .map_err(|e| CliError::Failed(e.to_string()))
 }

@@ -1,10 +1,10 @@
 //! `migrate`, `sync` and `check`.
 
 use super::{open, CliError};
-use crate::config::Config;
-use crate::erp::mapping::Mapping;
+use crate::config::{Config, ConfigError};
 use crate::erp::odata::query::with_sap_client;
-use crate::erp::odata::ODataClient;
+use crate::erp::odata::{ConnectError, Connection};
+use crate::erp::ErpKind;
 use crate::store;
 use crate::sync::{self, reconcile_run, Entity, SyncContext, SyncReport};
 use chrono::Utc;
@@ -28,6 +28,9 @@ pub async fn sync(path: &Path, only: &[String], full: bool) -> Result<(), CliErr
         .map(|s| s.parse::<Entity>().map_err(CliError::Usage))
         .collect::<Result<Vec<_>, _>>()?;
     let (config, store) = open(path).await?;
+    if config.erp.kind == ErpKind::Idoc {
+        idoc_inbox(&config)?;
+    }
     let mut ctx = SyncContext::new(config, store.clone())?;
     ctx.full = full;
     ctx.load_metadata().await;
@@ -88,18 +91,19 @@ pub fn print_sync_report(report: &SyncReport) {
 pub async fn check(path: &Path) -> Result<(), CliError> {
     let config = Config::load(path)?;
     println!("config {}: ok", path.display());
-    let mapping = Mapping::load(&config.erp.mapping).map_err(|e| {
-        CliError::Config(crate::config::ConfigError::Invalid {
+    if config.erp.kind == ErpKind::Idoc {
+        return check_idoc(&config).await;
+    }
+    let Connection { mapping, client } = Connection::open(&config.erp).map_err(|e| match e {
+        ConnectError::Mapping(e) => CliError::Config(ConfigError::Invalid {
             key: "erp.mapping".into(),
             message: e.to_string(),
-        })
+        }),
+        ConnectError::Client(e) => CliError::from(e),
     })?;
-    let reads_erp_contracts = config
-        .contracts
-        .iter()
-        .any(|c| c.kind == crate::config::ContractSourceKind::Erp);
+    let reads_erp_contracts = config.sync_settings().reads_erp_contracts();
     if reads_erp_contracts && mapping.optional_entity("contracts").is_none() {
-        return Err(CliError::Config(crate::config::ConfigError::Invalid {
+        return Err(CliError::Config(ConfigError::Invalid {
             key: "contracts".into(),
             message: format!(
                 "a contract source reads the ERP, but the mapping {} has no [entities.contracts]",
@@ -109,18 +113,7 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
     }
     println!("mapping {}: ok", mapping.path.display());
     let mut problems = Vec::new();
-    match store::open(&config.store.url).await {
-        Ok(s) => match s.ping().await {
-            Ok(()) => println!(
-                "store {} ({}): ok",
-                s.backend(),
-                redact_url(&config.store.url)
-            ),
-            Err(e) => problems.push(format!("store: {e}")),
-        },
-        Err(e) => problems.push(format!("store: {e}")),
-    }
-    let client = ODataClient::new(&config.erp)?;
+    check_store(&config, &mut problems).await;
     let services: BTreeSet<&str> = mapping
         .entities
         .values()
@@ -160,7 +153,7 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
             println!("FAILED {p}");
         }
         if let Some(first) = mapping_problems.first() {
-            return Err(CliError::Config(crate::config::ConfigError::Invalid {
+            return Err(CliError::Config(ConfigError::Invalid {
                 key: "erp.mapping".into(),
                 message: format!(
                     "{} problem(s) against the ERP's $metadata; first: {first}",
@@ -170,6 +163,57 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
         }
         println!("mapping {} against $metadata: ok", mapping.path.display());
     }
+    outcome(problems)
+}
+
+/// `check` for an IDoc-only ERP: the inbox it sends to, and the store.
+async fn check_idoc(config: &Config) -> Result<(), CliError> {
+    let inbox = idoc_inbox(config)?;
+    let mut problems = Vec::new();
+    match std::fs::read_dir(inbox) {
+        Ok(entries) => {
+            let waiting = entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .count();
+            println!(
+                "IDoc inbox {}: ok ({waiting} file(s) waiting)",
+                inbox.display()
+            );
+        }
+        Err(e) => problems.push(format!("IDoc inbox {}: {e}", inbox.display())),
+    }
+    check_store(config, &mut problems).await;
+    outcome(problems)
+}
+
+/// The inbox an IDoc-only ERP is read from: `sync`, `run` and `check` need one.
+pub(super) fn idoc_inbox(config: &Config) -> Result<&Path, CliError> {
+    match &config.idoc {
+        Some(idoc) => Ok(&idoc.inbox),
+        None => Err(CliError::Config(ConfigError::Invalid {
+            key: "idoc.inbox".into(),
+            message: "missing: [erp] kind = \"idoc\" reads the ERP's IDocs from this folder".into(),
+        })),
+    }
+}
+
+async fn check_store(config: &Config, problems: &mut Vec<String>) {
+    match store::open(&config.store.url).await {
+        Ok(s) => match s.ping().await {
+            Ok(()) => println!(
+                "store {} ({}): ok",
+                s.backend(),
+                redact_url(&config.store.url)
+            ),
+            Err(e) => problems.push(format!("store: {e}")),
+        },
+        Err(e) => problems.push(format!("store: {e}")),
+    }
+}
+
+/// Exit 0 without problems; otherwise each is listed and the first one is the reason.
+fn outcome(problems: Vec<String>) -> Result<(), CliError> {
     if problems.is_empty() {
         Ok(())
     } else {

@@ -4,8 +4,7 @@ use super::app::{DisputeCommand, NoteCommand, OutboxCommand};
 use super::output::{self, Format, Table};
 use super::{open, CliError};
 use crate::config::PushMode;
-use crate::erp::mapping::Mapping;
-use crate::erp::odata::ODataClient;
+use crate::erp::odata::Connection;
 use crate::erp::writer;
 use crate::model::note_input::{FieldNames, NoteInput};
 use crate::model::DisputeStatusChange;
@@ -110,11 +109,14 @@ pub async fn disputes(path: &Path, command: DisputeCommand) -> Result<(), CliErr
 
 pub async fn push(path: &Path, dry_run: bool) -> Result<(), CliError> {
     let (mut config, store) = open(path).await?;
+    if config.erp.kind == crate::erp::ErpKind::Idoc {
+        eprintln!("erpsync: {}", crate::sync::IDOC_ONLY_NO_PUSH);
+        return Ok(());
+    }
     if dry_run {
         config.push.mode = PushMode::Simulate;
     }
-    let mapping = Mapping::load(&config.erp.mapping)?;
-    let client = ODataClient::new(&config.erp)?;
+    let Connection { mapping, client } = Connection::open(&config.erp)?;
     let writer = writer::for_mapping(&client, &mapping);
     let report = push::drain(store.as_ref(), writer.as_ref(), &config.push).await?;
     print_push_report(&report);
@@ -277,8 +279,7 @@ pub async fn outbox(path: &Path, command: OutboxCommand) -> Result<(), CliError>
         }
         OutboxCommand::Verify { format } => {
             let (config, store) = open(path).await?;
-            let mapping = Mapping::load(&config.erp.mapping)?;
-            let client = ODataClient::new(&config.erp)?;
+            let Connection { mapping, client } = Connection::open(&config.erp)?;
             let writer = writer::for_mapping(&client, &mapping);
             let report = push::verify::verify_sent(store.as_ref(), writer.as_ref())
                 .await

@@ -3,11 +3,15 @@
 //! The write side is the [`writer::ErpWriter`] trait: the [`sap_writer`] over OData and
 //! SOAP, or the read-only writer for mappings without `[targets]`.
 
+pub mod config;
 pub mod dynamics_terms;
 pub mod idoc;
 pub mod mapping;
 pub mod odata;
 pub mod sap_writer;
 pub mod soap;
+pub mod source;
 pub mod t052;
 pub mod writer;
+
+pub use config::{ErpAuth, ErpConfig, ErpKind};

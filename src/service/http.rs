@@ -76,7 +76,7 @@ async fn readyz(State(st): State<Arc<HttpState>>) -> Response {
     } else {
         Err("not applied".to_string())
     };
-    let limit = st.shared.ctx.sync.config.server.erp_contact_limit;
+    let limit = st.shared.ctx.service.server.erp_contact_limit;
     let erp = if store_check.is_err() {
         Err("unknown (store unreachable)".to_string())
     } else {

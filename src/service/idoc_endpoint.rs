@@ -11,7 +11,7 @@
 //! `Authorization: Bearer <token>`, or Basic auth with user = token name and password =
 //! token value (what an SAP HTTP destination can send). Roles `admin` and `erp` may post.
 
-use crate::config::Config;
+use super::ServiceSettings;
 use crate::erp::idoc::Translator;
 use crate::store::SharedStore;
 use crate::sync::idoc_inbox::IdocImporter;
@@ -80,29 +80,28 @@ impl IdocEndpointState {
         }
     }
 
-    /// From the config: `[idoc] inbox`, the mappings beside the config, and the
+    /// From the settings: the `[idoc] inbox`, the mappings beside the config, and the
     /// `[[server.tokens]]` secrets read now (a missing one is an error at startup, not at
     /// the first request).
-    pub fn from_config(config: &Config, store: SharedStore) -> Result<Self, IdocEndpointError> {
-        let inbox = config
-            .idoc
-            .as_ref()
-            .ok_or(IdocEndpointError::NoInbox)?
-            .inbox
-            .clone();
-        let translator = IdocImporter::translator_for(&config.base_dir)
+    pub fn from_config(
+        settings: &ServiceSettings,
+        inbox: &std::path::Path,
+        store: SharedStore,
+    ) -> Result<Self, IdocEndpointError> {
+        let translator = IdocImporter::translator_for(&settings.base_dir)
             .map_err(|e| IdocEndpointError::Mapping(e.to_string()))?;
-        let tokens = resolve_tokens(config, &|k| std::env::var(k).ok())?;
-        Ok(Self::new(store, translator, inbox, tokens))
+        let tokens = resolve_tokens(settings.clone(), &|k| std::env::var(k).ok())?;
+        Ok(Self::new(store, translator, inbox.to_path_buf(), tokens))
     }
 }
 
 /// Reads each token's secret from its `token_env` variable or `token_file`.
 pub fn resolve_tokens(
-    config: &Config,
+    settings: impl Into<ServiceSettings>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<EndpointToken>, IdocEndpointError> {
-    config
+    let settings = settings.into();
+    settings
         .server
         .tokens
         .iter()
@@ -117,7 +116,7 @@ pub fn resolve_tokens(
                 (Some(var), None) => env(var)
                     .ok_or_else(|| fail(format!("environment variable {var} is not set")))?,
                 (None, Some(file)) => {
-                    let path = config.resolve(file);
+                    let path = settings.resolve(file);
                     std::fs::read_to_string(&path)
                         .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?
                         .trim_end_matches(['\r', '\n'])

@@ -87,6 +87,7 @@ pub enum JobError {
 /// What a job run works with.
 pub struct JobContext {
     pub sync: SyncContext,
+    pub service: crate::service::ServiceSettings,
     /// This instance's id: lease holder and outbox claimer.
     pub instance: String,
 }
@@ -103,12 +104,7 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             outcome.rejected = report.rejected.len() as u64;
             outcome.erp_answered = match entity {
                 Entity::PaymentTerms => false,
-                Entity::Contracts => ctx
-                    .sync
-                    .config
-                    .contracts
-                    .iter()
-                    .any(|c| c.kind == crate::config::ContractSourceKind::Erp),
+                Entity::Contracts => ctx.sync.config.reads_erp_contracts(),
                 Entity::Customers | Entity::OpenItems => true,
             };
         }
@@ -119,8 +115,9 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             outcome.findings = Some(report.findings);
         }
         Job::Push => {
-            let config = &ctx.sync.config;
-            let writer = writer::for_mapping(&ctx.sync.client, &ctx.sync.mapping);
+            let config = &ctx.service;
+            let erp = ctx.sync.odata()?;
+            let writer = writer::for_mapping(&erp.client, &erp.mapping);
             let report = push::drain_claimed(
                 store,
                 writer.as_ref(),
@@ -133,7 +130,8 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             outcome.push = Some(report);
         }
         Job::VerifyOutbox => {
-            let writer = writer::for_mapping(&ctx.sync.client, &ctx.sync.mapping);
+            let erp = ctx.sync.odata()?;
+            let writer = writer::for_mapping(&erp.client, &erp.mapping);
             let report = crate::push::verify::verify_sent(store, writer.as_ref())
                 .await
                 .map_err(|e| JobError::Other(e.to_string()))?;
@@ -169,6 +167,8 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
             .await?;
             outcome.pulled = report.pulled;
             outcome.rejected = report.rejected.len() as u64;
+            // An IDoc-only ERP is only ever heard through its inbox.
+            outcome.erp_answered = config.erp.kind == crate::erp::ErpKind::Idoc;
         }
     }
     Ok(outcome)

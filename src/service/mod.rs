@@ -19,11 +19,13 @@ pub mod idoc_endpoint;
 pub mod jobs;
 pub mod metrics;
 pub mod scheduler;
+pub mod settings;
 pub mod shutdown;
 
-use crate::config::Config;
+pub use settings::{ScheduleConfig, ServerConfig, ServerToken, ServerUser, ServiceSettings};
+
 use crate::store::{SharedStore, StoreError};
-use crate::sync::{SyncContext, SyncError};
+use crate::sync::{SyncContext, SyncError, SyncSettings};
 use jobs::JobContext;
 use scheduler::{job_loop, jobs_for, Shared};
 use std::sync::Arc;
@@ -72,20 +74,25 @@ pub fn abandon_after(grace: Duration) -> Duration {
 /// Runs the service until `stop` is cancelled, then shuts down within the grace period.
 /// Applies the store's migrations first.
 pub async fn run(
-    config: Config,
+    settings: ServiceSettings,
+    sync: SyncSettings,
     store: SharedStore,
     stop: CancellationToken,
 ) -> Result<(), ServiceError> {
     let handle = metrics::install()?;
     store.migrate().await?;
     let instance = instance_id();
-    let specs = jobs_for(&config);
-    let listen = config.server.listen;
-    let grace = config.server.shutdown_grace;
-    let sync = SyncContext::new(config, store.clone())?;
+    let specs = jobs_for(&settings.schedule, &sync);
+    if sync.erp.kind == crate::erp::ErpKind::Idoc {
+        tracing::warn!("{}", crate::sync::IDOC_ONLY_NO_PUSH);
+    }
+    let listen = settings.server.listen;
+    let grace = settings.server.shutdown_grace;
+    let sync = SyncContext::new(sync, store.clone())?;
     let shared = Arc::new(Shared::new(
         JobContext {
             sync,
+            service: settings,
             instance: instance.clone(),
         },
         &specs,
@@ -93,14 +100,15 @@ pub async fn run(
 
     // Built before listening, so a missing token secret stops the start with its reason.
     let idoc_endpoint = match &shared.ctx.sync.config.idoc {
-        Some(_) => Some(idoc_endpoint::IdocEndpointState::from_config(
-            &shared.ctx.sync.config,
+        Some(idoc) => Some(idoc_endpoint::IdocEndpointState::from_config(
+            &shared.ctx.service,
+            &idoc.inbox,
             store.clone(),
         )?),
         None => None,
     };
     let desk = Arc::new(desk::DeskState::from_config(
-        &shared.ctx.sync.config,
+        shared.ctx.service.clone(),
         store.clone(),
     )?);
     let listener = tokio::net::TcpListener::bind(listen)

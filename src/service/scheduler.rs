@@ -7,8 +7,9 @@
 
 use super::jobs::{run_once, Job, JobContext, JobOutcome};
 use super::metrics as m;
-use crate::config::Config;
-use crate::sync::Entity;
+use super::settings::{ScheduleConfig, ServiceSettings};
+use crate::erp::ErpKind;
+use crate::sync::{Entity, SyncSettings};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -25,9 +26,8 @@ pub struct JobSpec {
     pub interval: Duration,
 }
 
-/// The jobs `config` asks for.
-pub fn jobs_for(config: &Config) -> Vec<JobSpec> {
-    let s = &config.schedule;
+/// The jobs the schedule and the pulls' settings ask for.
+pub fn jobs_for(s: &ScheduleConfig, sync: &SyncSettings) -> Vec<JobSpec> {
     let mut specs = vec![
         JobSpec {
             job: Job::Pull(Entity::PaymentTerms),
@@ -60,10 +60,20 @@ pub fn jobs_for(config: &Config) -> Vec<JobSpec> {
     ];
     // Files dropped into the inbox by an SAP file port (the HTTP endpoint imports what it
     // receives at once).
-    if config.idoc.is_some() {
+    if sync.idoc.is_some() {
         specs.push(JobSpec {
             job: Job::IdocInbox,
             interval: s.idoc_inbox,
+        });
+    }
+    // An IDoc-only ERP is neither asked for customers and open items (they arrive in the
+    // inbox) nor written to: the outbox keeps what is queued.
+    if sync.erp.kind == ErpKind::Idoc {
+        specs.retain(|spec| {
+            !matches!(
+                spec.job,
+                Job::Pull(Entity::Customers | Entity::OpenItems) | Job::Push | Job::VerifyOutbox
+            )
         });
     }
     specs
@@ -170,8 +180,8 @@ impl Shared {
         }
     }
 
-    fn config(&self) -> &Config {
-        &self.ctx.sync.config
+    fn settings(&self) -> &ServiceSettings {
+        &self.ctx.service
     }
 }
 
@@ -194,7 +204,7 @@ pub async fn job_loop(
 ) {
     let job = spec.job;
     let name = job.name();
-    let sched = shared.config().schedule.clone();
+    let sched = shared.settings().schedule.clone();
     let store = shared.ctx.sync.store.clone();
     let instance = shared.ctx.instance.clone();
     let lease_for = chrono::Duration::from_std(sched.lease).unwrap_or(chrono::Duration::minutes(2));

@@ -1,8 +1,8 @@
 //! Contracts from the ERP (sales contracts) and from register files.
 
 use super::open_items::Watermark;
+use super::ContractSourceKind;
 use super::{Batch, SyncContext, SyncError, SyncReport, WriteBehind};
-use crate::config::ContractSourceKind;
 use crate::contracts::register;
 use crate::erp::odata::{Pager, Record};
 use chrono::Utc;
@@ -27,14 +27,15 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
 
 async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
     let seen_at = Utc::now();
-    let Some(mapping) = ctx.mapping.optional_entity("contracts") else {
+    let erp = ctx.odata()?;
+    let Some(mapping) = erp.mapping.optional_entity("contracts") else {
         return Err(SyncError::Source(format!(
             "a contract source reads the ERP, but the mapping {} has no [entities.contracts]",
             ctx.config.erp.mapping.display()
         )));
     };
     let mut watermark = Watermark::start(ctx, "contracts", mapping).await?;
-    let mut pager = Pager::new(&ctx.client, mapping, watermark.filter());
+    let mut pager = Pager::new(&erp.client, mapping, watermark.filter());
     let mut batch = Batch::new();
     let mut writer = WriteBehind::default();
     let mut page = pager.next_page().await?;

@@ -1,9 +1,9 @@
 //! Customer masters: general data with its address, company-code and sales-area data.
 
 use super::{Batch, SyncContext, SyncError, SyncReport, WriteBehind};
-use crate::erp::mapping::EntityMapping;
 use crate::erp::odata::query::any_of;
-use crate::erp::odata::{ErpError, Pager, Record};
+use crate::erp::odata::{Connection, ErpError, Pager, Record};
+use crate::erp::source::PagedSource;
 use crate::model::{Address, CustomerGeneral, CustomerId};
 use crate::store::StoreError;
 use chrono::Utc;
@@ -12,23 +12,22 @@ use std::collections::HashMap;
 /// Customers per address lookup: keeps the `$filter` well inside URL length limits.
 const ADDRESS_CHUNK: usize = 40;
 
-pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
+pub async fn pull(
+    ctx: &SyncContext,
+    erp: &Connection,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
     let seen_at = Utc::now();
-    let mapping = ctx.mapping.entity("customers");
-    let mut pager = Pager::new(&ctx.client, mapping, None);
+    let mapping = erp.mapping.entity("customers");
+    let mut pages = erp.pages(mapping, |r| r.customer_general());
     let mut batch: Batch<CustomerGeneral> = Batch::new();
     let mut writer = WriteBehind::default();
-    let mut page = pager.next_page().await?;
-    while let Some(current) = page {
-        let mut fresh: Vec<CustomerGeneral> = Vec::with_capacity(current.entities.len());
-        for raw in &current.entities {
-            match Record::new(mapping, raw).customer_general() {
-                Ok(c) => fresh.push(c),
-                Err(e) => report.reject(e),
-            }
+    while let Some(page) = pages.next_page().await? {
+        let mut fresh = page.records;
+        for e in page.rejected {
+            report.reject(e);
         }
-        drop(current);
-        attach_addresses(ctx, &mut fresh, report).await?;
+        attach_addresses(erp, &mut fresh, report).await?;
         batch.rows.append(&mut fresh);
         if batch.is_due() {
             let rows = batch.take();
@@ -38,60 +37,38 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
                 .write(async move { store.upsert_customers(&rows, seen_at).await })
                 .await?;
         }
-        page = pager.next_page().await?;
     }
     writer.finish().await?;
     let rows = batch.take();
     report.add("customers", rows.len());
     ctx.store.upsert_customers(&rows, seen_at).await?;
 
-    let mapping = ctx.mapping.entity("company_codes");
-    let pager = Pager::new(&ctx.client, mapping, None);
+    let mapping = erp.mapping.entity("company_codes");
+    let pages = erp.pages(mapping, |r| r.company_code());
     // Each batch is written by a task of its own, which holds a handle on the store.
     let store = &ctx.store;
-    pull_level(
-        mapping,
-        pager,
-        report,
-        "company_codes",
-        |r| r.company_code(),
-        |rows| {
-            let store = store.clone();
-            async move { store.upsert_company_codes(&rows, seen_at).await }
-        },
-    )
+    pull_level(pages, report, "company_codes", |rows| {
+        let store = store.clone();
+        async move { store.upsert_company_codes(&rows, seen_at).await }
+    })
     .await?;
 
-    if let Some(mapping) = ctx.mapping.optional_entity("sales_areas") {
-        let pager = Pager::new(&ctx.client, mapping, None);
-        pull_level(
-            mapping,
-            pager,
-            report,
-            "sales_areas",
-            |r| r.sales_area(),
-            |rows| {
-                let store = store.clone();
-                async move { store.upsert_sales_areas(&rows, seen_at).await }
-            },
-        )
+    if let Some(mapping) = erp.mapping.optional_entity("sales_areas") {
+        let pages = erp.pages(mapping, |r| r.sales_area());
+        pull_level(pages, report, "sales_areas", |rows| {
+            let store = store.clone();
+            async move { store.upsert_sales_areas(&rows, seen_at).await }
+        })
         .await?;
     }
 
     // Credit limits per credit segment, when the mapping reads credit management.
-    if let Some(mapping) = ctx.mapping.optional_entity("credit_limits") {
-        let pager = Pager::new(&ctx.client, mapping, None);
-        let pulled = pull_level(
-            mapping,
-            pager,
-            report,
-            "credit_limits",
-            |r| r.credit_limit(),
-            |rows| {
-                let store = store.clone();
-                async move { store.upsert_credit_limits(&rows, seen_at).await }
-            },
-        )
+    if let Some(mapping) = erp.mapping.optional_entity("credit_limits") {
+        let pages = erp.pages(mapping, |r| r.credit_limit());
+        let pulled = pull_level(pages, report, "credit_limits", |rows| {
+            let store = store.clone();
+            async move { store.upsert_credit_limits(&rows, seen_at).await }
+        })
         .await;
         match pulled {
             // Credit management is a component of its own: a system without it (or a user
@@ -113,11 +90,9 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
 /// Pulls one level of the masters: each page converted record by record (a record that
 /// cannot be read is reported and left out) and written while the next page is read.
 async fn pull_level<T, W>(
-    mapping: &EntityMapping,
-    mut pager: Pager,
+    mut pages: impl PagedSource<Record = T>,
     report: &mut SyncReport,
     entity: &str,
-    convert: impl Fn(&Record<'_>) -> Result<T, ErpError>,
     write: impl Fn(Vec<T>) -> W,
 ) -> Result<(), SyncError>
 where
@@ -125,21 +100,16 @@ where
 {
     let mut batch = Batch::new();
     let mut writer = WriteBehind::default();
-    let mut page = pager.next_page().await?;
-    while let Some(current) = page {
-        for raw in &current.entities {
-            match convert(&Record::new(mapping, raw)) {
-                Ok(row) => batch.rows.push(row),
-                Err(e) => report.reject(e),
-            }
+    while let Some(mut page) = pages.next_page().await? {
+        for e in page.rejected {
+            report.reject(e);
         }
-        drop(current);
+        batch.rows.append(&mut page.records);
         if batch.is_due() {
             let rows = batch.take();
             report.add(entity, rows.len());
             writer.write(write(rows)).await?;
         }
-        page = pager.next_page().await?;
     }
     writer.finish().await?;
     let rows = batch.take();
@@ -150,21 +120,21 @@ where
 
 /// Reads the addresses of one page of customers (the first address per business partner).
 async fn attach_addresses(
-    ctx: &SyncContext,
+    erp: &Connection,
     rows: &mut [CustomerGeneral],
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     if report.addresses_unavailable {
         return Ok(());
     }
-    let Some(mapping) = ctx.mapping.optional_entity("addresses") else {
+    let Some(mapping) = erp.mapping.optional_entity("addresses") else {
         return Ok(());
     };
     let mut found: HashMap<CustomerId, Address> = HashMap::new();
     for chunk in rows.chunks(ADDRESS_CHUNK) {
         let ids: Vec<&str> = chunk.iter().map(|c| c.customer.as_str()).collect();
         let property = mapping.property("customer").unwrap_or("BusinessPartner");
-        let mut pager = Pager::new(&ctx.client, mapping, Some(any_of(property, &ids)));
+        let mut pager = Pager::new(&erp.client, mapping, Some(any_of(property, &ids)));
         loop {
             let page = match pager.next_page().await {
                 Ok(Some(page)) => page,

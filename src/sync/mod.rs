@@ -10,11 +10,15 @@ pub mod idoc_inbox;
 pub mod masters;
 pub mod open_items;
 pub mod reconcile_run;
+pub mod settings;
 pub mod terms;
 
-use crate::config::Config;
-use crate::erp::mapping::Mapping;
-use crate::erp::odata::{ErpError, ODataClient};
+pub use settings::{
+    ContractSourceConfig, ContractSourceKind, PaymentTermsConfig, SyncSettings, IDOC_ONLY_NO_PUSH,
+};
+
+use crate::erp::odata::{ConnectError, Connection, ErpError};
+use crate::erp::source::ErpSource;
 use crate::store::{SharedStore, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -204,9 +208,9 @@ impl WriteBehind {
 
 /// What the pull jobs work with.
 pub struct SyncContext {
-    pub config: Config,
-    pub mapping: Mapping,
-    pub client: ODataClient,
+    pub config: SyncSettings,
+    /// Where masters and open items come from: OData, or the IDoc inbox.
+    pub source: ErpSource,
     pub store: SharedStore,
     /// `sync --full`: ignore watermarks, read everything, and mark what the ERP no longer
     /// has (open items cleared, contracts ended).
@@ -214,16 +218,26 @@ pub struct SyncContext {
 }
 
 impl SyncContext {
-    pub fn new(config: Config, store: SharedStore) -> Result<Self, SyncError> {
-        let mapping =
-            Mapping::load(&config.erp.mapping).map_err(|e| SyncError::Source(e.to_string()))?;
-        let client = ODataClient::new(&config.erp)?;
+    pub fn new(config: impl Into<SyncSettings>, store: SharedStore) -> Result<Self, SyncError> {
+        let config = config.into();
+        let source = ErpSource::open(&config.erp).map_err(|e| match e {
+            ConnectError::Mapping(e) => SyncError::Source(e.to_string()),
+            ConnectError::Client(e) => SyncError::Erp(e),
+        })?;
         Ok(SyncContext {
             config,
-            mapping,
-            client,
+            source,
             store,
             full: false,
+        })
+    }
+
+    /// The OData connection; an error naming the reason for an IDoc-only ERP.
+    pub fn odata(&self) -> Result<&Connection, SyncError> {
+        self.source.odata().ok_or_else(|| {
+            SyncError::Source(
+                "[erp] kind = \"idoc\": the ERP is not read or written over OData".into(),
+            )
         })
     }
 }
@@ -233,7 +247,10 @@ impl SyncContext {
     /// declared precision and scale. A service whose metadata cannot be read is pulled
     /// without those checks (logged): the pull itself reports any real outage.
     pub async fn load_metadata(&mut self) {
-        let services: std::collections::BTreeSet<String> = self
+        let ErpSource::OData(erp) = &mut self.source else {
+            return;
+        };
+        let services: std::collections::BTreeSet<String> = erp
             .mapping
             .entities
             .values()
@@ -242,13 +259,13 @@ impl SyncContext {
         let mut found = BTreeMap::new();
         for service in services {
             let url = crate::erp::odata::query::with_sap_client(
-                self.client
+                erp.client
                     .service_root(&service)
                     .join("$metadata")
                     .expect("valid segment"),
-                self.client.sap_client(),
+                erp.client.sap_client(),
             );
-            match self.client.get_metadata(&service, &url).await {
+            match erp.client.get_metadata(&service, &url).await {
                 Ok(md) => {
                     found.insert(service, md);
                 }
@@ -257,7 +274,7 @@ impl SyncContext {
                 }
             }
         }
-        self.mapping.apply_metadata(&found);
+        erp.mapping.apply_metadata(&found);
     }
 }
 
@@ -275,6 +292,10 @@ pub async fn run(ctx: &SyncContext, only: &[Entity]) -> Result<SyncReport, SyncE
         .await?;
     }
     let wanted = |e: Entity| only.is_empty() || only.contains(&e);
+    // An IDoc-only ERP is asked for nothing: its customers and open items are the inbox
+    // just read, its terms a T052 export, its contracts register files.
+    let erp = ctx.source.odata();
+    let from_odata = |e: Entity| wanted(e) && erp.is_some();
     let started = std::time::Instant::now();
     // Terms first: they are definitions the others' records name.
     timed(
@@ -293,21 +314,17 @@ pub async fn run(ctx: &SyncContext, only: &[Entity]) -> Result<SyncReport, SyncE
     ];
     let [customers, contracts, items] = &mut parts;
     let (a, b, c) = tokio::join!(
-        timed(
-            Entity::Customers,
-            wanted(Entity::Customers),
-            masters::pull(ctx, customers)
-        ),
+        timed(Entity::Customers, from_odata(Entity::Customers), async {
+            masters::pull(ctx, ctx.odata()?, customers).await
+        }),
         timed(
             Entity::Contracts,
             wanted(Entity::Contracts),
             contracts::pull(ctx, contracts)
         ),
-        timed(
-            Entity::OpenItems,
-            wanted(Entity::OpenItems),
-            open_items::pull(ctx, items)
-        ),
+        timed(Entity::OpenItems, from_odata(Entity::OpenItems), async {
+            open_items::pull(ctx, ctx.odata()?, items).await
+        }),
     );
     for part in parts {
         report.merge(part);
@@ -319,6 +336,8 @@ pub async fn run(ctx: &SyncContext, only: &[Entity]) -> Result<SyncReport, SyncE
         elapsed_ms = started.elapsed().as_millis() as u64,
         "pull finished"
     );
-    report.erp_messages.extend(ctx.client.take_sap_messages());
+    if let Some(erp) = erp {
+        report.erp_messages.extend(erp.client.take_sap_messages());
+    }
     Ok(report)
 }

@@ -15,7 +15,7 @@ use crate::erp::mapping::EntityMapping;
 use crate::erp::odata::json;
 use crate::erp::odata::metadata::ODataVersion;
 use crate::erp::odata::query::datetime_literal;
-use crate::erp::odata::{ErpError, Pager, Record};
+use crate::erp::odata::{Connection, ErpError, Pager, Record};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 
@@ -120,8 +120,12 @@ impl Watermark {
 /// Where a delta-tracked pull keeps its delta link.
 const DELTA_CURSOR: &str = "open_items.delta";
 
-pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
-    let mapping = ctx.mapping.entity("open_items");
+pub async fn pull(
+    ctx: &SyncContext,
+    erp: &Connection,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let mapping = erp.mapping.entity("open_items");
     let stored = if mapping.delta && !ctx.full {
         ctx.store.get_cursor(DELTA_CURSOR).await?
     } else {
@@ -132,7 +136,15 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
             SyncError::Source(format!("stored cursor {DELTA_CURSOR} = {link:?}: {e}"))
         })?;
         tracing::info!(entity = "open_items", "delta pull");
-        match pull_pages(ctx, report, Pager::resume(&ctx.client, mapping, link), None).await {
+        match pull_pages(
+            ctx,
+            erp,
+            report,
+            Pager::resume(&erp.client, mapping, link),
+            None,
+        )
+        .await
+        {
             Err(SyncError::Erp(ErpError::Status {
                 status: 404 | 410, ..
             })) => {
@@ -148,11 +160,11 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
         Some(Watermark::start(ctx, "open_items", mapping).await?)
     };
     let filter = watermark.as_ref().and_then(Watermark::filter);
-    let mut pager = Pager::new(&ctx.client, mapping, filter);
+    let mut pager = Pager::new(&erp.client, mapping, filter);
     if mapping.delta {
         pager = pager.tracking_changes();
     }
-    pull_pages(ctx, report, pager, watermark).await
+    pull_pages(ctx, erp, report, pager, watermark).await
 }
 
 /// Reads every page and stores it; the last page goes with the clearing of what a full
@@ -161,12 +173,13 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
 /// clearing. Only reached when every page was read, so a failed pull clears nothing.
 async fn pull_pages(
     ctx: &SyncContext,
+    erp: &Connection,
     report: &mut SyncReport,
     mut pager: Pager,
     mut watermark: Option<Watermark>,
 ) -> Result<(), SyncError> {
     let seen_at = Utc::now();
-    let mapping = ctx.mapping.entity("open_items");
+    let mapping = erp.mapping.entity("open_items");
     // A delta read (no watermark, resumed) is never full; a tracked first read is.
     let full = watermark.as_ref().is_none_or(Watermark::is_full) && !pager.is_resumed();
     let mut batch = Batch::new();

@@ -7,13 +7,16 @@
 use super::{SyncContext, SyncError, SyncReport};
 use crate::erp::dynamics_terms::{self, FoCashDiscount, FoPaymentTerms, FoTermsError};
 use crate::erp::mapping::EntityMapping;
-use crate::erp::odata::{ErpError, Pager, Record};
+use crate::erp::odata::{Connection, ErpError, Record};
+use crate::erp::source::PagedSource;
 use crate::erp::t052;
-use serde_json::{Map, Value};
 
 pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
-    if let Some(mapping) = ctx.mapping.optional_entity("payment_terms") {
-        return pull_from_erp(ctx, mapping, report).await;
+    let erp = ctx.source.odata();
+    if let Some((erp, mapping)) =
+        erp.and_then(|e| Some((e, e.mapping.optional_entity("payment_terms")?)))
+    {
+        return pull_from_erp(ctx, erp, mapping, report).await;
     }
     let terms = match &ctx.config.payment_terms.file {
         Some(path) => {
@@ -36,6 +39,7 @@ pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
 /// keys that use it are flagged as unknown rather than compared wrongly.
 async fn pull_from_erp(
     ctx: &SyncContext,
+    erp: &Connection,
     terms_mapping: &EntityMapping,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
@@ -46,9 +50,9 @@ async fn pull_from_erp(
         );
     }
     let terms: Vec<FoPaymentTerms> =
-        read_all(ctx, terms_mapping, report, |r| r.fo_payment_terms()).await?;
-    let discounts: Vec<FoCashDiscount> = match ctx.mapping.optional_entity("cash_discounts") {
-        Some(m) => read_all(ctx, m, report, |r| r.fo_cash_discount()).await?,
+        read_all(erp, terms_mapping, report, |r| r.fo_payment_terms()).await?;
+    let discounts: Vec<FoCashDiscount> = match erp.mapping.optional_entity("cash_discounts") {
+        Some(m) => read_all(erp, m, report, |r| r.fo_cash_discount()).await?,
         None => Vec::new(),
     };
     let (definitions, refused) = dynamics_terms::book(&terms, &discounts);
@@ -69,22 +73,19 @@ async fn pull_from_erp(
 }
 
 /// Every record of one entity set, converted; records that cannot be read are reported.
-async fn read_all<T>(
-    ctx: &SyncContext,
+async fn read_all<T: Send>(
+    erp: &Connection,
     mapping: &EntityMapping,
     report: &mut SyncReport,
-    convert: impl Fn(&Record<'_>) -> Result<T, ErpError>,
+    convert: fn(&Record<'_>) -> Result<T, ErpError>,
 ) -> Result<Vec<T>, SyncError> {
     let mut out = Vec::new();
-    let mut pager = Pager::new(&ctx.client, mapping, None);
-    while let Some(page) = pager.next_page().await? {
-        for raw in &page.entities {
-            let raw: &Map<String, Value> = raw;
-            match convert(&Record::new(mapping, raw)) {
-                Ok(v) => out.push(v),
-                Err(e) => report.reject(e),
-            }
+    let mut pages = erp.pages(mapping, convert);
+    while let Some(mut page) = pages.next_page().await? {
+        for e in page.rejected {
+            report.reject(e);
         }
+        out.append(&mut page.records);
     }
     Ok(out)
 }

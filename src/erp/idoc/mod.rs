@@ -15,6 +15,13 @@ pub mod reader;
 pub mod translate;
 
 pub use mapping::{IdocMapping, IdocMappingError};
+
+/// `[idoc]`: the folder IDoc files arrive in; `processed/` and `quarantine/` are made inside it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdocConfig {
+    pub inbox: std::path::PathBuf,
+}
 pub use reader::{IdocReader, RawIdoc, XmlFault};
 pub use translate::{
     Contact, Control, CustomerIdoc, IdocContent, IdocError, IdocKind, MessageFunction, ParsedIdoc,

@@ -7,7 +7,7 @@
 use super::json::{self, Page};
 use super::metadata::{self, Metadata, ODataVersion};
 use super::query::with_sap_client;
-use crate::config::{ErpAuth, ErpConfig};
+use crate::erp::{ErpAuth, ErpConfig};
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -166,7 +166,9 @@ impl ODataClient {
         };
         Ok(ODataClient(std::sync::Arc::new(ClientState {
             http,
-            base_url: config.base_url.clone(),
+            base_url: config.base_url.clone().ok_or_else(|| {
+                ErpError::Setup("erp.base_url is not set: the OData client needs it".into())
+            })?,
             services: config.services.clone(),
             sap_client: config.sap_client.clone(),
             auth: config.auth.clone(),

@@ -4,14 +4,18 @@
 pub mod atom;
 pub mod batch;
 pub mod client;
+pub mod connection;
 pub mod json;
 pub mod metadata;
 pub mod oauth;
 pub mod pager;
 pub mod query;
 pub mod record;
+pub mod record_pages;
 
 pub use client::{ErpError, ODataClient, WriteResponse};
+pub use connection::{ConnectError, Connection};
 pub use json::Page;
 pub use pager::Pager;
 pub use record::Record;
+pub use record_pages::RecordPages;

@@ -16,9 +16,9 @@ pub mod auth;
 pub mod openapi;
 pub mod pages;
 
-use crate::config::Config;
 use crate::model::{Discrepancy, DisputeRules};
 use crate::service::idoc_endpoint::{resolve_tokens, EndpointToken};
+use crate::service::ServiceSettings;
 use crate::store::SharedStore;
 use auth::{Principal, Role, Sessions, Via};
 use axum::http::{header, HeaderMap};
@@ -75,7 +75,11 @@ pub struct DeskState {
 impl DeskState {
     /// Users and tokens from `[server]` (token secrets are read now, so a missing one stops
     /// the start rather than the first request).
-    pub fn from_config(config: &Config, store: SharedStore) -> Result<DeskState, DeskError> {
+    pub fn from_config(
+        config: impl Into<ServiceSettings>,
+        store: SharedStore,
+    ) -> Result<DeskState, DeskError> {
+        let config = config.into();
         let mut users = Vec::new();
         for (index, u) in config.server.users.iter().enumerate() {
             let fail = |message: String| DeskError::User {
@@ -106,7 +110,7 @@ impl DeskState {
                 password_hash,
             });
         }
-        let tokens = resolve_tokens(config, &|k| std::env::var(k).ok())
+        let tokens = resolve_tokens(config.clone(), &|k| std::env::var(k).ok())
             .map_err(|e| DeskError::Token(e.to_string()))?
             .into_iter()
             .map(|token| DeskToken {
