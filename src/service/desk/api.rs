@@ -571,11 +571,7 @@ pub async fn queue_note(
         uuid::Uuid::new_v4().to_string(),
     )
     .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?;
-    let entry = desk
-        .store
-        .add_note(&note)
-        .await
-        .map_err(store_error)?;
+    let entry = desk.store.add_note(&note).await.map_err(store_error)?;
     Ok((note, entry.id))
 }
 
