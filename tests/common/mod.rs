@@ -1,17 +1,36 @@
-//! Shared test setup: a mock SAP system on a free loopback port and an erpsync config
-//! pointing at it, with a fresh SQLite store in a temporary folder.
+//! The shared test harness: every integration test builds its set-up from here.
+//!
+//! - [`config`]: erpsync configs from typed settings ([`ErpsyncToml`]), never hand-written TOML;
+//! - [`mock`]: the in-process mock SAP system on a free port, and the files a config reads;
+//! - [`postgres`]: a fresh schema per test on `ERPSYNC_TEST_POSTGRES_URL` (skipped with a
+//!   reason when unset, a failure on CI);
+//! - [`cli`]: the `erpsync` binary run with a config, output captured;
+//! - [`TestEnv`]: a mock ERP plus a config and SQLite store pointing at it, and the
+//!   sync/reconcile/findings helpers the end-to-end tests share.
+// Each test binary compiles this module on its own and uses only part of it: the rest would
+// warn as dead code in every binary that does not call it.
 #![allow(dead_code)]
+
+pub mod cli;
+pub mod config;
+pub mod mock;
+pub mod postgres;
+
+pub use config::ErpsyncToml;
 
 use chrono::Utc;
 use erpsync::config::Config;
-use erpsync::mock_erp::{self, MockErpConfig, MockErpHandle};
+use erpsync::mock_erp::{MockErpConfig, MockErpHandle};
 use erpsync::model::DiscrepancyStatus;
 use erpsync::store::{self, DiscrepancyFilter, SharedStore, Store};
 use erpsync::sync::{self, reconcile_run, SyncContext, SyncReport};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const MAPPING: &str = include_str!("../../mappings/s4hana-odata-v2.toml");
+
+/// The file [`TestEnv`] keeps the mock's password in.
+pub const PASSWORD_FILE: &str = "sap-password";
 
 pub struct TestEnv {
     pub mock: MockErpHandle,
@@ -22,23 +41,15 @@ pub struct TestEnv {
 impl TestEnv {
     /// A mock ERP with `customers`/`open_items`, and a config with ERP and register contracts.
     pub async fn start(customers: usize, open_items: usize) -> TestEnv {
-        let mock_config = MockErpConfig {
+        let mock = mock::start(MockErpConfig {
             customers,
             open_items,
             ..MockErpConfig::default()
-        };
-        let mock = mock_erp::start(mock_config.clone(), "127.0.0.1:0".parse().unwrap())
-            .await
-            .expect("mock ERP starts");
+        })
+        .await;
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("mapping.toml"), MAPPING).unwrap();
-        std::fs::write(
-            dir.path().join("contracts.csv"),
-            mock.dataset().register_csv(),
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("sap-password"), &mock_config.password).unwrap();
-        let config_path = dir.path().join("erpsync.toml");
+        mock::write_files(dir.path(), &mock, MAPPING, PASSWORD_FILE);
+        let config_path = dir.path().join(config::CONFIG_FILE);
         let env = TestEnv {
             mock,
             dir,
@@ -48,31 +59,17 @@ impl TestEnv {
         env
     }
 
+    /// The config [`TestEnv::start`] writes, against `base_url` with `max_retries`.
+    pub fn toml(&self, base_url: &str, max_retries: u32) -> ErpsyncToml {
+        ErpsyncToml::sqlite("erpsync.db")
+            .sap(base_url, "10s", max_retries, PASSWORD_FILE)
+            .erp_contracts()
+            .file_contracts("contracts.csv")
+            .set("push.max_attempts", 5)
+    }
+
     pub fn write_config(&self, base_url: &str, max_retries: u32) {
-        let text = format!(
-            r#"[store]
-url = "sqlite://erpsync.db"
-[erp]
-kind = "odata"
-base_url = "{base_url}"
-mapping = "mapping.toml"
-sap_client = "100"
-timeout = "10s"
-max_retries = {max_retries}
-[erp.auth]
-kind = "basic"
-user = "ERPSYNC"
-password_file = "sap-password"
-[[contracts]]
-kind = "erp"
-[[contracts]]
-kind = "file"
-path = "contracts.csv"
-[push]
-max_attempts = 5
-"#
-        );
-        std::fs::write(&self.config_path, text).unwrap();
+        self.toml(base_url, max_retries).write(&self.config_path);
     }
 
     pub fn config(&self) -> Config {
@@ -87,19 +84,16 @@ max_attempts = 5
 
     /// Runs the `erpsync` binary with this config; returns (exit code, stdout, stderr).
     pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_erpsync"))
-            .arg("--config")
-            .arg(&self.config_path)
-            .args(args)
-            .env_remove("RUST_LOG")
-            .output()
-            .expect("binary runs");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        cli::run(&self.config_path, args)
     }
+}
+
+/// A migrated SQLite store in the file `file` of `dir`.
+pub async fn sqlite_store(dir: &Path, file: &str) -> SharedStore {
+    let url = format!("sqlite://{}", dir.join(file).display());
+    let store = store::open(&url).await.expect("sqlite store opens");
+    store.migrate().await.expect("sqlite migrations run");
+    store
 }
 
 /// A finding as planted-set tests compare them: (rule, customer, scope, field).
