@@ -11,18 +11,18 @@ use erpsync::model::{
     OpenItem, OpenItemKey, PaymentTerms, Rule, SalesArea, SalesAreaData, Severity, TermsRule,
 };
 use erpsync::store::{
-    self, Counts, DiscrepancyFilter, FindingsReport, OpenItemFilter, OutboxKind, OutboxStatus,
+    Counts, DiscrepancyFilter, FindingsReport, OpenItemFilter, OutboxKind, OutboxStatus,
     SharedStore, Store, StoreError,
 };
 use futures_util::FutureExt;
 use rust_decimal::Decimal;
-use sqlx::Connection;
 use std::future::Future;
-use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::str::FromStr;
 
-const PG_URL_VAR: &str = "ERPSYNC_TEST_POSTGRES_URL";
+mod common;
+
+use common::postgres::PgSchema;
 
 // ---------------------------------------------------------------- harness
 
@@ -32,9 +32,7 @@ where
     Fut: Future<Output = ()>,
 {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    let store = store::open(&url).await.expect("sqlite store opens");
-    store.migrate().await.expect("sqlite migrations run");
+    let store = common::sqlite_store(dir.path(), "store.db").await;
     assert_eq!(store.backend(), "sqlite");
     test(store).await;
 }
@@ -44,28 +42,11 @@ where
     F: FnOnce(SharedStore) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Ok(url) = std::env::var(PG_URL_VAR) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("{PG_URL_VAR} is not set: on CI the PostgreSQL store tests must run");
-        }
-        // Straight to stderr: the test harness captures `eprintln!` of passing tests.
-        let _ = writeln!(std::io::stderr(), "SKIPPED postgres: {PG_URL_VAR} not set");
+    let Some(schema) = PgSchema::create("postgres store tests", "erpsync_test").await else {
         return;
     };
-    let schema = format!("erpsync_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&url)
-        .await
-        .expect("postgres test server reachable");
-    // The name is generated above (letters, digits, '_'), so formatting it in is safe.
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
     let outcome = AssertUnwindSafe(async {
-        let store = store::open_postgres_in_schema(&url, &schema)
-            .await
-            .expect("postgres store opens");
-        store.migrate().await.expect("postgres migrations run");
+        let store = schema.store().await;
         assert_eq!(store.backend(), "postgres");
         let pool = store.pool().clone();
         test(std::sync::Arc::new(store)).await;
@@ -73,10 +54,7 @@ where
     })
     .catch_unwind()
     .await;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    schema.drop().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }

@@ -77,9 +77,11 @@ impl ErpsyncToml {
         self
     }
 
-    /// Every `(dotted key, value)` of `settings`, in order.
-    pub fn set_all<V: Into<Value> + Clone>(self, settings: &[(&str, V)]) -> ErpsyncToml {
-        settings.iter().fold(self, |c, (k, v)| c.set(k, v.clone()))
+    /// Sets every `(key, value)` of `settings` in the table at a dotted path (`"schedule"`).
+    pub fn section<V: Into<Value> + Clone>(self, table: &str, settings: &[(&str, V)]) -> Self {
+        settings
+            .iter()
+            .fold(self, |c, (k, v)| c.set(&format!("{table}.{k}"), v.clone()))
     }
 
     /// Removes the key at a dotted path, if set.
