@@ -2,21 +2,22 @@
 //! metrics, status, job spans, graceful SIGTERM, SIGKILL and restart, secrets kept out of
 //! logs and metrics, and two instances sharing one PostgreSQL store.
 
+mod common;
+
 use chrono::Utc;
-use erpsync::mock_erp::{self, FaultSpec, MockErpConfig, MockErpHandle};
+use common::postgres::PgSchema;
+use common::ErpsyncToml;
+use erpsync::mock_erp::{FaultSpec, MockErpConfig, MockErpHandle};
 use erpsync::model::note::{CollectorNote, NoteDetails};
 use erpsync::model::{CustomerId, Note, NoteChannel};
-use erpsync::store::{self, OutboxStatus, SharedStore, Store};
-use sqlx::Connection;
-use std::io::{BufRead, BufReader, Write};
+use erpsync::store::{self, OutboxStatus, SharedStore};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const MAPPING: &str = include_str!("../mappings/s4hana-odata-v2.toml");
-const PG_URL_VAR: &str = "ERPSYNC_TEST_POSTGRES_URL";
 /// The variable the test configs name for the ERP password.
 const PASSWORD_VAR: &str = "ERPSYNC_TEST_SAP_PASSWORD";
 
@@ -26,71 +27,52 @@ struct Env {
     mock: MockErpHandle,
     dir: tempfile::TempDir,
     config_path: PathBuf,
+    /// The config as written, for tests that add to it.
+    toml: ErpsyncToml,
     password: String,
     /// Overrides given to every instance (e.g. the PostgreSQL store URL).
     extra_env: Vec<(String, String)>,
 }
 
+/// `[schedule]` settings: (job, interval).
+type Schedule<'a> = &'a [(&'a str, &'a str)];
+
 impl Env {
-    /// A mock ERP and a config for it with a SQLite store; `schedule` and `server` are
-    /// TOML lines for those sections.
-    async fn start(mock_config: MockErpConfig, schedule: &str, server: &str) -> Env {
-        let mock = mock_erp::start(mock_config.clone(), "127.0.0.1:0".parse().unwrap())
-            .await
-            .expect("mock ERP starts");
+    /// A mock ERP and a config for it with a SQLite store, `schedule` as `[schedule]` and
+    /// `shutdown_grace` in `[server]`.
+    async fn start(
+        mock_config: MockErpConfig,
+        schedule: Schedule<'_>,
+        shutdown_grace: &str,
+    ) -> Env {
+        let mock = common::mock::start(mock_config.clone()).await;
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("mapping.toml"), MAPPING).unwrap();
-        std::fs::write(
-            dir.path().join("contracts.csv"),
-            mock.dataset().register_csv(),
-        )
-        .unwrap();
-        let config_path = dir.path().join("erpsync.toml");
-        let text = format!(
-            r#"[store]
-url = "sqlite://erpsync.db"
-[erp]
-kind = "odata"
-base_url = "{base}"
-mapping = "mapping.toml"
-sap_client = "100"
-timeout = "10s"
-max_retries = 1
-[erp.auth]
-kind = "basic"
-user = "{user}"
-password_env = "{PASSWORD_VAR}"
-[[contracts]]
-kind = "erp"
-[[contracts]]
-kind = "file"
-path = "contracts.csv"
-[push]
-max_attempts = 5
-[schedule]
-{schedule}
-[server]
-listen = "127.0.0.1:0"
-{server}
-"#,
-            base = mock.base_url(),
-            user = mock_config.user,
-        );
-        std::fs::write(&config_path, text).unwrap();
+        common::mock::write_files(dir.path(), &mock, common::MAPPING, common::PASSWORD_FILE);
+        let toml = ErpsyncToml::sqlite("erpsync.db")
+            .sap(&mock.base_url(), "10s", 1, common::PASSWORD_FILE)
+            .unset("erp.auth.password_file")
+            .set("erp.auth.user", mock_config.user.as_str())
+            .set("erp.auth.password_env", PASSWORD_VAR)
+            .erp_contracts()
+            .file_contracts("contracts.csv")
+            .set("push.max_attempts", 5)
+            .section("schedule", schedule)
+            .set("server.listen", "127.0.0.1:0")
+            .set("server.shutdown_grace", shutdown_grace);
+        let config_path = toml.write_in(dir.path());
         Env {
             mock,
             dir,
             config_path,
+            toml,
             password: mock_config.password.clone(),
             extra_env: Vec::new(),
         }
     }
 
     fn spawn(&self, rust_log: &str) -> Instance {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_erpsync"));
-        cmd.arg("--config")
-            .arg(&self.config_path)
-            .arg("run")
+        let mut cmd = common::cli::erpsync_with(&self.config_path);
+        cmd.arg("run")
             .env("RUST_LOG", rust_log)
             .env(PASSWORD_VAR, &self.password)
             .stdin(Stdio::null())
@@ -322,20 +304,22 @@ fn small_mock() -> MockErpConfig {
 }
 
 /// Jobs run once at start and then rarely; push often.
-const QUIET_SCHEDULE: &str = r#"customers = "1h"
-open_items = "1h"
-contracts = "1h"
-payment_terms = "1h"
-reconcile = "1h"
-push = "300ms"
-jitter = "100ms"
-lease = "3s""#;
+const QUIET_SCHEDULE: Schedule = &[
+    ("customers", "1h"),
+    ("open_items", "1h"),
+    ("contracts", "1h"),
+    ("payment_terms", "1h"),
+    ("reconcile", "1h"),
+    ("push", "300ms"),
+    ("jitter", "100ms"),
+    ("lease", "3s"),
+];
 
 // ---------------------------------------------------------------- tests
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_metrics_and_status_follow_the_work() {
-    let env = Env::start(small_mock(), QUIET_SCHEDULE, r#"shutdown_grace = "10s""#).await;
+    let env = Env::start(small_mock(), QUIET_SCHEDULE, "10s").await;
     let mut svc = env.spawn("info");
 
     let (code, body) = svc.get("/healthz").await;
@@ -464,7 +448,7 @@ async fn health_readiness_metrics_and_status_follow_the_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_ready_while_the_erp_cannot_be_reached() {
-    let env = Env::start(small_mock(), QUIET_SCHEDULE, r#"shutdown_grace = "5s""#).await;
+    let env = Env::start(small_mock(), QUIET_SCHEDULE, "5s").await;
     // Point the config at a port where nothing listens.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -512,7 +496,7 @@ async fn sigterm_during_a_long_pull_exits_0_within_the_grace_period_and_a_restar
         ..MockErpConfig::default()
     };
     let grace = Duration::from_secs(4);
-    let env = Env::start(mock, QUIET_SCHEDULE, r#"shutdown_grace = "4s""#).await;
+    let env = Env::start(mock, QUIET_SCHEDULE, "4s").await;
     let store = env.store().await;
     let mut svc = env.spawn("info");
     // Wait until the open-items pull has stored some pages but not all.
@@ -578,7 +562,7 @@ async fn sigkill_and_restart_resume_with_nothing_lost_and_nothing_written_twice(
             .unwrap(),
         ..MockErpConfig::default()
     };
-    let env = Env::start(mock, QUIET_SCHEDULE, r#"shutdown_grace = "5s""#).await;
+    let env = Env::start(mock, QUIET_SCHEDULE, "5s").await;
     let store = env.store().await;
     store.migrate().await.unwrap();
     // One note per customer, so each note is one write of its own.
@@ -643,7 +627,7 @@ async fn the_erp_password_never_appears_in_logs_metrics_or_status() {
         password: password.clone(),
         ..small_mock()
     };
-    let env = Env::start(mock, QUIET_SCHEDULE, r#"shutdown_grace = "5s""#).await;
+    let env = Env::start(mock, QUIET_SCHEDULE, "5s").await;
     // Debug logging: the most a support case would turn on.
     let mut svc = env.spawn("debug");
     eventually(Duration::from_secs(30), "ready", || async {
@@ -691,33 +675,12 @@ async fn the_erp_password_never_appears_in_logs_metrics_or_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_postgres_share_the_work_and_one_may_die() {
-    let Ok(url) = std::env::var(PG_URL_VAR) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("{PG_URL_VAR} is not set: on CI the two-instance PostgreSQL test must run");
-        }
-        // Straight to stderr: the harness captures the output of passing tests.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED two_instances_on_postgres_share_the_work_and_one_may_die: {PG_URL_VAR} not set"
-        );
+    let test = "two_instances_on_postgres_share_the_work_and_one_may_die";
+    let Some(schema) = PgSchema::create(test, "erpsync_svc").await else {
         return;
     };
-    let schema = format!("erpsync_svc_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&url)
-        .await
-        .expect("postgres reachable");
-    // The name is generated above (letters, digits, '_'), so formatting it in is safe.
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let schema_url = format!("{url}{sep}options[search_path]={schema}");
-    let outcome = two_instances(&schema_url).await;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    let outcome = two_instances(&schema.url()).await;
+    schema.drop().await;
     outcome.expect("two instances");
 }
 
@@ -730,15 +693,17 @@ async fn two_instances(store_url: &str) -> Result<(), String> {
             .unwrap(),
         ..MockErpConfig::default()
     };
-    let schedule = r#"customers = "2s"
-open_items = "2s"
-contracts = "2s"
-payment_terms = "2s"
-reconcile = "2s"
-push = "300ms"
-jitter = "200ms"
-lease = "2s""#;
-    let mut env = Env::start(mock, schedule, r#"shutdown_grace = "5s""#).await;
+    let schedule: Schedule = &[
+        ("customers", "2s"),
+        ("open_items", "2s"),
+        ("contracts", "2s"),
+        ("payment_terms", "2s"),
+        ("reconcile", "2s"),
+        ("push", "300ms"),
+        ("jitter", "200ms"),
+        ("lease", "2s"),
+    ];
+    let mut env = Env::start(mock, schedule, "5s").await;
     env.extra_env
         .push(("ERPSYNC_STORE__URL".into(), store_url.to_string()));
     let store = env.store().await;
@@ -1004,40 +969,20 @@ async fn check_leases_and_claims(store: SharedStore) {
 #[tokio::test]
 async fn leases_and_outbox_claims_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store::open(&format!("sqlite://{}", dir.path().join("s.db").display()))
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    check_leases_and_claims(store).await;
+    check_leases_and_claims(common::sqlite_store(dir.path(), "s.db").await).await;
 }
 
 #[tokio::test]
 async fn leases_and_outbox_claims_on_postgres() {
-    let Ok(url) = std::env::var(PG_URL_VAR) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("{PG_URL_VAR} is not set: on CI the PostgreSQL lease tests must run");
-        }
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED leases_and_outbox_claims_on_postgres: {PG_URL_VAR} not set"
-        );
+    let test = "leases_and_outbox_claims_on_postgres";
+    let Some(schema) = PgSchema::create(test, "erpsync_lease").await else {
         return;
     };
-    let schema = format!("erpsync_lease_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let store = store::open_postgres_in_schema(&url, &schema).await.unwrap();
-    store.migrate().await.unwrap();
+    let store = schema.store().await;
     let pool = store.pool().clone();
     let outcome = tokio::spawn(check_leases_and_claims(Arc::new(store))).await;
     pool.close().await;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    schema.drop().await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
@@ -1047,15 +992,13 @@ async fn leases_and_outbox_claims_on_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_idoc_inbox_is_scheduled_and_post_idoc_is_served() {
-    let schedule = format!("{QUIET_SCHEDULE}\nidoc_inbox = \"300ms\"");
-    let env = Env::start(small_mock(), &schedule, r#"shutdown_grace = "5s""#).await;
+    let schedule = [QUIET_SCHEDULE, &[("idoc_inbox", "300ms")]].concat();
+    let env = Env::start(small_mock(), &schedule, "5s").await;
     // An inbox in the config (relative: beside the config file).
-    let text = std::fs::read_to_string(&env.config_path).unwrap();
-    std::fs::write(
-        &env.config_path,
-        format!("{text}\n[idoc]\ninbox = \"inbox\"\n"),
-    )
-    .unwrap();
+    env.toml
+        .clone()
+        .set("idoc.inbox", "inbox")
+        .write(&env.config_path);
     let inbox = env.dir.path().join("inbox");
     std::fs::create_dir_all(&inbox).unwrap();
     let mut svc = env.spawn("info");
@@ -1113,8 +1056,8 @@ async fn the_idoc_inbox_is_scheduled_and_post_idoc_is_served() {
 /// writes it once more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_reads_back_what_it_sent_and_resends_what_the_erp_lost() {
-    let schedule = format!("{QUIET_SCHEDULE}\nverify_outbox = \"500ms\"");
-    let env = Env::start(small_mock(), &schedule, r#"shutdown_grace = "5s""#).await;
+    let schedule = [QUIET_SCHEDULE, &[("verify_outbox", "500ms")]].concat();
+    let env = Env::start(small_mock(), &schedule, "5s").await;
     let store = env.store().await;
     store.migrate().await.unwrap();
     let customer = env.mock.dataset().customers[3].customer.clone();
