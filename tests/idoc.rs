@@ -7,9 +7,12 @@
 mod common;
 
 use chrono::{NaiveDate, Utc};
+use common::config::table;
+use common::postgres::PgSchema;
+use common::ErpsyncToml;
 use erpsync::erp::idoc::Translator;
 use erpsync::model::{Contract, ContractScope, CustomerId, Rule};
-use erpsync::store::{self, OpenItemFilter, SharedStore, Store};
+use erpsync::store::{OpenItemFilter, SharedStore};
 use erpsync::sync::idoc_inbox::{FileReport, IdocImporter};
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
@@ -169,9 +172,7 @@ impl Inbox {
 
     async fn new() -> Inbox {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("erpsync.db").display());
-        let store = store::open(&url).await.unwrap();
-        store.migrate().await.unwrap();
+        let store = common::sqlite_store(dir.path(), "erpsync.db").await;
         std::fs::create_dir_all(dir.path().join("inbox")).unwrap();
         let importer = IdocImporter::new(store.clone(), Translator::builtin());
         Inbox {
@@ -911,40 +912,21 @@ async fn sap_public_invoic02_sample() {
 
 // ------------------------------------------------------------------ commands
 
-fn idoc_config(dir: &Path, extra: &str) -> PathBuf {
-    let path = dir.join("erpsync.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[store]\nurl = \"sqlite://erpsync.db\"\n[erp]\nkind = \"idoc\"\nbase_url = \"http://127.0.0.1:9/\"\nmapping = \"mapping.toml\"\n{extra}"
-        ),
-    )
-    .unwrap();
-    path
-}
-
-fn cli(config: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_erpsync"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// `[erp] kind = "idoc"` with a SQLite store.
+fn idoc_config() -> ErpsyncToml {
+    ErpsyncToml::sqlite("erpsync.db")
+        .set("erp.kind", "idoc")
+        .set("erp.base_url", "http://127.0.0.1:9/")
+        .set("erp.mapping", "mapping.toml")
 }
 
 #[test]
 fn idoc_import_command_reports_per_file_and_fails_on_quarantine() {
     let dir = tempfile::tempdir().unwrap();
-    let config = idoc_config(dir.path(), "");
+    let config = idoc_config().write_in(dir.path());
     let good = dir.path().join("good.xml");
     std::fs::write(&good, file("DEBMAS07", &[debmas(&Debmas::default())])).unwrap();
-    let (code, out, err) = cli(&config, &["idoc", "import", good.to_str().unwrap()]);
+    let (code, out, err) = common::cli::run(&config, &["idoc", "import", good.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("applied 1, duplicates 0, superseded 0, quarantined 0"),
@@ -966,7 +948,7 @@ fn idoc_import_command_reports_per_file_and_fails_on_quarantine() {
         ),
     )
     .unwrap();
-    let (code, out, err) = cli(
+    let (code, out, err) = common::cli::run(
         &config,
         &[
             "idoc",
@@ -991,9 +973,9 @@ async fn sync_picks_up_the_inbox() {
     let env = common::TestEnv::start(3, 3).await;
     let inbox = env.dir.path().join("inbox");
     std::fs::create_dir_all(&inbox).unwrap();
-    let mut text = std::fs::read_to_string(&env.config_path).unwrap();
-    text.push_str("[idoc]\ninbox = \"inbox\"\n");
-    std::fs::write(&env.config_path, text).unwrap();
+    env.toml(&env.mock.base_url(), 1)
+        .set("idoc.inbox", "inbox")
+        .write(&env.config_path);
     std::fs::write(
         inbox.join("idoc.xml"),
         file(
@@ -1024,13 +1006,30 @@ async fn the_http_endpoint_takes_idoc_xml_from_authorized_tokens_only() {
     use erpsync::service::idoc_endpoint::{self, IdocEndpointState};
     let t = Inbox::new().await;
     std::fs::write(t.dir.path().join("erp-token"), "s3cret-erp\n").unwrap();
-    let config_text = String::from(
-        "[store]\nurl = \"sqlite://x.db\"\n[erp]\nkind = \"idoc\"\nbase_url = \"http://127.0.0.1:9/\"\nmapping = \"m.toml\"\n\
-         [idoc]\ninbox = \"inbox\"\n\
-         [[server.tokens]]\nname = \"sap-pi\"\nrole = \"erp\"\ntoken_file = \"erp-token\"\n\
-         [[server.tokens]]\nname = \"ops\"\nrole = \"admin\"\ntoken_env = \"OPS_TOKEN\"\n\
-         [[server.tokens]]\nname = \"bi\"\nrole = \"viewer\"\ntoken_env = \"BI_TOKEN\"\n"
-    );
+    let token = |name: &str, role: &str, source: &str, value: &str| {
+        table([
+            ("name", name.into()),
+            ("role", role.into()),
+            (source, value.into()),
+        ])
+    };
+    let config_text = idoc_config()
+        .set("store.url", "sqlite://x.db")
+        .set("erp.mapping", "m.toml")
+        .set("idoc.inbox", "inbox")
+        .push(
+            "server.tokens",
+            token("sap-pi", "erp", "token_file", "erp-token"),
+        )
+        .push(
+            "server.tokens",
+            token("ops", "admin", "token_env", "OPS_TOKEN"),
+        )
+        .push(
+            "server.tokens",
+            token("bi", "viewer", "token_env", "BI_TOKEN"),
+        )
+        .render();
     let config = erpsync::config::Config::from_str_with_env(
         &config_text,
         &t.dir.path().join("erpsync.toml"),
@@ -1172,23 +1171,11 @@ async fn the_http_endpoint_takes_idoc_xml_from_authorized_tokens_only() {
 /// server; required on CI), in a fresh schema of its own.
 #[tokio::test]
 async fn idempotency_and_supersession_on_postgres() {
-    use sqlx::Connection;
-    const VAR: &str = "ERPSYNC_TEST_POSTGRES_URL";
-    let Ok(url) = std::env::var(VAR) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("{VAR} is not set: on CI the PostgreSQL IDoc test must run");
-        }
-        eprintln!("SKIPPED postgres: {VAR} not set");
+    let test = "idempotency_and_supersession_on_postgres";
+    let Some(schema) = PgSchema::create(test, "erpsync_idoc").await else {
         return;
     };
-    let schema = format!("erpsync_idoc_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let pg = store::open_postgres_in_schema(&url, &schema).await.unwrap();
-    pg.migrate().await.unwrap();
+    let pg = schema.store().await;
     let pool = pg.pool().clone();
     let shared: SharedStore = std::sync::Arc::new(pg);
     let dir = tempfile::tempdir().unwrap();
@@ -1228,8 +1215,5 @@ async fn idempotency_and_supersession_on_postgres() {
         .unwrap();
     assert_eq!(contacts.len(), 1);
     pool.close().await;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    schema.drop().await;
 }
