@@ -7,7 +7,7 @@
 mod common;
 
 use chrono::{NaiveDate, Utc};
-use common::config::table;
+use common::config::token;
 use common::postgres::PgSchema;
 use common::ErpsyncToml;
 use erpsync::erp::idoc::Translator;
@@ -1006,13 +1006,6 @@ async fn the_http_endpoint_takes_idoc_xml_from_authorized_tokens_only() {
     use erpsync::service::idoc_endpoint::{self, IdocEndpointState};
     let t = Inbox::new().await;
     std::fs::write(t.dir.path().join("erp-token"), "s3cret-erp\n").unwrap();
-    let token = |name: &str, role: &str, source: &str, value: &str| {
-        table([
-            ("name", name.into()),
-            ("role", role.into()),
-            (source, value.into()),
-        ])
-    };
     let config_text = idoc_config()
         .set("store.url", "sqlite://x.db")
         .set("erp.mapping", "m.toml")

@@ -149,3 +149,21 @@ impl ErpsyncToml {
 pub fn table<const N: usize>(pairs: [(&str, Value); N]) -> Table {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
+
+/// A `[[server.users]]` entry.
+pub fn user(name: &str, role: &str, password_hash: &str) -> Table {
+    table([
+        ("name", name.into()),
+        ("role", role.into()),
+        ("password_hash", password_hash.into()),
+    ])
+}
+
+/// A `[[server.tokens]]` entry whose secret comes from `source` (`token_file`, `token_env`).
+pub fn token(name: &str, role: &str, source: &str, value: &str) -> Table {
+    table([
+        ("name", name.into()),
+        ("role", role.into()),
+        (source, value.into()),
+    ])
+}
