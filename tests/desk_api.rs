@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::config::{token, user};
 use common::TestEnv;
 use erpsync::model::DiscrepancyStatus;
 use erpsync::service::desk::{self, auth, DeskState};
@@ -45,23 +46,20 @@ struct Desk {
 impl Desk {
     async fn start() -> Desk {
         let env = TestEnv::start(40, 400).await;
-        let mut config = std::fs::read_to_string(&env.config_path).unwrap();
-        config += "[server]\nsso_header = \"X-Remote-User\"\n";
-        // Signs on only through the proxy.
-        config += "[[server.users]]\nname = \"sam\"\nrole = \"collector\"\npassword_hash = \"\"\n";
+        let mut config = env
+            .toml(&env.mock.base_url(), 1)
+            .set("server.sso_header", "X-Remote-User")
+            // Signs on only through the proxy.
+            .push("server.users", user("sam", "collector", ""));
         for (name, role, password) in USERS {
             let hash = auth::hash_password(password).unwrap();
-            config += &format!(
-                "[[server.users]]\nname = \"{name}\"\nrole = \"{role}\"\npassword_hash = \"{hash}\"\n"
-            );
+            config = config.push("server.users", user(name, role, &hash));
         }
         for (name, role, secret) in TOKENS {
             std::fs::write(env.dir.path().join(name), format!("{secret}\n")).unwrap();
-            config += &format!(
-                "[[server.tokens]]\nname = \"{name}\"\nrole = \"{role}\"\ntoken_file = \"{name}\"\n"
-            );
+            config = config.push("server.tokens", token(name, role, "token_file", name));
         }
-        std::fs::write(&env.config_path, config).unwrap();
+        config.write(&env.config_path);
 
         let store = env.store().await;
         let ctx = SyncContext::new(env.config(), store.clone()).unwrap();
@@ -1031,17 +1029,15 @@ async fn sessions_need_their_csrf_token_and_logins_are_rate_limited() {
 // ---------------------------------------------------------------- the queue store itself
 
 mod queue_store {
+    use super::common::postgres::PgSchema;
     use erpsync::model::{
         CustomerGeneral, CustomerId, DiscrepancyStatus, Exposure, Finding, Rule, Severity,
     };
     use erpsync::store::queue::QueueCursor;
     use erpsync::store::DiscrepancyFilter;
-    use erpsync::store::{self, SharedStore, Store};
+    use erpsync::store::SharedStore;
     use rust_decimal::Decimal;
-    use sqlx::Connection;
     use std::time::{Duration, Instant};
-
-    const PG_URL_VAR: &str = "ERPSYNC_TEST_POSTGRES_URL";
 
     fn finding(i: usize, customers: usize) -> Finding {
         let k = i / customers;
@@ -1292,38 +1288,25 @@ mod queue_store {
     #[tokio::test]
     async fn the_queue_pages_100k_flags_by_key_on_sqlite() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("queue.db").display());
-        let store = store::open(&url).await.unwrap();
-        store.migrate().await.unwrap();
-        check(store, 100_000, 10_000).await;
+        check(
+            super::common::sqlite_store(dir.path(), "queue.db").await,
+            100_000,
+            10_000,
+        )
+        .await;
     }
 
     #[tokio::test]
     async fn the_queue_pages_by_key_on_postgres() {
-        let Ok(url) = std::env::var(PG_URL_VAR) else {
-            if std::env::var_os("CI").is_some() {
-                panic!("{PG_URL_VAR} is not set: on CI the PostgreSQL queue test must run");
-            }
-            eprintln!("SKIPPED postgres queue test: {PG_URL_VAR} not set");
+        let test = "the_queue_pages_by_key_on_postgres";
+        let Some(schema) = PgSchema::create(test, "erpsync_desk").await else {
             return;
         };
-        let schema = format!("erpsync_desk_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&url)
-            .await
-            .expect("postgres reachable");
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let store = store::open_postgres_in_schema(&url, &schema).await.unwrap();
-        store.migrate().await.unwrap();
+        let store = schema.store().await;
         let pool = store.pool().clone();
         let outcome = tokio::spawn(check(std::sync::Arc::new(store), 5_000, 500)).await;
         pool.close().await;
-        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        schema.drop().await;
         if let Err(e) = outcome {
             std::panic::resume_unwind(e.into_panic());
         }
@@ -1437,23 +1420,26 @@ async fn a_trusted_proxy_signs_users_on_by_header() {
 #[tokio::test]
 async fn desk_config_errors_name_the_entry() {
     let env = TestEnv::start(2, 2).await;
-    let base = std::fs::read_to_string(&env.config_path).unwrap();
+    let base = env.toml(&env.mock.base_url(), 1);
     let store = env.store().await;
     for (extra, expected) in [
         (
-            "[[server.users]]\nname = \"ana\"\nrole = \"boss\"\npassword_hash = \"\"\n",
+            ("server.users", user("ana", "boss", "")),
             "server.users[0] (ana): role \"boss\"",
         ),
         (
-            "[[server.users]]\nname = \"ana\"\nrole = \"viewer\"\npassword_hash = \"plain-text\"\n",
+            ("server.users", user("ana", "viewer", "plain-text")),
             "server.users[0] (ana): password_hash is not a PHC string",
         ),
         (
-            "[[server.tokens]]\nname = \"bi\"\nrole = \"viewer\"\ntoken_env = \"ERPSYNC_DESK_TEST_UNSET_TOKEN\"\n",
+            (
+                "server.tokens",
+                token("bi", "viewer", "token_env", "ERPSYNC_DESK_TEST_UNSET_TOKEN"),
+            ),
             "ERPSYNC_DESK_TEST_UNSET_TOKEN",
         ),
     ] {
-        std::fs::write(&env.config_path, format!("{base}{extra}")).unwrap();
+        base.clone().push(extra.0, extra.1).write(&env.config_path);
         let err = DeskState::from_config(&env.config(), store.clone())
             .err()
             .expect("refused")
@@ -1465,9 +1451,9 @@ async fn desk_config_errors_name_the_entry() {
 #[test]
 fn hash_password_reads_stdin_and_prints_an_argon2_hash() {
     use std::io::Write;
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let run = |input: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_erpsync"))
+        let mut child = common::cli::erpsync()
             .args(["users", "hash-password"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
