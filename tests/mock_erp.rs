@@ -1,8 +1,10 @@
 //! The mock ERP over real HTTP: paging, query options, auth, CSRF, ETags, SOAP dispute
 //! cases, determinism, planted findings and fault injection.
 
+mod common;
+
 use erpsync::erp::soap::dispute_case::{self as dc, log_type, SoapVersion};
-use erpsync::mock_erp::{self, Dataset, FaultSpec, MockErpConfig, MockErpHandle};
+use erpsync::mock_erp::{Dataset, FaultSpec, MockErpConfig, MockErpHandle};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -12,9 +14,7 @@ const USER: &str = "ERPSYNC";
 const PASS: &str = "secret";
 
 async fn spawn(config: MockErpConfig) -> MockErpHandle {
-    mock_erp::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("mock ERP starts")
+    common::mock::start(config).await
 }
 
 fn client() -> Client {
@@ -806,7 +806,7 @@ impl Drop for Child {
 async fn standalone_mock_demands_and_prints_the_given_credentials() {
     use std::io::{BufRead, BufReader};
     let mut child = Child(
-        std::process::Command::new(env!("CARGO_BIN_EXE_erpsync"))
+        common::cli::erpsync()
             .args([
                 "mock-erp",
                 "--listen",
