@@ -311,10 +311,10 @@ async fn rate_limits_csrf_expiry_and_412_conflicts_each_end_in_one_write() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timeout_with_unknown_outcome_is_checked_before_sending_again() {
     let c = ctx().await;
-    let mut config_text = std::fs::read_to_string(&c.env.config_path).unwrap();
-    config_text = config_text.replace("timeout = \"10s\"", "timeout = \"1s\"");
-    config_text = config_text.replace("max_retries = 1", "max_retries = 0");
-    std::fs::write(&c.env.config_path, config_text).unwrap();
+    c.env
+        .toml(&c.env.mock.base_url(), 0)
+        .set("erp.timeout", "1s")
+        .write(&c.env.config_path);
     let config = c.env.config();
     let client = ODataClient::new(&config.erp).unwrap();
     let n = c.note(&c.customer(4), "answer lost in a timeout").await;
