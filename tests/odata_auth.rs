@@ -2,66 +2,62 @@
 //! endpoint (token cached, fetched again before it expires), messages SAP attaches to
 //! successful answers, and the TLS settings' errors.
 
+mod common;
+
+use common::config::table;
+use common::ErpsyncToml;
 use erpsync::config::Config;
 use erpsync::erp::odata::ODataClient;
-use erpsync::mock_erp::{self, MockErpConfig, MockErpHandle};
+use erpsync::mock_erp::MockErpHandle;
 use erpsync::store;
 use erpsync::sync::{self, Entity, SyncContext};
+use std::path::Path;
 use std::time::Duration;
+use toml::Table;
 
 const V2: &str = include_str!("../mappings/s4hana-odata-v2.toml");
 
 async fn mock() -> MockErpHandle {
-    mock_erp::start(
-        MockErpConfig {
-            customers: 30,
-            open_items: 60,
-            page_size: 10,
-            ..MockErpConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+    common::mock::sized(30, 60, 10).await
 }
 
-fn config(dir: &std::path::Path, mock: &MockErpHandle, auth: &str, erp_extra: &str) -> Config {
+/// A config in `dir` against `mock` with `auth` as `[erp.auth]` and `erp_extra` in `[erp]`.
+fn config(dir: &Path, mock: &MockErpHandle, auth: Table, erp_extra: &[(&str, &str)]) -> Config {
     std::fs::write(dir.join("mapping.toml"), V2).unwrap();
     std::fs::write(dir.join("secret"), &mock.config().password).unwrap();
-    let text = format!(
-        r#"[store]
-url = "sqlite://erpsync.db"
-[erp]
-kind = "odata"
-base_url = "{}"
-mapping = "mapping.toml"
-sap_client = "100"
-sap_language = "EN"
-timeout = "10s"
-max_retries = 0
-{erp_extra}
-[erp.auth]
-{auth}
-"#,
-        mock.base_url()
-    );
-    let path = dir.join("erpsync.toml");
-    std::fs::write(&path, text).unwrap();
-    Config::load(&path).unwrap()
+    ErpsyncToml::sqlite("erpsync.db")
+        .sap(&mock.base_url(), "10s", 0, "secret")
+        .set("erp.sap_language", "EN")
+        .section("erp", erp_extra)
+        .set("erp.auth", auth)
+        .load_in(dir)
 }
 
-fn oauth(mock: &MockErpHandle) -> String {
-    format!(
-        "kind = \"oauth2\"\ntoken_url = \"{}\"\nclient_id = \"ERPSYNC\"\nclient_secret_file = \"secret\"\nscope = \"API_BUSINESS_PARTNER_0001\"",
-        mock.token_url()
-    )
+/// Basic auth as the mock's user, the password in `secret`.
+fn basic() -> Table {
+    table([
+        ("kind", "basic".into()),
+        ("user", "ERPSYNC".into()),
+        ("password_file", "secret".into()),
+    ])
+}
+
+/// OAuth 2.0 client credentials against the mock, the client secret in `secret_file`.
+fn oauth(mock: &MockErpHandle, secret_file: &str) -> Table {
+    table([
+        ("kind", "oauth2".into()),
+        ("token_url", mock.token_url().into()),
+        ("client_id", "ERPSYNC".into()),
+        ("client_secret_file", secret_file.into()),
+        ("scope", "API_BUSINESS_PARTNER_0001".into()),
+    ])
 }
 
 #[tokio::test]
 async fn oauth2_client_credentials_log_on_with_one_cached_token() {
     let mock = mock().await;
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), &mock, &oauth(&mock), "");
+    let cfg = config(dir.path(), &mock, oauth(&mock, "secret"), &[]);
     let store = store::open(&cfg.store.url).await.unwrap();
     store.migrate().await.unwrap();
     let ctx = SyncContext::new(cfg, store.clone()).unwrap();
@@ -76,7 +72,7 @@ async fn a_token_is_fetched_again_before_it_expires_and_a_bad_secret_is_refused(
     // 31 s: within the refresh margin after one second.
     mock.set_token_lifetime(Duration::from_secs(31));
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), &mock, &oauth(&mock), "");
+    let cfg = config(dir.path(), &mock, oauth(&mock, "secret"), &[]);
     let client = ODataClient::new(&cfg.erp).unwrap();
     let url = erpsync::erp::odata::query::with_sap_client(
         client
@@ -93,8 +89,7 @@ async fn a_token_is_fetched_again_before_it_expires_and_a_bad_secret_is_refused(
     assert_eq!(mock.tokens_issued(), 2, "fetched again before it expires");
 
     std::fs::write(dir.path().join("wrong-secret"), "wrong").unwrap();
-    let auth = oauth(&mock).replace("\"secret\"", "\"wrong-secret\"");
-    let cfg = config(dir.path(), &mock, &auth, "");
+    let cfg = config(dir.path(), &mock, oauth(&mock, "wrong-secret"), &[]);
     let client = ODataClient::new(&cfg.erp).unwrap();
     let err = client
         .get_page("A_Customer", &url)
@@ -113,12 +108,7 @@ async fn sap_messages_on_successful_answers_are_logged_and_reported() {
             .into(),
     ));
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        dir.path(),
-        &mock,
-        "kind = \"basic\"\nuser = \"ERPSYNC\"\npassword_file = \"secret\"",
-        "",
-    );
+    let cfg = config(dir.path(), &mock, basic(), &[]);
     let store = store::open(&cfg.store.url).await.unwrap();
     store.migrate().await.unwrap();
     let ctx = SyncContext::new(cfg, store).unwrap();
@@ -138,8 +128,7 @@ async fn an_unreadable_ca_or_client_certificate_is_a_setup_error_naming_the_file
     let mock = mock().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ca.pem"), "not a certificate").unwrap();
-    let basic = "kind = \"basic\"\nuser = \"ERPSYNC\"\npassword_file = \"secret\"";
-    let cfg = config(dir.path(), &mock, basic, "ca_file = \"missing.pem\"");
+    let cfg = config(dir.path(), &mock, basic(), &[("ca_file", "missing.pem")]);
     let err = ODataClient::new(&cfg.erp)
         .err()
         .expect("refused")
@@ -148,7 +137,12 @@ async fn an_unreadable_ca_or_client_certificate_is_a_setup_error_naming_the_file
         err.contains("erp.ca_file") && err.contains("missing.pem"),
         "{err}"
     );
-    let cfg = config(dir.path(), &mock, basic, "client_cert_file = \"ca.pem\"");
+    let cfg = config(
+        dir.path(),
+        &mock,
+        basic(),
+        &[("client_cert_file", "ca.pem")],
+    );
     let err = ODataClient::new(&cfg.erp)
         .err()
         .expect("refused")
@@ -213,11 +207,13 @@ async fn gzip_answers_the_logon_language_and_the_concurrency_limit() {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "[store]\nurl = \"sqlite://x.db\"\n[erp]\nkind = \"odata\"\nbase_url = \"http://{addr}/\"\nsap_language = \"DE\"\nmax_concurrent_requests = 2\nmax_retries = 0\n"
-    );
-    std::fs::write(dir.path().join("erpsync.toml"), text).unwrap();
-    let cfg = Config::load(&dir.path().join("erpsync.toml")).unwrap();
+    let cfg = ErpsyncToml::sqlite("x.db")
+        .set("erp.kind", "odata")
+        .set("erp.base_url", format!("http://{addr}/"))
+        .set("erp.sap_language", "DE")
+        .set("erp.max_concurrent_requests", 2)
+        .set("erp.max_retries", 0)
+        .load_in(dir.path());
     let client = ODataClient::new(&cfg.erp).unwrap();
     let url = url::Url::parse(&format!("http://{addr}/svc/A_Customer")).unwrap();
     let reads = (0..6).map(|_| client.get_page("A_Customer", &url));
