@@ -3,9 +3,12 @@
 //! (cleared items) as cleared, and keep the new link — over V2 (`!deltatoken`, `__deleted`)
 //! and V4 (`$deltatoken`, `@removed`).
 
+mod common;
+
 use chrono::NaiveDate;
+use common::ErpsyncToml;
 use erpsync::config::Config;
-use erpsync::mock_erp::{self, MockErpConfig, MockErpHandle};
+use erpsync::mock_erp::MockErpHandle;
 use erpsync::store::{self, SharedStore};
 use erpsync::sync::{self, Entity, SyncContext, SyncReport};
 use std::path::Path;
@@ -18,27 +21,15 @@ fn with_delta(mapping: &str) -> String {
 }
 
 async fn mock() -> MockErpHandle {
-    mock_erp::start(
-        MockErpConfig {
-            customers: 30,
-            open_items: 300,
-            page_size: 40,
-            ..MockErpConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+    common::mock::sized(30, 300, 40).await
 }
 
 fn config(dir: &Path, mock: &MockErpHandle, base_url: &str, mapping: &str) -> Config {
     std::fs::write(dir.join("mapping.toml"), mapping).unwrap();
     std::fs::write(dir.join("pw"), &mock.config().password).unwrap();
-    let text = format!(
-        "[store]\nurl = \"sqlite://erpsync.db\"\n[erp]\nkind = \"odata\"\nbase_url = \"{base_url}\"\nmapping = \"mapping.toml\"\nsap_client = \"100\"\ntimeout = \"10s\"\nmax_retries = 0\n[erp.auth]\nkind = \"basic\"\nuser = \"ERPSYNC\"\npassword_file = \"pw\"\n"
-    );
-    std::fs::write(dir.join("erpsync.toml"), text).unwrap();
-    Config::load(&dir.join("erpsync.toml")).unwrap()
+    ErpsyncToml::sqlite("erpsync.db")
+        .sap(base_url, "10s", 0, "pw")
+        .load_in(dir)
 }
 
 async fn pull(config: &Config, store: &SharedStore) -> SyncReport {
