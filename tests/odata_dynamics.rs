@@ -8,8 +8,9 @@
 mod common;
 
 use chrono::Utc;
+use common::ErpsyncToml;
 use erpsync::config::Config;
-use erpsync::mock_erp::{self, MockErpConfig, MockErpHandle};
+use erpsync::mock_erp::MockErpHandle;
 use erpsync::model::CustomerId;
 use erpsync::store::SharedStore;
 use erpsync::sync::SyncReport;
@@ -21,50 +22,22 @@ const MAPPING: &str = include_str!("../mappings/dynamics365-fo-odata-v4.toml");
 type Key = common::FindingKey;
 
 async fn mock(customers: usize, open_items: usize, page_size: usize) -> MockErpHandle {
-    mock_erp::start(
-        MockErpConfig {
-            customers,
-            open_items,
-            page_size,
-            ..MockErpConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .expect("mock ERP starts")
+    common::mock::sized(customers, open_items, page_size).await
 }
 
 /// A config in `dir` for the F&O mapping (`mapping` text), the mock's `/data/` root with
 /// `data_query` as its query options, and the contract register.
 fn config(dir: &Path, mock: &MockErpHandle, mapping: &str, data_query: &str) -> Config {
-    std::fs::write(dir.join("mapping.toml"), mapping).unwrap();
-    std::fs::write(dir.join("contracts.csv"), mock.dataset().register_csv()).unwrap();
-    std::fs::write(dir.join("erp-password"), &mock.config().password).unwrap();
-    let text = format!(
-        r#"[store]
-url = "sqlite://erpsync.db"
-[erp]
-kind = "odata"
-base_url = "http://{addr}/"
-mapping = "mapping.toml"
-timeout = "10s"
-max_retries = 2
-[erp.services]
-data = "{data}{data_query}"
-[erp.auth]
-kind = "basic"
-user = "ERPSYNC"
-password_file = "erp-password"
-[[contracts]]
-kind = "file"
-path = "contracts.csv"
-"#,
-        addr = mock.addr(),
-        data = mock.dynamics_data_url(),
-    );
-    let path = dir.join("erpsync.toml");
-    std::fs::write(&path, text).unwrap();
-    Config::load(&path).expect("test config loads")
+    common::mock::write_files(dir, mock, mapping, "erp-password");
+    let data = mock.dynamics_data_url();
+    ErpsyncToml::sqlite("erpsync.db")
+        .odata(&format!("http://{}/", mock.addr()))
+        .set("erp.timeout", "10s")
+        .set("erp.max_retries", 2)
+        .set("erp.services.data", format!("{data}{data_query}"))
+        .basic_auth("ERPSYNC", "erp-password")
+        .file_contracts("contracts.csv")
+        .load_in(dir)
 }
 
 struct Outcome {
@@ -191,20 +164,7 @@ async fn without_cross_company_only_the_default_legal_entity_is_read() {
 async fn erpsync_check_validates_the_dynamics_mapping_against_its_metadata() {
     let mock = mock(5, 20, 100).await;
     let dir = tempfile::tempdir().unwrap();
-    let check = |dir: &Path| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_erpsync"))
-            .arg("--config")
-            .arg(dir.join("erpsync.toml"))
-            .arg("check")
-            .env_remove("RUST_LOG")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let check = |dir: &Path| common::cli::run(&dir.join(common::config::CONFIG_FILE), &["check"]);
     config(dir.path(), &mock, MAPPING, "?cross-company=true");
     let (code, stdout, stderr) = check(dir.path());
     assert_eq!(code, 0, "{stdout}\n{stderr}");
