@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::ErpsyncToml;
 use erpsync::config::Config;
-use erpsync::mock_erp::{self, FaultSpec, MockErpConfig, MockErpHandle};
+use erpsync::mock_erp::{FaultSpec, MockErpHandle};
 use erpsync::model::OpenItem;
 use erpsync::store::{self, SharedStore};
 use erpsync::sync::{self, SyncContext, SyncError};
@@ -34,55 +35,19 @@ struct Env {
 
 impl Env {
     async fn start() -> Env {
-        let mock = mock_erp::start(
-            MockErpConfig {
-                customers: 40,
-                open_items: 500,
-                page_size: 60,
-                ..MockErpConfig::default()
-            },
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .expect("mock ERP starts");
+        let mock = common::mock::sized(40, 500, 60).await;
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("mapping.toml"), mapping()).unwrap();
-        std::fs::write(
-            dir.path().join("contracts.csv"),
-            mock.dataset().register_csv(),
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("pw"), &mock.config().password).unwrap();
+        common::mock::write_files(dir.path(), &mock, &mapping(), "pw");
         Env { mock, dir }
     }
 
     /// A config with `timeout` per request and `retries` retries.
     fn config(&self, timeout: &str, retries: u32) -> Config {
-        let text = format!(
-            r#"[store]
-url = "sqlite://erpsync.db"
-[erp]
-kind = "odata"
-base_url = "{}"
-mapping = "mapping.toml"
-sap_client = "100"
-timeout = "{timeout}"
-max_retries = {retries}
-[erp.auth]
-kind = "basic"
-user = "ERPSYNC"
-password_file = "pw"
-[[contracts]]
-kind = "erp"
-[[contracts]]
-kind = "file"
-path = "contracts.csv"
-"#,
-            self.mock.base_url()
-        );
-        let path = self.dir.path().join("erpsync.toml");
-        std::fs::write(&path, text).unwrap();
-        Config::load(&path).unwrap()
+        ErpsyncToml::sqlite("erpsync.db")
+            .sap(&self.mock.base_url(), timeout, retries, "pw")
+            .erp_contracts()
+            .file_contracts("contracts.csv")
+            .load_in(self.dir.path())
     }
 
     async fn store(&self) -> SharedStore {
