@@ -9,9 +9,12 @@
 //!   client without one, and the agent says why;
 //! - a CA or certificate file that is missing or not PEM is a setup error naming the file.
 
+mod common;
+
+use common::ErpsyncToml;
 use erpsync::config::Config;
 use erpsync::erp::odata::ODataClient;
-use erpsync::mock_erp::{self, MockErpConfig, MockErpHandle};
+use erpsync::mock_erp::MockErpHandle;
 use erpsync::store::{self, Counts};
 use erpsync::sync::{self, Entity, SyncContext};
 use rcgen::{
@@ -181,47 +184,23 @@ impl TlsProxy {
 /// as `http://` (it does not know a proxy terminated TLS for it), so a pull through the
 /// proxy must not need them.
 async fn mock() -> MockErpHandle {
-    mock_erp::start(
-        MockErpConfig {
-            customers: 12,
-            open_items: 40,
-            page_size: 10_000,
-            ..MockErpConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+    common::mock::sized(12, 40, 10_000).await
 }
 
-/// Writes `erpsync.toml` into `dir` with `base_url` and the extra `[erp]` lines, and loads
-/// it: file names are relative to the config, as a user writes them.
-fn config(dir: &Path, mock: &MockErpHandle, base_url: &str, tls: &str) -> Config {
+/// The TLS settings of `[erp]`: (key, file name).
+type Tls<'a> = &'a [(&'a str, &'a str)];
+
+/// Writes `erpsync.toml` into `dir` with `base_url` and the `tls` settings in `[erp]`, and
+/// loads it: file names are relative to the config, as a user writes them.
+fn config(dir: &Path, mock: &MockErpHandle, base_url: &str, tls: Tls) -> Config {
     std::fs::write(dir.join("mapping.toml"), V2).unwrap();
     std::fs::write(dir.join("sap-password"), &mock.config().password).unwrap();
-    let text = format!(
-        r#"[store]
-url = "sqlite://erpsync.db"
-[erp]
-kind = "odata"
-base_url = "{base_url}"
-mapping = "mapping.toml"
-sap_client = "100"
-timeout = "10s"
-max_retries = 0
-page_size = 10000
-{tls}
-[[contracts]]
-kind = "erp"
-[erp.auth]
-kind = "basic"
-user = "ERPSYNC"
-password_file = "sap-password"
-"#
-    );
-    let path = dir.join("erpsync.toml");
-    std::fs::write(&path, text).unwrap();
-    Config::load(&path).expect("config loads")
+    ErpsyncToml::sqlite("erpsync.db")
+        .sap(base_url, "10s", 0, "sap-password")
+        .set("erp.page_size", 10000)
+        .section("erp", tls)
+        .erp_contracts()
+        .load_in(dir)
 }
 
 /// Pulls what comes from the ERP (the payment-terms definitions are SAP's standard keys,
@@ -251,7 +230,7 @@ async fn with_the_ca_file_the_pull_goes_through_tls_end_to_end() {
         dir.path(),
         &mock,
         &proxy.base_url(),
-        "ca_file = \"corp-ca.pem\"",
+        &[("ca_file", "corp-ca.pem")],
     );
     let (outcome, counts) = pull(cfg).await;
     let pulled = outcome.expect("the pull succeeds through TLS");
@@ -268,7 +247,7 @@ async fn without_the_ca_file_the_server_is_not_trusted_and_nothing_is_stored() {
     let proxy = TlsProxy::start(pki.server_config(false), mock.addr()).await;
     let dir = tempfile::tempdir().unwrap();
     pki.write_files(dir.path());
-    let cfg = config(dir.path(), &mock, &proxy.base_url(), "");
+    let cfg = config(dir.path(), &mock, &proxy.base_url(), &[]);
     let (outcome, counts) = pull(cfg).await;
     let err = outcome.expect_err("an untrusted server is refused, never used");
     assert!(
@@ -299,7 +278,11 @@ async fn a_server_demanding_a_client_certificate_takes_the_configured_one_only()
         dir.path(),
         &mock,
         &proxy.base_url(),
-        "ca_file = \"corp-ca.pem\"\nclient_cert_file = \"erpsync.crt\"\nclient_key_file = \"erpsync.key\"",
+        &[
+            ("ca_file", "corp-ca.pem"),
+            ("client_cert_file", "erpsync.crt"),
+            ("client_key_file", "erpsync.key"),
+        ],
     );
     let (outcome, counts) = pull(cfg).await;
     outcome.expect("the configured client certificate is accepted");
@@ -314,7 +297,10 @@ async fn a_server_demanding_a_client_certificate_takes_the_configured_one_only()
         dir2.path(),
         &mock,
         &proxy.base_url(),
-        "ca_file = \"corp-ca.pem\"\nclient_cert_file = \"erpsync-with-key.pem\"",
+        &[
+            ("ca_file", "corp-ca.pem"),
+            ("client_cert_file", "erpsync-with-key.pem"),
+        ],
     );
     let (outcome, counts) = pull(cfg).await;
     outcome.expect("a PEM file holding certificate and key works as well");
@@ -327,7 +313,7 @@ async fn a_server_demanding_a_client_certificate_takes_the_configured_one_only()
         dir3.path(),
         &mock,
         &proxy.base_url(),
-        "ca_file = \"corp-ca.pem\"",
+        &[("ca_file", "corp-ca.pem")],
     );
     let (outcome, counts) = pull(cfg).await;
     let err = outcome.expect_err("refused without a client certificate");
@@ -354,7 +340,10 @@ async fn a_server_demanding_a_client_certificate_takes_the_configured_one_only()
         dir4.path(),
         &mock,
         &proxy.base_url(),
-        "ca_file = \"corp-ca.pem\"\nclient_cert_file = \"erpsync-with-key.pem\"",
+        &[
+            ("ca_file", "corp-ca.pem"),
+            ("client_cert_file", "erpsync-with-key.pem"),
+        ],
     );
     let (outcome, counts) = pull(cfg).await;
     let err = outcome.expect_err("a certificate of another CA is refused");
@@ -383,64 +372,73 @@ async fn a_missing_or_non_pem_tls_file_is_a_setup_error_naming_the_file() {
     )
     .unwrap();
     let url = mock.base_url();
-    let setup_error = |tls: &str| {
+    let setup_error = |tls: Tls| {
         let cfg = config(dir.path(), &mock, &url, tls);
         match ODataClient::new(&cfg.erp) {
-            Ok(_) => panic!("{tls}: accepted"),
+            Ok(_) => panic!("{tls:?}: accepted"),
             Err(e) => e.to_string(),
         }
     };
-    let cases: [(&str, &str, &[&str]); 8] = [
+    let cases: [(Tls, &str, &[&str]); 8] = [
         (
-            "ca_file = \"missing-ca.pem\"",
+            &[("ca_file", "missing-ca.pem")],
             "erp.ca_file",
             &["missing-ca.pem", "No such file"],
         ),
         (
-            "ca_file = \"garbage.pem\"",
+            &[("ca_file", "garbage.pem")],
             "erp.ca_file",
             &["garbage.pem", "no PEM certificate"],
         ),
         // A PEM block whose content is not a certificate.
         (
-            "ca_file = \"broken.pem\"",
+            &[("ca_file", "broken.pem")],
             "erp.ca_file",
             &["broken.pem", "not a valid certificate"],
         ),
         // A key where the CA belongs.
         (
-            "ca_file = \"erpsync.key\"",
+            &[("ca_file", "erpsync.key")],
             "erp.ca_file",
             &["erpsync.key", "no PEM certificate"],
         ),
         (
-            "client_cert_file = \"missing.crt\"\nclient_key_file = \"erpsync.key\"",
+            &[
+                ("client_cert_file", "missing.crt"),
+                ("client_key_file", "erpsync.key"),
+            ],
             "erp.client_cert_file",
             &["missing.crt", "No such file"],
         ),
         (
-            "client_cert_file = \"garbage.pem\"\nclient_key_file = \"erpsync.key\"",
+            &[
+                ("client_cert_file", "garbage.pem"),
+                ("client_key_file", "erpsync.key"),
+            ],
             "erp.client_cert_file",
             &["garbage.pem", "no PEM certificate"],
         ),
         (
-            "client_cert_file = \"erpsync.crt\"\nclient_key_file = \"corp-ca.pem\"",
+            &[
+                ("client_cert_file", "erpsync.crt"),
+                ("client_key_file", "corp-ca.pem"),
+            ],
             "erp.client_key_file",
             &["corp-ca.pem", "no PEM private key"],
         ),
         // The certificate alone, with no key beside it or in it.
         (
-            "client_cert_file = \"erpsync.crt\"",
+            &[("client_cert_file", "erpsync.crt")],
             "erp.client_cert_file",
             &["erpsync.crt", "no PEM private key", "client_key_file"],
         ),
     ];
     for (tls, key, wants) in cases {
         let err = setup_error(tls);
-        assert!(err.starts_with("ERP setup: "), "{tls}: {err}");
-        assert!(err.contains(key), "{tls}: names the setting: {err}");
+        assert!(err.starts_with("ERP setup: "), "{tls:?}: {err}");
+        assert!(err.contains(key), "{tls:?}: names the setting: {err}");
         for want in wants {
-            assert!(err.contains(want), "{tls}: wants {want:?}: {err}");
+            assert!(err.contains(want), "{tls:?}: wants {want:?}: {err}");
         }
     }
     // The files that are right build a client.
@@ -448,7 +446,11 @@ async fn a_missing_or_non_pem_tls_file_is_a_setup_error_naming_the_file() {
         dir.path(),
         &mock,
         &url,
-        "ca_file = \"corp-ca.pem\"\nclient_cert_file = \"erpsync.crt\"\nclient_key_file = \"erpsync.key\"",
+        &[
+            ("ca_file", "corp-ca.pem"),
+            ("client_cert_file", "erpsync.crt"),
+            ("client_key_file", "erpsync.key"),
+        ],
     );
     ODataClient::new(&cfg.erp).expect("valid files build a client");
 }
