@@ -4,13 +4,15 @@
 
 mod common;
 
+use common::ErpsyncToml;
 use erpsync::config::Config;
-use erpsync::mock_erp::{self, MockErpConfig, MockErpHandle};
+use erpsync::mock_erp::{MockErpConfig, MockErpHandle};
 use erpsync::model::OpenItem;
 use erpsync::store::SharedStore;
 use erpsync::sync::SyncReport;
 use std::collections::BTreeSet;
 use std::path::Path;
+use toml::Value;
 
 const V2: &str = include_str!("../mappings/s4hana-odata-v2.toml");
 const V4: &str = include_str!("../mappings/s4hana-odata-v4.toml");
@@ -18,48 +20,29 @@ const V4: &str = include_str!("../mappings/s4hana-odata-v4.toml");
 type Key = common::FindingKey;
 
 async fn mock(customers: usize, open_items: usize) -> MockErpHandle {
-    mock_erp::start(
-        MockErpConfig {
-            customers,
-            open_items,
-            ..MockErpConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
+    common::mock::start(MockErpConfig {
+        customers,
+        open_items,
+        ..MockErpConfig::default()
+    })
     .await
-    .expect("mock ERP starts")
 }
 
 /// A config in `dir` pointing at `base_url` with `mapping` text and `extra` `[erp]` keys.
-fn config(dir: &Path, mock: &MockErpHandle, base_url: &str, mapping: &str, extra: &str) -> Config {
-    std::fs::write(dir.join("mapping.toml"), mapping).unwrap();
-    std::fs::write(dir.join("contracts.csv"), mock.dataset().register_csv()).unwrap();
-    std::fs::write(dir.join("sap-password"), &mock.config().password).unwrap();
-    let text = format!(
-        r#"[store]
-url = "sqlite://erpsync.db"
-[erp]
-kind = "odata"
-base_url = "{base_url}"
-mapping = "mapping.toml"
-sap_client = "100"
-timeout = "10s"
-max_retries = 2
-{extra}
-[erp.auth]
-kind = "basic"
-user = "ERPSYNC"
-password_file = "sap-password"
-[[contracts]]
-kind = "erp"
-[[contracts]]
-kind = "file"
-path = "contracts.csv"
-"#
-    );
-    let path = dir.join("erpsync.toml");
-    std::fs::write(&path, text).unwrap();
-    Config::load(&path).expect("test config loads")
+fn config(
+    dir: &Path,
+    mock: &MockErpHandle,
+    base_url: &str,
+    mapping: &str,
+    extra: &[(&str, Value)],
+) -> Config {
+    common::mock::write_files(dir, mock, mapping, "sap-password");
+    ErpsyncToml::sqlite("erpsync.db")
+        .sap(base_url, "10s", 2, "sap-password")
+        .section("erp", extra)
+        .erp_contracts()
+        .file_contracts("contracts.csv")
+        .load_in(dir)
 }
 
 struct Outcome {
@@ -98,8 +81,8 @@ async fn open_item_rows(store: &SharedStore) -> Vec<OpenItem> {
 async fn v4_finds_exactly_the_planted_mismatches_that_v2_finds() {
     let mock = mock(90, 900).await;
     let (d2, d4) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let v2 = sync_and_reconcile(config(d2.path(), &mock, &mock.base_url(), V2, "")).await;
-    let v4 = sync_and_reconcile(config(d4.path(), &mock, &mock.base_url_v4(), V4, "")).await;
+    let v2 = sync_and_reconcile(config(d2.path(), &mock, &mock.base_url(), V2, &[])).await;
+    let v4 = sync_and_reconcile(config(d4.path(), &mock, &mock.base_url_v4(), V4, &[])).await;
     assert!(v4.report.rejected.is_empty(), "{:?}", v4.report.rejected);
     assert_eq!(v2.report.pulled, v4.report.pulled, "same counts per entity");
     let planted = planted(&mock);
@@ -119,10 +102,10 @@ async fn v4_finds_exactly_the_planted_mismatches_that_v2_finds() {
 async fn v4_decimals_sent_as_numbers_give_the_same_result() {
     let mock = mock(60, 600).await;
     let (d2, d4) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let v2 = sync_and_reconcile(config(d2.path(), &mock, &mock.base_url(), V2, "")).await;
+    let v2 = sync_and_reconcile(config(d2.path(), &mock, &mock.base_url(), V2, &[])).await;
     // A server that ignores IEEE754Compatible=true.
     mock.set_v4_decimals_as_numbers(true);
-    let v4 = sync_and_reconcile(config(d4.path(), &mock, &mock.base_url_v4(), V4, "")).await;
+    let v4 = sync_and_reconcile(config(d4.path(), &mock, &mock.base_url_v4(), V4, &[])).await;
     assert!(v4.report.rejected.is_empty(), "{:?}", v4.report.rejected);
     assert_eq!(v4.found, planted(&mock));
     assert_eq!(
@@ -139,7 +122,7 @@ async fn v4_incremental_pull_writes_v4_literals_the_server_accepts() {
         "# watermark = \"LastChangeDate\"",
         "watermark = \"LastChangeDate\"",
     );
-    let cfg = config(dir.path(), &mock, &mock.base_url_v4(), &mapping, "");
+    let cfg = config(dir.path(), &mock, &mock.base_url_v4(), &mapping, &[]);
     let first = sync_and_reconcile(cfg.clone()).await;
     let cursor = first
         .store
@@ -175,7 +158,7 @@ async fn without_next_links_the_client_pages_with_top_and_skip() {
             &mock,
             &url,
             mapping,
-            "page_size = 45\nclient_paging = true",
+            &[("page_size", 45.into()), ("client_paging", true.into())],
         );
         let out = sync_and_reconcile(cfg).await;
         assert_eq!(
@@ -195,7 +178,7 @@ async fn without_next_links_the_client_pages_with_top_and_skip() {
 async fn the_v4_mapping_passes_check_against_the_v4_metadata() {
     let mock = mock(5, 20).await;
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), &mock, &mock.base_url_v4(), V4, "");
+    let cfg = config(dir.path(), &mock, &mock.base_url_v4(), V4, &[]);
     let mapping = erpsync::erp::mapping::Mapping::load(&cfg.erp.mapping).unwrap();
     let client = erpsync::erp::odata::ODataClient::new(&cfg.erp).unwrap();
     let mut all = std::collections::BTreeMap::new();
@@ -215,23 +198,15 @@ async fn erpsync_check_validates_the_v4_mapping_and_names_a_wrong_property() {
     let mock = mock(5, 20).await;
     let dir = tempfile::tempdir().unwrap();
     let check = |dir: &Path| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_erpsync"))
-            .arg("--config")
-            .arg(dir.join("erpsync.toml"))
-            .arg("check")
-            .env_remove("RUST_LOG")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let (code, _, stderr) =
+            common::cli::run(&dir.join(common::config::CONFIG_FILE), &["check"]);
+        (code, stderr)
     };
-    config(dir.path(), &mock, &mock.base_url_v4(), V4, "");
+    config(dir.path(), &mock, &mock.base_url_v4(), V4, &[]);
     let (code, err) = check(dir.path());
     assert_eq!(code, 0, "{err}");
     let broken = V4.replace("name = \"CustomerName\"", "name = \"CustomerNameX\"");
-    config(dir.path(), &mock, &mock.base_url_v4(), &broken, "");
+    config(dir.path(), &mock, &mock.base_url_v4(), &broken, &[]);
     let (code, err) = check(dir.path());
     assert_eq!(code, 2, "{err}");
     assert!(
