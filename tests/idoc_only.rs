@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::config::token;
+use common::ErpsyncToml;
 use erpsync::store;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -23,24 +25,20 @@ contract_id,customer,company_code,sales_org,distribution_channel,division,paymen
 K-1,0000004711,1010,,,,NT60,,EUR,,,,,,2026-01-01,2030-12-31
 ";
 
-const CONFIG: &str = r#"[store]
-url = "sqlite://erpsync.db"
-[erp]
-kind = "idoc"
-[idoc]
-inbox = "inbox"
-[[contracts]]
-kind = "file"
-path = "contracts.csv"
-[payment_terms]
-file = "t052.csv"
-[server]
-listen = "127.0.0.1:0"
-[[server.tokens]]
-name = "sap-pi"
-role = "erp"
-token_env = "IDOC_ONLY_TEST_TOKEN"
-"#;
+/// Only what an IDoc-only ERP needs: the inbox, a contract register, a T052 export, and
+/// a token for `POST /idoc`.
+fn idoc_only_config() -> ErpsyncToml {
+    ErpsyncToml::sqlite("erpsync.db")
+        .set("erp.kind", "idoc")
+        .set("idoc.inbox", "inbox")
+        .file_contracts("contracts.csv")
+        .set("payment_terms.file", "t052.csv")
+        .set("server.listen", "127.0.0.1:0")
+        .push(
+            "server.tokens",
+            token("sap-pi", "erp", "token_env", "IDOC_ONLY_TEST_TOKEN"),
+        )
+}
 
 /// A DEBMAS07 file with one customer: NT30 in company code 1010 and sales area 1010/10/00.
 fn debmas(docnum: &str, customer: &str) -> String {
@@ -68,8 +66,7 @@ struct Env {
 impl Env {
     fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("erpsync.toml");
-        std::fs::write(&config, CONFIG).unwrap();
+        let config = idoc_only_config().write_in(dir.path());
         std::fs::write(dir.path().join("t052.csv"), T052).unwrap();
         std::fs::write(dir.path().join("contracts.csv"), REGISTER).unwrap();
         std::fs::create_dir_all(dir.path().join("inbox")).unwrap();
@@ -81,22 +78,13 @@ impl Env {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_erpsync"));
-        cmd.arg("--config")
-            .arg(&self.config)
-            .args(args)
-            .env_remove("RUST_LOG")
-            .env("IDOC_ONLY_TEST_TOKEN", "s3cret-erp");
+        let mut cmd = common::cli::erpsync_with(&self.config);
+        cmd.args(args).env("IDOC_ONLY_TEST_TOKEN", "s3cret-erp");
         cmd
     }
 
     fn cli(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self.command(args).output().expect("binary runs");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        common::cli::output(&mut self.command(args))
     }
 }
 
@@ -225,11 +213,10 @@ async fn an_idoc_only_erp_is_checked_synced_served_and_not_pushed_to() {
 #[test]
 fn erp_contracts_are_refused_for_an_idoc_only_erp() {
     let env = Env::new();
-    let text = CONFIG.replace(
-        "[[contracts]]\nkind = \"file\"\npath = \"contracts.csv\"",
-        "[[contracts]]\nkind = \"erp\"",
-    );
-    std::fs::write(&env.config, text).unwrap();
+    idoc_only_config()
+        .unset("contracts")
+        .erp_contracts()
+        .write(&env.config);
     let (code, out, err) = env.cli(&["check"]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("contracts[0].kind"), "{err}");
