@@ -3,7 +3,7 @@
 mod common;
 
 use chrono::Utc;
-use common::TestEnv;
+use common::{ErpsyncToml, TestEnv};
 use erpsync::erp::mapping::Mapping;
 use erpsync::erp::odata::ODataClient;
 use erpsync::erp::sap_writer::notes;
@@ -400,7 +400,7 @@ async fn a_note_that_already_arrived_is_not_written_again() {
 
 #[test]
 fn demo_runs_the_whole_loop_and_reports_json() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_erpsync"))
+    let out = common::cli::erpsync()
         .args(["demo", "--format", "json"])
         .output()
         .unwrap();
@@ -605,15 +605,13 @@ fn an_unreachable_erp_is_a_one_line_error_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("mapping.toml"), common::MAPPING).unwrap();
     std::fs::write(dir.path().join("pw"), "x").unwrap();
-    let config = dir.path().join("erpsync.toml");
-    std::fs::write(
-        &config,
-        "[store]\nurl = \"sqlite://e.db\"\n[erp]\nkind = \"odata\"\nbase_url = \"http://127.0.0.1:9/sap/opu/odata/sap/\"\nmapping = \"mapping.toml\"\nmax_retries = 0\ntimeout = \"2s\"\n[erp.auth]\nkind = \"basic\"\nuser = \"U\"\npassword_file = \"pw\"\n",
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_erpsync"))
-        .arg("--config")
-        .arg(&config)
+    let config = ErpsyncToml::sqlite("e.db")
+        .odata("http://127.0.0.1:9/sap/opu/odata/sap/")
+        .set("erp.max_retries", 0)
+        .set("erp.timeout", "2s")
+        .basic_auth("U", "pw")
+        .write_in(dir.path());
+    let out = common::cli::erpsync_with(&config)
         .args(["sync", "--only", "customers"])
         .output()
         .unwrap();
@@ -700,11 +698,18 @@ async fn customers_are_synced_without_addresses_when_the_erp_refuses_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dispute_statuses_follow_the_configured_transitions() {
     let env = TestEnv::start(20, 200).await;
-    let mut config = std::fs::read_to_string(&env.config_path).unwrap();
-    config.push_str(
-        "[disputes]\nstatuses = [\"OPEN\", \"INPR\", \"RSLV\", \"CLSD\", \"VOID\"]\n[disputes.transitions]\nOPEN = [\"INPR\", \"RSLV\"]\nINPR = [\"RSLV\", \"OPEN\"]\nRSLV = [\"CLSD\", \"INPR\"]\nCLSD = []\nVOID = []\n",
-    );
-    std::fs::write(&env.config_path, config).unwrap();
+    let none: Vec<&str> = Vec::new();
+    env.toml(&env.mock.base_url(), 1)
+        .set(
+            "disputes.statuses",
+            vec!["OPEN", "INPR", "RSLV", "CLSD", "VOID"],
+        )
+        .set("disputes.transitions.OPEN", vec!["INPR", "RSLV"])
+        .set("disputes.transitions.INPR", vec!["RSLV", "OPEN"])
+        .set("disputes.transitions.RSLV", vec!["CLSD", "INPR"])
+        .set("disputes.transitions.CLSD", none.clone())
+        .set("disputes.transitions.VOID", none)
+        .write(&env.config_path);
     let cases = &env.mock.dataset().dispute_cases;
     let open_case = cases
         .iter()
