@@ -18,7 +18,7 @@ use erpsync::model::note::{CollectorNote, NoteDetails, PromiseToPay};
 use erpsync::model::{CustomerId, DisputeStatusChange, Note, NoteChannel};
 use erpsync::store::OutboxStatus;
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// Kills of a running `erpsync push` the test must reach.
@@ -50,28 +50,13 @@ fn write_config(env: &TestEnv, batch: bool) {
         common::MAPPING.replace("max_length = 65000", &format!("max_length = {MAX_LENGTH}"));
     assert!(mapping.contains(&format!("max_length = {MAX_LENGTH}")));
     std::fs::write(env.dir.path().join("mapping.toml"), mapping).unwrap();
-    let text = format!(
-        r#"[store]
-url = "sqlite://erpsync.db"
-[erp]
-kind = "odata"
-base_url = "{}"
-mapping = "mapping.toml"
-sap_client = "100"
-timeout = "5s"
-max_retries = 1
-[erp.auth]
-kind = "basic"
-user = "ERPSYNC"
-password_file = "sap-password"
-[push]
-max_attempts = 1000
-batch = {batch}
-batch_size = 7
-"#,
-        env.mock.base_url()
-    );
-    std::fs::write(&env.config_path, text).unwrap();
+    env.toml(&env.mock.base_url(), 1)
+        .set("erp.timeout", "5s")
+        .unset("contracts")
+        .set("push.max_attempts", 1000)
+        .set("push.batch", batch)
+        .set("push.batch_size", 7)
+        .write(&env.config_path);
 }
 
 fn note(customer: &str, i: usize) -> CollectorNote {
@@ -181,7 +166,6 @@ async fn crash_loop(batch: bool) {
             .parse::<FaultSpec>()
             .unwrap(),
     );
-    let bin = env!("CARGO_BIN_EXE_erpsync");
     let mut kills = 0;
     let mut runs = 0;
     let started = Instant::now();
@@ -191,11 +175,8 @@ async fn crash_loop(batch: bool) {
             "only {kills} kills in 4 minutes"
         );
         runs += 1;
-        let mut child = Command::new(bin)
-            .arg("--config")
-            .arg(&env.config_path)
+        let mut child = common::cli::erpsync_with(&env.config_path)
             .arg("push")
-            .env_remove("RUST_LOG")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
