@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::ErpsyncToml;
 use erpsync::config::Config;
 use erpsync::mock_erp::{cap_seed_files, Dataset, MockErpConfig};
 use erpsync::sync::SyncReport;
@@ -127,25 +128,13 @@ fn root_log(cap: &Cap) -> PathBuf {
 fn config(dir: &Path, ds: &Dataset, base_url: &str, mapping: &str) -> Config {
     std::fs::write(dir.join("mapping.toml"), mapping).unwrap();
     std::fs::write(dir.join("contracts.csv"), ds.register_csv()).unwrap();
-    let text = format!(
-        r#"[store]
-url = "sqlite://erpsync.db"
-[erp]
-kind = "odata"
-base_url = "{base_url}"
-mapping = "mapping.toml"
-timeout = "20s"
-max_retries = 1
-[[contracts]]
-kind = "erp"
-[[contracts]]
-kind = "file"
-path = "contracts.csv"
-"#
-    );
-    let path = dir.join("erpsync.toml");
-    std::fs::write(&path, text).unwrap();
-    Config::load(&path).expect("config loads")
+    ErpsyncToml::sqlite("erpsync.db")
+        .odata(base_url)
+        .set("erp.timeout", "20s")
+        .set("erp.max_retries", 1)
+        .erp_contracts()
+        .file_contracts("contracts.csv")
+        .load_in(dir)
 }
 
 async fn pull_and_reconcile(config: Config) -> (SyncReport, BTreeSet<Key>, usize) {
