@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::config::user;
 use common::TestEnv;
 use erpsync::model::DiscrepancyStatus;
 use erpsync::service::desk::auth;
@@ -69,9 +70,7 @@ impl Drop for Service {
 }
 
 fn start_service(config: &Path) -> Service {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_erpsync"))
-        .arg("--config")
-        .arg(config)
+    let mut child = common::cli::erpsync_with(config)
         .arg("run")
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
@@ -119,18 +118,24 @@ async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
     }
 
     let env = TestEnv::start(40, 400).await;
-    let mut config = std::fs::read_to_string(&env.config_path).unwrap();
-    config += "[server]\nlisten = \"127.0.0.1:0\"\n";
+    let mut config = env
+        .toml(&env.mock.base_url(), 1)
+        .set("server.listen", "127.0.0.1:0");
     for ((name, password), role) in [(MDM, "mdm"), (APPROVER, "approver"), (VIEWER, "viewer")] {
         let hash = auth::hash_password(password).unwrap();
-        config += &format!(
-            "[[server.users]]\nname = \"{name}\"\nrole = \"{role}\"\npassword_hash = \"{hash}\"\n"
-        );
+        config = config.push("server.users", user(name, role, &hash));
     }
     // The service's own jobs stay out of the way: the store is filled by `sync` below.
-    config += "[schedule]\ncustomers = \"1h\"\nopen_items = \"1h\"\ncontracts = \"1h\"\n\
-               payment_terms = \"1h\"\nreconcile = \"1h\"\npush = \"1h\"\n";
-    std::fs::write(&env.config_path, config).unwrap();
+    let jobs = [
+        "customers",
+        "open_items",
+        "contracts",
+        "payment_terms",
+        "reconcile",
+        "push",
+    ];
+    let hourly: Vec<(&str, &str)> = jobs.iter().map(|job| (*job, "1h")).collect();
+    config.section("schedule", &hourly).write(&env.config_path);
     let (code, _, err) = env.cli(&["sync"]);
     assert_eq!(code, 0, "erpsync sync: {err}");
 
