@@ -12,17 +12,13 @@ use erpsync::model::{
 };
 use erpsync::store::{
     Counts, DiscrepancyFilter, FindingsReport, OpenItemFilter, OutboxKind, OutboxStatus,
-    SharedStore, Store, StoreError,
+    SharedStore, StoreError,
 };
-use futures_util::FutureExt;
 use rust_decimal::Decimal;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::str::FromStr;
 
 mod common;
-
-use common::postgres::PgSchema;
 
 // ---------------------------------------------------------------- harness
 
@@ -42,22 +38,11 @@ where
     F: FnOnce(SharedStore) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Some(schema) = PgSchema::create("postgres store tests", "erpsync_test").await else {
-        return;
-    };
-    let outcome = AssertUnwindSafe(async {
-        let store = schema.store().await;
+    common::postgres::with_store("postgres store tests", "erpsync_test", |store| async move {
         assert_eq!(store.backend(), "postgres");
-        let pool = store.pool().clone();
-        test(std::sync::Arc::new(store)).await;
-        pool.close().await;
+        test(store).await;
     })
-    .catch_unwind()
     .await;
-    schema.drop().await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
 }
 
 /// Declares every test once per backend.

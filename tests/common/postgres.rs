@@ -1,9 +1,13 @@
 //! A fresh PostgreSQL schema per test on the server `ERPSYNC_TEST_POSTGRES_URL` names, so the
 //! PostgreSQL tests of several test binaries (and several checkouts) run side by side.
 
-use erpsync::store::{self, PgStore, Store};
+use erpsync::store::{self, PgStore, SharedStore, Store};
+use futures_util::FutureExt;
 use sqlx::{Connection, PgConnection};
+use std::future::Future;
 use std::io::Write;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 /// The variable naming the PostgreSQL server the tests may use.
 pub const PG_URL_VAR: &str = "ERPSYNC_TEST_POSTGRES_URL";
@@ -80,5 +84,26 @@ impl PgSchema {
             .execute(&mut self.admin)
             .await
             .unwrap();
+    }
+}
+
+/// Runs `test` on a migrated store in a fresh schema named after `prefix`, then closes the
+/// store and drops the schema, also when `test` panics (the panic goes on afterwards). Skips
+/// as [`server_url`] says when no server is configured.
+pub async fn with_store<F, Fut>(test_name: &str, prefix: &str, test: F)
+where
+    F: FnOnce(SharedStore) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(schema) = PgSchema::create(test_name, prefix).await else {
+        return;
+    };
+    let store = schema.store().await;
+    let pool = store.pool().clone();
+    let outcome = AssertUnwindSafe(test(Arc::new(store))).catch_unwind().await;
+    pool.close().await;
+    schema.drop().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
     }
 }
