@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::Utc;
-use common::postgres::PgSchema;
+use common::postgres::{self, PgSchema};
 use common::ErpsyncToml;
 use erpsync::mock_erp::{FaultSpec, MockErpConfig, MockErpHandle};
 use erpsync::model::note::{CollectorNote, NoteDetails};
@@ -454,11 +454,13 @@ async fn not_ready_while_the_erp_cannot_be_reached() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let text = std::fs::read_to_string(&env.config_path).unwrap().replace(
-        &env.mock.base_url(),
-        &format!("http://{closed}/sap/opu/odata/sap/"),
-    );
-    std::fs::write(&env.config_path, text).unwrap();
+    env.toml
+        .clone()
+        .set(
+            "erp.base_url",
+            format!("http://{closed}/sap/opu/odata/sap/"),
+        )
+        .write(&env.config_path);
     let mut svc = env.spawn("info");
     assert_eq!(svc.get("/healthz").await.0, 200);
     // The pulls fail; readiness says why.
@@ -975,17 +977,7 @@ async fn leases_and_outbox_claims_on_sqlite() {
 #[tokio::test]
 async fn leases_and_outbox_claims_on_postgres() {
     let test = "leases_and_outbox_claims_on_postgres";
-    let Some(schema) = PgSchema::create(test, "erpsync_lease").await else {
-        return;
-    };
-    let store = schema.store().await;
-    let pool = store.pool().clone();
-    let outcome = tokio::spawn(check_leases_and_claims(Arc::new(store))).await;
-    pool.close().await;
-    schema.drop().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    postgres::with_store(test, "erpsync_lease", check_leases_and_claims).await;
 }
 
 // ---------------------------------------------------------------- IDoc inbox and endpoint
