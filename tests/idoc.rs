@@ -8,7 +8,7 @@ mod common;
 
 use chrono::{NaiveDate, Utc};
 use common::config::token;
-use common::postgres::PgSchema;
+use common::postgres;
 use common::ErpsyncToml;
 use erpsync::erp::idoc::Translator;
 use erpsync::model::{Contract, ContractScope, CustomerId, Rule};
@@ -1165,48 +1165,43 @@ async fn the_http_endpoint_takes_idoc_xml_from_authorized_tokens_only() {
 #[tokio::test]
 async fn idempotency_and_supersession_on_postgres() {
     let test = "idempotency_and_supersession_on_postgres";
-    let Some(schema) = PgSchema::create(test, "erpsync_idoc").await else {
-        return;
-    };
-    let pg = schema.store().await;
-    let pool = pg.pool().clone();
-    let shared: SharedStore = std::sync::Arc::new(pg);
-    let dir = tempfile::tempdir().unwrap();
-    let t = Inbox {
-        importer: IdocImporter::new(shared.clone(), Translator::builtin()),
-        store: shared,
-        dir,
-    };
-    std::fs::create_dir_all(t.inbox()).unwrap();
-    let newer = Debmas {
-        docnum: "0000000000100009",
-        credat: "20261103",
-        cc_terms: "NT45",
-        ..Debmas::default()
-    };
-    let text = file("DEBMAS07", &[debmas(&newer), invoic(&Invoic::default())]);
-    let r = t.import("a.xml", &text).await;
-    assert_eq!(r.applied, 2, "{r:?}");
-    let r = t.import("a.xml", &text).await;
-    assert_eq!(r.duplicates, 2, "{r:?}");
-    let r = t
-        .import("old.xml", &file("DEBMAS07", &[debmas(&Debmas::default())]))
-        .await;
-    assert_eq!(r.superseded, 1, "{r:?}");
-    assert_eq!(t.company_terms("4711").await.as_deref(), Some("NT45"));
-    let items = t
-        .store
-        .list_open_items(&OpenItemFilter::default())
-        .await
-        .unwrap();
-    assert_eq!(items[0].amount, dec("1190.00"));
-    assert_eq!(items[0].applied.discount1_percent, Some(dec("2.000")));
-    let contacts = t
-        .store
-        .customer_contacts(&CustomerId::parse("4711").unwrap())
-        .await
-        .unwrap();
-    assert_eq!(contacts.len(), 1);
-    pool.close().await;
-    schema.drop().await;
+    postgres::with_store(test, "erpsync_idoc", |shared| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Inbox {
+            importer: IdocImporter::new(shared.clone(), Translator::builtin()),
+            store: shared,
+            dir,
+        };
+        std::fs::create_dir_all(t.inbox()).unwrap();
+        let newer = Debmas {
+            docnum: "0000000000100009",
+            credat: "20261103",
+            cc_terms: "NT45",
+            ..Debmas::default()
+        };
+        let text = file("DEBMAS07", &[debmas(&newer), invoic(&Invoic::default())]);
+        let r = t.import("a.xml", &text).await;
+        assert_eq!(r.applied, 2, "{r:?}");
+        let r = t.import("a.xml", &text).await;
+        assert_eq!(r.duplicates, 2, "{r:?}");
+        let r = t
+            .import("old.xml", &file("DEBMAS07", &[debmas(&Debmas::default())]))
+            .await;
+        assert_eq!(r.superseded, 1, "{r:?}");
+        assert_eq!(t.company_terms("4711").await.as_deref(), Some("NT45"));
+        let items = t
+            .store
+            .list_open_items(&OpenItemFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(items[0].amount, dec("1190.00"));
+        assert_eq!(items[0].applied.discount1_percent, Some(dec("2.000")));
+        let contacts = t
+            .store
+            .customer_contacts(&CustomerId::parse("4711").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(contacts.len(), 1);
+    })
+    .await;
 }
