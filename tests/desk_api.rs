@@ -1029,7 +1029,7 @@ async fn sessions_need_their_csrf_token_and_logins_are_rate_limited() {
 // ---------------------------------------------------------------- the queue store itself
 
 mod queue_store {
-    use super::common::postgres::PgSchema;
+    use super::common::postgres;
     use erpsync::model::{
         CustomerGeneral, CustomerId, DiscrepancyStatus, Exposure, Finding, Rule, Severity,
     };
@@ -1299,17 +1299,7 @@ mod queue_store {
     #[tokio::test]
     async fn the_queue_pages_by_key_on_postgres() {
         let test = "the_queue_pages_by_key_on_postgres";
-        let Some(schema) = PgSchema::create(test, "erpsync_desk").await else {
-            return;
-        };
-        let store = schema.store().await;
-        let pool = store.pool().clone();
-        let outcome = tokio::spawn(check(std::sync::Arc::new(store), 5_000, 500)).await;
-        pool.close().await;
-        schema.drop().await;
-        if let Err(e) = outcome {
-            std::panic::resume_unwind(e.into_panic());
-        }
+        postgres::with_store(test, "erpsync_desk", |store| check(store, 5_000, 500)).await;
     }
 }
 
