@@ -14,13 +14,14 @@
 pub mod cli;
 pub mod config;
 pub mod mock;
+pub mod notes;
 pub mod postgres;
 
 pub use config::ErpsyncToml;
 
 use chrono::Utc;
 use erpsync::config::Config;
-use erpsync::mock_erp::{MockErpConfig, MockErpHandle};
+use erpsync::mock_erp::{Dataset, MockErpConfig, MockErpHandle};
 use erpsync::model::DiscrepancyStatus;
 use erpsync::store::{self, DiscrepancyFilter, SharedStore, Store};
 use erpsync::sync::{self, reconcile_run, SyncContext, SyncReport};
@@ -109,6 +110,33 @@ pub async fn sync_and_reconcile(config: Config) -> (SyncReport, SharedStore) {
     let report = sync::run(&ctx, &[]).await.expect("sync succeeds");
     reconcile(store.as_ref()).await;
     (report, store)
+}
+
+/// What a pull and reconciliation left: the sync report, the store and its open findings.
+pub struct Outcome {
+    pub report: SyncReport,
+    pub store: SharedStore,
+    pub found: BTreeSet<FindingKey>,
+}
+
+/// [`sync_and_reconcile`], with the open findings read back.
+pub async fn sync_reconcile_and_find(config: Config) -> Outcome {
+    let (report, store) = sync_and_reconcile(config).await;
+    let found = open_findings(store.as_ref()).await;
+    Outcome {
+        report,
+        store,
+        found,
+    }
+}
+
+/// The mismatches the mock's data set plants, as the findings they should become.
+pub fn planted(dataset: &Dataset) -> BTreeSet<FindingKey> {
+    dataset
+        .planted()
+        .into_iter()
+        .map(|p| (p.rule.to_string(), p.customer, p.scope, p.field.to_string()))
+        .collect()
 }
 
 /// A reconciliation run with the default rules, as of now.
