@@ -8,12 +8,11 @@
 mod common;
 
 use chrono::Utc;
+use common::sync_reconcile_and_find as sync_and_reconcile;
 use common::ErpsyncToml;
 use erpsync::config::Config;
 use erpsync::mock_erp::MockErpHandle;
 use erpsync::model::CustomerId;
-use erpsync::store::SharedStore;
-use erpsync::sync::SyncReport;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -38,22 +37,6 @@ fn config(dir: &Path, mock: &MockErpHandle, mapping: &str, data_query: &str) -> 
         .basic_auth("ERPSYNC", "erp-password")
         .file_contracts("contracts.csv")
         .load_in(dir)
-}
-
-struct Outcome {
-    report: SyncReport,
-    store: SharedStore,
-    found: BTreeSet<Key>,
-}
-
-async fn sync_and_reconcile(config: Config) -> Outcome {
-    let (report, store) = common::sync_and_reconcile(config).await;
-    let found = common::open_findings(store.as_ref()).await;
-    Outcome {
-        report,
-        store,
-        found,
-    }
 }
 
 /// The planted mismatches F&O can hold: none at a sales area (F&O has none, so neither the
