@@ -4,12 +4,12 @@
 
 mod common;
 
+use common::sync_reconcile_and_find as sync_and_reconcile;
 use common::ErpsyncToml;
 use erpsync::config::Config;
 use erpsync::mock_erp::{MockErpConfig, MockErpHandle};
 use erpsync::model::OpenItem;
 use erpsync::store::SharedStore;
-use erpsync::sync::SyncReport;
 use std::collections::BTreeSet;
 use std::path::Path;
 use toml::Value;
@@ -45,28 +45,8 @@ fn config(
         .load_in(dir)
 }
 
-struct Outcome {
-    report: SyncReport,
-    store: SharedStore,
-    found: BTreeSet<Key>,
-}
-
-async fn sync_and_reconcile(config: Config) -> Outcome {
-    let (report, store) = common::sync_and_reconcile(config).await;
-    let found = common::open_findings(store.as_ref()).await;
-    Outcome {
-        report,
-        store,
-        found,
-    }
-}
-
 fn planted(mock: &MockErpHandle) -> BTreeSet<Key> {
-    mock.dataset()
-        .planted()
-        .into_iter()
-        .map(|p| (p.rule.to_string(), p.customer, p.scope, p.field.to_string()))
-        .collect()
+    common::planted(mock.dataset())
 }
 
 /// The stored open items in key order (amounts compare by value: a V4 number `12.5` and a
