@@ -156,11 +156,7 @@ async fn erpsync_pulls_a_cap_server_over_v4_and_v2_and_finds_the_planted_mismatc
         open_items: 400,
         ..MockErpConfig::default()
     });
-    let planted: BTreeSet<Key> = ds
-        .planted()
-        .into_iter()
-        .map(|p| (p.rule.to_string(), p.customer, p.scope, p.field.to_string()))
-        .collect();
+    let planted = common::planted(&ds);
     assert!(planted.len() >= 6, "the seed data plants mismatches");
     let cap = start_cap(&modules, &ds).await;
     let open_items = ds.open_customer_items().count();
