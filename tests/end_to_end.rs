@@ -49,13 +49,7 @@ async fn every_planted_mismatch_is_found_and_no_decoy_is_flagged() {
         report.rejected
     );
     let found = open_keys(&store).await;
-    let planted: BTreeSet<Key> = env
-        .mock
-        .dataset()
-        .planted()
-        .into_iter()
-        .map(|p| (p.rule.to_string(), p.customer, p.scope, p.field.to_string()))
-        .collect();
+    let planted = common::planted(env.mock.dataset());
     // Every rule has a planted case.
     for rule in erpsync::model::Rule::ALL {
         assert!(
