@@ -16,8 +16,8 @@ use erpsync::erp::odata::ODataClient;
 use erpsync::erp::sap_writer::notes;
 use erpsync::erp::writer;
 use erpsync::mock_erp::FaultSpec;
-use erpsync::model::note::{CollectorNote, NoteDetails};
-use erpsync::model::{CustomerId, Note, NoteChannel};
+use erpsync::model::note::CollectorNote;
+use erpsync::model::NoteChannel;
 use erpsync::push::{self, PushReport};
 use erpsync::store::{OutboxStatus, SharedStore};
 use serde_json::json;
@@ -57,18 +57,7 @@ impl Ctx {
     }
 
     async fn note(&self, customer: &str, text: &str) -> CollectorNote {
-        let n = CollectorNote {
-            note: Note {
-                customer: CustomerId::parse(customer).unwrap(),
-                item: None,
-                author: "ana".into(),
-                text: text.into(),
-                channel: NoteChannel::Phone,
-                created_at: Utc::now(),
-                idempotency_key: uuid::Uuid::new_v4().to_string(),
-            },
-            details: NoteDetails::default(),
-        };
+        let n = common::notes::collector(customer, text, NoteChannel::Phone);
         self.store.add_note(&n).await.unwrap();
         n
     }
