@@ -14,8 +14,8 @@ use erpsync::erp::odata::ODataClient;
 use erpsync::erp::sap_writer::notes;
 use erpsync::erp::writer;
 use erpsync::mock_erp::FaultSpec;
-use erpsync::model::note::{CollectorNote, NoteDetails};
-use erpsync::model::{CustomerId, DisputeStatusChange, Note, NoteChannel};
+use erpsync::model::note::CollectorNote;
+use erpsync::model::{DisputeStatusChange, NoteChannel};
 use erpsync::push::{self, PushReport};
 use erpsync::store::{OutboxStatus, SharedStore};
 use std::time::Duration;
@@ -53,18 +53,7 @@ impl Ctx {
     }
 
     fn note_unsaved(&self, customer: &str, text: &str) -> CollectorNote {
-        CollectorNote {
-            note: Note {
-                customer: CustomerId::parse(customer).unwrap(),
-                item: None,
-                author: "ana".into(),
-                text: text.into(),
-                channel: NoteChannel::Email,
-                created_at: Utc::now(),
-                idempotency_key: uuid::Uuid::new_v4().to_string(),
-            },
-            details: NoteDetails::default(),
-        }
+        common::notes::collector(customer, text, NoteChannel::Email)
     }
 
     async fn drain(&self, push: &PushConfig) -> PushReport {
