@@ -266,15 +266,7 @@ fn without_details(note: &Note) -> CollectorNote {
 }
 
 fn note_for(customer: &str, text: &str) -> Note {
-    Note {
-        customer: CustomerId::parse(customer).unwrap(),
-        item: None,
-        author: "ana".into(),
-        text: text.into(),
-        channel: NoteChannel::Phone,
-        created_at: Utc::now(),
-        idempotency_key: uuid::Uuid::new_v4().to_string(),
-    }
+    common::notes::by_ana(customer, text, NoteChannel::Phone)
 }
 
 /// How many accepted writes carry each note's key.
