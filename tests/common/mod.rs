@@ -4,7 +4,9 @@
 //! - [`mock`]: the in-process mock SAP system on a free port, and the files a config reads;
 //! - [`postgres`]: a fresh schema per test on `ERPSYNC_TEST_POSTGRES_URL` (skipped with a
 //!   reason when unset, a failure on CI);
-//! - [`cli`]: the `erpsync` binary run with a config, output captured;
+//! - [`cli`]: the `erpsync` binary run with a config, output captured, and the logs and
+//!   address of a running `erpsync run`;
+//! - [`notes`]: collector notes as the push tests queue them;
 //! - [`TestEnv`]: a mock ERP plus a config and SQLite store pointing at it, and the
 //!   sync/reconcile/findings helpers the end-to-end tests share.
 // Each test binary compiles this module on its own and uses only part of it: the rest would
