@@ -5,17 +5,16 @@
 mod common;
 
 use chrono::Utc;
+use common::cli::ServiceLog;
 use common::postgres::{self, PgSchema};
 use common::ErpsyncToml;
 use erpsync::mock_erp::{FaultSpec, MockErpConfig, MockErpHandle};
 use erpsync::model::note::{CollectorNote, NoteDetails};
 use erpsync::model::{CustomerId, Note, NoteChannel};
 use erpsync::store::{self, OutboxStatus, SharedStore};
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The variable the test configs name for the ERP password.
@@ -109,7 +108,7 @@ impl Env {
 /// A running `erpsync run` process; killed when dropped, so a failing test leaves none.
 struct Instance {
     child: Child,
-    logs: Arc<Mutex<String>>,
+    log: ServiceLog,
     addr: SocketAddr,
     http: reqwest::Client,
 }
@@ -117,37 +116,11 @@ struct Instance {
 impl Instance {
     fn start(mut cmd: Command) -> Instance {
         let mut child = cmd.spawn().expect("binary starts");
-        let stderr = child.stderr.take().unwrap();
-        let logs = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(addr) = listening_addr(&line) {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(addr);
-                    }
-                }
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(addr) => addr,
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "the service did not report its address; logs:\n{}",
-                    logs.lock().unwrap()
-                );
-            }
-        };
+        let log = ServiceLog::follow(&mut child);
+        let addr = log.wait_addr(&mut child);
         Instance {
             child,
-            logs,
+            log,
             addr,
             http: reqwest::Client::new(),
         }
@@ -176,7 +149,7 @@ impl Instance {
     }
 
     fn logs(&self) -> String {
-        self.logs.lock().unwrap().clone()
+        self.log.text()
     }
 
     fn signal(&self, sig: &str) {
@@ -214,14 +187,6 @@ impl Drop for Instance {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn listening_addr(line: &str) -> Option<SocketAddr> {
-    let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    if v["fields"]["message"] != "erpsync service listening" {
-        return None;
-    }
-    v["fields"]["addr"].as_str()?.parse().ok()
 }
 
 /// Polls `check` until it gives `Some`, failing with `what` after `limit`.
