@@ -4,11 +4,10 @@
 
 mod common;
 
+use common::cli::ServiceLog;
 use common::config::token;
 use common::ErpsyncToml;
 use erpsync::store;
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -155,30 +154,8 @@ async fn an_idoc_only_erp_is_checked_synced_served_and_not_pushed_to() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("binary starts");
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    let logs = std::thread::spawn(move || {
-        let mut all = String::new();
-        let mut tx = Some(tx);
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if let Some(addr) = listening_addr(&line) {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(addr);
-                }
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    let addr = match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(addr) => addr,
-        Err(_) => {
-            let _ = child.kill();
-            panic!("no address logged: {}", logs.join().unwrap());
-        }
-    };
+    let log = ServiceLog::follow(&mut child);
+    let addr = log.wait_addr(&mut child);
     let http = reqwest::Client::new();
     let r = http
         .get(format!("http://{addr}/healthz"))
@@ -205,7 +182,7 @@ async fn an_idoc_only_erp_is_checked_synced_served_and_not_pushed_to() {
         .success();
     assert!(ok);
     let status = wait_exit(&mut child, Duration::from_secs(60));
-    let logs = logs.join().unwrap();
+    let logs = log.join();
     assert!(status.is_some_and(|s| s.success()), "{status:?}\n{logs}");
     assert!(logs.contains("outbox is left as it is"), "{logs}");
 }
@@ -220,14 +197,6 @@ fn erp_contracts_are_refused_for_an_idoc_only_erp() {
     let (code, out, err) = env.cli(&["check"]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("contracts[0].kind"), "{err}");
-}
-
-fn listening_addr(line: &str) -> Option<SocketAddr> {
-    let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    if v["fields"]["message"] != "erpsync service listening" {
-        return None;
-    }
-    v["fields"]["addr"].as_str()?.parse().ok()
 }
 
 fn wait_exit(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
