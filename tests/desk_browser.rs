@@ -11,15 +11,15 @@
 
 mod common;
 
+use common::cli::ServiceLog;
 use common::config::user;
 use common::TestEnv;
 use erpsync::model::DiscrepancyStatus;
 use erpsync::service::desk::auth;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 const MDM: (&str, &str) = ("mia", "mia-secret-1");
 const APPROVER: (&str, &str) = ("april", "april-secret-2");
@@ -78,27 +78,9 @@ fn start_service(config: &Path) -> Service {
         .stderr(Stdio::piped())
         .spawn()
         .expect("erpsync run starts");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            if v["fields"]["message"] == "erpsync service listening" {
-                if let (Some(tx), Some(addr)) = (tx.take(), v["fields"]["addr"].as_str()) {
-                    let _ = tx.send(addr.parse::<SocketAddr>().unwrap());
-                }
-            }
-        }
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(addr) => Service { child, addr },
-        Err(_) => {
-            let _ = child.kill();
-            panic!("erpsync run did not report its address");
-        }
-    }
+    let log = ServiceLog::follow(&mut child);
+    let addr = log.wait_addr(&mut child);
+    Service { child, addr }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
