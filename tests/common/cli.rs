@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -36,6 +36,20 @@ pub fn output(cmd: &mut Command) -> (i32, String, String) {
 /// Runs `erpsync --config {config} {args}`: (exit code, stdout, stderr).
 pub fn run(config: &Path, args: &[&str]) -> (i32, String, String) {
     output(erpsync_with(config).args(args))
+}
+
+/// Starts `cmd` (an `erpsync run`) with its stderr followed, and waits until it listens:
+/// the process, its log and its address.
+pub fn start_service(cmd: &mut Command) -> (Child, ServiceLog, SocketAddr) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("erpsync run starts");
+    let log = ServiceLog::follow(&mut child);
+    let addr = log.wait_addr(&mut child);
+    (child, log, addr)
 }
 
 /// The stderr of a started `erpsync run`, read on a thread of its own: every line is kept,

@@ -23,6 +23,8 @@ pub use config::ErpsyncToml;
 
 use chrono::Utc;
 use erpsync::config::Config;
+use erpsync::erp::mapping::Mapping;
+use erpsync::erp::odata::ODataClient;
 use erpsync::mock_erp::{Dataset, MockErpConfig, MockErpHandle};
 use erpsync::model::DiscrepancyStatus;
 use erpsync::store::{self, DiscrepancyFilter, SharedStore, Store};
@@ -89,6 +91,14 @@ impl TestEnv {
     pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
         cli::run(&self.config_path, args)
     }
+}
+
+/// The mapping and the OData client `config` names, as the push path works with them.
+pub fn erp_of(config: &Config) -> (Mapping, ODataClient) {
+    (
+        Mapping::load(&config.erp.mapping).expect("mapping loads"),
+        ODataClient::new(&config.erp).expect("client builds"),
+    )
 }
 
 /// A migrated SQLite store in the file `file` of `dir`.
