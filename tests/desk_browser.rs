@@ -11,7 +11,6 @@
 
 mod common;
 
-use common::cli::ServiceLog;
 use common::config::user;
 use common::TestEnv;
 use erpsync::model::DiscrepancyStatus;
@@ -19,7 +18,7 @@ use erpsync::service::desk::auth;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 const MDM: (&str, &str) = ("mia", "mia-secret-1");
 const APPROVER: (&str, &str) = ("april", "april-secret-2");
@@ -70,16 +69,11 @@ impl Drop for Service {
 }
 
 fn start_service(config: &Path) -> Service {
-    let mut child = common::cli::erpsync_with(config)
-        .arg("run")
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("erpsync run starts");
-    let log = ServiceLog::follow(&mut child);
-    let addr = log.wait_addr(&mut child);
+    let (child, _, addr) = common::cli::start_service(
+        common::cli::erpsync_with(config)
+            .arg("run")
+            .env("RUST_LOG", "info"),
+    );
     Service { child, addr }
 }
 
