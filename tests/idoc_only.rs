@@ -4,12 +4,11 @@
 
 mod common;
 
-use common::cli::ServiceLog;
 use common::config::token;
 use common::ErpsyncToml;
 use erpsync::store;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const T052: &str = "\
@@ -148,14 +147,7 @@ async fn an_idoc_only_erp_is_checked_synced_served_and_not_pushed_to() {
     );
 
     // The service: up, takes IDocs over HTTP, stops cleanly on SIGTERM.
-    let mut child = env
-        .command(&["run"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let log = ServiceLog::follow(&mut child);
-    let addr = log.wait_addr(&mut child);
+    let (mut child, log, addr) = common::cli::start_service(&mut env.command(&["run"]));
     let http = reqwest::Client::new();
     let r = http
         .get(format!("http://{addr}/healthz"))
