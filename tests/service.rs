@@ -14,7 +14,7 @@ use erpsync::model::{CustomerId, Note, NoteChannel};
 use erpsync::store::{self, OutboxStatus, SharedStore};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// The variable the test configs name for the ERP password.
@@ -73,10 +73,7 @@ impl Env {
         let mut cmd = common::cli::erpsync_with(&self.config_path);
         cmd.arg("run")
             .env("RUST_LOG", rust_log)
-            .env(PASSWORD_VAR, &self.password)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .env(PASSWORD_VAR, &self.password);
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }
@@ -115,9 +112,7 @@ struct Instance {
 
 impl Instance {
     fn start(mut cmd: Command) -> Instance {
-        let mut child = cmd.spawn().expect("binary starts");
-        let log = ServiceLog::follow(&mut child);
-        let addr = log.wait_addr(&mut child);
+        let (child, log, addr) = common::cli::start_service(&mut cmd);
         Instance {
             child,
             log,
