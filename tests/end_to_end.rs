@@ -4,8 +4,6 @@ mod common;
 
 use chrono::Utc;
 use common::{ErpsyncToml, TestEnv};
-use erpsync::erp::mapping::Mapping;
-use erpsync::erp::odata::ODataClient;
 use erpsync::erp::sap_writer::notes;
 use erpsync::erp::writer;
 use erpsync::mock_erp::FaultSpec;
@@ -270,8 +268,7 @@ async fn an_erp_error_on_push_leaves_the_note_pending_and_a_later_push_sends_it_
     let env = TestEnv::start(20, 100).await;
     let store = env.store().await;
     let config = env.config();
-    let mapping = Mapping::load(&config.erp.mapping).unwrap();
-    let client = ODataClient::new(&config.erp).unwrap();
+    let (mapping, client) = common::erp_of(&config);
     let note = Note {
         customer: first_customer(&env),
         item: None,
@@ -358,8 +355,7 @@ async fn a_note_that_already_arrived_is_not_written_again() {
     let env = TestEnv::start(20, 100).await;
     let store = env.store().await;
     let config = env.config();
-    let mapping = Mapping::load(&config.erp.mapping).unwrap();
-    let client = ODataClient::new(&config.erp).unwrap();
+    let (mapping, client) = common::erp_of(&config);
     let note = Note {
         customer: first_customer(&env),
         item: None,
