@@ -9,8 +9,6 @@ mod common;
 
 use chrono::Utc;
 use common::TestEnv;
-use erpsync::erp::mapping::Mapping;
-use erpsync::erp::odata::ODataClient;
 use erpsync::erp::sap_writer::{disputes, notes};
 use erpsync::erp::soap::client::SoapClient;
 use erpsync::mock_erp::FaultSpec;
@@ -224,8 +222,7 @@ async fn crash_loop(batch: bool) {
     assert!(not_sent.is_empty(), "entries left: {not_sent:?}");
 
     let config = env.config();
-    let mapping = Mapping::load(&config.erp.mapping).unwrap();
-    let client = ODataClient::new(&config.erp).unwrap();
+    let (mapping, client) = common::erp_of(&config);
     let soap = SoapClient::new(client.clone());
     let target = &mapping.targets.notes;
     let mut split = 0;
