@@ -32,9 +32,10 @@ async fn ctx() -> Ctx {
     let env = TestEnv::start(20, 200).await;
     let store = env.store().await;
     let config = env.config();
+    let (mapping, client) = common::erp_of(&config);
     Ctx {
-        mapping: Mapping::load(&config.erp.mapping).unwrap(),
-        client: ODataClient::new(&config.erp).unwrap(),
+        mapping,
+        client,
         push: config.push.clone(),
         store,
         env,
@@ -238,8 +239,7 @@ async fn rate_limits_csrf_expiry_and_412_conflicts_each_end_in_one_write() {
         let store = c.store.clone();
         let config = c.env.config();
         tokio::spawn(async move {
-            let mapping = Mapping::load(&config.erp.mapping).unwrap();
-            let client = ODataClient::new(&config.erp).unwrap();
+            let (mapping, client) = common::erp_of(&config);
             push::drain(
                 store.as_ref(),
                 writer::for_mapping(&client, &mapping).as_ref(),
