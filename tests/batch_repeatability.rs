@@ -42,9 +42,10 @@ async fn ctx(localhost: bool) -> Ctx {
     let mut push = config.push.clone();
     push.batch = true;
     push.batch_size = 10;
+    let (mapping, client) = common::erp_of(&config);
     Ctx {
-        mapping: Mapping::load(&config.erp.mapping).unwrap(),
-        client: ODataClient::new(&config.erp).unwrap(),
+        mapping,
+        client,
         push,
         store,
         env,
