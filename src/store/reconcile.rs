@@ -73,25 +73,18 @@ type Levels = (
 /// A customer's packed levels and items (`[cc, sa, credit, items]`), each sorted as the
 /// column-by-column read sorts them.
 fn unpack(id: &CustomerId, [cc, sa, credit, items]: &[String; 4]) -> Result<Levels> {
-    let mut company_codes = packed::records(cc)?
-        .into_iter()
-        .map(|r| packed::company_code(id, r))
-        .collect::<Result<Vec<_>>>()?;
-    let mut sales_areas = packed::records(sa)?
-        .into_iter()
-        .map(|r| packed::sales_area(id, r))
-        .collect::<Result<Vec<_>>>()?;
-    let mut credit_limits = packed::records(credit)?
-        .into_iter()
-        .map(|r| packed::credit_limit(id, r))
-        .collect::<Result<Vec<_>>>()?;
-    let mut items = packed::records(items)?
-        .into_iter()
-        .map(packed::open_item)
-        .collect::<Result<Vec<_>>>()?;
+    let mut company_codes = rows(cc, |r| packed::company_code(id, r))?;
+    let mut sales_areas = rows(sa, |r| packed::sales_area(id, r))?;
+    let mut credit_limits = rows(credit, |r| packed::credit_limit(id, r))?;
+    let mut items = rows(items, packed::open_item)?;
     sort_levels(&mut company_codes, &mut sales_areas, &mut credit_limits);
     items.sort_by(|a, b| a.key.cmp(&b.key));
     Ok((company_codes, sales_areas, credit_limits, items))
+}
+
+/// The packed rows of one aggregate, decoded.
+fn rows<T>(text: &str, decode: impl Fn(&str) -> Result<T>) -> Result<Vec<T>> {
+    packed::records(text)?.into_iter().map(decode).collect()
 }
 
 /// One order for a customer's levels whichever way they were read.
