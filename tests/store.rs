@@ -1506,20 +1506,19 @@ async fn separators_in_erp_values_do_not_break_reconciliation(store: SharedStore
     let plain = store.list_open_items(&one("17100002")).await.unwrap();
     let customers = store.customers_page(None, 10).await.unwrap();
     assert_eq!(customers[0].general.name, "Name\u{1f}with\u{1e}separators");
-    let read = store
-        .customers_with_items(CustomerSelection::After {
-            after: None,
-            limit: 10,
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        read,
-        vec![
-            (customers[0].clone(), items.clone()),
-            (customers[1].clone(), plain)
-        ]
-    );
+    // Both ways of selecting customers go through the same decoding.
+    let ids = [cid("17100001"), cid("17100002")];
+    let read = store.customers_with_items(CustomerSelection::Ids(&ids));
+    let expected = vec![
+        (customers[0].clone(), items.clone()),
+        (customers[1].clone(), plain),
+    ];
+    assert_eq!(read.await.unwrap(), expected);
+    let page = CustomerSelection::After {
+        after: None,
+        limit: 10,
+    };
+    assert_eq!(store.customers_with_items(page).await.unwrap(), expected);
     assert_eq!(
         store.open_items_for(&[cid("17100001")]).await.unwrap(),
         items

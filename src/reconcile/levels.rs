@@ -17,29 +17,26 @@ pub(super) fn terms_levels<'a>(
     within: &'a ContractScope,
     unless: &'a [&'a Contract],
 ) -> impl Iterator<Item = TermsLevel<'a>> + 'a {
-    let companies = customer
-        .company_codes
-        .iter()
-        .filter(move |cc| {
-            let covers = |s: &ContractScope| s.covers_company_code(&cc.company_code);
-            covers(within) && !unless.iter().any(|c| covers(&c.scope))
-        })
-        .map(|cc| TermsLevel {
-            scope: Scope::CompanyCode(cc.company_code.clone()),
-            key: cc.payment_terms.as_deref(),
-            company_code: Some(cc.company_code.as_str()),
-        });
-    let sales_areas = customer
-        .sales_areas
-        .iter()
-        .filter(move |sa| {
-            let covers = |s: &ContractScope| s.covers_sales_area(&sa.area);
-            covers(within) && !unless.iter().any(|c| covers(&c.scope))
-        })
-        .map(|sa| TermsLevel {
-            scope: Scope::SalesArea(sa.area.clone()),
-            key: sa.payment_terms.as_deref(),
-            company_code: None,
-        });
-    companies.chain(sales_areas)
+    let companies = customer.company_codes.iter().map(|cc| TermsLevel {
+        scope: Scope::CompanyCode(cc.company_code.clone()),
+        key: cc.payment_terms.as_deref(),
+        company_code: Some(cc.company_code.as_str()),
+    });
+    let sales_areas = customer.sales_areas.iter().map(|sa| TermsLevel {
+        scope: Scope::SalesArea(sa.area.clone()),
+        key: sa.payment_terms.as_deref(),
+        company_code: None,
+    });
+    companies.chain(sales_areas).filter(move |level| {
+        covers(within, &level.scope) && !unless.iter().any(|c| covers(&c.scope, &level.scope))
+    })
+}
+
+/// Whether a contract's scope takes in a company-code or sales-area level.
+fn covers(contract: &ContractScope, level: &Scope) -> bool {
+    match level {
+        Scope::CompanyCode(code) => contract.covers_company_code(code),
+        Scope::SalesArea(area) => contract.covers_sales_area(area),
+        _ => false,
+    }
 }
