@@ -77,6 +77,7 @@ suite!(
     waivers_need_a_second_person_and_expire,
     a_waiver_reopens_when_its_facts_change,
     customers_with_items_match_the_row_by_row_reads,
+    separators_in_erp_values_do_not_break_reconciliation,
     changes_queue_customers_for_reconciliation,
     a_flag_version_is_taken_once,
     dead_letters_are_dropped_audited_and_kept,
@@ -1398,6 +1399,102 @@ async fn customers_with_items_match_the_row_by_row_reads(store: SharedStore) {
         .await
         .unwrap();
     assert_eq!(chosen, expected[2..].to_vec());
+}
+
+/// ERP values holding the packed read's separators (unit `\x1f`, record `\x1e`) read back
+/// exactly, and a reconciliation over them runs, judging every customer.
+async fn separators_in_erp_values_do_not_break_reconciliation(store: SharedStore) {
+    use erpsync::store::CustomerSelection;
+    use erpsync::sync::reconcile_run;
+    let mut odd = general("17100001", "Name\u{1f}with\u{1e}separators");
+    odd.address = Some(Address {
+        name: "A\u{1e}B".into(),
+        street: "Main St\u{1f}1".into(),
+        city: "Berlin".into(),
+        postal_code: "10115".into(),
+        country: "DE".into(),
+    });
+    store
+        .upsert_customers(&[odd, general("17100002", "Plain")], at(0))
+        .await
+        .unwrap();
+    let mut cc = company("17100001", "1010", Some("NT60"));
+    cc.accounting_clerk = Some("0\u{1f}1".into());
+    store
+        .upsert_company_codes(&[cc, company("17100002", "1010", Some("NT60"))], at(0))
+        .await
+        .unwrap();
+    let mut sa = sales_area("17100001", "1010", Some("NT30"));
+    sa.credit_control_area = Some("\u{1e}".into());
+    store.upsert_sales_areas(&[sa], at(0)).await.unwrap();
+    // A dispute case that would read as a second, made-up item if taken at face value.
+    let made_up = [
+        "1010",
+        "2026",
+        "1899999999",
+        "1",
+        "17100001",
+        "2026-03-10",
+        "2026-03-10",
+        "2026-03-10",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "1.00",
+        "EUR",
+        "",
+        "",
+        "",
+    ];
+    let mut forged = item("17100001", "1800000001", "10.00", None);
+    forged.dispute_case = Some(format!("CASE\u{1e}{}", made_up.join("\u{1f}")));
+    store
+        .upsert_open_items(
+            &[forged.clone(), item("17100002", "1800000002", "5.00", None)],
+            at(0),
+        )
+        .await
+        .unwrap();
+    let one = |c: &str| OpenItemFilter {
+        customer: Some(cid(c)),
+        ..OpenItemFilter::default()
+    };
+    let items = store.list_open_items(&one("17100001")).await.unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].dispute_case, forged.dispute_case);
+    let plain = store.list_open_items(&one("17100002")).await.unwrap();
+    let customers = store.customers_page(None, 10).await.unwrap();
+    assert_eq!(customers[0].general.name, "Name\u{1f}with\u{1e}separators");
+    // Both ways of selecting customers go through the same decoding.
+    let ids = [cid("17100001"), cid("17100002")];
+    let read = store.customers_with_items(CustomerSelection::Ids(&ids));
+    let expected = vec![
+        (customers[0].clone(), items.clone()),
+        (customers[1].clone(), plain),
+    ];
+    assert_eq!(read.await.unwrap(), expected);
+    let page = CustomerSelection::After {
+        after: None,
+        limit: 10,
+    };
+    assert_eq!(store.customers_with_items(page).await.unwrap(), expected);
+    assert_eq!(
+        store.open_items_for(&[cid("17100001")]).await.unwrap(),
+        items
+    );
+    store
+        .upsert_contracts(&[contract("C-1", "17100001", "reg")], at(0))
+        .await
+        .unwrap();
+    let report = reconcile_run::run(store.as_ref(), day(2026, 6, 1), at(1))
+        .await
+        .expect("the run goes through");
+    assert_eq!(report.customers, 2);
+    assert!(report.findings > 0, "{report:?}");
 }
 
 /// Triggers queue a customer when data the rules read changes, not when a pull only

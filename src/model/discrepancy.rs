@@ -237,9 +237,19 @@ pub struct CurrencyAmount {
 
 impl Exposure {
     /// Fills `cash_days` and `cost` from amount, days and an annual rate.
+    ///
+    /// Products saturate at `Decimal::MAX` (or `MIN`) rather than overflow: an ERP amount
+    /// near the decimal limit, or a shift of millions of days from absurd terms, must price
+    /// its flag, not panic the run. No real figure comes near the bound, so it reads as
+    /// "beyond measure".
     pub fn priced(mut self, annual_rate: Decimal) -> Self {
-        self.cash_days = self.amount * Decimal::from(self.days);
-        self.cost = (self.cash_days * annual_rate / Decimal::from(365)).round_dp(2);
+        self.cash_days = self.amount.saturating_mul(Decimal::from(self.days));
+        self.cost = self
+            .cash_days
+            .saturating_mul(annual_rate)
+            .checked_div(Decimal::from(365))
+            .unwrap_or(Decimal::ZERO)
+            .round_dp(2);
         self
     }
 }

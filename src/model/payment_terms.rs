@@ -181,30 +181,44 @@ fn baseline_date(rule: &TermsRule, dates: &DocumentDates) -> NaiveDate {
 
 fn apply(rule: DayRule, baseline: NaiveDate) -> NaiveDate {
     match rule {
-        DayRule::Days(d) => baseline + Duration::days(i64::from(d)),
+        DayRule::Days(d) => days_after(baseline, d),
         DayRule::FixedDay { day, months } => day_of_month_after(baseline, months, day),
     }
 }
 
-/// `day` of the month `months` after `date`'s month, clamped to that month's last day.
-pub fn day_of_month_after(date: NaiveDate, months: u32, day: u32) -> NaiveDate {
-    let total = date.year() * 12 + date.month0() as i32 + months as i32;
-    let (year, month) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
-    let last = last_day_of_month(year, month);
-    NaiveDate::from_ymd_opt(year, month, day.clamp(1, last)).expect("valid clamped date")
+/// `days` after `date`. Terms from an ERP can name any 32-bit day count, far past the
+/// calendar's end (year 262142); such a term means "never due" in practice, so the date
+/// saturates at [`NaiveDate::MAX`] instead of panicking, and the comparison goes on with it.
+pub fn days_after(date: NaiveDate, days: u32) -> NaiveDate {
+    date.checked_add_signed(Duration::days(i64::from(days)))
+        .unwrap_or(NaiveDate::MAX)
 }
 
-pub fn last_day_of_month(year: i32, month: u32) -> u32 {
+/// `day` of the month `months` after `date`'s month, clamped to that month's last day;
+/// [`NaiveDate::MAX`] when that month lies past the calendar's end (see [`days_after`]).
+pub fn day_of_month_after(date: NaiveDate, months: u32, day: u32) -> NaiveDate {
+    let total = i64::from(date.year()) * 12 + i64::from(date.month0()) + i64::from(months);
+    let Ok(year) = i32::try_from(total.div_euclid(12)) else {
+        return NaiveDate::MAX;
+    };
+    let month = total.rem_euclid(12) as u32 + 1;
+    last_day_of_month(year, month)
+        .and_then(|last| NaiveDate::from_ymd_opt(year, month, day.clamp(1, last)))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The last day of `month` in `year`; `None` outside the calendar's range.
+pub fn last_day_of_month(year: i32, month: u32) -> Option<u32> {
     let (ny, nm) = if month == 12 {
-        (year + 1, 1)
+        (year.checked_add(1)?, 1)
     } else {
         (year, month + 1)
     };
-    NaiveDate::from_ymd_opt(ny, nm, 1)
-        .expect("valid first of month")
-        .pred_opt()
-        .expect("valid previous day")
-        .day()
+    match NaiveDate::from_ymd_opt(ny, nm, 1) {
+        Some(first) => first.pred_opt().map(|d| d.day()),
+        // December of the calendar's last year: the next month does not exist.
+        None => NaiveDate::from_ymd_opt(year, month, 31).map(|d| d.day()),
+    }
 }
 
 /// How two payment-terms definitions differ in what they produce for documents.
@@ -542,6 +556,46 @@ mod tests {
             day_limit: Some(limit),
             ..TermsRule::net_days(net)
         }
+    }
+
+    #[test]
+    fn day_counts_past_the_calendar_end_saturate_instead_of_panicking() {
+        let terms = |net: DayRule, extra_months: u32| PaymentTerms {
+            key: "ZBIG".into(),
+            description: String::new(),
+            rules: vec![TermsRule {
+                extra_months,
+                fixed_baseline_day: Some(31),
+                net: Some(net),
+                ..TermsRule::net_days(0)
+            }],
+        };
+        let doc = DocumentDates::same_day(date(2026, 3, 10));
+        for t in [
+            terms(DayRule::Days(u32::MAX), 0),
+            terms(
+                DayRule::FixedDay {
+                    day: 31,
+                    months: u32::MAX,
+                },
+                0,
+            ),
+            terms(DayRule::Days(30), u32::MAX),
+        ] {
+            assert_eq!(t.due_dates(&doc, false).net, NaiveDate::MAX, "{t:?}");
+            let d = compare(
+                &t,
+                &PaymentTerms {
+                    key: "NT30".into(),
+                    description: String::new(),
+                    rules: vec![TermsRule::net_days(30)],
+                },
+            )
+            .expect("differs");
+            assert!(d.min_net_shift_days < -90_000_000, "{d:?}");
+        }
+        assert_eq!(last_day_of_month(262_142, 12), Some(31));
+        assert_eq!(last_day_of_month(262_143, 1), None);
     }
 
     #[test]

@@ -11,9 +11,9 @@
 use super::due_dates::due_under;
 use super::exposure::exposure_of_items;
 use super::terms_book::TermsBook;
-use crate::model::payment_terms::describe;
+use crate::model::payment_terms::{days_after, describe};
 use crate::model::{Contract, Customer, Finding, OpenItem, PaymentTerms, Rule, Scope, Severity};
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -42,9 +42,7 @@ fn billed(item: &OpenItem, book: &TermsBook) -> Option<Billed> {
         let discounts: Vec<(NaiveDate, Decimal)> = tiers
             .iter()
             .filter_map(|(d, p)| match (d, p) {
-                (Some(d), Some(p)) if !p.is_zero() => {
-                    Some((base + Duration::days(i64::from(*d)), p.normalize()))
-                }
+                (Some(d), Some(p)) if !p.is_zero() => Some((days_after(base, *d), p.normalize())),
                 _ => None,
             })
             .collect();
@@ -54,9 +52,7 @@ fn billed(item: &OpenItem, book: &TermsBook) -> Option<Billed> {
             .or(a.discount2_days.filter(|d| *d > 0))
             .or(a.discount1_days)
             .unwrap_or(0);
-        let net = item
-            .net_due_date
-            .unwrap_or(base + Duration::days(i64::from(last)));
+        let net = item.net_due_date.unwrap_or_else(|| days_after(base, last));
         return Some(Billed {
             net,
             discounts: Some(discounts),
@@ -340,5 +336,30 @@ mod tests {
         let mut credit = item("3", Some("NT60"), net(60), None);
         credit.amount = Decimal::new(-5_000, 2);
         assert!(run(&customer("NT30"), &contract("Net 30"), &[credit]).is_empty());
+    }
+
+    #[test]
+    fn amounts_and_day_counts_at_their_limits_are_flagged_without_panicking() {
+        // Two invoices at the largest amount an IDoc may carry, billed on a day count past
+        // the calendar's end: the sum and the due date saturate, the flag still stands.
+        let mut items = [
+            item("1", None, net(u32::MAX), None),
+            item("2", None, net(u32::MAX), None),
+        ];
+        for i in &mut items {
+            i.amount = Decimal::MAX;
+        }
+        let found = run(&customer("NT30"), &contract("Net 30"), &items);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let e = &found[0].exposure;
+        assert_eq!((e.amount, e.items), (Decimal::MAX, 2));
+        assert!(e.days > 90_000_000, "{}", e.days);
+        let priced = e.clone().priced(Decimal::new(8, 2));
+        assert_eq!(priced.cash_days, Decimal::MAX);
+        assert!(
+            priced.cost > Decimal::from(1_000_000_000_000i64),
+            "{}",
+            priced.cost
+        );
     }
 }

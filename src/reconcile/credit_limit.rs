@@ -73,46 +73,29 @@ pub(super) fn credit_limit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ContractScope, CustomerGeneral, CustomerId};
+    use crate::reconcile::fixtures;
     use rust_decimal::Decimal;
 
     fn customer(limits: &[(&str, i64, Option<&str>)]) -> Customer {
-        let id = CustomerId::parse("17100001").unwrap();
-        Customer {
-            general: CustomerGeneral {
-                customer: id.clone(),
-                name: "Muster GmbH".into(),
-                address: None,
-                deletion_flag: false,
-                posting_block: false,
-                last_changed: None,
-            },
-            company_codes: Vec::new(),
-            sales_areas: Vec::new(),
-            credit_limits: limits
-                .iter()
-                .map(|(s, a, c)| CreditLimit {
-                    customer: id.clone(),
-                    segment: s.to_string(),
-                    amount: Decimal::from(*a),
-                    currency: c.map(str::to_string),
-                })
-                .collect(),
-        }
+        let mut c = fixtures::customer_in_1010("NT30");
+        c.company_codes.clear();
+        c.credit_limits = limits
+            .iter()
+            .map(|(s, a, cur)| CreditLimit {
+                customer: c.general.customer.clone(),
+                segment: s.to_string(),
+                amount: Decimal::from(*a),
+                currency: cur.map(str::to_string),
+            })
+            .collect();
+        c
     }
 
     fn contract(limit: Option<i64>, currency: Option<&str>) -> Contract {
         Contract {
-            id: "C-1".into(),
-            customer: CustomerId::parse("17100001").unwrap(),
-            scope: ContractScope::default(),
-            payment_terms: None,
             credit_limit: limit.map(|l| Decimal::new(l * 100, 2)),
             currency: currency.map(str::to_string),
-            billing_address: None,
-            valid_from: None,
-            valid_to: None,
-            source: "test".into(),
+            ..fixtures::contract(None)
         }
     }
 

@@ -7,6 +7,7 @@
 //! configured standard keys (`[rules] standard_payment_terms`) are not special.
 
 use super::exposure::{exposure_of, ItemFilter};
+use super::levels::{terms_levels, TermsLevel};
 use super::terms_book::TermsBook;
 use crate::model::payment_terms::describe;
 use crate::model::{Contract, Customer, Finding, OpenItem, PaymentTerms, Rule, Scope, Severity};
@@ -38,35 +39,12 @@ pub(super) fn expired_special_terms(
         if book.is_standard(&special) {
             continue;
         }
-        let company_levels = customer
-            .company_codes
-            .iter()
-            .filter(|cc| contract.scope.covers_company_code(&cc.company_code))
-            .filter(|cc| {
-                !active
-                    .iter()
-                    .any(|a| a.scope.covers_company_code(&cc.company_code))
-            })
-            .map(|cc| {
-                (
-                    Scope::CompanyCode(cc.company_code.clone()),
-                    cc.payment_terms.as_deref(),
-                    Some(cc.company_code.as_str()),
-                )
-            });
-        let sales_levels = customer
-            .sales_areas
-            .iter()
-            .filter(|sa| contract.scope.covers_sales_area(&sa.area))
-            .filter(|sa| !active.iter().any(|a| a.scope.covers_sales_area(&sa.area)))
-            .map(|sa| {
-                (
-                    Scope::SalesArea(sa.area.clone()),
-                    sa.payment_terms.as_deref(),
-                    None,
-                )
-            });
-        for (scope, key, company_code) in company_levels.chain(sales_levels) {
+        for TermsLevel {
+            scope,
+            key,
+            company_code,
+        } in terms_levels(customer, &contract.scope, &active)
+        {
             let Some(key) = key else { continue };
             let Some(master) = book.get(key) else {
                 continue; // unknown keys are their own flag

@@ -36,10 +36,13 @@ pub fn exposure_of_items<'a>(items: impl Iterator<Item = &'a OpenItem>, days: i6
     let mut per_currency: BTreeMap<&str, (Decimal, u32)> = BTreeMap::new();
     let mut count = 0u32;
     for item in items.filter(|i| !i.is_credit()) {
-        count += 1;
+        count = count.saturating_add(1);
         let e = per_currency.entry(item.currency.as_str()).or_default();
-        e.0 += item.amount;
-        e.1 += 1;
+        // Amounts are accepted up to `Decimal::MAX`, so a sum can exceed what a decimal
+        // holds: it stops at `Decimal::MAX`, a figure no real receivable reaches, so the
+        // flag still stands (and sorts first) instead of the run panicking.
+        e.0 = e.0.saturating_add(item.amount);
+        e.1 = e.1.saturating_add(1);
     }
     let mut by_currency: Vec<CurrencyAmount> = per_currency
         .into_iter()

@@ -8,6 +8,7 @@ mod expired_terms;
 pub mod exposure;
 #[cfg(test)]
 mod fixtures;
+mod levels;
 pub mod rules;
 pub mod settings;
 pub mod terms_book;

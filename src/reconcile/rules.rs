@@ -7,6 +7,7 @@ use super::billed_terms::billed_terms;
 use super::credit_limit::credit_limit;
 use super::expired_terms::expired_special_terms;
 use super::exposure::{exposure_of, ItemFilter};
+use super::levels::{terms_levels, TermsLevel};
 use super::terms_book::TermsBook;
 use crate::model::payment_terms::describe;
 use crate::model::{Contract, Customer, Finding, OpenItem, PaymentTerms, Rule, Scope, Severity};
@@ -135,31 +136,17 @@ fn payment_terms(
     book: &TermsBook,
     add: &mut impl FnMut(Finding),
 ) {
-    let company_levels = customer
-        .company_codes
-        .iter()
-        .filter(|cc| contract.scope.covers_company_code(&cc.company_code))
-        .map(|cc| {
-            (
-                Rule::PaymentTermsCompanyCode,
-                Scope::CompanyCode(cc.company_code.clone()),
-                cc.payment_terms.as_deref(),
-                Some(cc.company_code.as_str()),
-            )
-        });
-    let sales_levels = customer
-        .sales_areas
-        .iter()
-        .filter(|sa| contract.scope.covers_sales_area(&sa.area))
-        .map(|sa| {
-            (
-                Rule::PaymentTermsSalesArea,
-                Scope::SalesArea(sa.area.clone()),
-                sa.payment_terms.as_deref(),
-                None,
-            )
-        });
-    for (rule, scope, key, company_code) in company_levels.chain(sales_levels) {
+    for TermsLevel {
+        scope,
+        key,
+        company_code,
+    } in terms_levels(customer, &contract.scope, &[])
+    {
+        let rule = if company_code.is_some() {
+            Rule::PaymentTermsCompanyCode
+        } else {
+            Rule::PaymentTermsSalesArea
+        };
         let master = match key {
             // A level without terms contradicts a contract that states some.
             None => PaymentTerms {

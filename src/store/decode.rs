@@ -53,6 +53,20 @@ fn outbox_kind(raw: String) -> Result<OutboxKind> {
 
 sql_impl! {
     impl<D> SqlStore<D> {
+        /// Every row of a statement without parameters, decoded.
+        pub(super) async fn all_rows<T: Send>(
+            &self,
+            sql: &str,
+            decode: fn(&DbRow<D>) -> Result<T>,
+        ) -> Result<Vec<T>> {
+            sqlx::query::<D::DB>(sql)
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(decode)
+                .collect()
+        }
+
         pub(super) fn get<T: super::dialect::Col<D::DB>>(row: &DbRow<D>, col: &str) -> Result<T> {
             Ok(row.try_get::<T, _>(col)?)
         }

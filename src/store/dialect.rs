@@ -46,7 +46,8 @@ pub trait Dialect: Send + Sync + 'static {
     fn as_text(column: &str) -> String;
     /// The separator character of packed reads, as an SQL expression.
     const SEP_SQL: &'static str;
-    /// Aggregates packed rows into one text, separated by ASCII record separators.
+    /// Aggregates packed rows into one text, separated by ASCII record separators and
+    /// led by their count (so that a separator inside a value shows, see `packed.rs`).
     fn group_concat(expr: &str) -> String;
     /// sqlx has no backend-neutral accessor for this.
     fn rows_affected(done: &<Self::DB as Database>::QueryResult) -> u64;

@@ -148,13 +148,8 @@ sql_impl! {
         }
 
         async fn leases(&self) -> Result<Vec<JobLease>> {
-            sqlx::query::<D::DB>(
-                "SELECT name, holder, acquired_at, expires_at FROM job_leases ORDER BY name",
-            )
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|row| {
+            let sql = "SELECT name, holder, acquired_at, expires_at FROM job_leases ORDER BY name";
+            self.all_rows(sql, |row| {
                 Ok(JobLease {
                     name: Self::get(row, "name")?,
                     holder: Self::get(row, "holder")?,
@@ -162,7 +157,7 @@ sql_impl! {
                     expires_at: Self::stamp(row, "expires_at")?,
                 })
             })
-            .collect()
+            .await
         }
 
         async fn record_job_run(
@@ -198,14 +193,9 @@ sql_impl! {
         }
 
         async fn job_runs(&self) -> Result<Vec<JobRun>> {
-            sqlx::query::<D::DB>(
-                "SELECT name, instance, runs, failures, last_started_at, last_finished_at, \
-                 last_success_at, last_error FROM job_runs ORDER BY name",
-            )
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|row| {
+            let sql = "SELECT name, instance, runs, failures, last_started_at, last_finished_at, \
+                 last_success_at, last_error FROM job_runs ORDER BY name";
+            self.all_rows(sql, |row| {
                 Ok(JobRun {
                     name: Self::get(row, "name")?,
                     instance: Self::get(row, "instance")?,
@@ -217,7 +207,7 @@ sql_impl! {
                     last_error: Self::get(row, "last_error")?,
                 })
             })
-            .collect()
+            .await
         }
 
         async fn outbox_claim(
@@ -267,31 +257,25 @@ sql_impl! {
         }
 
         async fn outbox_status_counts(&self) -> Result<Vec<(OutboxStatus, u64)>> {
-            sqlx::query::<D::DB>("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(|row| {
+            let sql = "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status";
+            self.all_rows(sql, |row| {
                     let status: String = Self::get(row, "status")?;
                     let n: i64 = Self::get(row, "n")?;
                     Ok((status.parse()?, n.max(0) as u64))
                 })
-                .collect()
+            .await
         }
 
         async fn status_cursors(&self) -> Result<Vec<CursorRow>> {
-            sqlx::query::<D::DB>("SELECT name, value, updated_at FROM sync_cursors ORDER BY name")
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(|row| {
+            let sql = "SELECT name, value, updated_at FROM sync_cursors ORDER BY name";
+            self.all_rows(sql, |row| {
                     Ok(CursorRow {
                         name: Self::get(row, "name")?,
                         value: Self::get(row, "value")?,
                         updated_at: Self::stamp(row, "updated_at")?,
                     })
                 })
-                .collect()
+            .await
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::decode::count;
 use super::dialect::{sql_impl, Conn, DbRow, SqlStore, Q};
+use super::reconcile::{sort_levels, CustomerItems};
 use super::upsert::{
     binder, key_text, placeholders, Params, COMPANY_CODES, CONTRACTS, CREDIT_LIMITS, CUSTOMERS,
     IN_CHUNK, OPEN_ITEMS, PAYMENT_TERMS, SALES_AREAS,
@@ -86,20 +87,7 @@ pub trait MasterStore: Send + Sync {
     async fn counts(&self) -> Result<Counts>;
 }
 
-pub(super) const CUSTOMER_COLS: &str = "customer, name, addr_name, addr_street, addr_city, \
-     addr_postal_code, addr_country, deletion_flag, posting_block, last_changed";
-const COMPANY_COLS: &str = "customer, company_code, payment_terms, reconciliation_account, \
-     accounting_clerk, dunning_procedure, deletion_flag, posting_block";
-const SALES_AREA_COLS: &str = "customer, sales_org, distribution_channel, division, \
-     payment_terms, currency, credit_control_area, deletion_flag";
-const OPEN_ITEM_COLS: &str = "company_code, fiscal_year, document, item, customer, \
-     document_date, posting_date, baseline_date, payment_terms, discount1_days, \
-     discount1_percent, discount2_days, discount2_percent, net_days, net_due_date, amount, \
-     currency, dunning_level, dunning_block, dispute_case";
 const OPEN_ITEM_ORDER: &str = " ORDER BY customer, company_code, fiscal_year, document, item";
-const CONTRACT_COLS: &str = "source, id, customer, company_code, sales_org, \
-     distribution_channel, division, payment_terms, credit_limit, currency, billing_name, \
-     billing_street, billing_city, billing_postal_code, billing_country, valid_from, valid_to";
 
 /// Groups rows by customer, keeping their order.
 fn by_customer<T>(rows: Vec<T>, key: impl Fn(&T) -> &CustomerId) -> HashMap<CustomerId, Vec<T>> {
@@ -253,6 +241,44 @@ sql_impl! {
             Ok(out)
         }
 
+        /// Customers with their levels and open items, read column by column: the way for
+        /// customers whose packed read cannot be trusted (see `packed::records`).
+        pub(super) async fn customers_by_columns(
+            conn: &mut Conn<D>,
+            generals: Vec<CustomerGeneral>,
+        ) -> Result<Vec<CustomerItems>> {
+            let ids: Vec<CustomerId> = generals.iter().map(|g| g.customer.clone()).collect();
+            let customers = Self::with_levels(conn, generals).await?;
+            let items = Self::open_items_by_columns(conn, &ids).await?;
+            let mut items = by_customer(items, |i| &i.customer);
+            Ok(customers
+                .into_iter()
+                .map(|mut c| {
+                    sort_levels(&mut c.company_codes, &mut c.sales_areas, &mut c.credit_limits);
+                    let mut own = items.remove(&c.general.customer).unwrap_or_default();
+                    own.sort_by(|a, b| a.key.cmp(&b.key));
+                    (c, own)
+                })
+                .collect())
+        }
+
+        async fn open_items_by_columns(
+            conn: &mut Conn<D>,
+            customers: &[CustomerId],
+        ) -> Result<Vec<OpenItem>> {
+            Self::fetch_for_customers(
+                conn,
+                &format!(
+                    "SELECT {} FROM open_items WHERE cleared_at IS NULL AND",
+                    OPEN_ITEMS.select_list()
+                ),
+                customers,
+                "",
+                Self::open_item,
+            )
+            .await
+        }
+
         /// Adds company-code and sales-area data to general rows.
         async fn with_levels(
             conn: &mut Conn<D>,
@@ -261,7 +287,7 @@ sql_impl! {
             let ids: Vec<CustomerId> = generals.iter().map(|g| g.customer.clone()).collect();
             let companies = Self::fetch_for_customers(
                 conn,
-                &format!("SELECT {COMPANY_COLS} FROM customer_company WHERE"),
+                &format!("SELECT {} FROM customer_company WHERE", COMPANY_CODES.select_list()),
                 &ids,
                 " ORDER BY customer, company_code",
                 Self::company_code,
@@ -269,7 +295,7 @@ sql_impl! {
             .await?;
             let areas = Self::fetch_for_customers(
                 conn,
-                &format!("SELECT {SALES_AREA_COLS} FROM customer_sales_area WHERE"),
+                &format!("SELECT {} FROM customer_sales_area WHERE", SALES_AREAS.select_list()),
                 &ids,
                 " ORDER BY customer, sales_org, distribution_channel, division",
                 Self::sales_area,
@@ -277,7 +303,7 @@ sql_impl! {
             .await?;
             let credit = Self::fetch_for_customers(
                 conn,
-                "SELECT customer, segment, amount, currency FROM customer_credit WHERE",
+                &format!("SELECT {} FROM customer_credit WHERE", CREDIT_LIMITS.select_list()),
                 &ids,
                 " ORDER BY customer, segment",
                 Self::credit_limit,
@@ -414,7 +440,8 @@ sql_impl! {
             let after = after.map(|c| c.as_str().to_string()).unwrap_or_default();
             let mut conn = self.pool().acquire().await?;
             let sql = format!(
-                "SELECT {CUSTOMER_COLS} FROM customers WHERE customer > $1 ORDER BY customer LIMIT $2"
+                "SELECT {} FROM customers WHERE customer > $1 ORDER BY customer LIMIT $2",
+                CUSTOMERS.select_list()
             );
             let generals = sqlx::query::<D::DB>(&sql)
                 .bind(after)
@@ -429,7 +456,10 @@ sql_impl! {
 
         async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>> {
             let mut conn = self.pool().acquire().await?;
-            let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE customer = $1");
+            let sql = format!(
+                "SELECT {} FROM customers WHERE customer = $1",
+                CUSTOMERS.select_list()
+            );
             let Some(row) = sqlx::query::<D::DB>(&sql)
                 .bind(id.as_str().to_string())
                 .fetch_optional(&mut *conn)
@@ -445,7 +475,10 @@ sql_impl! {
             let mut conn = self.pool().acquire().await?;
             let mut contracts = Self::fetch_for_customers(
                 &mut conn,
-                &format!("SELECT {CONTRACT_COLS} FROM contracts WHERE retired_at IS NULL AND"),
+                &format!(
+                    "SELECT {} FROM contracts WHERE retired_at IS NULL AND",
+                    CONTRACTS.select_list()
+                ),
                 customers,
                 "",
                 Self::contract,
@@ -459,36 +492,42 @@ sql_impl! {
 
         async fn contracts_without_customer(&self) -> Result<Vec<Contract>> {
             let sql = format!(
-                "SELECT {CONTRACT_COLS} FROM contracts WHERE retired_at IS NULL \
+                "SELECT {} FROM contracts WHERE retired_at IS NULL \
                  AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer = contracts.customer) \
-                 ORDER BY customer, source, id"
+                 ORDER BY customer, source, id",
+                CONTRACTS.select_list()
             );
-            sqlx::query::<D::DB>(&sql)
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(Self::contract)
-                .collect()
+            self.all_rows(&sql, Self::contract).await
         }
 
         async fn open_items_for(&self, customers: &[CustomerId]) -> Result<Vec<OpenItem>> {
             let mut conn = self.pool().acquire().await?;
-            let packed = packed::pack_expr(&packed::OPEN_ITEM_FIELDS, D::as_text, D::SEP_SQL);
-            let mut items = Self::fetch_for_customers(
+            let packed = packed::pack_expr(OPEN_ITEMS.data_cols(), D::as_text, D::SEP_SQL);
+            let read = Self::fetch_for_customers(
                 &mut conn,
                 &format!("SELECT {packed} AS packed FROM open_items WHERE cleared_at IS NULL AND"),
                 customers,
                 "",
                 |row| packed::open_item(&Self::get::<String>(row, "packed")?),
             )
-            .await?;
+            .await;
+            let mut items = match read {
+                // A separator inside a value (see `packed::records`): read by columns.
+                Err(StoreError::Corrupt(_)) => {
+                    Self::open_items_by_columns(&mut conn, customers).await?
+                }
+                other => other?,
+            };
             items.sort_by(|a, b| (&a.customer, &a.key).cmp(&(&b.customer, &b.key)));
             Ok(items)
         }
 
         async fn list_open_items(&self, filter: &OpenItemFilter) -> Result<Vec<OpenItem>> {
             let mut p = Params::default();
-            let mut sql = format!("SELECT {OPEN_ITEM_COLS} FROM open_items WHERE cleared_at IS NULL");
+            let mut sql = format!(
+                "SELECT {} FROM open_items WHERE cleared_at IS NULL",
+                OPEN_ITEMS.select_list()
+            );
             if filter.customer.is_some() {
                 sql += &format!(" AND customer = {}", p.next());
             }
@@ -512,12 +551,8 @@ sql_impl! {
         }
 
         async fn payment_terms(&self) -> Result<Vec<PaymentTerms>> {
-            sqlx::query::<D::DB>("SELECT key, description, rules FROM payment_terms ORDER BY key")
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(Self::payment_terms_row)
-                .collect()
+            let sql = "SELECT key, description, rules FROM payment_terms ORDER BY key";
+            self.all_rows(sql, Self::payment_terms_row).await
         }
 
         async fn counts(&self) -> Result<Counts> {

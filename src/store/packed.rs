@@ -21,54 +21,8 @@ pub(super) const SEP: char = '\u{1f}';
 /// Between the packed rows of one customer: ASCII record separator.
 pub(super) const RS: char = '\u{1e}';
 
-/// Company-code columns in the order [`company_code`] reads them.
-pub(super) const COMPANY_FIELDS: [&str; 7] = [
-    "company_code",
-    "payment_terms",
-    "reconciliation_account",
-    "accounting_clerk",
-    "dunning_procedure",
-    "deletion_flag",
-    "posting_block",
-];
-
-/// Credit-limit columns in the order [`credit_limit`] reads them.
-pub(super) const CREDIT_FIELDS: [&str; 3] = ["segment", "amount", "currency"];
-
-/// Sales-area columns in the order [`sales_area`] reads them.
-pub(super) const SALES_AREA_FIELDS: [&str; 7] = [
-    "sales_org",
-    "distribution_channel",
-    "division",
-    "payment_terms",
-    "currency",
-    "credit_control_area",
-    "deletion_flag",
-];
-
-/// Open-item columns in the order [`open_item`] reads them.
-pub(super) const OPEN_ITEM_FIELDS: [&str; 20] = [
-    "company_code",
-    "fiscal_year",
-    "document",
-    "item",
-    "customer",
-    "document_date",
-    "posting_date",
-    "baseline_date",
-    "payment_terms",
-    "discount1_days",
-    "discount1_percent",
-    "discount2_days",
-    "discount2_percent",
-    "net_days",
-    "net_due_date",
-    "amount",
-    "currency",
-    "dunning_level",
-    "dunning_block",
-    "dispute_case",
-];
+// The packed columns are each table's read columns (see `Upsert::data_cols`, and
+// `level_cols` for a customer's levels): the decoders below take them in that order.
 
 /// The SQL expression that packs `fields`, given how a dialect turns a column into
 /// non-NULL text and how it writes the separator character.
@@ -142,9 +96,30 @@ fn split<'a, const N: usize>(what: &str, packed: &'a str) -> Result<[&'a str; N]
     Ok(parts)
 }
 
-/// The packed rows of one customer (none when it has none).
-pub(super) fn records(text: &str) -> impl Iterator<Item = &str> {
-    text.split(RS).filter(|r| !r.is_empty())
+/// The packed rows of one customer: `count RS row RS row …` as [`group_concat`] writes it
+/// (empty when it has none).
+///
+/// ERP values may hold the separators themselves. A unit separator in a value gives its
+/// row a field too many, which [`split`] refuses; a record separator gives one row more
+/// than the database counted, refused here. Either way the customer is read again column
+/// by column (see `reconcile.rs`) rather than misread or failing the whole run.
+///
+/// [`group_concat`]: super::dialect::Dialect::group_concat
+pub(super) fn records(text: &str) -> Result<Vec<&str>, StoreError> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (count, rows) = text
+        .split_once(RS)
+        .ok_or_else(|| StoreError::Corrupt(format!("packed rows without a count: {text:?}")))?;
+    let rows: Vec<&str> = rows.split(RS).collect();
+    if count.parse::<usize>().ok() != Some(rows.len()) {
+        return Err(StoreError::Corrupt(format!(
+            "{} packed rows where the database counted {count}",
+            rows.len()
+        )));
+    }
+    Ok(rows)
 }
 
 /// SQLite stores flags as 0/1, PostgreSQL prints booleans as true/false.
@@ -201,7 +176,7 @@ pub(super) fn sales_area(customer: &CustomerId, packed: &str) -> Result<SalesAre
 
 /// One packed open-item row back into the model.
 pub(super) fn open_item(packed: &str) -> Result<OpenItem, StoreError> {
-    let parts = split::<{ OPEN_ITEM_FIELDS.len() }>("open item", packed)?;
+    let parts = split::<20>("open item", packed)?;
     let [cc, year, doc, item, customer, document_date, posting_date, baseline_date, terms, d1, p1, d2, p2, net, net_due, amount, currency, dunning_level, dunning_block, dispute] =
         parts;
     Ok(OpenItem {
@@ -276,5 +251,26 @@ mod tests {
         let short = row.rsplit_once('\u{1f}').unwrap().0;
         assert!(open_item(short).is_err());
         assert!(open_item(&row.replace("2026-03-10", "2026-02-30")).is_err());
+    }
+
+    #[test]
+    fn the_decoders_read_as_many_fields_as_the_tables_pack() {
+        use super::super::upsert::{COMPANY_CODES, CREDIT_LIMITS, OPEN_ITEMS, SALES_AREAS};
+        assert_eq!(OPEN_ITEMS.data_cols().len(), 20);
+        assert_eq!(OPEN_ITEMS.data_cols().last(), Some(&"dispute_case"));
+        assert_eq!(COMPANY_CODES.level_cols().len(), 7);
+        assert_eq!(SALES_AREAS.level_cols().len(), 7);
+        assert_eq!(
+            CREDIT_LIMITS.level_cols(),
+            ["segment", "amount", "currency"]
+        );
+    }
+
+    #[test]
+    fn a_record_separator_inside_a_value_is_caught_by_the_count() {
+        assert_eq!(records("").unwrap(), Vec::<&str>::new());
+        assert_eq!(records("2\u{1e}a\u{1e}b").unwrap(), ["a", "b"]);
+        assert!(records("1\u{1e}a\u{1e}b").is_err());
+        assert!(records("a").is_err());
     }
 }

@@ -49,7 +49,7 @@ impl Dialect for PgDialect {
     const SEP_SQL: &'static str = "chr(31)";
 
     fn group_concat(expr: &str) -> String {
-        format!("string_agg({expr}, chr(30))")
+        format!("count(*) || chr(30) || string_agg({expr}, chr(30))")
     }
 
     fn rows_affected(done: &PgQueryResult) -> u64 {

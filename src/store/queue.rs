@@ -321,21 +321,8 @@ impl<D> QueueStore for SqlStore<D> {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<Discrepancy> {
-        let load = format!("SELECT {DISCREPANCY_COLS} FROM discrepancies WHERE id = $1");
         let mut tx = self.pool().begin().await?;
-        let current = match sqlx::query::<D::DB>(&load)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-        {
-            Some(row) => Self::discrepancy_row(&row)?,
-            None => {
-                return Err(StoreError::NotFound {
-                    what: "discrepancy",
-                    id: id.to_string(),
-                })
-            }
-        };
+        let current = Self::flag_to_change(&mut tx, id).await?;
         if current.status != DiscrepancyStatus::Acknowledged {
             return Err(StoreError::Refused(format!(
                 "discrepancy {id} is {}: only an acknowledged flag has an assignee to change",
@@ -350,24 +337,10 @@ impl<D> QueueStore for SqlStore<D> {
         .bind(D::stamp(at))
         .execute(&mut *tx)
         .await?;
-        let status = current.status.as_str().to_string();
-        sqlx::query::<D::DB>(
-            "INSERT INTO discrepancy_audit (discrepancy_id, at, actor, from_status, to_status, note) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(D::stamp(at))
-        .bind(actor.to_string())
-        .bind(status.clone())
-        .bind(status)
-        .bind(format!("assigned to {assignee}"))
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query::<D::DB>(&load)
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let changed = Self::discrepancy_row(&row)?;
+        let note = format!("assigned to {assignee}");
+        let status = current.status;
+        Self::audit(&mut tx, id, at, actor, Some(status), status, Some(&note)).await?;
+        let changed = Self::flag_changed(&mut tx, id).await?;
         tx.commit().await?;
         Ok(changed)
     }

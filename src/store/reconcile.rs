@@ -3,10 +3,12 @@
 //! a run last judged them (filled by triggers, see migration 0010).
 
 use super::dialect::{sql_impl, Dialect, SqlStore};
-use super::masters::CUSTOMER_COLS;
-use super::packed::{self, COMPANY_FIELDS, CREDIT_FIELDS, OPEN_ITEM_FIELDS, SALES_AREA_FIELDS};
+use super::packed;
+use super::upsert::{Upsert, COMPANY_CODES, CREDIT_LIMITS, CUSTOMERS, OPEN_ITEMS, SALES_AREAS};
 use super::{Result, StoreError};
-use crate::model::{Customer, CustomerId, OpenItem, Rule};
+use crate::model::{
+    CompanyCodeData, CreditLimit, Customer, CustomerId, OpenItem, Rule, SalesAreaData,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -61,6 +63,41 @@ fn pack<D: Dialect>(fields: &[&str]) -> String {
     packed::pack_expr(fields, D::as_text, D::SEP_SQL)
 }
 
+type Levels = (
+    Vec<CompanyCodeData>,
+    Vec<SalesAreaData>,
+    Vec<CreditLimit>,
+    Vec<OpenItem>,
+);
+
+/// A customer's packed levels and items (`[cc, sa, credit, items]`), each sorted as the
+/// column-by-column read sorts them.
+fn unpack(id: &CustomerId, [cc, sa, credit, items]: &[String; 4]) -> Result<Levels> {
+    let mut company_codes = rows(cc, |r| packed::company_code(id, r))?;
+    let mut sales_areas = rows(sa, |r| packed::sales_area(id, r))?;
+    let mut credit_limits = rows(credit, |r| packed::credit_limit(id, r))?;
+    let mut items = rows(items, packed::open_item)?;
+    sort_levels(&mut company_codes, &mut sales_areas, &mut credit_limits);
+    items.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok((company_codes, sales_areas, credit_limits, items))
+}
+
+/// The packed rows of one aggregate, decoded.
+fn rows<T>(text: &str, decode: impl Fn(&str) -> Result<T>) -> Result<Vec<T>> {
+    packed::records(text)?.into_iter().map(decode).collect()
+}
+
+/// One order for a customer's levels whichever way they were read.
+pub(super) fn sort_levels(
+    company_codes: &mut [CompanyCodeData],
+    sales_areas: &mut [SalesAreaData],
+    credit_limits: &mut [CreditLimit],
+) {
+    company_codes.sort_by(|a, b| a.company_code.cmp(&b.company_code));
+    sales_areas.sort_by_key(|s| s.area.to_string());
+    credit_limits.sort_by(|a, b| a.segment.cmp(&b.segment));
+}
+
 sql_impl! {
     #[async_trait]
     impl<D> ReconcileStore for SqlStore<D> {
@@ -77,17 +114,19 @@ sql_impl! {
                     D::group_concat(&pack::<D>(fields))
                 )
             };
+            let level = |t: &Upsert| agg(t.level_cols(), t.table, "");
             let columns = format!(
                 "{}, {} AS cc, {} AS sa, {} AS credit, {} AS items",
-                CUSTOMER_COLS
-                    .split(',')
-                    .map(|col| format!("c.{}", col.trim()))
+                CUSTOMERS
+                    .data_cols()
+                    .iter()
+                    .map(|col| format!("c.{col}"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                agg(&COMPANY_FIELDS, "customer_company", ""),
-                agg(&SALES_AREA_FIELDS, "customer_sales_area", ""),
-                agg(&CREDIT_FIELDS, "customer_credit", ""),
-                agg(&OPEN_ITEM_FIELDS, "open_items", " AND x.cleared_at IS NULL"),
+                level(&COMPANY_CODES),
+                level(&SALES_AREAS),
+                level(&CREDIT_LIMITS),
+                agg(OPEN_ITEMS.data_cols(), OPEN_ITEMS.table, " AND x.cleared_at IS NULL"),
             );
             let mut conn = self.pool().acquire().await?;
             let rows = match selection {
@@ -122,38 +161,44 @@ sql_impl! {
                     rows
                 }
             };
-            rows.iter()
-                .map(|row| {
-                    let general = Self::customer_general(row)?;
-                    let id = general.customer.clone();
-                    let text = |col: &str| Self::get::<String>(row, col);
-                    let mut company_codes = packed::records(&text("cc")?)
-                        .map(|r| packed::company_code(&id, r))
-                        .collect::<Result<Vec<_>>>()?;
-                    company_codes.sort_by(|a, b| a.company_code.cmp(&b.company_code));
-                    let mut sales_areas = packed::records(&text("sa")?)
-                        .map(|r| packed::sales_area(&id, r))
-                        .collect::<Result<Vec<_>>>()?;
-                    sales_areas.sort_by_key(|s| s.area.to_string());
-                    let mut credit_limits = packed::records(&text("credit")?)
-                        .map(|r| packed::credit_limit(&id, r))
-                        .collect::<Result<Vec<_>>>()?;
-                    credit_limits.sort_by(|a, b| a.segment.cmp(&b.segment));
-                    let mut items = packed::records(&text("items")?)
-                        .map(packed::open_item)
-                        .collect::<Result<Vec<_>>>()?;
-                    items.sort_by(|a, b| a.key.cmp(&b.key));
-                    Ok((
-                        Customer {
+            let mut read: Vec<Option<CustomerItems>> = Vec::with_capacity(rows.len());
+            let mut unreadable = Vec::new();
+            for row in &rows {
+                let general = Self::customer_general(row)?;
+                let text = |col: &str| Self::get::<String>(row, col);
+                let packed = [text("cc")?, text("sa")?, text("credit")?, text("items")?];
+                match unpack(&general.customer, &packed) {
+                    Ok((company_codes, sales_areas, credit_limits, items)) => {
+                        let customer = Customer {
                             general,
                             company_codes,
                             sales_areas,
                             credit_limits,
-                        },
-                        items,
-                    ))
-                })
-                .collect()
+                        };
+                        read.push(Some((customer, items)));
+                    }
+                    Err(StoreError::Corrupt(why)) => {
+                        tracing::warn!(
+                            customer = %general.customer,
+                            "packed read refused ({why}); reading the customer column by column"
+                        );
+                        unreadable.push(general);
+                        read.push(None);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if unreadable.is_empty() {
+                return Ok(read.into_iter().flatten().collect());
+            }
+            // In the order they were left out, which is the order of the gaps.
+            let mut again = Self::customers_by_columns(&mut conn, unreadable)
+                .await?
+                .into_iter();
+            Ok(read
+                .into_iter()
+                .filter_map(|r| r.or_else(|| again.next()))
+                .collect())
         }
 
         async fn reconcile_queue(&self) -> Result<Vec<QueuedCustomer>> {

@@ -38,7 +38,7 @@ pub trait ReviewStore: Send + Sync {
 sql_impl! {
     impl<D> SqlStore<D> {
         /// The flag a reviewer acts on, in the action's transaction.
-        async fn flag_to_change(conn: &mut Conn<D>, id: i64) -> Result<Discrepancy> {
+        pub(super) async fn flag_to_change(conn: &mut Conn<D>, id: i64) -> Result<Discrepancy> {
             Self::discrepancy_in(conn, id)
                 .await?
                 .ok_or_else(|| StoreError::NotFound {
@@ -48,7 +48,7 @@ sql_impl! {
         }
 
         /// The flag as the action left it.
-        async fn flag_changed(conn: &mut Conn<D>, id: i64) -> Result<Discrepancy> {
+        pub(super) async fn flag_changed(conn: &mut Conn<D>, id: i64) -> Result<Discrepancy> {
             Self::discrepancy_in(conn, id)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt(format!("discrepancy {id} vanished")))

@@ -59,7 +59,7 @@ impl Dialect for SqliteDialect {
     const SEP_SQL: &'static str = "char(31)";
 
     fn group_concat(expr: &str) -> String {
-        format!("group_concat({expr}, char(30))")
+        format!("count(*) || char(30) || group_concat({expr}, char(30))")
     }
 
     fn rows_affected(done: &SqliteQueryResult) -> u64 {

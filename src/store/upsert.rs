@@ -23,14 +23,33 @@ pub(super) const MAX_PARAMS: usize = 30_000;
 // synced (a statement of 1,600 rows is megabytes once prepared).
 
 /// A table written by batched upserts: its columns in bind order, the first `key` of them
-/// forming the conflict key; every other column is overwritten.
+/// forming the conflict key; every other column is overwritten. The last `stamps` columns
+/// are the store's bookkeeping (`seen_at`, …), the others are what reads return: the one
+/// column list that writes, reads and the packed reconcile read all derive from.
 pub(super) struct Upsert {
-    table: &'static str,
+    pub(super) table: &'static str,
     pub(super) cols: &'static [&'static str],
     key: usize,
+    stamps: usize,
 }
 
 impl Upsert {
+    /// The columns a read returns, in bind order (without the bookkeeping stamps).
+    pub(super) fn data_cols(&self) -> &'static [&'static str] {
+        &self.cols[..self.cols.len() - self.stamps]
+    }
+
+    /// [`Self::data_cols`] as a select list.
+    pub(super) fn select_list(&self) -> String {
+        self.data_cols().join(", ")
+    }
+
+    /// The columns of a customer's level (company code, sales area, credit): its data
+    /// columns after the owning `customer`.
+    pub(super) fn level_cols(&self) -> &'static [&'static str] {
+        &self.data_cols()[1..]
+    }
+
     /// The statement for `rows` rows, built once per table, dialect and size: a full chunk
     /// has some 30,000 placeholders, and pulls write thousands of such chunks. Only full
     /// chunks come here (`rows` fixed per table), so the cache stays a few statements.
@@ -83,6 +102,7 @@ pub(super) const CUSTOMERS: Upsert = Upsert {
         "seen_at",
     ],
     key: 1,
+    stamps: 1,
 };
 pub(super) const COMPANY_CODES: Upsert = Upsert {
     table: "customer_company",
@@ -98,6 +118,7 @@ pub(super) const COMPANY_CODES: Upsert = Upsert {
         "seen_at",
     ],
     key: 2,
+    stamps: 1,
 };
 pub(super) const SALES_AREAS: Upsert = Upsert {
     table: "customer_sales_area",
@@ -113,11 +134,13 @@ pub(super) const SALES_AREAS: Upsert = Upsert {
         "seen_at",
     ],
     key: 4,
+    stamps: 1,
 };
 pub(super) const CREDIT_LIMITS: Upsert = Upsert {
     table: "customer_credit",
     cols: &["customer", "segment", "amount", "currency", "seen_at"],
     key: 2,
+    stamps: 1,
 };
 pub(super) const CONTACTS: Upsert = Upsert {
     table: "customer_contacts",
@@ -134,6 +157,7 @@ pub(super) const CONTACTS: Upsert = Upsert {
         "seen_at",
     ],
     key: 2,
+    stamps: 1,
 };
 pub(super) const OPEN_ITEMS: Upsert = Upsert {
     table: "open_items",
@@ -162,6 +186,7 @@ pub(super) const OPEN_ITEMS: Upsert = Upsert {
         "cleared_at",
     ],
     key: 4,
+    stamps: 2,
 };
 pub(super) const CONTRACTS: Upsert = Upsert {
     table: "contracts",
@@ -187,11 +212,13 @@ pub(super) const CONTRACTS: Upsert = Upsert {
         "retired_at",
     ],
     key: 2,
+    stamps: 2,
 };
 pub(super) const PAYMENT_TERMS: Upsert = Upsert {
     table: "payment_terms",
     cols: &["key", "description", "rules"],
     key: 1,
+    stamps: 0,
 };
 
 /// Gives a bind closure its higher-ranked signature, which closures do not infer.
