@@ -1,0 +1,131 @@
+//! Nothing from outside stops the agent: a panicking job run, a bad or hostile file in the
+//! IDoc inbox and an oversized or broken `POST /idoc` upload each end as a reported
+//! failure, and the work goes on.
+
+use erpsync::config::Config;
+use erpsync::service::jobs::{self, Job, JobContext};
+use erpsync::service::scheduler::{job_loop, jobs_for, Shared};
+use erpsync::store::{self, SharedStore};
+use erpsync::sync::SyncContext;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+const T052: &str = "\
+ZTERM,ZTAGG,ZDART,ZFAEL,ZMONA,ZTAG1,ZPRZ1,ZSTG1,ZSMN1,ZTAG2,ZPRZ2,ZSTG2,ZSMN2,ZTAG3,ZSTG3,ZSMN3,TEXT1
+NT30,00,B,00,00,000,0.000,00,00,000,0.000,00,00,030,00,00,Net 30
+";
+
+const REGISTER: &str = "\
+contract_id,customer,company_code,sales_org,distribution_channel,division,payment_terms,credit_limit,currency,billing_name,billing_street,billing_city,billing_postal_code,billing_country,valid_from,valid_to
+K-1,0000004711,1010,,,,NT30,,EUR,,,,,,2026-01-01,2030-12-31
+";
+
+/// An IDoc-only agent (no ERP to reach) whose reconciliation runs every 200 ms.
+const CONFIG: &str = r#"[store]
+url = "sqlite://erpsync.db"
+[erp]
+kind = "idoc"
+[idoc]
+inbox = "inbox"
+[[contracts]]
+kind = "file"
+path = "contracts.csv"
+[payment_terms]
+file = "t052.csv"
+[schedule]
+reconcile = "200ms"
+jitter = "0s"
+max_backoff = "400ms"
+lease = "5s"
+[server]
+listen = "127.0.0.1:0"
+"#;
+
+/// A config folder with [`CONFIG`] and its files; the config and an open, migrated store.
+async fn agent(dir: &Path) -> (Config, SharedStore) {
+    std::fs::write(dir.join("erpsync.toml"), CONFIG).unwrap();
+    std::fs::write(dir.join("t052.csv"), T052).unwrap();
+    std::fs::write(dir.join("contracts.csv"), REGISTER).unwrap();
+    std::fs::create_dir_all(dir.join("inbox")).unwrap();
+    let config = Config::load(&dir.join("erpsync.toml")).expect("config loads");
+    let store = store::open(&config.store.url).await.unwrap();
+    store.migrate().await.unwrap();
+    (config, store)
+}
+
+// ---------------------------------------------------------------- item 13: a panicking run
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_run_is_a_failure_and_the_job_runs_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, store) = agent(dir.path()).await;
+    let sync = config.sync_settings();
+    let service = config.service_settings();
+    let spec = jobs_for(&service.schedule, &sync)
+        .into_iter()
+        .find(|s| s.job == Job::Reconcile)
+        .unwrap();
+    let ctx = JobContext {
+        sync: SyncContext::new(sync, store.clone()).unwrap(),
+        service,
+        instance: "instance-a".into(),
+    };
+    let shared = Arc::new(Shared::new(ctx, &[spec]));
+    jobs::panic_in_next_run(Job::Reconcile);
+    let stop = CancellationToken::new();
+    let looping = tokio::spawn(job_loop(
+        spec,
+        shared.clone(),
+        stop.clone(),
+        CancellationToken::new(),
+    ));
+
+    // What `/status` shows of this instance: the panic as a failed run, then a good one.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut failure_seen = false;
+    let status = loop {
+        let status = shared.job_status().pop().expect("the reconcile job");
+        if status.failures == 1 && !status.running && status.last_success_at.is_none() {
+            let error = status.last_error.clone().unwrap_or_default();
+            assert!(error.contains("panicked"), "{error}");
+            assert!(error.contains("panic injected into reconcile"), "{error}");
+            assert_eq!(status.consecutive_failures, 1);
+            failure_seen = true;
+        }
+        if status.last_success_at.is_some() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the job was not run again after its panic: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.failures >= 1 && status.runs >= 2, "{status:?}");
+    assert!(failure_seen || status.failures == 1, "{status:?}");
+    assert_eq!(status.consecutive_failures, 0);
+    assert!(!status.running);
+
+    // The loop is alive (it stops when asked) and holds no lease afterwards.
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(10), looping)
+        .await
+        .expect("the job loop stops")
+        .expect("the job loop did not panic");
+    let now = chrono::Utc::now();
+    assert!(store
+        .lease_acquire(
+            "reconcile",
+            "instance-b",
+            now,
+            now + chrono::Duration::seconds(5)
+        )
+        .await
+        .unwrap());
+    // The store's run history has the panic too (what other instances' `/status` shows).
+    let runs = store.job_runs().await.unwrap();
+    let run = runs.iter().find(|r| r.name == "reconcile").unwrap();
+    assert!(run.last_success_at.is_some(), "{run:?}");
+}
