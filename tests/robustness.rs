@@ -3,9 +3,12 @@
 //! failure, and the work goes on.
 
 use erpsync::config::Config;
+use erpsync::erp::idoc::Translator;
+use erpsync::model::CustomerId;
 use erpsync::service::jobs::{self, Job, JobContext};
 use erpsync::service::scheduler::{job_loop, jobs_for, Shared};
 use erpsync::store::{self, SharedStore};
+use erpsync::sync::idoc_inbox::IdocImporter;
 use erpsync::sync::SyncContext;
 use std::path::Path;
 use std::sync::Arc;
@@ -128,4 +131,120 @@ async fn a_panicking_run_is_a_failure_and_the_job_runs_again() {
     let runs = store.job_runs().await.unwrap();
     let run = runs.iter().find(|r| r.name == "reconcile").unwrap();
     assert!(run.last_success_at.is_some(), "{run:?}");
+}
+
+// ---------------------------------------------------------------- items 16 and 11: the inbox
+
+/// A DEBMAS07 file with one customer.
+fn debmas(docnum: &str, customer: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DEBMAS07><IDOC BEGIN=\"1\">\
+         <EDI_DC40 SEGMENT=\"1\"><TABNAM>EDI_DC40</TABNAM><MANDT>100</MANDT><DOCNUM>{docnum}</DOCNUM>\
+         <DIRECT>2</DIRECT><IDOCTYP>DEBMAS07</IDOCTYP><MESTYP>DEBMAS</MESTYP>\
+         <SNDPOR>SAPECC</SNDPOR><SNDPRT>LS</SNDPRT><SNDPRN>ECCCLNT100</SNDPRN>\
+         <CREDAT>20261101</CREDAT><CRETIM>100000</CRETIM></EDI_DC40>\
+         <E1KNA1M SEGMENT=\"1\"><MSGFN>009</MSGFN><KUNNR>{customer}</KUNNR><NAME1>Acme GmbH</NAME1>\
+         <LAND1>DE</LAND1><E1KNB1M SEGMENT=\"1\"><MSGFN>009</MSGFN><BUKRS>1010</BUKRS>\
+         <ZTERM>NT30</ZTERM></E1KNB1M></E1KNA1M></IDOC></DEBMAS07>\n"
+    )
+}
+
+async fn has_customer(store: &SharedStore, id: &str) -> bool {
+    store
+        .customer(&CustomerId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .is_some()
+}
+
+async fn importer(dir: &Path) -> (IdocImporter, SharedStore, std::path::PathBuf) {
+    let (_config, store) = agent(dir).await;
+    let importer = IdocImporter::new(store.clone(), Translator::builtin());
+    (importer, store, dir.join("inbox"))
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_be_imported_is_quarantined_and_the_rest_of_the_inbox_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (importer, store, inbox) = importer(dir.path()).await;
+    std::fs::write(
+        inbox.join("a.xml"),
+        debmas("0000000000000001", "0000000001"),
+    )
+    .unwrap();
+    // A name that fits the file system but leaves no room for the acknowledgement's
+    // working name beside it: reading or writing around this file fails.
+    let broken = format!("b{}.xml", "x".repeat(245));
+    std::fs::write(
+        inbox.join(&broken),
+        debmas("0000000000000002", "0000000002"),
+    )
+    .unwrap();
+    std::fs::write(
+        inbox.join("c.xml"),
+        debmas("0000000000000003", "0000000003"),
+    )
+    .unwrap();
+
+    let reports = importer
+        .import_inbox(&inbox)
+        .await
+        .expect("the pick-up goes on");
+    assert_eq!(reports.len(), 3, "{reports:?}");
+    assert!(has_customer(&store, "0000000001").await);
+    assert!(has_customer(&store, "0000000003").await);
+    assert!(inbox.join("processed/a.xml").is_file());
+    assert!(inbox.join("processed/c.xml").is_file());
+
+    let bad = &reports[1];
+    assert!(bad.file_quarantined, "{bad:?}");
+    assert_eq!(
+        bad.moved_to.as_deref(),
+        Some(inbox.join("quarantine").join(&broken).as_path())
+    );
+    assert!(!inbox.join(&broken).exists());
+    let reason = std::fs::read_to_string(&bad.quarantine_files[0]).unwrap();
+    assert!(reason.contains("reason: cannot create"), "{reason}");
+    assert!(
+        bad.errors[0].contains("File name too long"),
+        "{:?}",
+        bad.errors
+    );
+}
+
+#[tokio::test]
+async fn symbolic_links_in_the_inbox_are_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let (importer, store, inbox) = importer(dir.path()).await;
+    // A link in the inbox to an IDoc file elsewhere: refused, not read, not moved.
+    let secret = outside.path().join("secret.xml");
+    let secret_text = debmas("0000000000000009", "0000000009");
+    std::fs::write(&secret, &secret_text).unwrap();
+    std::os::unix::fs::symlink(&secret, inbox.join("link.xml")).unwrap();
+    // A link planted where the acknowledgement of the next file is written first.
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    std::fs::create_dir_all(inbox.join("processed")).unwrap();
+    std::os::unix::fs::symlink(&victim, inbox.join("processed/.ok.xml.ack.xml.part")).unwrap();
+    std::fs::write(
+        inbox.join("ok.xml"),
+        debmas("0000000000000004", "0000000004"),
+    )
+    .unwrap();
+
+    let reports = importer.import_inbox(&inbox).await.unwrap();
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(has_customer(&store, "0000000004").await);
+    assert!(!has_customer(&store, "0000000009").await);
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), secret_text);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    // The link itself went to quarantine, with its reason.
+    let link = inbox.join("quarantine/link.xml");
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert!(std::fs::symlink_metadata(inbox.join("link.xml")).is_err());
+    let reason = std::fs::read_to_string(inbox.join("quarantine/link.xml.error.txt")).unwrap();
+    assert!(reason.contains("symbolic link"), "{reason}");
+    let ack = std::fs::read_to_string(inbox.join("processed/ok.xml.ack.xml")).unwrap();
+    assert!(ack.contains("0000000000000004"), "{ack}");
 }
