@@ -248,3 +248,135 @@ async fn symbolic_links_in_the_inbox_are_not_followed() {
     let ack = std::fs::read_to_string(inbox.join("processed/ok.xml.ack.xml")).unwrap();
     assert!(ack.contains("0000000000000004"), "{ack}");
 }
+
+// ---------------------------------------------------------------- item 10: POST /idoc limits
+
+mod post_idoc {
+    use super::*;
+    use erpsync::service::idoc_endpoint::{self, EndpointToken, IdocEndpointState};
+    use secrecy::SecretString;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const LIMIT: u64 = 4096;
+
+    /// The endpoint with a 4 KiB limit on a loopback port; its address and inbox.
+    async fn serve(dir: &Path) -> (std::net::SocketAddr, std::path::PathBuf) {
+        let (importer_store, inbox) = {
+            let (_config, store) = agent(dir).await;
+            (store, dir.join("inbox"))
+        };
+        let token = EndpointToken {
+            name: "sap-pi".into(),
+            role: "erp".into(),
+            secret: SecretString::from("erp-token"),
+        };
+        let state = IdocEndpointState::new(
+            importer_store,
+            Translator::builtin(),
+            inbox.clone(),
+            vec![token],
+        )
+        .with_max_post_bytes(LIMIT);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, idoc_endpoint::router(state))
+                .await
+                .unwrap()
+        });
+        (addr, inbox)
+    }
+
+    /// Hidden upload files left in the inbox.
+    fn parts(inbox: &Path) -> Vec<String> {
+        std::fs::read_dir(inbox)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".part"))
+            .collect()
+    }
+
+    /// `debmas` padded with whitespace to `size` bytes.
+    fn body_of(size: usize) -> String {
+        let mut body = debmas("0000000000000005", "0000000005");
+        body.push_str(&" ".repeat(size.saturating_sub(body.len())));
+        body
+    }
+
+    async fn post(addr: std::net::SocketAddr, body: String) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("http://{addr}/idoc"))
+            .bearer_auth("erp-token")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_gets_413_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (addr, inbox) = serve(dir.path()).await;
+        // Declared too large: refused before anything is written.
+        let r = post(addr, body_of(LIMIT as usize + 1)).await;
+        assert_eq!(r.status(), 413);
+        assert!(parts(&inbox).is_empty(), "{:?}", parts(&inbox));
+
+        // Chunked (no length given): refused once the limit is passed.
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut request = format!(
+            "POST /idoc HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer erp-token\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+        let chunk = "x".repeat(1024);
+        for _ in 0..6 {
+            request.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+        }
+        request.push_str("0\r\n\r\n");
+        // The server may answer and close before reading everything.
+        let _ = tcp.write_all(request.as_bytes()).await;
+        let mut answer = Vec::new();
+        let _ = tcp.read_to_end(&mut answer).await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(parts(&inbox).is_empty(), "{:?}", parts(&inbox));
+
+        // Within the limit: imported.
+        let r = post(addr, body_of(LIMIT as usize)).await;
+        assert_eq!(r.status(), 200);
+        assert!(parts(&inbox).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failed_import_leaves_no_upload_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let (addr, inbox) = serve(dir.path()).await;
+        // No processed/ folder can be made: the import fails after the upload is complete.
+        std::fs::write(inbox.join("processed"), "in the way").unwrap();
+        let r = post(addr, body_of(100)).await;
+        assert_eq!(r.status(), 500);
+        assert!(parts(&inbox).is_empty(), "{:?}", parts(&inbox));
+    }
+}
+
+#[test]
+fn the_post_limit_is_configured_in_mib_with_a_generous_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |extra: &str| {
+        let text = CONFIG.replace("inbox = \"inbox\"", &format!("inbox = \"inbox\"\n{extra}"));
+        Config::from_str_with_env(
+            &text,
+            &dir.path().join("erpsync.toml"),
+            dir.path(),
+            Vec::<(String, String)>::new(),
+        )
+        .unwrap()
+        .idoc
+        .unwrap()
+        .max_post_mb
+    };
+    assert_eq!(load(""), 512);
+    assert_eq!(load("max_post_mb = 7"), 7);
+}
