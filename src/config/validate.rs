@@ -146,6 +146,7 @@ pub(super) fn validate(
         erp,
         idoc: raw.idoc.map(|i| IdocConfig {
             inbox: resolve_path(base, &i.inbox),
+            max_post_mb: i.max_post_mb,
         }),
         contracts,
         payment_terms: PaymentTermsConfig {

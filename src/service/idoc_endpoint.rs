@@ -1,18 +1,19 @@
 //! `POST /idoc`: SAP's XML HTTP port posts IDoc XML here.
 //!
-//! The body (any size) is streamed to a hidden file in the inbox and imported through the
-//! same code path as files dropped there ([`IdocImporter::import_as`]); the response body is
-//! the acknowledgement XML (SYSTAT01, 53 applied / 51 error per IDoc). Status: 200 when the
-//! file was read (rejected IDocs are in the acknowledgement and in `quarantine/`), 400 when
-//! its XML is broken (the file is quarantined), 401 without valid credentials, 403 for a
-//! token whose role may not post IDocs.
+//! The body (up to `[idoc] max_post_mb`) is streamed to a hidden file in the inbox and
+//! imported through the same code path as files dropped there ([`IdocImporter::import_as`]);
+//! the response body is the acknowledgement XML (SYSTAT01, 53 applied / 51 error per IDoc).
+//! Status: 200 when the file was read (rejected IDocs are in the acknowledgement and in
+//! `quarantine/`), 400 when its XML is broken (the file is quarantined), 401 without valid
+//! credentials, 403 for a token whose role may not post IDocs, 413 for a body over the
+//! limit. Whatever fails, the hidden file is removed.
 //!
 //! Credentials are the API tokens of `[[server.tokens]]`, resolved once at startup:
 //! `Authorization: Bearer <token>`, or Basic auth with user = token name and password =
 //! token value (what an SAP HTTP destination can send). Roles `admin` and `erp` may post.
 
 use super::ServiceSettings;
-use crate::erp::idoc::Translator;
+use crate::erp::idoc::{IdocConfig, Translator, DEFAULT_MAX_POST_MB};
 use crate::store::SharedStore;
 use crate::sync::idoc_inbox::IdocImporter;
 use axum::body::Body;
@@ -56,6 +57,7 @@ pub struct EndpointToken {
 #[derive(Clone)]
 pub struct IdocEndpointState {
     inner: Arc<Inner>,
+    max_post_bytes: u64,
 }
 
 struct Inner {
@@ -77,21 +79,29 @@ impl IdocEndpointState {
                 inbox,
                 tokens,
             }),
+            max_post_bytes: DEFAULT_MAX_POST_MB * MIB,
         }
     }
 
-    /// From the settings: the `[idoc] inbox`, the mappings beside the config, and the
+    /// Refuses bodies over `bytes` (413).
+    pub fn with_max_post_bytes(mut self, bytes: u64) -> Self {
+        self.max_post_bytes = bytes;
+        self
+    }
+
+    /// From the settings: the `[idoc] inbox` and its size limit, the mappings beside the config, and the
     /// `[[server.tokens]]` secrets read now (a missing one is an error at startup, not at
     /// the first request).
     pub fn from_config(
         settings: &ServiceSettings,
-        inbox: &std::path::Path,
+        idoc: &IdocConfig,
         store: SharedStore,
     ) -> Result<Self, IdocEndpointError> {
         let translator = IdocImporter::translator_for(&settings.base_dir)
             .map_err(|e| IdocEndpointError::Mapping(e.to_string()))?;
         let tokens = resolve_tokens(settings.clone(), &|k| std::env::var(k).ok())?;
-        Ok(Self::new(store, translator, inbox.to_path_buf(), tokens))
+        Ok(Self::new(store, translator, idoc.inbox.clone(), tokens)
+            .with_max_post_bytes(idoc.max_post_mb.saturating_mul(MIB)))
     }
 }
 
@@ -136,7 +146,10 @@ pub fn resolve_tokens(
         .collect()
 }
 
-/// `POST /idoc`. The body is not size-limited: it is streamed to disk, never held.
+const MIB: u64 = 1024 * 1024;
+
+/// `POST /idoc`. The body is streamed to disk, never held, so axum's in-memory limit does
+/// not apply; the handler counts the bytes against `[idoc] max_post_mb` itself.
 pub fn router(state: IdocEndpointState) -> Router {
     Router::new()
         .route("/idoc", post(post_idoc))
@@ -212,6 +225,24 @@ async fn post_idoc(State(state): State<IdocEndpointState>, request: Request) -> 
             &format!("role {} may not post IDocs (admin or erp)", token.role),
         );
     }
+    let limit = state.max_post_bytes;
+    let too_large = || {
+        plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "IDoc XML over the limit of {limit} bytes ([idoc] max_post_mb); split the file"
+            ),
+        )
+    };
+    // A declared length over the limit is refused before a byte is written.
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return too_large();
+    }
     let who = token.name.clone();
     let id = uuid::Uuid::new_v4().simple().to_string();
     let name = format!(
@@ -221,10 +252,19 @@ async fn post_idoc(State(state): State<IdocEndpointState>, request: Request) -> 
     );
     // Hidden while it arrives, so an inbox pick-up running now does not take it half-written.
     let upload = inner.inbox.join(format!(".{name}.part"));
-    if let Err(e) = receive(request.into_body(), &upload).await {
-        let _ = tokio::fs::remove_file(&upload).await;
-        tracing::warn!(error = %e, token = %who, "IDoc upload failed");
-        return plain(StatusCode::BAD_REQUEST, &format!("upload failed: {e}"));
+    // Removes the hidden file on every way out: an error below, or the client going away
+    // (the handler is then dropped mid-await). After an import it is gone already.
+    let _part = RemoveOnDrop(&upload);
+    match receive(request.into_body(), &upload, limit).await {
+        Ok(()) => {}
+        Err(Received::TooLarge) => {
+            tracing::warn!(token = %who, limit, "IDoc upload over the size limit refused");
+            return too_large();
+        }
+        Err(Received::Failed(e)) => {
+            tracing::warn!(error = %e, token = %who, "IDoc upload failed");
+            return plain(StatusCode::BAD_REQUEST, &format!("upload failed: {e}"));
+        }
     }
     let report = match inner.importer.import_as(&upload, &inner.inbox, &name).await {
         Ok(r) => r,
@@ -259,15 +299,45 @@ async fn post_idoc(State(state): State<IdocEndpointState>, request: Request) -> 
     ack_response(status, ack).await
 }
 
-async fn receive(body: Body, path: &Path) -> std::io::Result<()> {
-    let mut file = tokio::fs::File::create(path).await?;
+/// Deletes a file when dropped (a missing file is fine).
+struct RemoveOnDrop<'a>(&'a Path);
+
+impl Drop for RemoveOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
+    }
+}
+
+enum Received {
+    TooLarge,
+    Failed(std::io::Error),
+}
+
+impl From<std::io::Error> for Received {
+    fn from(e: std::io::Error) -> Self {
+        Received::Failed(e)
+    }
+}
+
+/// Streams `body` to a new file at `path`, stopping as soon as more than `limit` bytes came.
+async fn receive(body: Body, path: &Path, limit: u64) -> Result<(), Received> {
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .await?;
     let mut stream = body.into_data_stream();
+    let mut received: u64 = 0;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(std::io::Error::other)?;
+        received = received.saturating_add(chunk.len() as u64);
+        if received > limit {
+            return Err(Received::TooLarge);
+        }
         file.write_all(&chunk).await?;
     }
     file.flush().await?;
-    file.sync_all().await
+    Ok(file.sync_all().await?)
 }
 
 /// The acknowledgement file as the body, streamed (it grows with the number of IDocs).

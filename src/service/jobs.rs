@@ -82,6 +82,34 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Other(String),
+    /// The run panicked; the scheduler counts it as a failed run and tries again later.
+    #[error("the run panicked: {0}")]
+    Panicked(String),
+}
+
+/// Jobs whose next run panics on purpose (see [`panic_in_next_run`]).
+static PANIC_NEXT: std::sync::Mutex<Vec<Job>> = std::sync::Mutex::new(Vec::new());
+
+/// Makes the next run of `job` in this process panic before doing anything, so tests can
+/// prove the scheduler survives a panicking run. Nothing in the agent calls it: only code
+/// linking the library (a test) can.
+#[doc(hidden)]
+pub fn panic_in_next_run(job: Job) {
+    PANIC_NEXT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(job);
+}
+
+fn panic_wanted(job: Job) -> bool {
+    let mut wanted = PANIC_NEXT.lock().unwrap_or_else(|e| e.into_inner());
+    match wanted.iter().position(|j| *j == job) {
+        Some(i) => {
+            wanted.remove(i);
+            true
+        }
+        None => false,
+    }
 }
 
 /// What a job run works with.
@@ -95,6 +123,9 @@ pub struct JobContext {
 /// One run of `job`. Pulls land page by page, each page (with its cursor) in one
 /// transaction, so a run dropped halfway leaves whole pages only.
 pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError> {
+    if panic_wanted(job) {
+        panic!("panic injected into {}", job.name());
+    }
     let mut outcome = JobOutcome::default();
     let store = ctx.sync.store.as_ref();
     match job {

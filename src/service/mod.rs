@@ -102,7 +102,7 @@ pub async fn run(
     let idoc_endpoint = match &shared.ctx.sync.config.idoc {
         Some(idoc) => Some(idoc_endpoint::IdocEndpointState::from_config(
             &shared.ctx.service,
-            &idoc.inbox,
+            idoc,
             store.clone(),
         )?),
         None => None,

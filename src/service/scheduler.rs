@@ -11,8 +11,10 @@ use super::settings::{ScheduleConfig, ServiceSettings};
 use crate::erp::ErpKind;
 use crate::sync::{Entity, SyncSettings};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -298,14 +300,19 @@ pub async fn job_loop(
         let span = tracing::info_span!("job", job = name, run_id = %run_id, instance = %instance);
         let turn = async {
             tracing::info!("job started");
-            let work = run_once(&shared.ctx, job);
+            // A panic in the run is caught here, so it ends this turn as a failure (logged,
+            // counted, backed off, lease released) instead of ending the job's loop. The
+            // shared state is only touched under `lock`, which tolerates poisoning.
+            let work = AssertUnwindSafe(run_once(&shared.ctx, job)).catch_unwind();
             tokio::pin!(work);
             let mut renew =
                 tokio::time::interval((sched.lease / 3).max(Duration::from_millis(100)));
             renew.tick().await;
             loop {
                 tokio::select! {
-                    r = &mut work => break Turn::Finished(r),
+                    r = &mut work => break Turn::Finished(r.unwrap_or_else(|p| {
+                        Err(super::jobs::JobError::Panicked(panic_text(p.as_ref())))
+                    })),
                     _ = abandon.cancelled() => break Turn::Abandoned,
                     _ = renew.tick(), if job.leased() => {
                         match store.lease_renew(name, &instance, Utc::now() + lease_for).await {
@@ -410,6 +417,15 @@ pub async fn job_loop(
             random_unit(),
         );
     }
+}
+
+/// The message a panic was raised with (`panic!` gives a `&str` or a `String`).
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string())
 }
 
 /// How much of `interval` is left since the job's last successful run (by any instance),

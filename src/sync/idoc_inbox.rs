@@ -11,7 +11,15 @@
 //! - a file whose XML is broken moves to `quarantine/` as a whole, with `NAME.error.txt`
 //!   (the IDocs complete before the break are applied and acknowledged).
 //!
+//! - a file that cannot be imported at all (a symbolic link, not a regular file, or reading
+//!   or writing beside it fails) moves to `quarantine/` with `NAME.error.txt` giving the
+//!   reason, and the pick-up goes on with the next file. Only a store failure stops the
+//!   pick-up: it is no file's fault, and the file stays for the next one.
+//!
 //! Nothing is deleted: a name already taken in `processed/` or `quarantine/` gets a suffix.
+//! No symbolic link is followed (see [`files`]).
+
+mod files;
 
 use super::{SyncError, SyncReport};
 use crate::erp::idoc::ack::{AckEntry, AckWriter, STATUS_APPLIED, STATUS_ERROR};
@@ -115,17 +123,26 @@ impl IdocImporter {
         // at the inbox, and two readers of one file would race to move it.
         static PICK_UP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
         let _only_one = PICK_UP.lock().await;
-        let mut files: Vec<PathBuf> = std::fs::read_dir(inbox)
+        // Checked once up front: without them no file can go anywhere, so that is the
+        // inbox's failure, not a file's.
+        own_dirs(inbox)?;
+        // Links are listed too (the entry's own type, not its target's), so they are
+        // refused with a reason instead of lying in the inbox unexplained.
+        let mut listed: Vec<PathBuf> = std::fs::read_dir(inbox)
             .map_err(|e| io_err("read the inbox", inbox, e))?
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
             .map(|e| e.path())
             .filter(|p| is_inbound(p))
             .collect();
-        files.sort();
-        let mut out = Vec::with_capacity(files.len());
-        for f in files {
-            out.push(self.import_file(&f).await?);
+        listed.sort();
+        let mut out = Vec::with_capacity(listed.len());
+        for f in listed {
+            match self.import_file(&f).await {
+                Ok(report) => out.push(report),
+                Err(e @ SyncError::Store(_)) => return Err(e),
+                Err(e) => out.push(quarantine_whole(inbox, &f, &e.to_string())),
+            }
         }
         Ok(out)
     }
@@ -151,14 +168,13 @@ impl IdocImporter {
         name: &str,
     ) -> Result<FileReport, SyncError> {
         let name = name.to_string();
-        let bytes = std::fs::metadata(path)
+        if let Some(why) = files::refusal(path).map_err(|e| io_err("read", path, e))? {
+            return Err(SyncError::Source(format!("{}: {why}", path.display())));
+        }
+        let bytes = std::fs::symlink_metadata(path)
             .map_err(|e| io_err("read", path, e))?
             .len();
-        let processed = dir.join(PROCESSED);
-        let quarantine = dir.join(QUARANTINE);
-        for d in [&processed, &quarantine] {
-            std::fs::create_dir_all(d).map_err(|e| io_err("create", d, e))?;
-        }
+        let (processed, quarantine) = own_dirs(dir)?;
         let mut report = FileReport {
             file: path.to_path_buf(),
             bytes,
@@ -166,7 +182,11 @@ impl IdocImporter {
         };
         let now = Utc::now();
         let ack_tmp = processed.join(format!(".{name}.ack.xml.part"));
-        let ack_file = File::create(&ack_tmp).map_err(|e| io_err("create", &ack_tmp, e))?;
+        // A leftover of an interrupted import, or something planted there: unlinking
+        // removes the name (never what a link points to), and the new file is created
+        // only where nothing is.
+        let _ = std::fs::remove_file(&ack_tmp);
+        let ack_file = files::create_new(&ack_tmp).map_err(|e| io_err("create", &ack_tmp, e))?;
         let mut ack = AckWriter::begin(BufWriter::new(ack_file), now)
             .map_err(|e| io_err("write", &ack_tmp, e))?;
 
@@ -224,13 +244,24 @@ impl IdocImporter {
                             // IDocs costs no memory; the bytes are on disk already.
                             let source = match &mut source {
                                 Some(s) => s,
-                                None => source
-                                    .insert(File::open(path).map_err(|e| io_err("read", path, e))?),
+                                None => source.insert(
+                                    files::open_regular(path)
+                                        .map_err(|e| io_err("read", path, e))?,
+                                ),
                             };
-                            let target = free_name(&quarantine, &format!("{name}.{ordinal}.xml"));
-                            copy_idoc(source, start, end, root.as_deref(), &target)?;
-                            let err_path = with_suffix(&target, ".error.txt");
-                            write_text(&err_path, &error_text(&name, ordinal, &e))?;
+                            let target = copy_idoc(
+                                source,
+                                start,
+                                end,
+                                root.as_deref(),
+                                &quarantine,
+                                &format!("{name}.{ordinal}.xml"),
+                            )?;
+                            let err_path = write_beside(
+                                &target,
+                                ".error.txt",
+                                &error_text(&name, ordinal, &e),
+                            )?;
                             if report.quarantine_files.len() < 2 * MAX_ERROR_LINES {
                                 report.quarantine_files.push(target);
                                 report.quarantine_files.push(err_path);
@@ -272,27 +303,23 @@ impl IdocImporter {
             let line = format!("{name}: {f}");
             report.errors.push(line);
             report.file_quarantined = true;
-            let target = free_name(&quarantine, &name);
-            move_file(path, &target)?;
-            let err_path = with_suffix(&target, ".error.txt");
-            write_text(
-                &err_path,
+            let target = move_file(path, &quarantine, &name)?;
+            let err_path = write_beside(
+                &target,
+                ".error.txt",
                 &format!(
                     "file: {name}\nDOCNUM: (file-level)\nsegment: -\nfield: -\nreason: {}\nIDocs before the break: {} applied, {} duplicate, {} superseded, {} rejected\n",
                     f, report.applied, report.duplicates, report.superseded, report.quarantined
                 ),
             )?;
-            let ack_path = with_suffix(&target, ".ack.xml");
-            move_file(&ack_tmp, &ack_path)?;
+            let ack_path = move_beside(&ack_tmp, &target, ".ack.xml")?;
             report.quarantine_files.push(err_path);
             report.moved_to = Some(target);
             report.ack = Some(ack_path);
         } else {
             drop(source);
-            let target = free_name(&processed, &name);
-            move_file(path, &target)?;
-            let ack_path = with_suffix(&target, ".ack.xml");
-            move_file(&ack_tmp, &ack_path)?;
+            let target = move_file(path, &processed, &name)?;
+            let ack_path = move_beside(&ack_tmp, &target, ".ack.xml")?;
             report.moved_to = Some(target);
             report.ack = Some(ack_path);
         }
@@ -348,35 +375,83 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> SyncError {
     SyncError::Source(format!("cannot {what} {}: {e}", path.display()))
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-/// `dir/name`, or `dir/name.1`, `dir/name.2`, … when taken: nothing is overwritten.
-fn free_name(dir: &Path, name: &str) -> PathBuf {
-    let first = dir.join(name);
-    if !first.exists() {
-        return first;
+/// `processed/` and `quarantine/` inside `dir`, made when missing; refused when either is
+/// a symbolic link (everything moved there would land wherever it points).
+fn own_dirs(dir: &Path) -> Result<(PathBuf, PathBuf), SyncError> {
+    let processed = dir.join(PROCESSED);
+    let quarantine = dir.join(QUARANTINE);
+    for d in [&processed, &quarantine] {
+        std::fs::create_dir_all(d).map_err(|e| io_err("create", d, e))?;
+        let meta = std::fs::symlink_metadata(d).map_err(|e| io_err("read", d, e))?;
+        if !meta.is_dir() {
+            return Err(SyncError::Source(format!(
+                "{} is not a folder (a symbolic link?): refused",
+                d.display()
+            )));
+        }
     }
-    (1u32..)
-        .map(|i| dir.join(format!("{name}.{i}")))
-        .find(|p| !p.exists())
-        .expect("a free name exists")
+    Ok((processed, quarantine))
 }
 
-fn move_file(from: &Path, to: &Path) -> Result<(), SyncError> {
-    if std::fs::rename(from, to).is_ok() {
-        return Ok(());
+/// Moves `from` to `dir/name` (a free variant of it: nothing is overwritten).
+fn move_file(from: &Path, dir: &Path, name: &str) -> Result<PathBuf, SyncError> {
+    files::move_free(from, dir, name).map_err(|e| io_err("move", from, e))
+}
+
+/// The file name of `target` with `suffix`, in `target`'s folder.
+fn beside(target: &Path, suffix: &str) -> (PathBuf, String) {
+    let dir = target.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (dir, format!("{name}{suffix}"))
+}
+
+/// Moves `from` beside `target` as `TARGET{suffix}` (or a free variant of that name).
+fn move_beside(from: &Path, target: &Path, suffix: &str) -> Result<PathBuf, SyncError> {
+    let (dir, name) = beside(target, suffix);
+    move_file(from, &dir, &name)
+}
+
+/// Writes `text` beside `target` as `TARGET{suffix}` (or a free variant of that name).
+fn write_beside(target: &Path, suffix: &str, text: &str) -> Result<PathBuf, SyncError> {
+    let (dir, name) = beside(target, suffix);
+    files::write_free(&dir, &name, text).map_err(|e| io_err("write", &dir.join(&name), e))
+}
+
+/// A file that could not be imported at all: moved to `quarantine/` with its reason, so
+/// the pick-up goes on with the next file. When even that fails the file stays where it
+/// is, and the reason is still reported.
+fn quarantine_whole(inbox: &Path, path: &Path, reason: &str) -> FileReport {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    tracing::warn!(file = %name, error = %reason, "IDoc file cannot be imported: quarantined");
+    let mut report = FileReport {
+        file: path.to_path_buf(),
+        errors: vec![format!("{name}: {reason}")],
+        ..FileReport::default()
+    };
+    let text =
+        format!("file: {name}\nDOCNUM: (file-level)\nsegment: -\nfield: -\nreason: {reason}\n");
+    let moved = move_file(path, &inbox.join(QUARANTINE), &name)
+        .and_then(|target| Ok((write_beside(&target, ".error.txt", &text)?, target)));
+    match moved {
+        Ok((err_path, target)) => {
+            report.file_quarantined = true;
+            report.moved_to = Some(target);
+            report.quarantine_files.push(err_path);
+        }
+        Err(e) => {
+            tracing::error!(file = %name, error = %e, "cannot quarantine the IDoc file; left in the inbox");
+            report
+                .errors
+                .push(format!("{name}: left in the inbox: {e}"));
+        }
     }
-    // Across file systems: copy, then remove the original only once the copy is complete.
-    std::fs::copy(from, to).map_err(|e| io_err("copy", from, e))?;
-    std::fs::remove_file(from).map_err(|e| io_err("move", from, e))
-}
-
-fn write_text(path: &Path, text: &str) -> Result<(), SyncError> {
-    std::fs::write(path, text).map_err(|e| io_err("write", path, e))
+    report
 }
 
 fn error_text(file: &str, ordinal: u64, e: &IdocError) -> String {
@@ -396,11 +471,14 @@ fn copy_idoc(
     start: u64,
     end: u64,
     root: Option<&str>,
-    target: &Path,
-) -> Result<(), SyncError> {
+    dir: &Path,
+    name: &str,
+) -> Result<PathBuf, SyncError> {
     let root = root.unwrap_or("IDOC_QUARANTINE");
-    let mut out = BufWriter::new(File::create(target).map_err(|e| io_err("create", target, e))?);
-    let w = |e| io_err("write", target, e);
+    let (target, file) =
+        files::create_free(dir, name).map_err(|e| io_err("create", &dir.join(name), e))?;
+    let mut out = BufWriter::new(file);
+    let w = |e| io_err("write", &target, e);
     write!(
         out,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root}>\n"
@@ -409,7 +487,8 @@ fn copy_idoc(
     source.seek(SeekFrom::Start(start)).map_err(w)?;
     std::io::copy(&mut source.take(end.saturating_sub(start)), &mut out).map_err(w)?;
     write!(out, "\n</{root}>\n").map_err(w)?;
-    out.flush().map_err(w)
+    out.flush().map_err(w)?;
+    Ok(target)
 }
 
 fn contact(c: Contact) -> ContactRecord {
@@ -457,7 +536,7 @@ fn read_file(
     translator: &Translator,
     tx: tokio::sync::mpsc::Sender<Vec<Item>>,
 ) -> std::io::Result<()> {
-    let file = File::open(path)?;
+    let file = files::open_regular(path)?;
     let mut reader = IdocReader::new(
         BufReader::with_capacity(READ_BUFFER, file),
         translator.wanted_segments(),

@@ -21,6 +21,17 @@ pub use mapping::{IdocMapping, IdocMappingError};
 #[serde(deny_unknown_fields)]
 pub struct IdocConfig {
     pub inbox: std::path::PathBuf,
+    /// `POST /idoc` refuses (413) a body larger than this many MiB.
+    #[serde(default = "default_max_post_mb")]
+    pub max_post_mb: u64,
+}
+
+/// Large enough for any IDoc file an SAP port sends in practice (the import streams, so
+/// size costs disk, not memory), small enough that one client cannot fill the disk.
+pub const DEFAULT_MAX_POST_MB: u64 = 512;
+
+fn default_max_post_mb() -> u64 {
+    DEFAULT_MAX_POST_MB
 }
 pub use reader::{IdocReader, RawIdoc, XmlFault};
 pub use translate::{
