@@ -46,7 +46,8 @@ impl Desk {
     async fn start() -> Desk {
         let env = TestEnv::start(40, 400).await;
         let mut config = std::fs::read_to_string(&env.config_path).unwrap();
-        config += "[server]\nsso_header = \"X-Remote-User\"\n";
+        config +=
+            "[server]\nsso_header = \"X-Remote-User\"\nsso_trusted_proxies = [\"127.0.0.1\"]\n";
         // Signs on only through the proxy.
         config += "[[server.users]]\nname = \"sam\"\nrole = \"collector\"\npassword_hash = \"\"\n";
         for (name, role, password) in USERS {

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// The API token the test reads `/status` with.
+const STATUS_TOKEN: &str = "ops-token-0123456789";
 const MDM: (&str, &str) = ("mia", "mia-secret-1");
 const APPROVER: (&str, &str) = ("april", "april-secret-2");
 const VIEWER: (&str, &str) = ("vera", "vera-secret-3");
@@ -121,6 +123,10 @@ async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
     let env = TestEnv::start(40, 400).await;
     let mut config = std::fs::read_to_string(&env.config_path).unwrap();
     config += "[server]\nlisten = \"127.0.0.1:0\"\n";
+    // `/status` wants credentials: the wait below reads it with this token.
+    std::fs::write(env.dir.path().join("status-token"), STATUS_TOKEN).unwrap();
+    config +=
+        "[[server.tokens]]\nname = \"ops\"\nrole = \"viewer\"\ntoken_file = \"status-token\"\n";
     for ((name, password), role) in [(MDM, "mdm"), (APPROVER, "approver"), (VIEWER, "viewer")] {
         let hash = auth::hash_password(password).unwrap();
         config += &format!(
@@ -143,6 +149,7 @@ async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
     loop {
         let status: serde_json::Value = http
             .get(format!("http://{}/status", service.addr))
+            .bearer_auth(STATUS_TOKEN)
             .send()
             .await
             .unwrap()

@@ -19,6 +19,9 @@ const MAPPING: &str = include_str!("../mappings/s4hana-odata-v2.toml");
 const PG_URL_VAR: &str = "ERPSYNC_TEST_POSTGRES_URL";
 /// The variable the test configs name for the ERP password.
 const PASSWORD_VAR: &str = "ERPSYNC_TEST_SAP_PASSWORD";
+/// The variable the test configs name for the API token `/status` is read with.
+const STATUS_TOKEN_VAR: &str = "ERPSYNC_TEST_STATUS_TOKEN";
+const STATUS_TOKEN: &str = "ops-token-0123456789";
 
 // ---------------------------------------------------------------- harness
 
@@ -72,6 +75,10 @@ max_attempts = 5
 [server]
 listen = "127.0.0.1:0"
 {server}
+[[server.tokens]]
+name = "ops"
+role = "viewer"
+token_env = "{STATUS_TOKEN_VAR}"
 "#,
             base = mock.base_url(),
             user = mock_config.user,
@@ -93,6 +100,7 @@ listen = "127.0.0.1:0"
             .arg("run")
             .env("RUST_LOG", rust_log)
             .env(PASSWORD_VAR, &self.password)
+            .env(STATUS_TOKEN_VAR, STATUS_TOKEN)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -179,6 +187,7 @@ impl Instance {
         let resp = self
             .http
             .get(self.url(path))
+            .bearer_auth(STATUS_TOKEN)
             .timeout(Duration::from_secs(10))
             .send()
             .await
