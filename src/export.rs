@@ -89,6 +89,29 @@ fn by_currency(e: &crate::model::Exposure) -> String {
         .join("; ")
 }
 
+/// A CSV cell as a spreadsheet reads it: text that Excel or LibreOffice would run as a
+/// formula (starting with `=`, `+`, `-`, `@`, tab or CR — OWASP's rule) gets a leading `'`,
+/// which keeps it readable and makes it text. A plain number (`-120.50`) stays as it is, so
+/// amounts, including negative ones, remain numbers.
+pub fn defuse(cell: String) -> String {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_plain_number(&cell) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// An optional minus, digits, and at most one decimal point between digits.
+fn is_plain_number(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// UTF-8 CSV with a header row (with a byte-order mark, so Excel opens Chinese text right).
 pub fn to_csv(list: &[Discrepancy]) -> Result<Vec<u8>, ExportError> {
     let mut out = "\u{feff}".as_bytes().to_vec();
@@ -96,7 +119,7 @@ pub fn to_csv(list: &[Discrepancy]) -> Result<Vec<u8>, ExportError> {
         let mut w = csv::Writer::from_writer(&mut out);
         w.write_record(HEADER)?;
         for d in list {
-            w.write_record(cells(d))?;
+            w.write_record(cells(d).map(defuse))?;
         }
         w.flush().map_err(csv::Error::from)?;
     }
@@ -171,4 +194,27 @@ pub fn to_xlsx(list: &[Discrepancy]) -> Result<Vec<u8>, ExportError> {
         sheet.write_string(0, 0, "no discrepancies match the filter")?;
     }
     Ok(book.save_to_buffer()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::defuse;
+
+    #[test]
+    fn formulas_become_text_and_numbers_stay_numbers() {
+        for risky in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+49 30 1234",
+            "-1+2",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "-",
+        ] {
+            assert_eq!(defuse(risky.into()), format!("'{risky}"));
+        }
+        for kept in ["-120.50", "0", "1234.5", "NT30", "Müller", "", "a=b"] {
+            assert_eq!(defuse(kept.into()), kept);
+        }
+    }
 }

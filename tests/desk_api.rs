@@ -49,6 +49,10 @@ impl Desk {
         let mut config = env
             .toml(&env.mock.base_url(), 1)
             .set("server.sso_header", "X-Remote-User")
+            .set(
+                "server.sso_trusted_proxies",
+                toml::Value::Array(vec!["127.0.0.1".into()]),
+            )
             // Signs on only through the proxy.
             .push("server.users", user("sam", "collector", ""));
         for (name, role, password) in USERS {

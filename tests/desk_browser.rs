@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::config::user;
+use common::config::{token, user};
 use common::TestEnv;
 use erpsync::model::DiscrepancyStatus;
 use erpsync::service::desk::auth;
@@ -20,6 +20,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
+/// The API token the test reads `/status` with.
+const STATUS_TOKEN: &str = "ops-token-0123456789";
 const MDM: (&str, &str) = ("mia", "mia-secret-1");
 const APPROVER: (&str, &str) = ("april", "april-secret-2");
 const VIEWER: (&str, &str) = ("vera", "vera-secret-3");
@@ -94,9 +96,12 @@ async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
     }
 
     let env = TestEnv::start(40, 400).await;
+    // `/status` wants credentials: the wait below reads it with this token.
+    std::fs::write(env.dir.path().join("status-token"), STATUS_TOKEN).unwrap();
     let mut config = env
         .toml(&env.mock.base_url(), 1)
-        .set("server.listen", "127.0.0.1:0");
+        .set("server.listen", "127.0.0.1:0")
+        .push("server.tokens", token("ops", "viewer", "token_file", "status-token"));
     for ((name, password), role) in [(MDM, "mdm"), (APPROVER, "approver"), (VIEWER, "viewer")] {
         let hash = auth::hash_password(password).unwrap();
         config = config.push("server.users", user(name, role, &hash));
@@ -124,6 +129,7 @@ async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
     loop {
         let status: serde_json::Value = http
             .get(format!("http://{}/status", service.addr))
+            .bearer_auth(STATUS_TOKEN)
             .send()
             .await
             .unwrap()

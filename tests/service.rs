@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 
 /// The variable the test configs name for the ERP password.
 const PASSWORD_VAR: &str = "ERPSYNC_TEST_SAP_PASSWORD";
+/// The variable the test configs name for the API token `/status` is read with.
+const STATUS_TOKEN_VAR: &str = "ERPSYNC_TEST_STATUS_TOKEN";
+const STATUS_TOKEN: &str = "ops-token-0123456789";
 
 // ---------------------------------------------------------------- harness
 
@@ -57,7 +60,11 @@ impl Env {
             .set("push.max_attempts", 5)
             .section("schedule", schedule)
             .set("server.listen", "127.0.0.1:0")
-            .set("server.shutdown_grace", shutdown_grace);
+            .set("server.shutdown_grace", shutdown_grace)
+            .push(
+                "server.tokens",
+                common::config::token("ops", "viewer", "token_env", STATUS_TOKEN_VAR),
+            );
         let config_path = toml.write_in(dir.path());
         Env {
             mock,
@@ -73,7 +80,8 @@ impl Env {
         let mut cmd = common::cli::erpsync_with(&self.config_path);
         cmd.arg("run")
             .env("RUST_LOG", rust_log)
-            .env(PASSWORD_VAR, &self.password);
+            .env(PASSWORD_VAR, &self.password)
+            .env(STATUS_TOKEN_VAR, STATUS_TOKEN);
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }
@@ -129,6 +137,7 @@ impl Instance {
         let resp = self
             .http
             .get(self.url(path))
+            .bearer_auth(STATUS_TOKEN)
             .timeout(Duration::from_secs(10))
             .send()
             .await
@@ -1042,4 +1051,47 @@ async fn the_service_reads_back_what_it_sent_and_resends_what_the_erp_lost() {
         svc.wait_exit(Duration::from_secs(5)).expect("stops").code(),
         Some(0)
     );
+}
+
+/// `/status` names cursors, job errors, host and pid: it wants a session or a token. The
+/// probes and metrics stay anonymous, and `metrics_listen` serves them on an address of
+/// their own (without `/status` or the desk).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_wants_credentials_and_metrics_may_listen_apart() {
+    let env = Env::start(small_mock(), QUIET_SCHEDULE, "5s").await;
+    // A free port, taken after the mock ERP took its own.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let metrics_addr = free.local_addr().unwrap();
+    drop(free);
+    let config = std::fs::read_to_string(&env.config_path).unwrap().replace(
+        "listen = \"127.0.0.1:0\"\n",
+        &format!("listen = \"127.0.0.1:0\"\nmetrics_listen = \"{metrics_addr}\"\n"),
+    );
+    std::fs::write(&env.config_path, config).unwrap();
+    let mut svc = env.spawn("info");
+    let anonymous = reqwest::Client::new();
+    let get = |url: String| {
+        let http = anonymous.clone();
+        async move {
+            let resp = http.get(url).send().await.unwrap();
+            let code = resp.status().as_u16();
+            (code, resp.text().await.unwrap())
+        }
+    };
+    let (code, body) = get(svc.url("/status")).await;
+    assert_eq!(code, 401, "{body}");
+    assert!(!body.contains(&svc.addr.port().to_string()) && body.contains("error"));
+    let (code, _) = svc.get("/status").await;
+    assert_eq!(code, 200, "with the token");
+    for path in ["/healthz", "/metrics"] {
+        assert_eq!(get(svc.url(path)).await.0, 200, "{path}");
+        let (code, _) = get(format!("http://{metrics_addr}{path}")).await;
+        assert_eq!(code, 200, "{path} on metrics_listen");
+    }
+    for path in ["/status", "/api/v1/me", "/login"] {
+        let (code, _) = get(format!("http://{metrics_addr}{path}")).await;
+        assert_eq!(code, 404, "{path} is not on metrics_listen");
+    }
+    svc.signal("TERM");
+    svc.wait_exit(Duration::from_secs(10)).expect("stops");
 }

@@ -62,6 +62,8 @@ pub(super) struct RawErp {
     pub(super) ca_file: Option<PathBuf>,
     pub(super) client_cert_file: Option<PathBuf>,
     pub(super) client_key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub(super) allow_insecure_http: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,8 +123,11 @@ pub(super) struct RawServer {
     pub(super) erp_contact_limit: Option<String>,
     pub(super) sso_header: Option<String>,
     pub(super) session_lifetime: Option<String>,
+    pub(super) cookie_secure: Option<bool>,
     #[serde(default)]
-    pub(super) cookie_secure: bool,
+    pub(super) sso_trusted_proxies: Vec<String>,
+    pub(super) session_idle_minutes: Option<u64>,
+    pub(super) metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

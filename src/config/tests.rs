@@ -195,3 +195,107 @@ fn an_idoc_only_erp_needs_no_base_url_mapping_or_auth() {
     let err = load(&erp_contracts, &[]).unwrap_err().to_string();
     assert!(err.contains("contracts[0].kind"), "{err}");
 }
+
+#[test]
+fn sso_needs_trusted_proxies_given_as_addresses_or_blocks() {
+    let pw = [("SAP_PASSWORD", "x")];
+    let sso = format!("{MINIMAL}\n[server]\nsso_header = \"X-Remote-User\"\n");
+    let err = load(&sso, &pw).unwrap_err().to_string();
+    assert!(err.contains("server.sso_trusted_proxies"), "{err}");
+    let c = load(
+        &format!("{sso}sso_trusted_proxies = [\"10.1.2.3\", \"10.0.0.0/24\", \"::1\"]\n"),
+        &pw,
+    )
+    .unwrap();
+    let nets: Vec<String> = c
+        .server
+        .sso_trusted_proxies
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(nets, ["10.1.2.3/32", "10.0.0.0/24", "::1/128"]);
+    let err = load(
+        &format!("{sso}sso_trusted_proxies = [\"proxy.local\"]\n"),
+        &pw,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("\"proxy.local\" is not an IP address"),
+        "{err}"
+    );
+}
+
+#[test]
+fn server_security_defaults_follow_the_listen_address() {
+    let pw = [("SAP_PASSWORD", "x")];
+    let c = load(MINIMAL, &pw).unwrap();
+    assert!(!c.server.cookie_secure, "loopback: no TLS to require");
+    assert_eq!(c.server.session_idle, Duration::from_secs(30 * 60));
+    assert_eq!(c.server.metrics_listen, None);
+    let c = load(
+        &format!(
+            "{MINIMAL}\n[server]\nlisten = \"0.0.0.0:8088\"\nsession_idle_minutes = 5\n\
+             metrics_listen = \"127.0.0.1:9090\"\n"
+        ),
+        &pw,
+    )
+    .unwrap();
+    assert!(c.server.cookie_secure, "on the network cookies are Secure");
+    assert_eq!(c.server.session_idle, Duration::from_secs(300));
+    assert_eq!(
+        c.server.metrics_listen,
+        Some("127.0.0.1:9090".parse().unwrap())
+    );
+    let c = load(
+        &format!("{MINIMAL}\n[server]\nlisten = \"0.0.0.0:8088\"\ncookie_secure = false\n"),
+        &pw,
+    )
+    .unwrap();
+    assert!(!c.server.cookie_secure, "an explicit false is kept");
+}
+
+#[test]
+fn cleartext_erp_urls_are_refused_except_on_loopback_or_on_purpose() {
+    let pw = [("SAP_PASSWORD", "x"), ("SECRET", "s")];
+    let https = "https://sap.example.com/sap/opu/odata/sap";
+    let with_base = |base: &str, extra: &str| {
+        MINIMAL.replace(https, base).replace(
+            "sap_client = \"100\"\n",
+            &format!("sap_client = \"100\"\n{extra}"),
+        )
+    };
+    let err = load(&with_base("http://sap.example.com/odata", ""), &pw)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("erp.base_url") && err.contains("allow_insecure_http"),
+        "{err}"
+    );
+    for local in [
+        "http://127.0.0.1:8080/odata",
+        "http://localhost/odata",
+        "http://[::1]:9/x",
+    ] {
+        load(&with_base(local, ""), &pw).unwrap();
+    }
+    let c = load(
+        &with_base(
+            "http://sap.example.com/odata",
+            "allow_insecure_http = true\n",
+        ),
+        &pw,
+    )
+    .unwrap();
+    assert!(c.erp.allow_insecure_http);
+    let services = format!("{MINIMAL}[erp.services]\nAPI_X = \"http://10.0.0.9/x\"\n");
+    let err = load(&services, &pw).unwrap_err().to_string();
+    assert!(err.contains("erp.services.API_X"), "{err}");
+    let oauth = MINIMAL.replace(
+        "kind = \"basic\"\nuser = \"ERPSYNC\"\npassword_env = \"SAP_PASSWORD\"",
+        "kind = \"oauth2\"\ntoken_url = \"http://login.example.com/token\"\n\
+         client_id = \"c\"\nclient_secret_env = \"SECRET\"",
+    );
+    let err = load(&oauth, &pw).unwrap_err().to_string();
+    assert!(err.contains("erp.auth.token_url"), "{err}");
+}

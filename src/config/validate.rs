@@ -132,13 +132,36 @@ pub(super) fn validate(
         raw.server.session_lifetime.clone(),
         "8h",
     )?;
+    let address = |key: &str, text: &str| -> Result<std::net::SocketAddr, ConfigError> {
+        text.parse().map_err(|_| {
+            invalid(
+                key,
+                format!("{text:?} is not an address like 127.0.0.1:8088"),
+            )
+        })
+    };
     let listen_raw = raw.server.listen.unwrap_or_else(|| "127.0.0.1:8088".into());
-    let listen = listen_raw.parse().map_err(|_| {
-        invalid(
-            "server.listen",
-            format!("{listen_raw:?} is not an address like 127.0.0.1:8088"),
-        )
-    })?;
+    let listen = address("server.listen", &listen_raw)?;
+    let metrics_listen = raw
+        .server
+        .metrics_listen
+        .as_deref()
+        .map(|m| address("server.metrics_listen", m))
+        .transpose()?;
+    let sso_header = raw.server.sso_header.filter(|h| !h.trim().is_empty());
+    let sso_trusted_proxies = trusted_proxies(&raw.server.sso_trusted_proxies)?;
+    if sso_header.is_some() && sso_trusted_proxies.is_empty() {
+        return Err(invalid(
+            "server.sso_trusted_proxies",
+            "required when server.sso_header is set: the addresses of the reverse proxies \
+             whose user header is believed (e.g. [\"10.1.2.3\", \"10.0.0.0/24\"])",
+        ));
+    }
+    let session_idle = match raw.server.session_idle_minutes {
+        None => Duration::from_secs(30 * 60),
+        Some(0) => return Err(invalid("server.session_idle_minutes", "must be at least 1")),
+        Some(m) => Duration::from_secs(m.saturating_mul(60)),
+    };
 
     Ok(Config {
         base_dir: base.to_path_buf(),
@@ -159,9 +182,17 @@ pub(super) fn validate(
             tokens: raw.server.tokens,
             shutdown_grace,
             erp_contact_limit,
-            sso_header: raw.server.sso_header.filter(|h| !h.trim().is_empty()),
+            sso_header,
+            sso_trusted_proxies,
             session_lifetime,
-            cookie_secure: raw.server.cookie_secure,
+            session_idle,
+            // Over plain HTTP a browser drops `Secure` cookies; on loopback nobody can
+            // listen in, so that is the one place a cleartext desk is the default.
+            cookie_secure: raw
+                .server
+                .cookie_secure
+                .unwrap_or(!listen.ip().is_loopback()),
+            metrics_listen,
         },
         push: PushConfig {
             mode: raw.push.mode.unwrap_or_default(),
@@ -284,6 +315,7 @@ fn validate_erp(
         if !matches!(u.scheme(), "http" | "https") {
             return Err(invalid(key, "must be an http:// or https:// URL"));
         }
+        refuse_cleartext(key, &u, raw.allow_insecure_http)?;
         // A trailing slash keeps `join` from dropping the last path segment. It goes on the
         // path: query options of a service root (`…/data/?cross-company=true`) stay intact.
         if !u.path().ends_with('/') {
@@ -341,6 +373,7 @@ fn validate_erp(
                             "must be an http:// or https:// URL",
                         ));
                     }
+                    refuse_cleartext("erp.auth.token_url", &u, raw.allow_insecure_http)?;
                     u
                 },
                 client_id: a
@@ -384,5 +417,49 @@ fn validate_erp(
         client_cert_file: raw.client_cert_file.map(|p| resolve_path(base, &p)),
         client_key_file: raw.client_key_file.map(|p| resolve_path(base, &p)),
         max_retries: raw.max_retries.unwrap_or(4),
+        allow_insecure_http: raw.allow_insecure_http,
     })
+}
+
+/// `server.sso_trusted_proxies`: single addresses (`10.1.2.3`) or CIDR blocks (`10.0.0.0/24`).
+fn trusted_proxies(raw: &[String]) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    raw.iter()
+        .map(|p| {
+            let p = p.trim();
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        "server.sso_trusted_proxies",
+                        format!("{p:?} is not an IP address or CIDR block"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Basic passwords, bearer tokens and client secrets travel with every request to these
+/// URLs: plain `http://` is refused unless the host is this machine (a local test system
+/// or a TLS-terminating sidecar), or `[erp] allow_insecure_http = true` says it on purpose.
+fn refuse_cleartext(key: &str, u: &url::Url, allowed: bool) -> Result<(), ConfigError> {
+    if u.scheme() != "http" || allowed || is_loopback(u) {
+        return Ok(());
+    }
+    Err(invalid(
+        key,
+        format!(
+            "{u} is plain http:// to another host, so credentials would travel unencrypted: \
+             use https://, or set [erp] allow_insecure_http = true"
+        ),
+    ))
+}
+
+/// `localhost`, `127.0.0.0/8` or `[::1]`.
+pub(crate) fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }

@@ -46,6 +46,8 @@ pub struct ErpConfig {
     /// `client_key_file` names another, its private key.
     pub client_cert_file: Option<PathBuf>,
     pub client_key_file: Option<PathBuf>,
+    /// `http://` to a host other than this machine was allowed on purpose (warned at start).
+    pub allow_insecure_http: bool,
 }
 
 /// How erpsync logs on to the ERP. Secrets are resolved at load time.

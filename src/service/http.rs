@@ -1,13 +1,19 @@
 //! The service's HTTP surface for operations: `/healthz` (the process answers),
 //! `/readyz` (store reachable, migrations applied, ERP contact recent enough),
 //! `/metrics` (Prometheus text) and `/status` (jobs, leases, cursors, outbox as JSON).
+//!
+//! Health, readiness and metrics are anonymous (probes and scrapers carry no credentials,
+//! and they say nothing an attacker can use); `/status` names cursors, job errors with ERP
+//! messages, host and pid, so it wants a desk session or an API token of any role.
 
+use super::desk::api::{error, store_error};
+use super::desk::{sso_gate, Auth, DeskState};
 use super::jobs::Job;
 use super::metrics as m;
 use super::scheduler::Shared;
 use crate::sync::Entity;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -22,17 +28,32 @@ const STORE_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub struct HttpState {
     pub shared: Arc<Shared>,
+    /// Who may read `/status`.
+    pub desk: Arc<DeskState>,
     pub metrics: PrometheusHandle,
     /// Set once the store's migrations ran at start-up.
     pub migrated: bool,
 }
 
+/// Everything: the probes, metrics and `/status`.
 pub fn router(state: Arc<HttpState>) -> Router {
+    let status =
+        Router::new()
+            .route("/status", get(status))
+            .layer(axum::middleware::from_fn_with_state(
+                state.desk.clone(),
+                sso_gate,
+            ));
+    ops_router(state.clone()).merge(status.with_state(state))
+}
+
+/// `/healthz`, `/readyz` and `/metrics` alone (also what `server.metrics_listen` serves).
+pub fn ops_router(state: Arc<HttpState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/status", get(status))
+        .layer(axum::middleware::from_fn(super::headers::harden))
         .with_state(state)
 }
 
@@ -68,7 +89,11 @@ async fn readyz(State(st): State<Arc<HttpState>>) -> Response {
     let store = st.shared.ctx.sync.store.clone();
     let store_check = match tokio::time::timeout(STORE_PROBE_TIMEOUT, store.ping()).await {
         Ok(Ok(())) => Ok("reachable".to_string()),
-        Ok(Err(e)) => Err(format!("unreachable: {e}")),
+        // The error text may name the store's URL: it goes to the log, not to the probe.
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the store is unreachable");
+            Err("unreachable (see the service log)".to_string())
+        }
         Err(_) => Err(format!("no answer within {STORE_PROBE_TIMEOUT:?}")),
     };
     let migrations = if st.migrated {
@@ -133,7 +158,23 @@ async fn metrics(State(st): State<Arc<HttpState>>) -> Response {
         .into_response()
 }
 
-async fn status(State(st): State<Arc<HttpState>>) -> Response {
+async fn status(State(st): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
+    match st.desk.authenticate(&headers).await {
+        // Any role may read it, `erp` tokens too.
+        Auth::Ok(_) | Auth::NoDeskRole(_) => {}
+        Auth::Unavailable => {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cannot check credentials now",
+            )
+        }
+        Auth::Missing | Auth::Invalid => {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "credentials needed: a desk session or an API token",
+            )
+        }
+    }
     let store = st.shared.ctx.sync.store.clone();
     let result = async {
         let runs = store.job_runs().await?;
@@ -150,13 +191,7 @@ async fn status(State(st): State<Arc<HttpState>>) -> Response {
     .await;
     let (runs, leases, cursors, outbox) = match result {
         Ok(v) => v,
-        Err(e) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"error": format!("store: {e}")})),
-            )
-                .into_response()
-        }
+        Err(e) => return store_error(e),
     };
     let jobs: Vec<serde_json::Value> = st
         .shared

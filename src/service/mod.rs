@@ -14,6 +14,7 @@
 //! transaction: an unfinished one rolls back, and the next start pulls it again.
 
 pub mod desk;
+pub mod headers;
 pub mod http;
 pub mod idoc_endpoint;
 pub mod jobs;
@@ -83,6 +84,12 @@ pub async fn run(
     store.migrate().await?;
     let instance = instance_id();
     let specs = jobs_for(&settings.schedule, &sync);
+    if sync.erp.allow_insecure_http {
+        tracing::warn!(
+            "[erp] allow_insecure_http = true: ERP credentials may be sent unencrypted over \
+             plain http:// to another host"
+        );
+    }
     if sync.erp.kind == crate::erp::ErpKind::Idoc {
         tracing::warn!("{}", crate::sync::IDOC_ONLY_NO_PUSH);
     }
@@ -123,11 +130,13 @@ pub async fn run(
             addr: listen,
             source,
         })?;
-    let app = http::router(Arc::new(http::HttpState {
+    let http_state = Arc::new(http::HttpState {
         shared: shared.clone(),
+        desk: desk.clone(),
         metrics: handle,
         migrated: true,
-    }));
+    });
+    let app = http::router(http_state.clone());
     // POST /idoc when an inbox is configured: SAP's XML HTTP port posts IDocs there.
     let app = match idoc_endpoint {
         Some(state) => app.merge(idoc_endpoint::router(state)),
@@ -136,6 +145,29 @@ pub async fn run(
     // The review desk and its API: `/`, `/login`, `/flags/…`, `/api/v1/…`.
     let app = app.merge(desk::router(desk));
     let http_stop = CancellationToken::new();
+    // Probes and metrics on a second address, e.g. for a scraper on another network.
+    let metrics_addr = match shared.ctx.service.server.metrics_listen {
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|source| ServiceError::Listen { addr: at, source })?;
+            let bound = listener
+                .local_addr()
+                .map_err(|source| ServiceError::Listen { addr: at, source })?;
+            let ops = http::ops_router(http_state);
+            let done = http_stop.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, ops)
+                    .with_graceful_shutdown(async move { done.cancelled().await })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "metrics HTTP server stopped");
+                }
+            });
+            Some(bound)
+        }
+        None => None,
+    };
     let http_done = http_stop.clone();
     let server = tokio::spawn(async move {
         // Connection info gives the login rate limit the client's address.
@@ -151,6 +183,7 @@ pub async fn run(
     });
     tracing::info!(
         addr = %addr,
+        metrics_addr = ?metrics_addr,
         instance = %instance,
         store = store.backend(),
         jobs = specs.len(),

@@ -77,11 +77,20 @@ pub struct ServerConfig {
     /// `/readyz` fails when the last successful ERP contact is older than this.
     pub erp_contact_limit: Duration,
     /// Single sign-on: a reverse proxy that authenticated the user names them in this
-    /// request header (e.g. `X-Remote-User`); the name must be one of `users`. Only set
-    /// it when nothing but the proxy can reach `listen`.
+    /// request header (e.g. `X-Remote-User`); the name must be one of `users`, whose role
+    /// the user gets. Honoured only from `sso_trusted_proxies`.
     pub sso_header: Option<String>,
+    /// The peer addresses (single IPs or CIDR blocks) `sso_header` is believed from; the
+    /// header is ignored from anyone else. Never empty when `sso_header` is set.
+    pub sso_trusted_proxies: Vec<ipnet::IpNet>,
     /// A review-desk session ends this long after login.
     pub session_lifetime: Duration,
-    /// Marks the session cookie `Secure` (served over HTTPS, e.g. behind the proxy).
+    /// … and this long after its last request (`session_idle_minutes`).
+    pub session_idle: Duration,
+    /// Marks the session and login cookies `Secure`: by default unless `listen` is a
+    /// loopback address (where there is no TLS in front to speak of).
     pub cookie_secure: bool,
+    /// A second address serving `/metrics`, `/healthz` and `/readyz` alone, e.g. for a
+    /// scraper on another network than the desk's users.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }

@@ -22,6 +22,7 @@ pub mod postgres;
 pub mod queue;
 pub mod reconcile;
 pub mod review;
+pub mod sessions;
 pub mod sqlite;
 
 pub use cursors::CursorStore;
@@ -33,6 +34,7 @@ pub use outbox::{OutboxAudit, OutboxEntry, OutboxKind, OutboxStatus, OutboxStore
 pub use queue::QueueStore;
 pub use reconcile::{CustomerItems, CustomerSelection, QueuedCustomer, ReconcileStore};
 pub use review::ReviewStore;
+pub use sessions::{SessionStore, StoredSession};
 
 pub use dialect::{Dialect, SqlStore};
 pub use postgres::{open_postgres, open_postgres_in_schema, PgStore};
@@ -70,6 +72,7 @@ pub trait Store:
     + IdocStore
     + QueueStore
     + ReconcileStore
+    + SessionStore
     + Send
     + Sync
 {

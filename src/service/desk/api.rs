@@ -49,6 +49,7 @@ pub fn routes() -> Router<Arc<DeskState>> {
             "/api/v1/disputes/{case}/status",
             get(dispute_status).post(set_dispute_status),
         )
+        .layer(axum::middleware::from_fn(super::json_errors::json_errors))
 }
 
 /// A JSON error response.
@@ -63,9 +64,36 @@ pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
     r
 }
 
+/// The store failed: the client learns that and a request id to quote, the log the
+/// details (store errors can carry connection URLs, SQL and stored values).
 pub fn store_error(e: StoreError) -> Response {
-    tracing::error!(error = %e, "review desk: store error");
-    error(StatusCode::SERVICE_UNAVAILABLE, format!("store: {e}"))
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    tracing::error!(error = %e, request_id = %request_id, "store error while serving a request");
+    let mut r = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("the store is unavailable (request id {request_id})"),
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&request_id) {
+        r.headers_mut().insert("x-request-id", v);
+    }
+    r
+}
+
+/// A request body as `T`, after the caller was authorised: an empty body is `T::default()`
+/// where `empty` is given, anything unreadable a JSON 400.
+#[allow(clippy::result_large_err)] // see require
+fn body_as<T: serde::de::DeserializeOwned>(body: &[u8], empty: Option<T>) -> Result<T, Response> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        if let Some(v) = empty {
+            return Ok(v);
+        }
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not valid: {e}"),
+        )
+    })
 }
 
 pub fn action_error(e: ActionError) -> Response {
@@ -91,8 +119,14 @@ impl FromRequestParts<Arc<DeskState>> for Caller {
         parts: &mut Parts,
         desk: &Arc<DeskState>,
     ) -> Result<Self, Self::Rejection> {
-        let who = match desk.authenticate(&parts.headers) {
+        let who = match desk.authenticate(&parts.headers).await {
             Auth::Ok(p) => p,
+            Auth::Unavailable => {
+                return Err(error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "cannot check credentials now",
+                ))
+            }
             Auth::Missing => return Err(error(StatusCode::UNAUTHORIZED, "credentials needed")),
             Auth::Invalid => return Err(error(StatusCode::UNAUTHORIZED, "unknown credentials")),
             Auth::NoDeskRole(name) => {
@@ -466,7 +500,10 @@ async fn download(
     };
     match build(&list) {
         Ok(bytes) => attachment(content_type, &export_name(ext), bytes),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => {
+            tracing::error!(error = %e, "review desk: cannot build the export");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "cannot build the export")
+        }
     }
 }
 
@@ -517,7 +554,7 @@ async fn act(
     State(desk): State<Arc<DeskState>>,
     Caller(who): Caller,
     Path((id, action)): Path<(i64, String)>,
-    body: Option<Json<ActionBody>>,
+    body: axum::body::Bytes,
 ) -> Response {
     let Ok(action) = action.parse::<Action>() else {
         return error(
@@ -525,7 +562,14 @@ async fn act(
             format!("no action {action:?}: acknowledge, resolve, waive, approve or reopen"),
         );
     };
-    let body = body.map(|Json(b)| b).unwrap_or_default();
+    // The role first: someone who may not act learns nothing from how the body is read.
+    if let Err(r) = require(&who, action.permission(), action.as_str()) {
+        return r;
+    }
+    let body: ActionBody = match body_as(&body, Some(ActionBody::default())) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let input = ActionInput {
         version: body.version,
         note: body.note,
@@ -578,8 +622,15 @@ pub async fn queue_note(
 async fn add_note(
     State(desk): State<Arc<DeskState>>,
     Caller(who): Caller,
-    Json(body): Json<NoteInput>,
+    body: axum::body::Bytes,
 ) -> Response {
+    if let Err(r) = require(&who, Permission::Collect, "add notes") {
+        return r;
+    }
+    let body: NoteInput = match body_as(&body, None) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     match queue_note(&desk, &who, body).await {
         Ok((note, outbox_id)) => (
             StatusCode::CREATED,
@@ -615,11 +666,15 @@ async fn set_dispute_status(
     State(desk): State<Arc<DeskState>>,
     Caller(who): Caller,
     Path(case): Path<String>,
-    Json(body): Json<DisputeBody>,
+    body: axum::body::Bytes,
 ) -> Response {
     if let Err(r) = require(&who, Permission::Collect, "set dispute statuses") {
         return r;
     }
+    let body: DisputeBody = match body_as(&body, None) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let status = body.status.trim().to_ascii_uppercase();
     if status.is_empty()
         || status.len() > 8

@@ -2,9 +2,10 @@
 //!
 //! Three ways in: an API token (`Authorization: Bearer …`, from `[[server.tokens]]`), a
 //! session cookie made by the login form (password checked against the user's Argon2
-//! hash), or a trusted reverse proxy naming the user in `server.sso_header`. Sessions live
-//! in memory: a restart logs everyone out, which is acceptable for a desk and keeps no
-//! session secrets on disk.
+//! hash), or a trusted reverse proxy naming the user in `server.sso_header` — believed only
+//! from the peer addresses in `server.sso_trusted_proxies` (see [`super::sso_gate`]). The
+//! proxy's user gets the role `[[server.users]]` gives that name, and nothing if unlisted.
+//! Sessions live in the store, by the hash of their token (see [`super::sessions`]).
 //!
 //! Every state-changing request made with a session must carry the session's CSRF token
 //! (form field `csrf` or header `X-CSRF-Token`); the cookie is also `SameSite=Strict`, so a
@@ -13,21 +14,14 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "erpsync_session";
 /// The login form's double-submit cookie (there is no session to bind a token to yet).
 pub const LOGIN_COOKIE: &str = "erpsync_login";
-/// Failed logins allowed per user name within [`LOGIN_WINDOW`].
-pub const LOGIN_ATTEMPTS: usize = 5;
-/// Failed logins allowed per client address: higher, since behind a reverse proxy or a NAT
-/// many people share one address, and one person's typos must not lock out the office.
-pub const LOGIN_ATTEMPTS_PER_ADDR: usize = 25;
-pub const LOGIN_WINDOW: Duration = Duration::from_secs(300);
+pub use super::limiter::{LOGIN_ATTEMPTS, LOGIN_WINDOW};
 
 /// What a desk user may do. The roles are not a ladder: an approver confirms waivers but
 /// does not work flags, so that the two people of a waiver have different duties.
@@ -107,7 +101,9 @@ pub enum Via {
         id: String,
         csrf: String,
     },
-    /// The reverse proxy's header alone (no session yet): reads only.
+    /// The trusted reverse proxy's header alone (no session yet). The user's role applies,
+    /// but there is no CSRF token yet, so API posts are refused until a page started a
+    /// session.
     Proxy,
 }
 
@@ -176,120 +172,6 @@ pub fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password(&random_token()).unwrap_or_default())
 }
 
-#[derive(Debug, Clone)]
-struct Session {
-    user: String,
-    role: Role,
-    csrf: String,
-    expires: Instant,
-}
-
-/// The sessions of logged-in users.
-#[derive(Debug)]
-pub struct Sessions {
-    lifetime: Duration,
-    map: Mutex<HashMap<String, Session>>,
-}
-
-impl Sessions {
-    pub fn new(lifetime: Duration) -> Sessions {
-        Sessions {
-            lifetime,
-            map: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub fn lifetime(&self) -> Duration {
-        self.lifetime
-    }
-
-    /// Starts a session; returns its id and CSRF token.
-    pub fn create(&self, user: &str, role: Role) -> (String, String) {
-        let id = random_token();
-        let csrf = random_token();
-        let now = Instant::now();
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        // Expired sessions are dropped as new ones come, so the map cannot grow forever.
-        map.retain(|_, s| s.expires > now);
-        map.insert(
-            id.clone(),
-            Session {
-                user: user.to_string(),
-                role,
-                csrf: csrf.clone(),
-                expires: now + self.lifetime,
-            },
-        );
-        (id, csrf)
-    }
-
-    pub fn get(&self, id: &str) -> Option<Principal> {
-        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        let s = map.get(id).filter(|s| s.expires > Instant::now())?;
-        Some(Principal {
-            name: s.user.clone(),
-            role: s.role,
-            via: Via::Session {
-                id: id.to_string(),
-                csrf: s.csrf.clone(),
-            },
-        })
-    }
-
-    pub fn remove(&self, id: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
-    }
-}
-
-/// Failed login attempts per key (`user:NAME`, `addr:IP`), forgotten after [`LOGIN_WINDOW`].
-/// Both kinds are needed: per name stops guessing one password from many addresses, per
-/// address stops trying one password on many names.
-#[derive(Debug, Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-impl LoginLimiter {
-    /// Whether any of `keys` has used up its attempts.
-    pub fn blocked(&self, keys: &[String]) -> bool {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        keys.iter().any(|k| {
-            map.get_mut(k).is_some_and(|times| {
-                times.retain(|t| now.duration_since(*t) < LOGIN_WINDOW);
-                let limit = if k.starts_with("addr:") {
-                    LOGIN_ATTEMPTS_PER_ADDR
-                } else {
-                    LOGIN_ATTEMPTS
-                };
-                times.len() >= limit
-            })
-        })
-    }
-
-    pub fn failed(&self, keys: &[String]) {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, times| {
-            times.retain(|t| now.duration_since(*t) < LOGIN_WINDOW);
-            !times.is_empty()
-        });
-        for k in keys {
-            map.entry(k.clone()).or_default().push(now);
-        }
-    }
-
-    pub fn succeeded(&self, user_key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(user_key);
-    }
-}
-
 /// The value of cookie `name` in a `Cookie` header.
 pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header.split(';').find_map(|part| {
@@ -333,24 +215,6 @@ mod tests {
         assert!(!verify_password(&hash, "geheim 密码"));
         assert!(!verify_password("not a hash", "x"));
         assert_ne!(hash, hash_password("Geheim 密码").unwrap(), "salted");
-    }
-
-    #[test]
-    fn the_limiter_blocks_a_name_after_five_failures_and_an_address_after_more() {
-        let l = LoginLimiter::default();
-        let addr = "addr:1.2.3.4".to_string();
-        let keys = vec!["user:ana".to_string(), addr.clone()];
-        for _ in 0..LOGIN_ATTEMPTS {
-            assert!(!l.blocked(&keys));
-            l.failed(&keys);
-        }
-        assert!(l.blocked(&keys));
-        assert!(!l.blocked(&["user:bo".to_string(), addr.clone()]));
-        for i in LOGIN_ATTEMPTS..LOGIN_ATTEMPTS_PER_ADDR {
-            l.failed(&[format!("user:u{i}"), addr.clone()]);
-        }
-        assert!(l.blocked(&["user:bo".to_string(), addr]));
-        assert!(!l.blocked(&["user:bo".to_string(), "addr:5.6.7.8".to_string()]));
     }
 
     #[test]

@@ -1,29 +1,35 @@
 //! The review desk: the pages MDM contacts work the discrepancy queue in, and the JSON API
 //! behind them (`/api/v1/…`), both served by `erpsync run`.
 //!
-//! - [`auth`]: roles, sessions, passwords, CSRF tokens, the login rate limit.
+//! - [`auth`]: roles, passwords, CSRF tokens, cookies.
+//! - [`sessions`]: sessions in the store, by the hash of their token.
+//! - [`limiter`]: the login rate limit.
 //! - [`actions`]: acknowledge, resolve, waive, approve, reopen; the stale-page check.
 //! - [`api`]: `/api/v1/…` JSON endpoints.
 //! - [`pages`]: server-rendered HTML (`/`, `/login`, `/flags/{id}`), a little JavaScript.
 //! - [`openapi`]: the API described, served at `/api/v1/openapi.json`.
 //!
 //! Every change goes through the store's audited methods; the desk holds no state of its
-//! own but the in-memory sessions.
+//! own but the login rate limit's counters.
 
 pub mod actions;
 pub mod api;
 pub mod auth;
+pub mod json_errors;
+pub mod limiter;
 pub mod openapi;
 pub mod pages;
+pub mod sessions;
 
 use crate::model::{Discrepancy, DisputeRules};
 use crate::service::idoc_endpoint::{resolve_tokens, EndpointToken};
 use crate::service::ServiceSettings;
 use crate::store::SharedStore;
-use auth::{Principal, Role, Sessions, Via};
+use auth::{Principal, Role, Via};
 use axum::http::{header, HeaderMap};
 use axum::Router;
 use secrecy::ExposeSecret;
+use sessions::Sessions;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -63,8 +69,10 @@ pub struct DeskState {
     pub users: Vec<DeskUser>,
     pub tokens: Vec<DeskToken>,
     pub sessions: Sessions,
-    pub limiter: auth::LoginLimiter,
+    pub limiter: limiter::LoginLimiter,
     pub sso_header: Option<header::HeaderName>,
+    /// The peers whose `sso_header` is believed.
+    pub sso_trusted_proxies: Vec<ipnet::IpNet>,
     pub cookie_secure: bool,
     pub dispute_rules: DisputeRules,
     /// Serialises actions in this process, so the stale-page check and the change it
@@ -128,12 +136,17 @@ impl DeskState {
             None => None,
         };
         Ok(DeskState {
-            store,
+            store: store.clone(),
             users,
             tokens,
-            sessions: Sessions::new(config.server.session_lifetime),
-            limiter: auth::LoginLimiter::default(),
+            sessions: Sessions::new(
+                store.clone(),
+                config.server.session_lifetime,
+                config.server.session_idle,
+            ),
+            limiter: limiter::LoginLimiter::default(),
             sso_header,
+            sso_trusted_proxies: config.server.sso_trusted_proxies.clone(),
             cookie_secure: config.server.cookie_secure,
             dispute_rules: config.push.dispute_rules.clone(),
             action_lock: tokio::sync::Mutex::new(()),
@@ -145,8 +158,10 @@ impl DeskState {
     }
 
     /// Who sent these headers: a bearer token first, then the session cookie, then the
-    /// reverse proxy's header.
-    pub fn authenticate(&self, headers: &HeaderMap) -> Auth {
+    /// reverse proxy's header (which [`sso_gate`] removed unless a trusted proxy sent it).
+    /// A session is only as good as its user's entry in `[[server.users]]`: a user removed
+    /// from the configuration is signed out, and a changed role applies at once.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Auth {
         if let Some(value) = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -178,11 +193,24 @@ impl DeskState {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         });
-        let session = headers
+        let token = headers
             .get(header::COOKIE)
             .and_then(|v| v.to_str().ok())
-            .and_then(|c| auth::cookie(c, auth::SESSION_COOKIE))
-            .and_then(|id| self.sessions.get(id));
+            .and_then(|c| auth::cookie(c, auth::SESSION_COOKIE));
+        let session = match token {
+            Some(t) => match self.sessions.get(t).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "review desk: cannot read the session");
+                    return Auth::Unavailable;
+                }
+            },
+            None => None,
+        };
+        let session = session.and_then(|p| {
+            let role = self.user(&p.name)?.role;
+            Some(Principal { role, ..p })
+        });
         if let Some(p) = session {
             // Behind the proxy, a session belongs to the user the proxy names now.
             if proxy_user.as_deref().is_none_or(|u| u == p.name) {
@@ -209,6 +237,37 @@ pub enum Auth {
     /// A valid token whose role is not a desk role.
     NoDeskRole(String),
     Ok(Principal),
+    /// The store could not be asked about the session.
+    Unavailable,
+}
+
+/// Removes the SSO header from requests that did not come from a trusted proxy, so that
+/// nothing after this can believe it. Such a header is logged: either the proxy's address
+/// is missing from `sso_trusted_proxies`, or someone bypassed the proxy.
+pub async fn sso_gate(
+    axum::extract::State(desk): axum::extract::State<Arc<DeskState>>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(h) = &desk.sso_header {
+        if request.headers().contains_key(h) {
+            let peer = client_addr(request.extensions());
+            let trusted = peer.is_some_and(|p| {
+                let ip = p.ip().to_canonical();
+                desk.sso_trusted_proxies.iter().any(|n| n.contains(&ip))
+            });
+            if !trusted {
+                tracing::warn!(
+                    peer = ?peer.map(|p| p.ip()),
+                    header = %h,
+                    "review desk: single sign-on header from an address not in \
+                     server.sso_trusted_proxies: ignored"
+                );
+                request.headers_mut().remove(h);
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// The client's address, when the server was started with connection info.
@@ -225,6 +284,15 @@ pub fn version_of(d: &Discrepancy) -> String {
 }
 
 /// `/api/v1/…`, `/api/v1/openapi.json`, and the pages at `/`.
+/// Every response carries the browser hardening headers; the SSO header counts only from
+/// trusted proxies.
 pub fn router(state: Arc<DeskState>) -> Router {
-    api::routes().merge(pages::routes()).with_state(state)
+    api::routes()
+        .merge(pages::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            sso_gate,
+        ))
+        .layer(axum::middleware::from_fn(crate::service::headers::harden))
+        .with_state(state)
 }

@@ -442,7 +442,7 @@ pub(super) async fn flag_page(
     Path(id): Path<i64>,
     Query(q): Query<FlagQuery>,
 ) -> Response {
-    let (who, cookie) = match viewer(&desk, &headers) {
+    let (who, cookie) = match viewer(&desk, &headers).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -472,7 +472,7 @@ pub(super) async fn flag_action(
     Path((id, action)): Path<(i64, String)>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    let who = match poster(&desk, &headers, &form.csrf) {
+    let who = match poster(&desk, &headers, &form.csrf).await {
         Ok(w) => w,
         Err(r) => return r,
     };

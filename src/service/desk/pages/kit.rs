@@ -81,13 +81,17 @@ pub(super) fn set_cookie(r: &mut Response, value: &str) {
 
 /// The signed-in user of a page request, or the redirect to the login form.
 #[allow(clippy::result_large_err)] // see api::require
-pub(super) fn viewer(
+pub(super) async fn viewer(
     desk: &DeskState,
     headers: &HeaderMap,
 ) -> Result<(Principal, Option<String>), Response> {
-    match desk.authenticate(headers) {
+    match desk.authenticate(headers).await {
         Auth::Ok(p) if p.via == Via::Proxy => {
-            let (id, csrf) = desk.sessions.create(&p.name, p.role);
+            let (id, csrf) = desk
+                .sessions
+                .create(&p.name, p.role)
+                .await
+                .map_err(unavailable)?;
             let cookie = auth::set_cookie(
                 auth::SESSION_COOKIE,
                 &id,
@@ -104,18 +108,35 @@ pub(super) fn viewer(
         }
         Auth::Ok(p) => Ok((p, None)),
         Auth::NoDeskRole(_) => Err((StatusCode::FORBIDDEN, "no review-desk role").into_response()),
+        Auth::Unavailable => Err(unavailable("cannot check the session")),
         Auth::Missing | Auth::Invalid => Err(Redirect::to("/login").into_response()),
     }
 }
 
+/// A page saying the service cannot answer now; what failed goes to the log only.
+pub(super) fn unavailable(e: impl std::fmt::Display) -> Response {
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    tracing::error!(error = %e, request_id = %request_id, "review desk: request failed");
+    let body = format!(
+        "<div class=\"msg err\" id=\"error\">The desk cannot answer right now. Try again in a moment; if it persists, give the administrator request id {request_id}.</div>"
+    );
+    let mut r = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Html(layout("Unavailable", None, &body)),
+    )
+        .into_response();
+    no_store(&mut r);
+    r
+}
+
 /// The user of a form post: a session and its CSRF token, nothing else.
 #[allow(clippy::result_large_err)] // see api::require
-pub(super) fn poster(
+pub(super) async fn poster(
     desk: &DeskState,
     headers: &HeaderMap,
     sent_csrf: &str,
 ) -> Result<Principal, Response> {
-    let who = match desk.authenticate(headers) {
+    let who = match desk.authenticate(headers).await {
         Auth::Ok(p) => p,
         _ => return Err(Redirect::to("/login").into_response()),
     };

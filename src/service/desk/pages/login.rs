@@ -1,8 +1,8 @@
 //! `/login` (the sign-in form, rate-limited, CSRF by double submit) and `/logout`.
 
 use super::super::auth::Via;
-use super::super::{auth, client_addr, DeskState};
-use super::kit::{esc, layout, no_store, poster, see_other, set_cookie};
+use super::super::{auth, client_addr, limiter, DeskState};
+use super::kit::{esc, layout, no_store, poster, see_other, set_cookie, unavailable};
 use axum::extract::{Form, FromRequest, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,7 +15,18 @@ pub(super) struct LoginQuery {
     error: Option<String>,
 }
 
-fn login_page(status: StatusCode, message: Option<&str>) -> Response {
+/// The messages `/login?error=CODE` may show: the query picks one, its text is never shown
+/// (a link could otherwise put any words on the sign-in page).
+fn error_message(code: &str) -> Option<&'static str> {
+    match code {
+        "expired" => Some("Your session ended. Sign in again."),
+        "signed-out" => Some("You signed out."),
+        "sso" => Some("Single sign-on did not name a desk user. Sign in with a password."),
+        _ => None,
+    }
+}
+
+fn login_page(desk: &DeskState, status: StatusCode, message: Option<&str>) -> Response {
     let token = auth::random_token();
     let msg = message
         .map(|m| format!("<div class=\"msg err\" id=\"error\">{}</div>", esc(m)))
@@ -32,13 +43,22 @@ fn login_page(status: StatusCode, message: Option<&str>) -> Response {
     no_store(&mut r);
     set_cookie(
         &mut r,
-        &auth::set_cookie(auth::LOGIN_COOKIE, &token, Duration::from_secs(3600), false),
+        &auth::set_cookie(
+            auth::LOGIN_COOKIE,
+            &token,
+            Duration::from_secs(3600),
+            desk.cookie_secure,
+        ),
     );
     r
 }
 
-pub(super) async fn login_form(Query(q): Query<LoginQuery>) -> Response {
-    login_page(StatusCode::OK, q.error.as_deref())
+pub(super) async fn login_form(
+    State(desk): State<Arc<DeskState>>,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let message = q.error.as_deref().and_then(error_message);
+    login_page(&desk, StatusCode::OK, message)
 }
 
 #[derive(Deserialize)]
@@ -52,7 +72,11 @@ pub(super) async fn login(State(desk): State<Arc<DeskState>>, request: Request) 
     let addr = client_addr(request.extensions());
     let headers = request.headers().clone();
     let Ok(Form(form)) = Form::<LoginForm>::from_request(request, &()).await else {
-        return login_page(StatusCode::BAD_REQUEST, Some("Enter user and password."));
+        return login_page(
+            &desk,
+            StatusCode::BAD_REQUEST,
+            Some("Enter user and password."),
+        );
     };
     // Double submit: the form's token must equal the cookie set with the form, which a
     // foreign site can neither read nor set.
@@ -62,42 +86,65 @@ pub(super) async fn login(State(desk): State<Arc<DeskState>>, request: Request) 
         .and_then(|c| auth::cookie(c, auth::LOGIN_COOKIE));
     if cookie_token.is_none_or(|t| !auth::same(t, &form.csrf)) {
         return login_page(
+            &desk,
             StatusCode::FORBIDDEN,
             Some("The sign-in form expired (CSRF check). Try again."),
         );
     }
     let user = form.user.trim().to_string();
-    let mut keys = vec![format!("user:{user}")];
-    if let Some(a) = addr {
-        keys.push(format!("addr:{}", a.ip()));
-    }
-    if desk.limiter.blocked(&keys) {
-        tracing::warn!(user = %user, "review desk: login attempts rate-limited");
-        return login_page(
+    let addr = addr.map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
+    let too_many = |desk: &DeskState, why: limiter::Refusal| {
+        tracing::warn!(user = %user, addr = %addr, ?why, "review desk: sign-in refused by the rate limit");
+        login_page(
+            desk,
             StatusCode::TOO_MANY_REQUESTS,
-            Some("Too many failed sign-ins. Wait a few minutes."),
-        );
+            Some("Too many sign-in attempts. Wait a few minutes."),
+        )
+    };
+    // Counted before the password is checked, so concurrent attempts cannot all pass.
+    if let Err(why) = desk.limiter.attempt(&addr) {
+        return too_many(&desk, why);
     }
+    let delay = desk.limiter.user_delay(&user);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let slot = match desk.limiter.hashing_slot() {
+        Ok(slot) => slot,
+        Err(why) => {
+            desk.limiter.give_back(&addr);
+            return too_many(&desk, why);
+        }
+    };
     let account = desk.user(&user).cloned();
     let hash = account
         .as_ref()
         .and_then(|u| u.password_hash.clone())
         .unwrap_or_else(|| auth::decoy_hash().to_string());
     let password = form.password;
-    // Argon2 is deliberately slow: off the async workers.
-    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &password))
-        .await
-        .unwrap_or(false);
+    // Argon2 is deliberately slow: off the async workers, holding its slot.
+    let matches = tokio::task::spawn_blocking(move || {
+        let matches = auth::verify_password(&hash, &password);
+        drop(slot);
+        matches
+    })
+    .await
+    .unwrap_or(false);
     let Some(account) = account.filter(|u| matches && u.password_hash.is_some()) else {
-        desk.limiter.failed(&keys);
-        tracing::info!(user = %user, "review desk: sign-in refused");
+        desk.limiter.user_failed(&user);
+        tracing::info!(user = %user, addr = %addr, "review desk: sign-in refused");
         return login_page(
+            &desk,
             StatusCode::UNAUTHORIZED,
             Some("Unknown user or wrong password."),
         );
     };
-    desk.limiter.succeeded(&keys[0]);
-    let (id, _) = desk.sessions.create(&account.name, account.role);
+    desk.limiter.give_back(&addr);
+    desk.limiter.user_succeeded(&user);
+    let (id, _) = match desk.sessions.create(&account.name, account.role).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
     tracing::info!(user = %account.name, role = %account.role, "review desk: signed in");
     let mut r = see_other("/");
     set_cookie(
@@ -111,7 +158,7 @@ pub(super) async fn login(State(desk): State<Arc<DeskState>>, request: Request) 
     );
     set_cookie(
         &mut r,
-        &auth::set_cookie(auth::LOGIN_COOKIE, "", Duration::ZERO, false),
+        &auth::set_cookie(auth::LOGIN_COOKIE, "", Duration::ZERO, desk.cookie_secure),
     );
     r
 }
@@ -126,12 +173,14 @@ pub(super) async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let who = match poster(&desk, &headers, &form.csrf) {
+    let who = match poster(&desk, &headers, &form.csrf).await {
         Ok(w) => w,
         Err(r) => return r,
     };
     if let Via::Session { id, .. } = &who.via {
-        desk.sessions.remove(id);
+        if let Err(e) = desk.sessions.remove(id).await {
+            return unavailable(e);
+        }
     }
     let mut r = see_other("/login");
     set_cookie(

@@ -69,7 +69,7 @@ pub(super) async fn note(
     headers: HeaderMap,
     Form(form): Form<NoteForm>,
 ) -> Response {
-    let who = match poster(&desk, &headers, &form.csrf) {
+    let who = match poster(&desk, &headers, &form.csrf).await {
         Ok(w) => w,
         Err(r) => return r,
     };

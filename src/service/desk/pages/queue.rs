@@ -74,7 +74,7 @@ pub(super) async fn queue_page(
     headers: HeaderMap,
     Query(mut params): Query<QueueParams>,
 ) -> Response {
-    let (who, cookie) = match viewer(&desk, &headers) {
+    let (who, cookie) = match viewer(&desk, &headers).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -135,7 +135,7 @@ pub(super) async fn queue_page(
          {}{}<label>Company code<input name=\"company_code\" id=\"f-company_code\" size=\"6\" value=\"{}\"></label>{}\
          <button type=\"submit\" id=\"apply\">Filter</button>\
          <a class=\"button quiet\" href=\"/?status={}\">Clear</a>\
-         <span style=\"margin-left:auto\"></span>\
+         <span class=\"spacer\"></span>\
          <a class=\"button quiet\" id=\"export-xlsx\" href=\"{}\">Export XLSX</a>\
          <a class=\"button quiet\" id=\"export-csv\" href=\"{}\">Export CSV</a>\
          </form></div>",
