@@ -62,6 +62,8 @@ pub(super) struct RawErp {
     pub(super) ca_file: Option<PathBuf>,
     pub(super) client_cert_file: Option<PathBuf>,
     pub(super) client_key_file: Option<PathBuf>,
+    pub(super) max_retry_after_seconds: Option<u64>,
+    pub(super) max_response_mb: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
