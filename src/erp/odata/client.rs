@@ -261,10 +261,9 @@ impl ODataClient {
     /// are not those of `base_url` or of an `[erp.services]` root. The request would carry
     /// the ERP's credentials.
     pub fn check_link(&self, what: &str, link: &Url) -> Result<(), ErpError> {
-        let origin = link.origin();
         let known = std::iter::once(&self.base_url)
             .chain(self.services.values())
-            .any(|root| root.origin() == origin);
+            .any(|root| same_origin(root, link));
         if known {
             return Ok(());
         }
@@ -274,7 +273,7 @@ impl ODataClient {
             reason: format!(
                 "the link leads away from the ERP ({} is not a configured service root's \
                  scheme, host and port); not followed",
-                origin.ascii_serialization()
+                link.origin().ascii_serialization()
             ),
         })
     }
@@ -683,6 +682,21 @@ fn describe_sap_message(raw: &str) -> String {
         parts.extend(details.iter().map(one));
     }
     parts.join("; ")
+}
+
+/// Same scheme, host and port. `localhost` and loopback addresses count as one host: a
+/// server on loopback (SAP CAP, for one) names itself either way, and a loopback link
+/// cannot leave the machine the root already points at.
+fn same_origin(root: &Url, link: &Url) -> bool {
+    let loopback = |u: &Url| match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    root.scheme() == link.scheme()
+        && root.port_or_known_default() == link.port_or_known_default()
+        && (root.host() == link.host() || (loopback(root) && loopback(link)))
 }
 
 /// A URL for messages: without credentials.
