@@ -101,7 +101,10 @@ async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
     let mut config = env
         .toml(&env.mock.base_url(), 1)
         .set("server.listen", "127.0.0.1:0")
-        .push("server.tokens", token("ops", "viewer", "token_file", "status-token"));
+        .push(
+            "server.tokens",
+            token("ops", "viewer", "token_file", "status-token"),
+        );
     for ((name, password), role) in [(MDM, "mdm"), (APPROVER, "approver"), (VIEWER, "viewer")] {
         let hash = auth::hash_password(password).unwrap();
         config = config.push("server.users", user(name, role, &hash));

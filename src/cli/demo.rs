@@ -226,18 +226,16 @@ path = "contracts.csv"
         ]);
         for d in open.iter().take(SHOWN) {
             let f = &d.finding;
-            t.row(vec![
-                f.customer.to_string(),
-                f.rule.to_string(),
-                f.scope.to_string(),
-                f.contract_value.clone(),
-                f.master_value.clone(),
-                format!("{} {}", f.exposure.amount, f.exposure.currency)
-                    .trim()
-                    .to_string(),
-                f.exposure.items.to_string(),
-                f.exposure.days.to_string(),
-            ]);
+            t.row(
+                vec![
+                    f.customer.to_string(),
+                    f.rule.to_string(),
+                    f.scope.to_string(),
+                ]
+                .into_iter()
+                .chain(super::review::value_cells(f))
+                .collect(),
+            );
         }
         print!("{}", t.render());
         if open.len() > SHOWN {

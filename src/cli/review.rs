@@ -4,7 +4,7 @@ use super::app::{DiscrepancyCommand, ReviewArgs};
 use super::output::{self, Format, Table};
 use super::{open, CliError};
 use crate::export;
-use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus, Rule};
+use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus, Finding, Rule};
 use crate::store::{DiscrepancyFilter, SharedStore};
 use chrono::{NaiveDate, Utc};
 use std::path::Path;
@@ -232,21 +232,32 @@ pub fn table(list: &[Discrepancy]) -> Table {
     ]);
     for d in list {
         let f = &d.finding;
-        t.row(vec![
-            d.id.to_string(),
-            d.status.to_string(),
-            f.severity.as_str().into(),
-            f.rule.to_string(),
-            f.customer.to_string(),
-            f.scope.to_string(),
-            f.contract_value.clone(),
-            f.master_value.clone(),
-            format!("{} {}", f.exposure.amount, f.exposure.currency)
-                .trim()
-                .to_string(),
-            f.exposure.items.to_string(),
-            f.exposure.days.to_string(),
-        ]);
+        t.row(
+            vec![
+                d.id.to_string(),
+                d.status.to_string(),
+                f.severity.as_str().into(),
+                f.rule.to_string(),
+                f.customer.to_string(),
+                f.scope.to_string(),
+            ]
+            .into_iter()
+            .chain(value_cells(f))
+            .collect(),
+        );
     }
     t
+}
+
+/// The cells every finding table ends with: both values and the exposure.
+pub(super) fn value_cells(f: &Finding) -> [String; 5] {
+    [
+        f.contract_value.clone(),
+        f.master_value.clone(),
+        format!("{} {}", f.exposure.amount, f.exposure.currency)
+            .trim()
+            .to_string(),
+        f.exposure.items.to_string(),
+        f.exposure.days.to_string(),
+    ]
 }

@@ -64,6 +64,8 @@ pub(super) struct RawErp {
     pub(super) client_key_file: Option<PathBuf>,
     #[serde(default)]
     pub(super) allow_insecure_http: bool,
+    pub(super) max_retry_after_seconds: Option<u64>,
+    pub(super) max_response_mb: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

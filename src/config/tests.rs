@@ -299,3 +299,24 @@ fn cleartext_erp_urls_are_refused_except_on_loopback_or_on_purpose() {
     let err = load(&oauth, &pw).unwrap_err().to_string();
     assert!(err.contains("erp.auth.token_url"), "{err}");
 }
+
+#[test]
+fn erp_answer_limits_have_defaults_and_can_be_set() {
+    let pw = [("SAP_PASSWORD", "x")];
+    let c = load(MINIMAL, &pw).unwrap();
+    assert_eq!(c.erp.max_retry_after, Duration::from_secs(600));
+    assert_eq!(c.erp.max_response_bytes, 256 << 20);
+    let set = MINIMAL.replace(
+        "sap_client = \"100\"",
+        "sap_client = \"100\"\nmax_retry_after_seconds = 30\nmax_response_mb = 16",
+    );
+    let c = load(&set, &pw).unwrap();
+    assert_eq!(c.erp.max_retry_after, Duration::from_secs(30));
+    assert_eq!(c.erp.max_response_bytes, 16 << 20);
+    let zero = MINIMAL.replace(
+        "sap_client = \"100\"",
+        "sap_client = \"100\"\nmax_response_mb = 0",
+    );
+    let err = load(&zero, &pw).unwrap_err().to_string();
+    assert!(err.contains("erp.max_response_mb"), "{err}");
+}

@@ -4,6 +4,7 @@
 use super::env::read_secret;
 use super::raw::*;
 use super::{invalid, Config, ConfigError, PushConfig};
+use crate::erp::config::{DEFAULT_MAX_RESPONSE_MB, DEFAULT_MAX_RETRY_AFTER};
 use crate::erp::idoc::IdocConfig;
 use crate::erp::{ErpAuth, ErpConfig, ErpKind};
 use crate::service::{ScheduleConfig, ServerConfig};
@@ -418,6 +419,15 @@ fn validate_erp(
         client_key_file: raw.client_key_file.map(|p| resolve_path(base, &p)),
         max_retries: raw.max_retries.unwrap_or(4),
         allow_insecure_http: raw.allow_insecure_http,
+        max_retry_after: raw
+            .max_retry_after_seconds
+            .map_or(DEFAULT_MAX_RETRY_AFTER, Duration::from_secs),
+        max_response_bytes: match raw.max_response_mb {
+            None => DEFAULT_MAX_RESPONSE_MB,
+            Some(0) => return Err(invalid("erp.max_response_mb", "must be at least 1")),
+            Some(mb) => mb,
+        }
+        .saturating_mul(1 << 20),
     })
 }
 

@@ -48,7 +48,18 @@ pub struct ErpConfig {
     pub client_key_file: Option<PathBuf>,
     /// `http://` to a host other than this machine was allowed on purpose (warned at start).
     pub allow_insecure_http: bool,
+    /// The longest `Retry-After` honoured: a longer one is cut to this, so a server cannot
+    /// park a job (and the lease it renews) for hours.
+    pub max_retry_after: Duration,
+    /// Bytes an answer (OData, SOAP, OAuth token) may have once decompressed; a larger one
+    /// is refused while it is read, so a gzip bomb never reaches memory whole.
+    pub max_response_bytes: u64,
 }
+
+/// `[erp] max_retry_after_seconds` when not set.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+/// `[erp] max_response_mb` when not set.
+pub const DEFAULT_MAX_RESPONSE_MB: u64 = 256;
 
 /// How erpsync logs on to the ERP. Secrets are resolved at load time.
 #[derive(Debug, Clone)]

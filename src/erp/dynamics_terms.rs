@@ -42,6 +42,22 @@ pub struct FoPaymentTerms {
     pub cutoff_day: Option<u32>,
 }
 
+/// The most days and months a term or discount period may count: ten years. F&O stores
+/// them as integers up to 2^31; counted from an invoice date, such a figure overflows the
+/// calendar, and no real terms come near it.
+const MAX_DAYS: u32 = 3_660;
+const MAX_MONTHS: u32 = 120;
+
+/// Why `days`/`months` are out of range, if they are.
+fn out_of_range(days: u32, months: u32) -> Option<String> {
+    (days > MAX_DAYS || months > MAX_MONTHS).then(|| {
+        format!(
+            "{days} days and {months} months: more than {MAX_DAYS} days or {MAX_MONTHS} \
+             months is not a period erpsync counts"
+        )
+    })
+}
+
 /// One F&O cash-discount record.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FoCashDiscount {
@@ -120,6 +136,9 @@ pub fn terms_definition(t: &FoPaymentTerms) -> Result<PaymentTerms, FoTermsError
     };
     if t.name.trim().is_empty() {
         return Err(reject("no name"));
+    }
+    if let Some(reason) = out_of_range(t.days, t.months) {
+        return Err(reject(&reason));
     }
     if t.payment_day
         .as_deref()
@@ -233,6 +252,9 @@ fn tier(d: &FoCashDiscount) -> Result<DiscountTier, FoTermsError> {
     };
     if d.percent <= Decimal::ZERO {
         return Err(reject("no percentage"));
+    }
+    if let Some(reason) = out_of_range(d.days, d.months) {
+        return Err(reject(&reason));
     }
     let due = match (d.method.trim(), d.days, d.months) {
         ("Net", days, 0) => DayRule::Days(days),
@@ -382,6 +404,22 @@ mod tests {
             months,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn huge_day_and_month_counts_are_rejected_not_counted() {
+        for t in [
+            terms("BIG", "Net", u32::MAX, 0),
+            terms("BIGM", "Net", 0, 2_000_000_000),
+        ] {
+            let err = terms_definition(&t).unwrap_err().to_string();
+            assert!(err.contains("not a period erpsync counts"), "{err}");
+        }
+        let err = tier(&discount("D", "Net", u32::MAX, "2"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a period erpsync counts"), "{err}");
+        assert!(terms_definition(&terms("N30", "Net", 30, 1)).is_ok());
     }
 
     fn discount(code: &str, method: &str, days: u32, percent: &str) -> FoCashDiscount {

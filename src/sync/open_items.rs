@@ -13,8 +13,7 @@
 use super::{Batch, SyncContext, SyncError, SyncReport, WriteBehind};
 use crate::erp::mapping::EntityMapping;
 use crate::erp::odata::json;
-use crate::erp::odata::metadata::ODataVersion;
-use crate::erp::odata::query::datetime_literal;
+use crate::erp::odata::query::changed_since;
 use crate::erp::odata::{Connection, ErpError, Pager, Record};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
@@ -62,20 +61,11 @@ impl Watermark {
                     .with_timezone(&Utc),
             ),
         };
-        let filter = since.map(|since| {
+        let filter = since.and_then(|since| {
             let overlap = mapping
                 .watermark_overlap_seconds
                 .unwrap_or(DEFAULT_OVERLAP_SECONDS);
-            let from = since - Duration::seconds(overlap as i64);
-            // Without metadata: SAP's usual Edm.DateTime in V2, Edm.DateTimeOffset in V4.
-            let (ty, version) = mapping.watermark_type.clone().unwrap_or_else(|| {
-                let ty = match mapping.version {
-                    ODataVersion::V2 => "Edm.DateTime",
-                    ODataVersion::V4 => "Edm.DateTimeOffset",
-                };
-                (ty.into(), mapping.version)
-            });
-            format!("{property} ge {}", datetime_literal(from, &ty, version))
+            changed_since(mapping, since - Duration::seconds(overlap as i64))
         });
         match &filter {
             Some(f) => tracing::info!(entity, filter = %f, "incremental pull"),
@@ -132,19 +122,9 @@ pub async fn pull(
         None
     };
     if let Some(link) = stored {
-        let link = url::Url::parse(&link).map_err(|e| {
-            SyncError::Source(format!("stored cursor {DELTA_CURSOR} = {link:?}: {e}"))
-        })?;
         tracing::info!(entity = "open_items", "delta pull");
-        match pull_pages(
-            ctx,
-            erp,
-            report,
-            Pager::resume(&erp.client, mapping, link),
-            None,
-        )
-        .await
-        {
+        let pager = Pager::resume(&erp.client, mapping, &link)?;
+        match pull_pages(ctx, erp, report, pager, None).await {
             Err(SyncError::Erp(ErpError::Status {
                 status: 404 | 410, ..
             })) => {

@@ -138,10 +138,21 @@ fn walk<'a>(
         .find_map(|i| walk(idoc, Some(i), rest, field))
 }
 
-/// Kept segments whose nearest kept ancestor is `parent`.
+/// Kept segments whose nearest kept ancestor is `parent`, found by jumping from subtree to
+/// subtree: a path's step costs the children it passes, not the whole IDoc.
 pub fn children(idoc: &RawIdoc, parent: Option<usize>) -> impl Iterator<Item = usize> + '_ {
-    let start = parent.map_or(0, |p| p + 1);
-    (start..idoc.segments.len()).filter(move |&i| idoc.segments[i].parent == parent)
+    let len = idoc.segments.len();
+    let (mut next, stop) = match parent {
+        Some(p) => (p + 1, idoc.segments.get(p).map_or(0, |s| s.end).min(len)),
+        None => (0, len),
+    };
+    std::iter::from_fn(move || {
+        (next < stop).then(|| {
+            let i = next;
+            next = idoc.segments[i].end.max(i + 1);
+            i
+        })
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -297,7 +308,7 @@ impl IdocMapping {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::erp::idoc::reader::Segment;
+    use crate::erp::idoc::reader::{close_subtrees, Segment};
 
     fn seg(name: &str, parent: Option<usize>, fields: &[(&str, &str)]) -> Segment {
         Segment {
@@ -307,18 +318,21 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            end: 0,
         }
     }
 
     #[test]
     fn paths_choose_by_qualifier_and_walk_down() {
+        let mut segments = vec![
+            seg("E1EDKA1", None, &[("PARVW", "AG"), ("PARTN", "100")]),
+            seg("E1EDKA1", None, &[("PARVW", "RG"), ("PARTN", "200")]),
+            seg("E1KNB1M", None, &[("BUKRS", "1010")]),
+            seg("Z1KNB1M", Some(2), &[("ZZTERM", "Z030")]),
+        ];
+        close_subtrees(&mut segments);
         let idoc = RawIdoc {
-            segments: vec![
-                seg("E1EDKA1", None, &[("PARVW", "AG"), ("PARTN", "100")]),
-                seg("E1EDKA1", None, &[("PARVW", "RG"), ("PARTN", "200")]),
-                seg("E1KNB1M", None, &[("BUKRS", "1010")]),
-                seg("Z1KNB1M", Some(2), &[("ZZTERM", "Z030")]),
-            ],
+            segments,
             ..RawIdoc::default()
         };
         let p = FieldPath::parse("E1EDKA1[PARVW=RG]/PARTN").unwrap();
@@ -326,5 +340,7 @@ mod tests {
         let p = FieldPath::parse("Z1KNB1M/ZZTERM").unwrap();
         assert_eq!(p.resolve(&idoc, Some(2)).unwrap().value, "Z030");
         assert!(FieldPath::parse("E1EDKA1[PARVW/PARTN").is_err());
+        assert_eq!(children(&idoc, None).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(children(&idoc, Some(2)).collect::<Vec<_>>(), [3]);
     }
 }

@@ -23,6 +23,11 @@ pub const MAX_EVENT_BYTES: usize = 1 << 20;
 const MAX_DEPTH: usize = 32;
 /// Segments kept per IDoc; a real DEBMAS/INVOIC header has far fewer of the mapped ones.
 const MAX_KEPT_SEGMENTS: usize = 100_000;
+/// The longest field text, however many events (text, entities, CDATA) it arrives in: SAP
+/// fields are at most a few thousand characters.
+pub const MAX_FIELD_BYTES: usize = 64 << 10;
+/// Fields per segment (and in the control record): SAP segments carry at most a few hundred.
+pub const MAX_FIELDS_PER_SEGMENT: usize = 1_000;
 
 /// A problem that makes the rest of the file unreadable: the whole file is quarantined.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +43,9 @@ pub struct Segment {
     pub name: String,
     pub parent: Option<usize>,
     pub fields: Vec<(String, String)>,
+    /// The index after this segment's last kept descendant: its subtree is `self+1..end`,
+    /// so a walk over children jumps over grandchildren instead of scanning the IDoc.
+    pub end: usize,
 }
 
 impl Segment {
@@ -47,6 +55,17 @@ impl Segment {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.trim())
             .filter(|v| !v.is_empty())
+    }
+}
+
+/// Sets each segment's `end` from the parents, for segment lists built by hand.
+#[cfg(test)]
+pub(crate) fn close_subtrees(segments: &mut [Segment]) {
+    for i in (0..segments.len()).rev() {
+        segments[i].end = segments[i].end.max(i + 1);
+        if let Some(p) = segments[i].parent {
+            segments[p].end = segments[p].end.max(segments[i].end);
+        }
     }
 }
 
@@ -272,6 +291,11 @@ impl<R: BufRead> IdocReader<R> {
     fn push_text(&mut self, s: &str) -> Result<(), XmlFault> {
         match self.stack.last() {
             Some(Frame::Field { .. }) => {
+                if self.text.len() + s.len() > MAX_FIELD_BYTES {
+                    return Err(self.fault(format!(
+                        "a field's text is longer than {MAX_FIELD_BYTES} bytes"
+                    )));
+                }
                 self.text.push_str(s);
                 Ok(())
             }
@@ -327,10 +351,12 @@ impl<R: BufRead> IdocReader<R> {
                     if idoc.segments.len() >= MAX_KEPT_SEGMENTS {
                         return Err(self.fault("too many segments in one IDoc"));
                     }
+                    let index = idoc.segments.len();
                     idoc.segments.push(Segment {
                         name,
                         parent,
                         fields: Vec::new(),
+                        end: index + 1,
                     });
                     Frame::Segment {
                         kept: Some(idoc.segments.len() - 1),
@@ -366,13 +392,22 @@ impl<R: BufRead> IdocReader<R> {
                 let value = std::mem::take(&mut self.text);
                 let owner = self.stack.last().cloned();
                 let idoc = self.current.as_mut().expect("inside an IDoc");
-                match owner {
-                    Some(Frame::Control) => idoc.control.push((name, value)),
-                    Some(Frame::Segment { kept: Some(i) }) => {
-                        idoc.segments[i].fields.push((name, value))
-                    }
-                    _ => {}
+                let fields = match owner {
+                    Some(Frame::Control) => &mut idoc.control,
+                    Some(Frame::Segment { kept: Some(i) }) => &mut idoc.segments[i].fields,
+                    _ => return Ok(None),
+                };
+                if fields.len() >= MAX_FIELDS_PER_SEGMENT {
+                    return Err(self.fault(format!(
+                        "more than {MAX_FIELDS_PER_SEGMENT} fields in one segment"
+                    )));
                 }
+                fields.push((name, value));
+                Ok(None)
+            }
+            Frame::Segment { kept: Some(i) } => {
+                let idoc = self.current.as_mut().expect("inside an IDoc");
+                idoc.segments[i].end = idoc.segments.len();
                 Ok(None)
             }
             Frame::Idoc => {
@@ -442,6 +477,31 @@ mod tests {
         assert!(r.next_idoc().is_err());
         let err = read_all("<R><IDOC>", &[]).unwrap_err();
         assert!(err.reason.contains("ends inside"), "{err}");
+    }
+
+    #[test]
+    fn field_text_and_fields_per_segment_are_bounded() {
+        // Many small events (entities) that together make one oversized field.
+        let mut xml = String::from("<R><IDOC><EDI_DC40><DOCNUM>");
+        xml.push_str(&"a&amp;".repeat(MAX_FIELD_BYTES / 2 + 1));
+        xml.push_str("</DOCNUM></EDI_DC40></IDOC></R>");
+        let err = read_all(&xml, &[]).unwrap_err();
+        assert!(err.reason.contains("field's text is longer"), "{err}");
+        let mut xml =
+            String::from("<R><IDOC><EDI_DC40><DOCNUM>1</DOCNUM></EDI_DC40><S SEGMENT=\"1\">");
+        xml.push_str(&"<F>1</F>".repeat(MAX_FIELDS_PER_SEGMENT + 1));
+        xml.push_str("</S></IDOC></R>");
+        let err = read_all(&xml, &["S"]).unwrap_err();
+        assert!(err.reason.contains("fields in one segment"), "{err}");
+    }
+
+    #[test]
+    fn each_kept_segment_knows_where_its_subtree_ends() {
+        let xml = r#"<R><IDOC><EDI_DC40><DOCNUM>1</DOCNUM></EDI_DC40>
+            <A SEGMENT="1"><B SEGMENT="1"><C SEGMENT="1"/></B><B SEGMENT="1"/></A><A SEGMENT="1"/></IDOC></R>"#;
+        let idoc = read_all(xml, &["A", "B", "C"]).unwrap().remove(0);
+        let ends: Vec<usize> = idoc.segments.iter().map(|s| s.end).collect();
+        assert_eq!(ends, [4, 3, 3, 4, 5]);
     }
 
     #[test]

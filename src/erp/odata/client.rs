@@ -123,6 +123,8 @@ pub struct ClientState {
     sap_client: Option<String>,
     auth: ErpAuth,
     max_retries: u32,
+    max_retry_after: Duration,
+    max_response_bytes: u64,
     page_size: u32,
     client_paging: bool,
     /// Per service root: the CSRF token fetched in this client's cookie session.
@@ -161,6 +163,7 @@ impl ODataClient {
                 client_id.clone(),
                 client_secret.clone(),
                 scope.clone(),
+                config.max_response_bytes,
             )),
             _ => None,
         };
@@ -173,6 +176,8 @@ impl ODataClient {
             sap_client: config.sap_client.clone(),
             auth: config.auth.clone(),
             max_retries: config.max_retries,
+            max_retry_after: config.max_retry_after,
+            max_response_bytes: config.max_response_bytes,
             page_size: config.page_size,
             client_paging: config.client_paging,
             csrf: Mutex::new(BTreeMap::new()),
@@ -237,16 +242,40 @@ impl ODataClient {
         std::mem::take(&mut *self.sap_messages.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Resolves a next link against the page it came from.
+    /// Resolves a next link against the page it came from; one that leaves the ERP is
+    /// refused ([`ODataClient::check_link`]).
     pub fn next_url(&self, current: &Url, next: &str) -> Result<Url, ErpError> {
-        current
+        let url = current
             .join(next)
             .map(|u| with_sap_client(u, self.sap_client.as_deref()))
             .map_err(|e| ErpError::Malformed {
                 what: "next link".into(),
                 url: current.to_string(),
                 reason: format!("{next:?}: {e}"),
-            })
+            })?;
+        self.check_link("next link", &url)?;
+        Ok(url)
+    }
+
+    /// Refuses a link (next, delta) that leaves the ERP: one whose scheme, host and port
+    /// are not those of `base_url` or of an `[erp.services]` root. The request would carry
+    /// the ERP's credentials.
+    pub fn check_link(&self, what: &str, link: &Url) -> Result<(), ErpError> {
+        let known = std::iter::once(&self.base_url)
+            .chain(self.services.values())
+            .any(|root| same_origin(root, link));
+        if known {
+            return Ok(());
+        }
+        Err(ErpError::Malformed {
+            what: what.to_string(),
+            url: redact(link),
+            reason: format!(
+                "the link leads away from the ERP ({} is not a configured service root's \
+                 scheme, host and port); not followed",
+                link.origin().ascii_serialization()
+            ),
+        })
     }
 
     /// Reads one page, retrying transient failures with exponential backoff. The answer's
@@ -464,7 +493,8 @@ impl ODataClient {
         let status = resp.status();
         count_request(Some(status));
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(unreachable)?;
+        let body = super::body::read_limited(resp, self.max_response_bytes, what, url, unreachable)
+            .await?;
         if status == StatusCode::UNAUTHORIZED {
             if let Some(source) = &self.oauth {
                 // A token the ERP no longer takes (revoked, clock skew): the next request
@@ -490,11 +520,12 @@ impl ODataClient {
         Ok(WriteResponse {
             status,
             etag: header("etag").map(str::to_string),
-            retry_after: header(RETRY_AFTER.as_str())
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .map(Duration::from_secs),
+            retry_after: super::body::retry_after(
+                header(RETRY_AFTER.as_str()),
+                self.max_retry_after,
+            ),
             content_type: header("content-type").map(str::to_string),
-            body: body.to_vec(),
+            body,
         })
     }
 }
@@ -651,6 +682,21 @@ fn describe_sap_message(raw: &str) -> String {
         parts.extend(details.iter().map(one));
     }
     parts.join("; ")
+}
+
+/// Same scheme, host and port. `localhost` and loopback addresses count as one host: a
+/// server on loopback (SAP CAP, for one) names itself either way, and a loopback link
+/// cannot leave the machine the root already points at.
+fn same_origin(root: &Url, link: &Url) -> bool {
+    let loopback = |u: &Url| match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    root.scheme() == link.scheme()
+        && root.port_or_known_default() == link.port_or_known_default()
+        && (root.host() == link.host() || (loopback(root) && loopback(link)))
 }
 
 /// A URL for messages: without credentials.

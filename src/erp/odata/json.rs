@@ -1,7 +1,7 @@
 //! OData JSON payloads: pages (V2 `d.results`/`__next`, V4 `value`/`@odata.nextLink`) and
 //! SAP's value encodings (`/Date(ms)/`, decimals as strings, ABAP `X` flags, empty dates).
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
@@ -354,6 +354,18 @@ pub fn as_u32(v: &Value) -> Result<Option<u32>, String> {
 /// A point in time: `/Date(ms)/`, `/Date(ms+0000)/`, ISO date-time (with or without zone,
 /// no zone = UTC as SAP Gateway sends Edm.DateTime), or ISO date.
 pub fn as_datetime(v: &Value) -> Result<Option<DateTime<Utc>>, String> {
+    let at = parse_datetime(v)?;
+    // OData's date types end with the year 9999; a later one (`/Date(ms)/` reaches year
+    // 262142) would leave no room for the day and month arithmetic of due dates.
+    match at {
+        Some(dt) if !(1..=9999).contains(&dt.year()) => {
+            Err(format!("{v} is out of range (years 1 to 9999)"))
+        }
+        other => Ok(other),
+    }
+}
+
+fn parse_datetime(v: &Value) -> Result<Option<DateTime<Utc>>, String> {
     let Some(s) = v.as_str() else {
         return match v {
             Value::Null => Ok(None),
@@ -564,6 +576,11 @@ mod tests {
             assert_eq!(as_datetime(&json!(empty)).unwrap(), None, "{empty}");
         }
         assert!(as_datetime(&json!("/Date(abc)/")).is_err());
+        // Year 262142 is a valid timestamp but no date a due date can be counted from.
+        assert!(as_datetime(&json!("/Date(8210266876799999)/")).is_err());
+        assert!(as_date(&json!("/Date(253402300799000)/"))
+            .unwrap()
+            .is_some());
         assert!(as_datetime(&json!(17)).is_err());
         // Edm.Time and V4 TimeOfDay.
         let t = |h, m, s, n| NaiveTime::from_hms_nano_opt(h, m, s, n);

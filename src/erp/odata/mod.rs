@@ -3,6 +3,7 @@
 
 pub mod atom;
 pub mod batch;
+mod body;
 pub mod client;
 pub mod connection;
 pub mod json;

@@ -11,11 +11,16 @@ use url::Url;
 /// remains, so a request never leaves with a token that expires on the way.
 const REFRESH_MARGIN: Duration = Duration::from_secs(30);
 
+/// The longest a token is kept, whatever `expires_in` says: a day. A server's lifetime of
+/// `u64::MAX` seconds would otherwise overflow the clock.
+const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
+
 pub struct TokenSource {
     token_url: Url,
     client_id: String,
     client_secret: SecretString,
     scope: Option<String>,
+    max_response_bytes: u64,
     cached: Mutex<Option<(SecretString, Instant)>>,
 }
 
@@ -35,12 +40,14 @@ impl TokenSource {
         client_id: String,
         client_secret: SecretString,
         scope: Option<String>,
+        max_response_bytes: u64,
     ) -> Self {
         TokenSource {
             token_url,
             client_id,
             client_secret,
             scope,
+            max_response_bytes,
             cached: Mutex::new(None),
         }
     }
@@ -54,8 +61,7 @@ impl TokenSource {
             }
         }
         let (token, lifetime) = self.fetch(http).await?;
-        let margin = REFRESH_MARGIN.max(lifetime / 10);
-        let refresh_at = Instant::now() + lifetime.saturating_sub(margin);
+        let refresh_at = refresh_at(Instant::now(), lifetime);
         *cached = Some((token.clone(), refresh_at));
         Ok(token)
     }
@@ -86,11 +92,15 @@ impl TokenSource {
                 reason: e.to_string(),
             })?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| ErpError::Unreachable {
-            what: what.into(),
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
+        let body =
+            super::body::read_limited(resp, self.max_response_bytes, what, &self.token_url, |e| {
+                ErpError::Unreachable {
+                    what: what.into(),
+                    url: url.clone(),
+                    reason: e.to_string(),
+                }
+            })
+            .await?;
         if !status.is_success() {
             // The body names the OAuth error (`invalid_client`, ...); it holds no secret.
             let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
@@ -123,5 +133,31 @@ impl TokenSource {
         let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600));
         tracing::info!(expires_in_s = lifetime.as_secs(), "OAuth token fetched");
         Ok((SecretString::from(answer.access_token), lifetime))
+    }
+}
+
+/// When a token of `lifetime` fetched at `now` is fetched anew: before it expires by the
+/// margin, and never later than [`MAX_LIFETIME`] — whatever the server claimed.
+fn refresh_at(now: Instant, lifetime: Duration) -> Instant {
+    let lifetime = lifetime.min(MAX_LIFETIME);
+    let margin = REFRESH_MARGIN.max(lifetime / 10);
+    now.checked_add(lifetime.saturating_sub(margin))
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_expires_in_is_clamped_not_a_panic() {
+        let now = Instant::now();
+        let at = refresh_at(now, Duration::from_secs(u64::MAX));
+        assert!(at > now && at <= now + MAX_LIFETIME);
+        assert_eq!(
+            refresh_at(now, Duration::from_secs(3600)),
+            now + Duration::from_secs(3600 - 360)
+        );
+        assert_eq!(refresh_at(now, Duration::from_secs(10)), now);
     }
 }

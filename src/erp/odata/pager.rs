@@ -2,7 +2,8 @@
 //! the size of the extract.
 //!
 //! The server's next links (`__next`, `@odata.nextLink`, Atom `rel="next"`, each carrying
-//! its `$skiptoken`) are followed as given. With `[erp] page_size` set, the pager also pages
+//! its `$skiptoken`) are followed as given, but only to the ERP's own scheme, host and port
+//! (the credentials go with every request) and never twice in one pull (a loop). With `[erp] page_size` set, the pager also pages
 //! on its own: it asks for windows of `$top=page_size` (ordered by the mapping's keys, so
 //! `$skip` is stable) and, when a window comes back full without a next link, asks for the
 //! next one with `$skip`. A server that pages itself inside a window is followed as usual.
@@ -57,6 +58,8 @@ struct Walk {
     total: Option<u64>,
     /// Ask for a delta link (`Prefer: odata.track-changes`).
     track_changes: bool,
+    /// Every URL read in this pull: a link back to one of them is a loop.
+    seen: std::collections::HashSet<Url>,
 }
 
 impl Pager {
@@ -106,6 +109,7 @@ impl Pager {
                 entities: 0,
                 total: None,
                 track_changes: false,
+                seen: Default::default(),
             }),
             pages: None,
             task: None,
@@ -127,8 +131,18 @@ impl Pager {
         self
     }
 
-    /// Reads from a link the server gave earlier (a delta link): what changed since.
-    pub fn resume(client: &ODataClient, mapping: &EntityMapping, link: Url) -> Self {
+    /// Reads from a link the server gave earlier (a delta link, as the page handed it
+    /// over): what changed since.
+    pub fn resume(
+        client: &ODataClient,
+        mapping: &EntityMapping,
+        link: &str,
+    ) -> Result<Self, ErpError> {
+        let link = Url::parse(link).map_err(|e| ErpError::Malformed {
+            what: mapping.entity_set.clone(),
+            url: link.to_string(),
+            reason: format!("the stored delta link is not a URL: {e}"),
+        })?;
         let mut pager = Pager::new(client, mapping, None);
         if let Some(walk) = &mut pager.walk {
             walk.next = Some(link);
@@ -136,7 +150,7 @@ impl Pager {
             walk.track_changes = true;
         }
         pager.resumed = true;
-        pager
+        Ok(pager)
     }
 
     /// No page is left to read: the page just returned was the last one.
@@ -199,6 +213,16 @@ impl Walk {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
+        // Checked before anything is sent: a foreign host never sees the credentials.
+        self.client.check_link(&self.what, &url)?;
+        if !self.seen.insert(url.clone()) {
+            return Err(ErpError::Malformed {
+                what: self.what.clone(),
+                url: url.to_string(),
+                reason: "the next link leads back to a page already read in this pull (a loop)"
+                    .into(),
+            });
+        }
         let page = self
             .client
             .get_page_in(&self.what, &url, self.version, self.track_changes)
@@ -219,15 +243,7 @@ impl Walk {
             "page read"
         );
         if let Some(n) = &page.next {
-            let next = self.client.next_url(&url, n)?;
-            if next == url {
-                return Err(ErpError::Malformed {
-                    what: self.what.clone(),
-                    url: url.to_string(),
-                    reason: "the next link points at the same page".into(),
-                });
-            }
-            self.next = Some(next);
+            self.next = Some(self.client.next_url(&url, n)?);
         } else if let Some(size) = self.window {
             // A full window without a next link: the server does not page, so there may
             // be more. A short one is the end.

@@ -20,6 +20,28 @@ pub fn any_of(property: &str, values: &[&str]) -> String {
 }
 
 /// A point in time as a `$filter` literal for a property of `edm_type`, in UTC: V2
+/// The `$filter` term for records of `mapping` changed at or after `from`: its watermark
+/// property compared with a literal of the property's type (from `$metadata`; without it,
+/// SAP's usual Edm.DateTime in V2, Edm.DateTimeOffset in V4). `None` without a watermark.
+pub fn changed_since(
+    mapping: &crate::erp::mapping::EntityMapping,
+    from: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    use crate::erp::odata::metadata::ODataVersion;
+    let property = mapping.watermark.as_ref()?;
+    let (ty, version) = mapping.watermark_type.clone().unwrap_or_else(|| {
+        let ty = match mapping.version {
+            ODataVersion::V2 => "Edm.DateTime",
+            ODataVersion::V4 => "Edm.DateTimeOffset",
+        };
+        (ty.into(), mapping.version)
+    });
+    Some(format!(
+        "{property} ge {}",
+        datetime_literal(from, &ty, version)
+    ))
+}
+
 /// `datetime'…'` for Edm.DateTime (which SAP reads as UTC) and `datetimeoffset'…Z'`; V4
 /// plain ISO (`…Z` for DateTimeOffset, the bare date for Edm.Date). A DATS string
 /// (`Edm.String` holding a date) gets `'YYYYMMDD'`.

@@ -157,7 +157,14 @@ pub async fn read_texts(
             .append_pair("$filter", &filter)
             .append_pair("$format", "json");
         let mut next = Some(with_sap_client(url, client.sap_client()));
+        let mut seen = std::collections::HashSet::new();
         while let Some(url) = next.take() {
+            if !seen.insert(url.clone()) {
+                return Err(WriteError::Permanent(format!(
+                    "{}: the next link leads back to a page already read (a loop)",
+                    target.entity_set
+                )));
+            }
             let page = client.get_page(&target.entity_set, &url).await?;
             for e in &page.entities {
                 let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
