@@ -14,7 +14,6 @@ use erpsync::sync::{self, reconcile_run, SyncContext};
 use reqwest::{Client, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Desk users: name, role, password.
@@ -74,10 +73,7 @@ impl Desk {
             .unwrap();
 
         let state = Arc::new(DeskState::from_config(&env.config(), store.clone()).unwrap());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = desk::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let addr = common::serve(desk::router(state)).await;
         Desk {
             env,
             store,
@@ -765,37 +761,11 @@ async fn login(d: &Desk, user: &str, password: &str) -> Result<(String, String),
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let form = http.get(d.url("/login")).send().await.unwrap();
-    let login_cookie = form
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with(auth::LOGIN_COOKIE))
-        .expect("login form sets its cookie");
-    let pair = login_cookie.split(';').next().unwrap().to_string();
-    let token = pair.split_once('=').unwrap().1.to_string();
-    let resp = http
-        .post(d.url("/login"))
-        .header("cookie", &pair)
-        .form(&[
-            ("user", user),
-            ("password", password),
-            ("csrf", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let resp = common::desk::submit_login(&http, &d.url(""), user, password).await;
     if resp.status() != StatusCode::SEE_OTHER {
         return Err(resp.status());
     }
-    let session = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with(auth::SESSION_COOKIE))
-        .expect("session cookie");
+    let session = common::desk::session_cookie_line(&resp).expect("session cookie");
     assert!(
         session.contains("HttpOnly") && session.contains("SameSite=Strict"),
         "{session}"

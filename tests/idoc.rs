@@ -1042,13 +1042,7 @@ async fn the_http_endpoint_takes_idoc_xml_from_authorized_tokens_only() {
         config.idoc.as_ref().unwrap().inbox.clone(),
         tokens,
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, idoc_endpoint::router(state))
-            .await
-            .unwrap()
-    });
+    let addr = common::serve(idoc_endpoint::router(state)).await;
     let url = format!("http://{addr}/idoc");
     let http = reqwest::Client::new();
     let body = file(

@@ -2,6 +2,8 @@
 //! IDoc inbox and an oversized or broken `POST /idoc` upload each end as a reported
 //! failure, and the work goes on.
 
+mod common;
+
 use erpsync::config::Config;
 use erpsync::erp::idoc::Translator;
 use erpsync::model::CustomerId;
@@ -277,13 +279,7 @@ mod post_idoc {
             vec![token],
         )
         .with_max_post_bytes(LIMIT);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, idoc_endpoint::router(state))
-                .await
-                .unwrap()
-        });
+        let addr = crate::common::serve(idoc_endpoint::router(state)).await;
         (addr, inbox)
     }
 

@@ -10,7 +10,6 @@ use erpsync::service::desk::{self, auth, DeskState};
 use erpsync::store::SharedStore;
 use reqwest::{Client, StatusCode};
 use rust_decimal::Decimal;
-use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -59,10 +58,7 @@ impl Web {
 /// One more desk process (as far as state goes) on `store`; its base URL.
 async fn instance(env: &TestEnv, store: SharedStore) -> String {
     let state = Arc::new(DeskState::from_config(&env.config(), store).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = desk::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve(desk::router(state)).await;
     format!("http://{addr}")
 }
 
@@ -74,33 +70,8 @@ async fn login(
     user: &str,
     password: &str,
 ) -> (StatusCode, Option<(String, String)>) {
-    let form = http.get(format!("{base}/login")).send().await.unwrap();
-    let login_cookie = form
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with(auth::LOGIN_COOKIE))
-        .expect("login form sets its cookie");
-    let pair = login_cookie.split(';').next().unwrap().to_string();
-    let token = pair.split_once('=').unwrap().1.to_string();
-    let resp = http
-        .post(format!("{base}/login"))
-        .header("cookie", &pair)
-        .form(&[
-            ("user", user),
-            ("password", password),
-            ("csrf", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let session = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with(auth::SESSION_COOKIE) && !c.contains("Max-Age=0"))
+    let resp = common::desk::submit_login(http, base, user, password).await;
+    let session = common::desk::session_cookie_line(&resp)
         .map(|line| (line.split(';').next().unwrap().to_string(), line));
     (resp.status(), session)
 }

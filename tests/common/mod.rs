@@ -15,6 +15,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod desk;
 pub mod mock;
 pub mod notes;
 pub mod postgres;
@@ -178,4 +179,14 @@ pub async fn open_findings(store: &dyn Store) -> BTreeSet<FindingKey> {
             )
         })
         .collect()
+}
+
+/// Serves a router on a free loopback port, with the peer address as `erpsync run` gives it
+/// (the desk's SSO and login limits read it).
+pub async fn serve(router: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
 }

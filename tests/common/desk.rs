@@ -1,0 +1,38 @@
+//! Signing on to the review desk through its login form, as a browser does.
+
+use erpsync::service::desk::auth;
+use reqwest::{Client, Response};
+
+/// Reads the login form for its login cookie (which carries the CSRF token), then posts name,
+/// password and token with it. Returns the desk's answer to the post.
+pub async fn submit_login(http: &Client, base: &str, user: &str, password: &str) -> Response {
+    let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let login_cookie = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(auth::LOGIN_COOKIE))
+        .expect("login form sets its cookie");
+    let pair = login_cookie.split(';').next().unwrap().to_string();
+    let token = pair.split_once('=').unwrap().1.to_string();
+    http.post(format!("{base}/login"))
+        .header("cookie", &pair)
+        .form(&[
+            ("user", user),
+            ("password", password),
+            ("csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The whole `Set-Cookie` line of the session an answer opens (not one that clears it).
+pub fn session_cookie_line(resp: &Response) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(auth::SESSION_COOKIE) && !c.contains("Max-Age=0"))
+}
