@@ -55,6 +55,60 @@ async fn check_names_file_entry_and_reason_for_a_mapping_that_does_not_fit() {
     }
 }
 
+/// A system without FSCM credit management has no `API_CRDTMBUSINESSPARTNER`: `check` says
+/// what will not be judged and passes, as `sync` reports it and syncs the rest.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_warns_and_passes_when_an_optional_service_is_absent() {
+    let env = TestEnv::start(5, 10).await;
+    assert!(MAPPING.contains("service = \"API_CRDTMBUSINESSPARTNER\""));
+    write_mapping(
+        &env,
+        &MAPPING.replace(
+            "service = \"API_CRDTMBUSINESSPARTNER\"",
+            "service = \"ZAPI_CRDTM_NOT_INSTALLED\"",
+        ),
+    );
+    let (code, out, err) = env.cli(&["check"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("WARNING ERP service ZAPI_CRDTM_NOT_INSTALLED")
+            && out.contains("/IWFND/MED/170"),
+        "{out}"
+    );
+    assert!(
+        out.contains("WARNING [entities.credit_limits] will not be pulled: credit limits are not read, so the credit_limit rule has nothing to judge"),
+        "{out}"
+    );
+    assert!(out.contains("against $metadata: ok"), "{out}");
+
+    // The same absence for a pull erpsync cannot do without is a failure.
+    write_mapping(
+        &env,
+        &MAPPING.replace(
+            "service = \"API_OPLACCTGDOCITEMCUBE_SRV\"",
+            "service = \"ZAPI_ITEMS_NOT_INSTALLED\"",
+        ),
+    );
+    let (code, out, err) = env.cli(&["check"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("ZAPI_ITEMS_NOT_INSTALLED"), "{err}");
+    assert!(!out.contains("WARNING"), "{out}");
+}
+
+/// The ICM answers a failed logon with an HTML page: the error quotes its title, not markup.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_html_error_page_is_quoted_by_its_title() {
+    let env = TestEnv::start(5, 10).await;
+    std::fs::write(env.dir.path().join(common::PASSWORD_FILE), "wrong-password").unwrap();
+    let (code, out, err) = env.cli(&["check"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("HTTP 401") && err.contains("Logon Error Message"),
+        "{err}"
+    );
+    assert!(!err.contains('<') && !out.contains("<html"), "{out}\n{err}");
+}
+
 /// A Gateway that answers Atom whatever `$format` says yields the same data as JSON.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pull_over_atom_stores_exactly_what_a_json_pull_stores() {

@@ -980,13 +980,16 @@ async fn the_idoc_inbox_is_scheduled_and_post_idoc_is_served() {
         },
     )
     .await;
-    let status = svc.status().await;
-    assert!(
-        job(&status, "idoc-inbox")["this_instance"]["runs"]
-            .as_u64()
-            .unwrap()
-            >= 1
-    );
+    // The file moves inside the run; the run is counted when it ends, a moment later.
+    eventually(
+        Duration::from_secs(10),
+        "the inbox run counted in /status",
+        || async {
+            let status = svc.status().await;
+            (job(&status, "idoc-inbox")["this_instance"]["runs"].as_u64() >= Some(1)).then_some(())
+        },
+    )
+    .await;
     // The endpoint is mounted: without credentials it answers 401, not 404.
     let resp = svc
         .http

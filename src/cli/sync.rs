@@ -2,8 +2,9 @@
 
 use super::{open, CliError};
 use crate::config::{Config, ConfigError};
+use crate::erp::mapping::{self, Mapping};
 use crate::erp::odata::query::with_sap_client;
-use crate::erp::odata::{ConnectError, Connection};
+use crate::erp::odata::{ConnectError, Connection, ErpError};
 use crate::erp::ErpKind;
 use crate::store;
 use crate::sync::{self, reconcile_run, Entity, SyncContext, SyncReport};
@@ -94,7 +95,10 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
     if config.erp.kind == ErpKind::Idoc {
         return check_idoc(&config).await;
     }
-    let Connection { mapping, client } = Connection::open(&config.erp).map_err(|e| match e {
+    let Connection {
+        mut mapping,
+        client,
+    } = Connection::open(&config.erp).map_err(|e| match e {
         ConnectError::Mapping(e) => CliError::Config(ConfigError::Invalid {
             key: "erp.mapping".into(),
             message: e.to_string(),
@@ -114,18 +118,19 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
     println!("mapping {}: ok", mapping.path.display());
     let mut problems = Vec::new();
     check_store(&config, &mut problems).await;
-    let services: BTreeSet<&str> = mapping
+    let services: BTreeSet<String> = mapping
         .entities
         .values()
-        .map(|e| e.service.as_str())
+        .map(|e| e.service.clone())
         .chain(
             mapping
                 .writes_back()
-                .then_some(mapping.targets.notes.service.as_str()),
+                .then(|| mapping.targets.notes.service.clone()),
         )
         .collect();
     let mut metadata = BTreeMap::new();
-    for service in services {
+    for service in &services {
+        let service = service.as_str();
         let url = with_sap_client(
             client
                 .service_root(service)
@@ -142,7 +147,16 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
                 );
                 metadata.insert(service.to_string(), md);
             }
-            Err(e) => problems.push(e.to_string()),
+            Err(e) => match absent_optional_service(&mapping, service, &e) {
+                Some(unjudged) => {
+                    println!("WARNING ERP service {service}: {e}");
+                    for (entity, why) in unjudged {
+                        println!("WARNING [entities.{entity}] will not be pulled: {why}");
+                        mapping.entities.remove(&entity);
+                    }
+                }
+                None => problems.push(e.to_string()),
+            },
         }
     }
     // The mapping is only judged against services that answered; an unreachable one is
@@ -164,6 +178,34 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
         println!("mapping {} against $metadata: ok", mapping.path.display());
     }
     outcome(problems)
+}
+
+/// When `service` answered its `$metadata` with "not there" (400, 403, 404) and serves only
+/// optional pulls a system may lack: those pulls and what goes unjudged without them, as
+/// `sync` reports them. `None` when the failure is a problem `check` must fail on.
+fn absent_optional_service(
+    mapping: &Mapping,
+    service: &str,
+    error: &ErpError,
+) -> Option<Vec<(String, &'static str)>> {
+    if !matches!(
+        error,
+        ErpError::Status {
+            status: 400 | 403 | 404,
+            ..
+        }
+    ) {
+        return None;
+    }
+    if mapping.writes_back() && mapping.targets.notes.service == service {
+        return None;
+    }
+    mapping
+        .entities
+        .iter()
+        .filter(|(_, e)| e.service == service)
+        .map(|(name, _)| mapping::unjudged_without(name).map(|why| (name.clone(), why)))
+        .collect()
 }
 
 /// `check` for an IDoc-only ERP: the inbox it sends to, and the store.

@@ -69,6 +69,18 @@ pub const OPTIONAL_ENTITIES: &[(&str, &[&str])] = &[
     ("cash_discounts", &["code", "method", "percent"]),
 ];
 
+/// Optional pulls a system may lack the service for (a component not installed, or no
+/// authorisation for it), and what goes unjudged then: `sync` reports it and syncs the
+/// rest, and `check` warns rather than fails.
+pub fn unjudged_without(entity: &str) -> Option<&'static str> {
+    match entity {
+        "credit_limits" => {
+            Some("credit limits are not read, so the credit_limit rule has nothing to judge")
+        }
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntityMapping {

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod dynamics_terms;
+pub mod error_text;
 pub mod idoc;
 pub mod mapping;
 pub mod odata;

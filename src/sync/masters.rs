@@ -1,6 +1,7 @@
 //! Customer masters: general data with its address, company-code and sales-area data.
 
 use super::{Batch, SyncContext, SyncError, SyncReport, WriteBehind};
+use crate::erp::mapping;
 use crate::erp::odata::query::any_of;
 use crate::erp::odata::{Connection, ErpError, Pager, Record};
 use crate::erp::source::PagedSource;
@@ -79,7 +80,8 @@ pub async fn pull(
                     ..
                 },
             )) => report.reject(format!(
-                "credit limits are not read, so the credit_limit rule has nothing to judge: {e}"
+                "{}: {e}",
+                mapping::unjudged_without("credit_limits").unwrap_or_default()
             )),
             other => other?,
         }

@@ -441,20 +441,15 @@ impl ODataClient {
             return Ok(resp);
         }
         let (code, message) = json::sap_error_message(&resp.body).unwrap_or_else(|| {
-            let text = String::from_utf8_lossy(&resp.body);
-            let short: String = text.chars().take(200).collect();
-            let fallback = resp
-                .status
-                .canonical_reason()
-                .unwrap_or("error")
-                .to_string();
+            let fallback = || {
+                resp.status
+                    .canonical_reason()
+                    .unwrap_or("error")
+                    .to_string()
+            };
             (
                 String::new(),
-                if short.trim().is_empty() {
-                    fallback
-                } else {
-                    short
-                },
+                crate::erp::error_text::excerpt(&resp.body).unwrap_or_else(fallback),
             )
         });
         Err(ErpError::Status {

@@ -103,7 +103,7 @@ impl TokenSource {
             .await?;
         if !status.is_success() {
             // The body names the OAuth error (`invalid_client`, ...); it holds no secret.
-            let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
+            let text = crate::erp::error_text::excerpt(&body).unwrap_or_default();
             return Err(ErpError::Status {
                 what: what.into(),
                 url,

@@ -335,7 +335,8 @@ async fn send_groups(
                         format!("{code} {m}")
                     }
                 })
-                .unwrap_or_else(|| part.body.chars().take(200).collect());
+                .or_else(|| crate::erp::error_text::excerpt(part.body.as_bytes()))
+                .unwrap_or_default();
             let e = format!(
                 "{what} {}: the ERP answered HTTP {} in $batch: {message}",
                 group.key, part.status

@@ -85,7 +85,7 @@ pub async fn apply(
         _ => Err(WriteError::Permanent(format!(
             "{WHAT}: HTTP {status} for case {}: {}",
             change.case_id,
-            answer.body.chars().take(200).collect::<String>()
+            crate::erp::error_text::excerpt(answer.body.as_bytes()).unwrap_or_default()
         ))),
     }
 }
