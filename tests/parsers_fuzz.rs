@@ -1,6 +1,7 @@
 //! Every parser of outside input survives arbitrary bytes: random input and mutations of a
-//! valid sample end in a value or an error with a message, never a panic. The number of
-//! cases is bounded so the file stays fast in a debug build.
+//! valid sample end in a value or an error with a message, never a panic, and within memory
+//! proportional to the input (a counting allocator measures each parse on its own thread).
+//! The number of cases is bounded so the file stays fast in a debug build.
 
 use erpsync::contracts::{register, terms_text};
 use erpsync::erp::idoc::{IdocReader, Translator};
@@ -10,7 +11,71 @@ use erpsync::erp::soap::dispute_case::{
 };
 use erpsync::erp::t052;
 use proptest::prelude::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::io::BufReader;
+
+/// Counts the bytes each thread holds, so a parse is measured alone even while the other
+/// tests of this file run on other threads.
+struct PerThreadCount;
+
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+fn account(delta: isize) {
+    // `try_with`: during a thread's teardown its counters may already be gone.
+    let _ = LIVE.try_with(|live| {
+        let now = live.get() + delta;
+        live.set(now);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+unsafe impl GlobalAlloc for PerThreadCount {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            account(layout.size() as isize);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        account(-(layout.size() as isize));
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            account(new_size as isize - layout.size() as isize);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: PerThreadCount = PerThreadCount;
+
+/// The most a parse may hold at once beyond what was held before it: a fixed allowance
+/// (buffers, a schema) plus a constant factor of the input. A parser that expands entities,
+/// copies per nesting level or grows without bound breaks it.
+const FIXED_ALLOWANCE: isize = 2 << 20;
+const PER_INPUT_BYTE: isize = 64;
+
+fn bounded<R>(input: &[u8], parse: impl FnOnce() -> R) -> R {
+    let before = LIVE.with(Cell::get);
+    PEAK.with(|peak| peak.set(before));
+    let out = parse();
+    let used = PEAK.with(Cell::get) - before;
+    let limit = FIXED_ALLOWANCE + PER_INPUT_BYTE * input.len() as isize;
+    assert!(
+        used <= limit,
+        "parsing {} bytes held {used} bytes at its peak (limit {limit})",
+        input.len()
+    );
+    out
+}
 
 const IDOC: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DEBMAS07><IDOC BEGIN=\"1\">\
 <EDI_DC40 SEGMENT=\"1\"><TABNAM>EDI_DC40</TABNAM><MANDT>100</MANDT><DOCNUM>0000000000000001</DOCNUM>\
@@ -164,58 +229,59 @@ proptest! {
 
     #[test]
     fn the_idoc_reader_and_translator(bytes in input(IDOC.as_bytes())) {
-        idoc(&bytes, &Translator::builtin());
+        bounded(&bytes, || idoc(&bytes, &Translator::builtin()));
     }
 
     #[test]
     fn odata_v2_json_pages(bytes in input(V2.as_bytes())) {
-        clear(json::parse_page(&bytes));
+        bounded(&bytes, || clear(json::parse_page(&bytes)));
     }
 
     #[test]
     fn odata_v4_json_pages(bytes in input(V4.as_bytes())) {
-        clear(json::parse_page(&bytes));
+        bounded(&bytes, || clear(json::parse_page(&bytes)));
     }
 
     #[test]
     fn atom_pages(bytes in input(ATOM.as_bytes())) {
-        clear(atom::parse_feed(&bytes));
+        bounded(&bytes, || clear(atom::parse_feed(&bytes)));
     }
 
     #[test]
     fn metadata_documents(bytes in input(METADATA.as_bytes())) {
-        clear(metadata::parse(&text(&bytes)));
+        bounded(&bytes, || clear(metadata::parse(&text(&bytes))));
     }
 
     #[test]
     fn batch_answers(bytes in input(BATCH.as_bytes()), writes in 0usize..4) {
-        clear(batch::parse_response(BATCH_TYPE, &text(&bytes), writes));
+        bounded(&bytes, || clear(batch::parse_response(BATCH_TYPE, &text(&bytes), writes)));
     }
 
     #[test]
     fn soap_read_answers(bytes in input(soap_read_answer())) {
-        clear(dispute_case::parse_read_response(&text(&bytes)));
+        bounded(&bytes, || clear(dispute_case::parse_read_response(&text(&bytes))));
     }
 
     #[test]
     fn soap_update_answers(bytes in input(soap_update_answer())) {
-        clear(dispute_case::parse_update_response(&text(&bytes)));
+        bounded(&bytes, || clear(dispute_case::parse_update_response(&text(&bytes))));
     }
 
     #[test]
     fn t052_csv(bytes in input(T052.as_bytes())) {
-        clear(t052::parse(bytes.as_slice()));
+        bounded(&bytes, || clear(t052::parse(bytes.as_slice())));
     }
 
     #[test]
     fn contract_csv(bytes in input(REGISTER.as_bytes())) {
-        clear(register::read(bytes.as_slice(), "fuzz.csv"));
+        bounded(&bytes, || clear(register::read(bytes.as_slice(), "fuzz.csv")));
     }
 
     #[test]
     fn payment_terms_text(pick in 0..TERMS.len(), edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..5), 1..8), random in ".{0,64}") {
-        clear(terms_text::parse(&text(&mutate(TERMS[pick].as_bytes(), &edits))));
-        clear(terms_text::parse(&random));
+        let mutated = mutate(TERMS[pick].as_bytes(), &edits);
+        bounded(&mutated, || clear(terms_text::parse(&text(&mutated))));
+        bounded(random.as_bytes(), || clear(terms_text::parse(&random)));
     }
 }
 
@@ -242,4 +308,67 @@ fn the_samples_are_valid() {
     while let Some(raw) = reader.next_idoc().unwrap() {
         translator.translate(&raw).unwrap();
     }
+}
+
+/// Entity expansion ("billion laughs"), deep nesting and one huge value: each a few
+/// kilobytes that a careless parser turns into gigabytes or a stack overflow.
+#[test]
+fn crafted_bombs_stay_small() {
+    let mut laughs = String::from("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+    for i in 1..10 {
+        let prev = if i == 1 {
+            "lol".to_string()
+        } else {
+            format!("lol{}", i - 1)
+        };
+        laughs.push_str(&format!(
+            "<!ENTITY lol{i} \"{}\">",
+            format!("&{prev};").repeat(10)
+        ));
+    }
+    laughs.push_str("]>");
+    let idoc_bomb = format!(
+        "{laughs}<DEBMAS07><IDOC BEGIN=\"1\"><EDI_DC40 SEGMENT=\"1\"><DOCNUM>1</DOCNUM></EDI_DC40><E1KNA1M SEGMENT=\"1\"><KUNNR>1</KUNNR><NAME1>&lol9;</NAME1></E1KNA1M></IDOC></DEBMAS07>"
+    );
+    bounded(idoc_bomb.as_bytes(), || {
+        idoc(idoc_bomb.as_bytes(), &Translator::builtin())
+    });
+    let atom_bomb = format!(
+        "{laughs}<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><content><m:properties xmlns:m=\"m\" xmlns:d=\"d\"><d:Name>&lol9;</d:Name></m:properties></content></entry></feed>"
+    );
+    bounded(atom_bomb.as_bytes(), || {
+        clear(atom::parse_feed(atom_bomb.as_bytes()))
+    });
+    let metadata_bomb = format!(
+        "{laughs}{}",
+        &METADATA[METADATA.find("<edmx:Edmx").unwrap()..]
+    )
+    .replace("Name=\"A_Customer\"", "Name=\"&lol9;\"");
+    bounded(metadata_bomb.as_bytes(), || {
+        clear(metadata::parse(&metadata_bomb))
+    });
+    let soap_bomb = format!(
+        "{laughs}{}",
+        soap_read_answer().replace("case not found", "&lol9;")
+    );
+    bounded(soap_bomb.as_bytes(), || {
+        clear(dispute_case::parse_read_response(&soap_bomb))
+    });
+
+    let deep_json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    bounded(deep_json.as_bytes(), || {
+        clear(json::parse_page(deep_json.as_bytes()))
+    });
+    let deep_xml = format!(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\">{}{}</feed>",
+        "<entry>".repeat(50_000),
+        "</entry>".repeat(50_000)
+    );
+    bounded(deep_xml.as_bytes(), || {
+        clear(atom::parse_feed(deep_xml.as_bytes()))
+    });
+    let huge_value = V2.replace("Acme", &"A".repeat(8 << 20));
+    bounded(huge_value.as_bytes(), || {
+        clear(json::parse_page(huge_value.as_bytes()))
+    });
 }
