@@ -635,3 +635,63 @@ async fn bad_addresses_answer_html_pages_and_rules_keep_their_names_in_the_api()
         .iter()
         .all(|f| f["rule"].as_str().unwrap().parse::<Rule>().is_ok()));
 }
+
+#[tokio::test]
+async fn notes_for_unknown_customers_or_items_and_overlong_notes_are_refused_at_once() {
+    let d = Desk::start().await;
+    let mia = d.login("mia").await;
+    let customer = d.all_flags(&mia).await[0]["customer"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let post = |body: Value| {
+        d.http
+            .post(d.url("/api/v1/notes"))
+            .header("cookie", &mia.cookie)
+            .header("x-csrf-token", &mia.csrf)
+            .json(&body)
+            .send()
+    };
+    let refused = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let v: Value = r.json().await.unwrap();
+        v["error"].as_str().unwrap().to_string()
+    };
+    let e = refused(
+        post(serde_json::json!({"customer": "9999999", "text": "called"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(e.contains("not in the master"), "{e}");
+    let e = refused(
+        post(serde_json::json!({"customer": customer, "item": "1010/2026/9999999999/001", "text": "x"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(e.contains("not an open item"), "{e}");
+    let e = refused(
+        post(serde_json::json!({"customer": customer, "text": "a".repeat(200_000)}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(e.contains("at most 4000"), "{e}");
+    // A note for a real customer is still queued.
+    let r = post(serde_json::json!({"customer": customer, "text": "called, promised to pay"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // The desk's form says so on a page, with the text kept.
+    let r = d
+        .post(
+            &mia,
+            "/notes",
+            &[("customer", "9999999"), ("text", "kept text")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("not in the master") && html.contains(">kept text</textarea>"));
+}

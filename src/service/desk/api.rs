@@ -634,8 +634,51 @@ pub async fn queue_note(
         uuid::Uuid::new_v4().to_string(),
     )
     .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?;
+    check_note_target(desk, &note).await?;
     let entry = desk.store.add_note(&note).await.map_err(store_error)?;
     Ok((note, entry.id))
+}
+
+/// Refuses at once what the ERP would refuse later, out of sight: a text past the limit,
+/// a customer the master does not have, an item that is not one of its open items.
+async fn check_note_target(desk: &DeskState, note: &CollectorNote) -> Result<(), Response> {
+    let n = &note.note;
+    let max = desk.settings.note_max_chars;
+    let chars = n.text.chars().count();
+    if chars > max {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("the note is {chars} characters long; at most {max} are accepted (desk.note_max_chars)"),
+        ));
+    }
+    let store = desk.store.as_ref();
+    if store
+        .customer(&n.customer)
+        .await
+        .map_err(store_error)?
+        .is_none()
+    {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "customer {} is not in the master: the note would never reach the ERP",
+                n.customer
+            ),
+        ));
+    }
+    if let Some(key) = &n.item {
+        let items = store
+            .open_items_for(std::slice::from_ref(&n.customer))
+            .await
+            .map_err(store_error)?;
+        if !items.iter().any(|i| &i.key == key) {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                format!("item {key} is not an open item of customer {}", n.customer),
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn add_note(

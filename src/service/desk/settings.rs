@@ -6,6 +6,7 @@
 //! # {sales_org} {distribution_channel} {division} {transaction}, each URL-encoded.
 //! sap_link = "https://s4.example.com/sap/bc/ui2/flp#Customer-manage?Customer={customer}"
 //! waiver_max_days = 365      # a waiver may run at most this long
+//! note_max_chars = 4000      # the longest note accepted
 //! ```
 
 use serde::Deserialize;
@@ -20,6 +21,13 @@ pub struct DeskSettings {
     /// The longest a waiver may run, in days from today.
     #[serde(default = "default_waiver_max_days")]
     pub waiver_max_days: u32,
+    /// The longest note text the desk and the API accept, in characters.
+    #[serde(default = "default_note_max_chars")]
+    pub note_max_chars: usize,
+}
+
+fn default_note_max_chars() -> usize {
+    4000
 }
 
 fn default_waiver_max_days() -> u32 {
@@ -31,6 +39,7 @@ impl Default for DeskSettings {
         DeskSettings {
             sap_link: None,
             waiver_max_days: default_waiver_max_days(),
+            note_max_chars: default_note_max_chars(),
         }
     }
 }
@@ -49,6 +58,9 @@ impl DeskSettings {
         }
         if self.waiver_max_days == 0 {
             return Err("desk.waiver_max_days must be at least 1".into());
+        }
+        if self.note_max_chars == 0 {
+            return Err("desk.note_max_chars must be at least 1".into());
         }
         Ok(())
     }

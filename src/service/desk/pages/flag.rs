@@ -293,7 +293,12 @@ async fn flag_body(
 
     body += "<div class=\"grid2\"><div>";
     body += &action_forms(desk, who, detail, from, drawing.kept);
-    body += &note_form(who, detail, &flag_link(d.id, from));
+    body += &note_form(
+        who,
+        detail,
+        &flag_link(d.id, from),
+        desk.settings.note_max_chars,
+    );
     body += "</div><div>";
     body += "<div class=\"card\" id=\"audit\"><h2>History</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">Change</th><th scope=\"col\">Note</th></tr></thead><tbody>";
     for a in &detail.audit {

@@ -14,17 +14,24 @@ use serde::Deserialize;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-pub(super) fn note_form(who: &Principal, detail: &Detail, back: &str) -> String {
+pub(super) fn note_form(who: &Principal, detail: &Detail, back: &str, max_chars: usize) -> String {
     note_form_for(
         who,
         detail.flag.discrepancy.finding.customer.as_str(),
         back,
         &NoteForm::default(),
+        max_chars,
     )
 }
 
 /// The note form for `customer`, filled with what `kept` holds (a refused note's fields).
-fn note_form_for(who: &Principal, customer: &str, back: &str, kept: &NoteForm) -> String {
+fn note_form_for(
+    who: &Principal,
+    customer: &str,
+    back: &str,
+    kept: &NoteForm,
+    max_chars: usize,
+) -> String {
     if !who.role.may(Permission::Collect) {
         return String::new();
     }
@@ -47,7 +54,7 @@ fn note_form_for(who: &Principal, customer: &str, back: &str, kept: &NoteForm) -
     format!(
         "<div class=\"card actions\" id=\"note\"><h2>Note to the customer's file</h2>\
          <form method=\"post\" action=\"/notes\">{}{}{}\
-         <label>Text<textarea name=\"text\" id=\"note-text\" required>{}</textarea></label>\
+         <label>Text<textarea name=\"text\" id=\"note-text\" required maxlength=\"{}\">{}</textarea></label>\
          <label>Channel<select name=\"channel\" id=\"note-channel\">{channels}</select></label>\
          <label>Via (optional, e.g. WeChat)<input name=\"via\" id=\"note-via\" value=\"{}\"></label>\
          <label>Follow up on (optional)<input type=\"date\" name=\"follow_up\" id=\"note-follow-up\" value=\"{}\"></label>\
@@ -60,6 +67,7 @@ fn note_form_for(who: &Principal, customer: &str, back: &str, kept: &NoteForm) -
         hidden("csrf", who.csrf().unwrap_or("")),
         hidden("customer", customer),
         hidden("back", back),
+        max_chars,
         esc(&kept.text),
         v(&kept.via),
         v(&kept.follow_up),
@@ -133,7 +141,7 @@ pub(super) async fn note(
                 "<div class=\"msg err\" id=\"error\" role=\"alert\">The note was not queued: {}. What you typed is kept below.</div><p><a href=\"{}\">← Back to the flag</a></p>{}",
                 esc(&reason),
                 esc(&back),
-                note_form_for(&who, &kept.customer, &back, &kept)
+                note_form_for(&who, &kept.customer, &back, &kept, desk.settings.note_max_chars)
             );
             page(&who, status, "Note refused", &body)
         }
