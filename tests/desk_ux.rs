@@ -511,6 +511,21 @@ async fn the_queue_keeps_the_users_place_pages_back_and_forth_and_sorts() {
         html.contains("aria-sort=\"ascending\""),
         "the sorted column says so"
     );
+    // The "Due shift" column explains itself, and the page has its icon.
+    assert!(html.contains("href=\"#days-legend\"") && html.contains("id=\"days-legend\""));
+    assert!(html.contains("rel=\"icon\" href=\"/assets/favicon.svg\""));
+    let icon = d
+        .http
+        .get(d.url("/assets/favicon.svg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    // One link per row: a keyboard user tabs once per flag.
+    let row = &html[html.find("<tr class=\"flag\"").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert_eq!(row.matches("<a ").count(), 1, "{row}");
     let (_, second) = d
         .page(&mia, "/?status=all&sort=-customer&per_page=10&page=2")
         .await;
