@@ -65,6 +65,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub push: PushConfig,
     pub rules: crate::reconcile::RuleSettings,
+    pub desk: crate::service::desk::DeskSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,6 +146,7 @@ impl Config {
             schedule: self.schedule.clone(),
             server: self.server.clone(),
             push: self.push.clone(),
+            desk: self.desk.clone(),
         }
     }
 }

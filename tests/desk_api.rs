@@ -53,7 +53,9 @@ impl Desk {
                 toml::Value::Array(vec!["127.0.0.1".into()]),
             )
             // Signs on only through the proxy.
-            .push("server.users", user("sam", "collector", ""));
+            .push("server.users", user("sam", "collector", ""))
+            // The waivers below run to 2099; the default limit (365 days) is tested in desk_ux.
+            .set("desk.waiver_max_days", 36500);
         for (name, role, password) in USERS {
             let hash = auth::hash_password(password).unwrap();
             config = config.push("server.users", user(name, role, &hash));

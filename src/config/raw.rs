@@ -31,6 +31,9 @@ pub(super) struct RawConfig {
     pub(super) rules: toml::Table,
     #[serde(default)]
     pub(super) disputes: RawDisputes,
+    /// `[desk]`: the review desk's own settings (its struct, checked in `validate`).
+    #[serde(default)]
+    pub(super) desk: crate::service::desk::DeskSettings,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -222,6 +222,10 @@ pub(super) fn validate(
                 .unwrap_or_else(|| ["RSLV", "CLSD", "VOID"].map(str::to_string).to_vec()),
         },
         rules: validate_rules(raw.rules)?,
+        desk: {
+            raw.desk.check().map_err(|m| invalid("desk", m))?;
+            raw.desk
+        },
     })
 }
 

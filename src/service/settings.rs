@@ -13,6 +13,8 @@ pub struct ServiceSettings {
     pub schedule: ScheduleConfig,
     pub server: ServerConfig,
     pub push: crate::push::PushConfig,
+    /// `[desk]`.
+    pub desk: super::desk::DeskSettings,
 }
 
 impl ServiceSettings {

@@ -14,15 +14,18 @@ pub enum Action {
     Resolve,
     Waive,
     Approve,
+    /// An approver returns a proposed waiver with a reason: the flag is open again.
+    Reject,
     Reopen,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Acknowledge,
         Action::Resolve,
         Action::Waive,
         Action::Approve,
+        Action::Reject,
         Action::Reopen,
     ];
 
@@ -32,13 +35,14 @@ impl Action {
             Action::Resolve => "resolve",
             Action::Waive => "waive",
             Action::Approve => "approve",
+            Action::Reject => "reject",
             Action::Reopen => "reopen",
         }
     }
 
     pub fn permission(self) -> Permission {
         match self {
-            Action::Approve => Permission::Approve,
+            Action::Approve | Action::Reject => Permission::Approve,
             _ => Permission::Review,
         }
     }
@@ -50,7 +54,9 @@ impl Action {
             Action::Acknowledge => d.status.reviewer_may_move_to(Acknowledged),
             Action::Resolve => d.status.reviewer_may_move_to(Resolved),
             Action::Waive => d.status.reviewer_may_move_to(Waived),
-            Action::Approve => d.status == Waived && d.waiver_approved_by.is_none(),
+            Action::Approve | Action::Reject => {
+                d.status == Waived && d.waiver_approved_by.is_none()
+            }
             Action::Reopen => d.status.reviewer_may_move_to(Open),
         }
     }
@@ -152,6 +158,11 @@ pub async fn perform(
         Action::Waive if note.is_none() => {
             return Err(ActionError::Invalid("waiving needs a reason (note)".into()))
         }
+        Action::Reject if note.is_none() => {
+            return Err(ActionError::Invalid(
+                "returning a waiver needs a reason (note) for the proposer".into(),
+            ))
+        }
         Action::Waive if input.until.is_none() => {
             return Err(ActionError::Invalid(
                 "waiving needs an expiry date (until, YYYY-MM-DD)".into(),
@@ -164,6 +175,15 @@ pub async fn perform(
         if until < now.date_naive() {
             return Err(ActionError::Invalid(format!(
                 "the waiver would already have ended ({until})"
+            )));
+        }
+    }
+    if let (Action::Waive, Some(until)) = (action, input.until) {
+        let max = now.date_naive() + chrono::Days::new(u64::from(desk.settings.waiver_max_days));
+        if until > max {
+            return Err(ActionError::Invalid(format!(
+                "a waiver may run at most {} days (until {max} at the latest), not until {until}",
+                desk.settings.waiver_max_days
             )));
         }
     }
@@ -221,6 +241,19 @@ pub async fn perform(
                 .await?
         }
         Action::Approve => store.approve_waiver(id, actor, note, now).await?,
+        Action::Reject => {
+            // Only a waiver still awaiting approval goes back; an approved one is reopened
+            // by a reviewer, on the record, instead.
+            if !Action::Reject.applies_to(&current) {
+                return Err(ActionError::Refused(format!(
+                    "discrepancy {id} has no waiver awaiting approval to return"
+                )));
+            }
+            let reason = format!("waiver returned: {}", note.unwrap_or_default());
+            store
+                .change_status(id, DiscrepancyStatus::Open, actor, Some(&reason), None, now)
+                .await?
+        }
         Action::Reopen => {
             store
                 .change_status(id, DiscrepancyStatus::Open, actor, note, None, now)

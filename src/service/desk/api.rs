@@ -244,7 +244,7 @@ impl FlagView {
     }
 }
 
-async fn views(desk: &DeskState, list: Vec<Discrepancy>) -> Result<Vec<FlagView>, StoreError> {
+pub async fn views(desk: &DeskState, list: Vec<Discrepancy>) -> Result<Vec<FlagView>, StoreError> {
     let mut customers: Vec<CustomerId> = list.iter().map(|d| d.finding.customer.clone()).collect();
     customers.sort();
     customers.dedup();
@@ -317,7 +317,7 @@ pub struct AffectedItem {
 fn contract_terms(
     d: &Discrepancy,
     contracts: &[Contract],
-    definitions: Vec<crate::model::PaymentTerms>,
+    book: &crate::reconcile::TermsBook,
 ) -> Option<crate::model::PaymentTerms> {
     let compares_terms = matches!(
         d.finding.rule,
@@ -331,9 +331,7 @@ fn contract_terms(
         .find(|c| Some(&c.id) == d.finding.contract_id.as_ref())?
         .payment_terms
         .as_deref()?;
-    crate::reconcile::TermsBook::new(definitions)
-        .resolve_contract_terms(raw)
-        .ok()
+    book.resolve_contract_terms(raw).ok()
 }
 
 /// A flag with its context: both sides, the money, the customer's other flags, the history.
@@ -346,6 +344,12 @@ pub struct Detail {
     pub contracts: Vec<Contract>,
     /// The customer's open receivables the flag's scope covers (at most 200).
     pub affected_items: Vec<AffectedItem>,
+    /// All the open receivables in the flag's scope (not only the 200 listed), per
+    /// currency: shown where the rule itself carries no money (billing address, missing
+    /// customer) or counts only the items billed on one key.
+    pub affected_total: crate::model::Exposure,
+    /// The flag in plain words: sentence, the two values compared, the proposed change.
+    pub wording: super::wording::Wording,
     pub other_flags: Vec<FlagView>,
     pub audit: Vec<StatusChange>,
     /// What can be done to the flag in its state (the caller's role aside).
@@ -367,8 +371,9 @@ pub async fn detail(desk: &DeskState, id: i64) -> Result<Option<Detail>, StoreEr
             contracts.retain(|c| &c.id == cid);
         }
     }
-    let terms = contract_terms(&d, &contracts, store.payment_terms().await?);
-    let affected_items: Vec<AffectedItem> = store
+    let book = crate::reconcile::TermsBook::new(store.payment_terms().await?);
+    let terms = contract_terms(&d, &contracts, &book);
+    let in_scope: Vec<OpenItem> = store
         .open_items_for(std::slice::from_ref(&customer_id))
         .await?
         .into_iter()
@@ -379,6 +384,10 @@ pub async fn detail(desk: &DeskState, id: i64) -> Result<Option<Detail>, StoreEr
                 .company_code()
                 .is_none_or(|cc| i.key.company_code == cc)
         })
+        .collect();
+    let affected_total = crate::reconcile::exposure::exposure_of_items(in_scope.iter(), 0);
+    let affected_items: Vec<AffectedItem> = in_scope
+        .into_iter()
         .take(ITEMS_SHOWN)
         .map(|item| {
             let (contract_due, shift_days) = match &terms {
@@ -411,11 +420,21 @@ pub async fn detail(desk: &DeskState, id: i64) -> Result<Option<Detail>, StoreEr
         .map(Action::as_str)
         .collect();
     let name = customer.as_ref().map(|c| c.general.name.clone());
+    let wording = super::wording::word(
+        &d,
+        &super::wording::Context {
+            customer: customer.as_ref(),
+            contracts: &contracts,
+            book: &book,
+        },
+    );
     Ok(Some(Detail {
         flag: FlagView::new(d, name),
         customer,
         contracts,
         affected_items,
+        affected_total,
+        wording,
         other_flags: views(desk, others).await?,
         audit,
         actions,
@@ -559,7 +578,7 @@ async fn act(
     let Ok(action) = action.parse::<Action>() else {
         return error(
             StatusCode::NOT_FOUND,
-            format!("no action {action:?}: acknowledge, resolve, waive, approve or reopen"),
+            format!("no action {action:?}: acknowledge, resolve, waive, approve, reject or reopen"),
         );
     };
     // The role first: someone who may not act learns nothing from how the body is read.
@@ -615,8 +634,51 @@ pub async fn queue_note(
         uuid::Uuid::new_v4().to_string(),
     )
     .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?;
+    check_note_target(desk, &note).await?;
     let entry = desk.store.add_note(&note).await.map_err(store_error)?;
     Ok((note, entry.id))
+}
+
+/// Refuses at once what the ERP would refuse later, out of sight: a text past the limit,
+/// a customer the master does not have, an item that is not one of its open items.
+async fn check_note_target(desk: &DeskState, note: &CollectorNote) -> Result<(), Response> {
+    let n = &note.note;
+    let max = desk.settings.note_max_chars;
+    let chars = n.text.chars().count();
+    if chars > max {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("the note is {chars} characters long; at most {max} are accepted (desk.note_max_chars)"),
+        ));
+    }
+    let store = desk.store.as_ref();
+    if store
+        .customer(&n.customer)
+        .await
+        .map_err(store_error)?
+        .is_none()
+    {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "customer {} is not in the master: the note would never reach the ERP",
+                n.customer
+            ),
+        ));
+    }
+    if let Some(key) = &n.item {
+        let items = store
+            .open_items_for(std::slice::from_ref(&n.customer))
+            .await
+            .map_err(store_error)?;
+        if !items.iter().any(|i| &i.key == key) {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                format!("item {key} is not an open item of customer {}", n.customer),
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn add_note(

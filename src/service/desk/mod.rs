@@ -8,6 +8,7 @@
 //! - [`api`]: `/api/v1/…` JSON endpoints.
 //! - [`pages`]: server-rendered HTML (`/`, `/login`, `/flags/{id}`), a little JavaScript.
 //! - [`openapi`]: the API described, served at `/api/v1/openapi.json`.
+//! - [`wording`]: a flag in plain words: sentence, the two values, the proposed change.
 //!
 //! Every change goes through the store's audited methods; the desk holds no state of its
 //! own but the login rate limit's counters.
@@ -15,11 +16,14 @@
 pub mod actions;
 pub mod api;
 pub mod auth;
+pub mod format;
 pub mod json_errors;
 pub mod limiter;
 pub mod openapi;
 pub mod pages;
 pub mod sessions;
+pub mod settings;
+pub mod wording;
 
 use crate::model::{Discrepancy, DisputeRules};
 use crate::service::idoc_endpoint::{resolve_tokens, EndpointToken};
@@ -30,6 +34,7 @@ use axum::http::{header, HeaderMap};
 use axum::Router;
 use secrecy::ExposeSecret;
 use sessions::Sessions;
+pub use settings::DeskSettings;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -78,6 +83,8 @@ pub struct DeskState {
     /// Serialises actions in this process, so the stale-page check and the change it
     /// guards cannot interleave with another action on the same flag.
     pub action_lock: tokio::sync::Mutex<()>,
+    /// `[desk]`: the SAP link template, the waiver limit.
+    pub settings: DeskSettings,
 }
 
 impl DeskState {
@@ -150,6 +157,7 @@ impl DeskState {
             cookie_secure: config.server.cookie_secure,
             dispute_rules: config.push.dispute_rules.clone(),
             action_lock: tokio::sync::Mutex::new(()),
+            settings: config.desk.clone(),
         })
     }
 

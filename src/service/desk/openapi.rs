@@ -53,7 +53,7 @@ pub fn document() -> Value {
                       "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}));
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}});
     let action = json!({"name": "action", "in": "path", "required": true,
-        "schema": {"type": "string", "enum": ["acknowledge", "resolve", "waive", "approve", "reopen"]}});
+        "schema": {"type": "string", "enum": ["acknowledge", "resolve", "waive", "approve", "reject", "reopen"]}});
     let case =
         json!({"name": "case", "in": "path", "required": true, "schema": {"type": "string"}});
     json!({
@@ -124,10 +124,10 @@ pub fn document() -> Value {
             "/api/v1/discrepancies.csv": {"get": {"summary": "the filtered queue as CSV (as `discrepancies export --csv`)",
                 "parameters": filters,
                 "responses": with_errors(json!({"200": {"description": "CSV", "content": {"text/csv": {}}}}), &[])}},
-            "/api/v1/discrepancies/{id}": {"get": {"summary": "a flag with the customer's master, contracts, affected open items, other flags and audit history",
+            "/api/v1/discrepancies/{id}": {"get": {"summary": "a flag with the customer's master, contracts, affected open items (`affected_total` per currency), other flags, audit history, and `wording`: the flag in plain words (`sentence`, `left`/`right` values compared, `proposal` with the SAP transaction)",
                 "parameters": [id.clone()],
                 "responses": with_errors(json_ok("the flag in context", json!({"type": "object"})), &[("404", "no such flag")])}},
-            "/api/v1/discrepancies/{id}/{action}": {"post": {"summary": "acknowledge, resolve, waive, approve (a waiver someone else proposed) or reopen; audited",
+            "/api/v1/discrepancies/{id}/{action}": {"post": {"summary": "acknowledge, resolve, waive, approve (a waiver someone else proposed), reject (return a proposed waiver, `note` required) or reopen; audited",
                 "parameters": [id, action],
                 "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Action"}}}},
                 "responses": with_errors(json_ok("the flag after the action", json!({"$ref": "#/components/schemas/Flag"})),

@@ -1,10 +1,8 @@
 // Review desk: small conveniences only; every page works without this script.
 (function () {
   "use strict";
-  // Filters apply as soon as a choice is made.
-  document.querySelectorAll("form.filters select").forEach(function (el) {
-    el.addEventListener("change", function () { el.form.submit(); });
-  });
+  // Filters apply with the Filter button, never while a choice is being made (a select
+  // that reloads on each arrow key loses keyboard users their place: WCAG 3.2.2).
   // Irreversible-looking actions ask first.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
@@ -17,5 +15,16 @@
       var b = form.querySelector("button[type=submit]");
       if (b) { setTimeout(function () { b.disabled = true; }, 0); }
     });
+  });
+  // Times are printed in UTC; the reader's own clock is added beside them.
+  document.querySelectorAll("time.utc[datetime]").forEach(function (t) {
+    var d = new Date(t.getAttribute("datetime"));
+    if (isNaN(d.getTime())) { return; }
+    var local = document.createElement("span");
+    local.className = "local-time";
+    local.textContent = " · " + d.toLocaleString(undefined, {
+      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    }) + " your time";
+    t.insertAdjacentElement("afterend", local);
   });
 })();

@@ -1,16 +1,21 @@
-//! `/flags/{id}`: one flag in context (both sides, the money, history, the customer's
-//! other flags) with the actions the user's role allows, and their form posts.
+//! `/flags/{id}`: one flag in context (what differs in one sentence, both sides, what to do,
+//! the money, history, the customer's other flags) with the actions the user's role allows,
+//! and their form posts.
 
 use super::super::actions::{self, Action, ActionError, ActionInput};
 use super::super::api::{self, Detail};
-use super::super::auth::{Permission, Principal};
+use super::super::auth::Principal;
+use super::super::format::{self, NumberStyle};
+use super::super::wording::rule_label;
 use super::super::DeskState;
+use super::flag_forms::{action_forms, ActionForm, Kept};
+use super::flag_sides::{difference, exposure, left_side, proposal, right_side};
 use super::kit::{
-    esc, hidden, kv, money, opt, page, poster, see_other, severity_badge, status_text, viewer,
-    with_cookie,
+    esc, kv, money, opt, page, poster, see_other, severity_badge, status_text, viewer, with_cookie,
 };
 use super::note::note_form;
-use crate::model::Scope;
+use super::queue::{listing, QueueQuery};
+use crate::model::StatusChange;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -22,236 +27,194 @@ use std::sync::Arc;
 #[derive(Deserialize, Default)]
 pub(super) struct FlagQuery {
     done: Option<String>,
+    /// The queue's query string the user came from.
+    from: Option<String>,
 }
 
-fn contract_side(detail: &Detail) -> String {
-    let f = &detail.flag.discrepancy.finding;
-    let mut s = format!(
-        "<div class=\"side card\" id=\"contract-side\"><h3>Contract</h3><p class=\"value\">{}</p>",
-        esc(&f.contract_value)
-    );
-    if detail.contracts.is_empty() {
-        s += "<p class=\"muted\">No current contract held for this customer.</p>";
+/// The queue filters a `from` value names, re-encoded from known keys only, so what comes
+/// back from the browser can only ever be a query string of the queue.
+pub(super) fn queue_query(from: Option<&str>) -> String {
+    const KEYS: [&str; 12] = [
+        "view",
+        "per_page",
+        "currency",
+        "page",
+        "status",
+        "rule",
+        "severity",
+        "company_code",
+        "assignee",
+        "customer",
+        "q",
+        "sort",
+    ];
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(from.unwrap_or("").trim_start_matches('?').as_bytes())
+    {
+        if KEYS.contains(&k.as_ref()) && !v.is_empty() {
+            out.append_pair(&k, &v);
+        }
     }
-    for c in &detail.contracts {
-        let scope = Scope::covered_by(&c.scope)
-            .iter()
-            .map(Scope::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        s += &kv(&[
-            ("Contract", esc(&format!("{} ({})", c.id, c.source))),
-            ("Scope", esc(if scope.is_empty() { "all" } else { &scope })),
-            ("Payment terms", opt(&c.payment_terms)),
-            ("Currency", opt(&c.currency)),
-            (
-                "Credit limit",
-                esc(&c
-                    .credit_limit
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| "–".into())),
-            ),
-            (
-                "Valid",
-                esc(&format!(
-                    "{} – {}",
-                    c.valid_from.map(|d| d.to_string()).unwrap_or_default(),
-                    c.valid_to.map(|d| d.to_string()).unwrap_or_default()
-                )),
-            ),
-            ("Billing address", address(&c.billing_address)),
-        ]);
-    }
-    s + "</div>"
+    out.finish()
 }
 
-fn master_side(detail: &Detail) -> String {
-    let f = &detail.flag.discrepancy.finding;
-    let mut s = format!(
-        "<div class=\"side card\" id=\"master-side\"><h3>Master</h3><p class=\"value\">{}</p>",
-        esc(&f.master_value)
-    );
-    let Some(c) = &detail.customer else {
-        return s + "<p class=\"muted\">The customer is not in the master.</p></div>";
+fn queue_link(from: &str) -> String {
+    if from.is_empty() {
+        "/".into()
+    } else {
+        format!("/?{from}")
+    }
+}
+
+fn flag_link(id: i64, from: &str) -> String {
+    if from.is_empty() {
+        format!("/flags/{id}")
+    } else {
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("from", from)
+            .finish();
+        format!("/flags/{id}?{q}")
+    }
+}
+
+/// The flags before and after `id` in the queue the user came from (same view, filter and
+/// order), and where it stands in it.
+async fn neighbours(
+    desk: &DeskState,
+    who: &Principal,
+    id: i64,
+    from: &str,
+) -> (Option<i64>, Option<i64>, usize, usize) {
+    let Ok(uri) = format!("/?{from}").parse::<axum::http::Uri>() else {
+        return (None, None, 0, 0);
     };
-    let g = &c.general;
-    let mut flags = Vec::new();
-    if g.posting_block {
-        flags.push("posting block");
-    }
-    if g.deletion_flag {
-        flags.push("marked for deletion");
-    }
-    s += &kv(&[
-        ("Customer", esc(&format!("{} {}", g.customer, g.name))),
-        ("Address", address(&g.address)),
-        (
-            "Blocks",
-            esc(if flags.is_empty() { "none" } else { "" }) + &esc(&flags.join(", ")),
+    let Ok(Query(mut q)) = Query::<QueueQuery>::try_from_uri(&uri) else {
+        return (None, None, 0, 0);
+    };
+    let Ok(list) = listing(desk, who, &mut q).await else {
+        return (None, None, 0, 0);
+    };
+    let list = list.items;
+    match list.iter().position(|f| f.discrepancy.id == id) {
+        Some(i) => (
+            i.checked_sub(1).map(|p| list[p].discrepancy.id),
+            list.get(i + 1).map(|f| f.discrepancy.id),
+            i + 1,
+            list.len(),
         ),
-    ]);
-    if !c.company_codes.is_empty() {
-        s += "<table><thead><tr><th>Company code</th><th>Payment terms</th><th>Clerk</th></tr></thead><tbody>";
-        for cc in &c.company_codes {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&cc.company_code),
-                opt(&cc.payment_terms),
-                opt(&cc.accounting_clerk)
-            );
-        }
-        s += "</tbody></table>";
+        None => (None, None, 0, list.len()),
     }
-    if !c.sales_areas.is_empty() {
-        s += "<table><thead><tr><th>Sales area</th><th>Payment terms</th><th>Currency</th></tr></thead><tbody>";
-        for sa in &c.sales_areas {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&sa.area.to_string()),
-                opt(&sa.payment_terms),
-                opt(&sa.currency)
-            );
-        }
-        s += "</tbody></table>";
-    }
-    s + "</div>"
-}
-
-fn action_forms(desk: &DeskState, who: &Principal, detail: &Detail) -> String {
-    let d = &detail.flag.discrepancy;
-    let csrf = who.csrf().unwrap_or("");
-    let base = hidden("csrf", csrf) + &hidden("version", &detail.flag.version);
-    let mut s = String::from("<div class=\"card actions\" id=\"actions\"><h2>Actions</h2>");
-    let mut offered = 0;
-    for action in Action::ALL {
-        if !action.applies_to(d) || !who.role.may(action.permission()) {
-            continue;
-        }
-        let form = |inner: &str, label: &str| {
-            format!(
-                "<form method=\"post\" action=\"/flags/{}/{}\" id=\"form-{}\">{base}{inner}<button type=\"submit\" id=\"do-{}\">{label}</button></form>",
-                d.id,
-                action.as_str(),
-                action.as_str(),
-                action.as_str()
-            )
-        };
-        let html = match action {
-            Action::Acknowledge => {
-                let mut opts = String::new();
-                for u in desk.users.iter().filter(|u| u.role.may(Permission::Review)) {
-                    let on = if u.name == who.name { " selected" } else { "" };
-                    let _ = write!(opts, "<option value=\"{0}\"{on}>{0}</option>", esc(&u.name));
-                }
-                if !desk.users.iter().any(|u| u.name == who.name) {
-                    let _ = write!(opts, "<option value=\"{0}\" selected>{0}</option>", esc(&who.name));
-                }
-                form(
-                    &format!(
-                        "<label>Assign to<select name=\"assignee\" id=\"assignee\">{opts}</select></label>\
-                         <label>Note (optional)<textarea name=\"note\" id=\"ack-note\"></textarea></label>"
-                    ),
-                    "Acknowledge",
-                )
-            }
-            Action::Resolve => form(
-                "<label>What was done (required)<textarea name=\"note\" id=\"resolve-note\" required></textarea></label>",
-                "Resolve",
-            ),
-            Action::Waive => {
-                let until = (chrono::Utc::now().date_naive() + chrono::Days::new(90)).to_string();
-                form(
-                    &format!(
-                        "<label>Reason (required)<textarea name=\"note\" id=\"waive-note\" required></textarea></label>\
-                         <label>Waived until (required)<input type=\"date\" name=\"until\" id=\"waive-until\" value=\"{until}\" required></label>"
-                    ),
-                    "Propose waiver",
-                )
-            }
-            Action::Approve => {
-                if d.waiver_by.as_deref() == Some(who.name.as_str()) {
-                    s += "<p class=\"muted\" id=\"own-waiver\">You proposed this waiver: someone else must approve it.</p>";
-                    continue;
-                }
-                form(
-                    &format!(
-                        "<p>Waiver proposed by <b>{}</b> until {}.</p><label>Note (optional)<textarea name=\"note\" id=\"approve-note\"></textarea></label>",
-                        esc(d.waiver_by.as_deref().unwrap_or("?")),
-                        d.waived_until.map(|u| u.to_string()).unwrap_or_default()
-                    ),
-                    "Approve waiver",
-                )
-            }
-            Action::Reopen => form(
-                "<label>Why (optional)<textarea name=\"note\" id=\"reopen-note\"></textarea></label>",
-                "Reopen",
-            ),
-        };
-        s += &html;
-        offered += 1;
-    }
-    if offered == 0 && !s.contains("own-waiver") {
-        let _ = write!(
-            s,
-            "<p class=\"muted\" id=\"no-actions\">Nothing your role ({}) can do to this flag in its state ({}).</p>",
-            who.role,
-            d.status
-        );
-    }
-    s + "</div>"
 }
 
 fn done_message(done: &str) -> Option<&'static str> {
     Some(match done {
         "acknowledge" => "Acknowledged.",
         "resolve" => "Resolved.",
-        "waive" => "Waiver proposed: it counts once someone else approves it.",
+        "waive" => "Waiver proposed: the flag stays open until someone else approves it.",
         "approve" => "Waiver approved.",
+        "reject" => "Waiver returned to its proposer: the flag is open again.",
         "reopen" => "Reopened.",
         "note" => "Note queued for the ERP.",
         _ => return None,
     })
 }
 
-fn flag_body(
+/// How the page is drawn besides the flag: the reader's number style, where they came
+/// from, and a refused form to fill in again.
+pub(super) struct Drawing<'a> {
+    pub(super) style: NumberStyle,
+    pub(super) from: String,
+    pub(super) kept: Kept<'a>,
+}
+
+fn audit_row(a: &StatusChange) -> String {
+    format!(
+        "<tr class=\"audit-entry\"><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
+        format::time(a.at),
+        esc(&a.actor),
+        a.from.map(|s| s.as_str()).unwrap_or("–"),
+        a.to.as_str(),
+        esc(a.note.as_deref().unwrap_or(""))
+    )
+}
+
+async fn flag_body(
     desk: &DeskState,
     who: &Principal,
     detail: &Detail,
     message: Option<(bool, String)>,
+    drawing: &Drawing<'_>,
 ) -> String {
     let f = &detail.flag;
     let d = &f.discrepancy;
     let fi = &d.finding;
-    let e = &fi.exposure;
+    let w = &detail.wording;
+    let from = drawing.from.as_str();
     let mut body = String::new();
     if let Some((ok, text)) = message {
         let _ = write!(
             body,
-            "<div class=\"msg {}\" id=\"{}\">{}</div>",
+            "<div class=\"msg {}\" id=\"{}\" role=\"{}\">{}</div>",
             if ok { "ok" } else { "err" },
             if ok { "done" } else { "error" },
-            esc(&text)
+            if ok { "status" } else { "alert" },
+            text
         );
     }
+    let (prev, next, position, of) = neighbours(desk, who, d.id, from).await;
     let _ = write!(
         body,
-        "<p><a href=\"/\">← Queue</a></p><h1>Flag {} · {} {}</h1>\
-         <div class=\"card\">{}</div>",
+        "<nav class=\"flagnav\" aria-label=\"Queue\"><a id=\"back\" href=\"{}\">← Queue</a>",
+        esc(&queue_link(from))
+    );
+    if position > 0 {
+        let _ = write!(
+            body,
+            "<span class=\"muted\" id=\"position\">{position} of {of}</span>"
+        );
+    }
+    if let Some(p) = prev {
+        let _ = write!(
+            body,
+            "<a id=\"prev-flag\" href=\"{}\">← Previous flag</a>",
+            esc(&flag_link(p, from))
+        );
+    }
+    if let Some(n) = next {
+        let _ = write!(
+            body,
+            "<a id=\"next-flag\" href=\"{}\">Next flag →</a>",
+            esc(&flag_link(n, from))
+        );
+    }
+    body += "</nav>";
+    let _ = write!(
+        body,
+        "<h1>Flag {} · {} {}</h1><p class=\"lead\">{}</p>",
         d.id,
         esc(fi.customer.as_str()),
         esc(f.customer_name.as_deref().unwrap_or("")),
+        esc(w.rule_label)
+    );
+    body += &difference(detail);
+    body += "<div class=\"grid2\">";
+    body += &left_side(detail);
+    body += &right_side(detail);
+    body += "</div>";
+    body += &proposal(desk, detail);
+    let _ = write!(
+        body,
+        "<div class=\"card\">{}</div>",
         kv(&[
             (
                 "Status",
                 format!("<span id=\"status\">{}</span>", status_text(f))
             ),
-            ("Rule", esc(&fi.rule.as_str().replace('_', " "))),
+            ("Rule", esc(rule_label(fi.rule))),
             ("Severity", severity_badge(fi.severity)),
             (
-                "Scope · field",
-                esc(&format!("{} · {}", fi.scope, fi.field))
+                "Where · what",
+                esc(&format!("{} · {}", w.scope_label, w.field_label))
             ),
             ("Assignee", opt(&d.assignee)),
             (
@@ -263,69 +226,23 @@ fn flag_body(
                         d.waiver_approved_by
                             .as_ref()
                             .map(|a| format!(", approved by {a}"))
-                            .unwrap_or_else(|| ", awaiting approval".into())
+                            .unwrap_or_else(|| ", awaiting approval (counts as open)".into())
                     )),
                     _ => "–".into(),
                 },
             ),
             (
                 "Seen",
-                esc(&format!(
+                format!(
                     "first {} · last {}",
-                    d.first_seen.format("%Y-%m-%d %H:%M"),
-                    d.last_seen.format("%Y-%m-%d %H:%M")
-                )),
+                    format::time(d.first_seen),
+                    format::time(d.last_seen)
+                ),
             ),
         ])
     );
-    let _ = write!(
-        body,
-        "<div class=\"diff\" id=\"difference\">{}</div>",
-        esc(&fi.explanation)
-    );
-    body += "<div class=\"grid2\">";
-    body += &contract_side(detail);
-    body += &master_side(detail);
-    body += "</div>";
 
-    // Money at stake.
-    let mut by_currency = String::new();
-    for c in &e.by_currency {
-        let _ = write!(
-            by_currency,
-            "{} {} ({} items); ",
-            c.amount.round_dp(2),
-            c.currency,
-            c.items
-        );
-    }
-    let _ = write!(
-        body,
-        "<div class=\"card\" id=\"exposure\"><h2>Affected open items</h2>{}",
-        kv(&[
-            ("Exposure", money(d)),
-            ("Items", e.items.to_string()),
-            (
-                "Due-date shift",
-                esc(&format!(
-                    "{} days ({})",
-                    e.days,
-                    if e.days > 0 {
-                        "the master lets the customer pay later than the contract"
-                    } else if e.days < 0 {
-                        "the master asks for payment earlier than the contract"
-                    } else {
-                        "none"
-                    }
-                )),
-            ),
-            (
-                "Cost of the shift",
-                esc(&format!("{} {}", e.cost, e.currency))
-            ),
-            ("Per currency", esc(by_currency.trim_end_matches("; "))),
-        ])
-    );
+    body += &exposure(drawing.style, detail);
     if detail.affected_items.is_empty() {
         body += "<p class=\"muted\">No open receivables in this scope.</p>";
     } else {
@@ -336,10 +253,10 @@ fn flag_body(
             .any(|a| a.contract_due.is_some());
         let _ = write!(
             body,
-            "<table id=\"items\"><thead><tr><th>Item</th><th class=\"num\">Amount</th><th>Terms</th>\
-             <th>Baseline</th><th>Net due (master)</th>{}<th>Dispute</th></tr></thead><tbody>",
+            "<div class=\"scroll\"><table id=\"items\"><thead><tr><th scope=\"col\">Item</th><th scope=\"col\" class=\"num\">Amount</th><th scope=\"col\">Terms</th>\
+             <th scope=\"col\">Baseline</th><th scope=\"col\">Net due (master)</th>{}<th scope=\"col\">Dispute</th></tr></thead><tbody>",
             if by_contract {
-                "<th>Net due (contract)</th><th class=\"num\">Shift (days)</th>"
+                "<th scope=\"col\">Net due (contract)</th><th scope=\"col\" class=\"num\">Shift (days)</th>"
             } else {
                 ""
             }
@@ -361,37 +278,33 @@ fn flag_body(
             };
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td class=\"num\">{} {}</td><td>{}</td><td>{}</td><td>{}</td>{contract}<td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td>{contract}<td>{}</td></tr>",
                 esc(&i.key.to_string()),
-                esc(&i.amount.to_string()),
-                esc(&i.currency),
+                esc(&drawing.style.money(i.amount, &i.currency)),
                 opt(&i.payment_terms),
                 i.baseline_date,
                 i.net_due_date.map(|x| x.to_string()).unwrap_or_else(|| "–".into()),
                 opt(&i.dispute_case),
             );
         }
-        body += "</tbody></table>";
+        body += "</tbody></table></div>";
     }
     body += "</div>";
 
     body += "<div class=\"grid2\"><div>";
-    body += &action_forms(desk, who, detail);
-    body += &note_form(who, detail, &format!("/flags/{}", d.id));
+    body += &action_forms(desk, who, detail, from, drawing.kept);
+    body += &note_form(
+        who,
+        detail,
+        &flag_link(d.id, from),
+        desk.settings.note_max_chars,
+    );
     body += "</div><div>";
-    body += "<div class=\"card\" id=\"audit\"><h2>History</h2><table><thead><tr><th>When (UTC)</th><th>Who</th><th>Change</th><th>Note</th></tr></thead><tbody>";
+    body += "<div class=\"card\" id=\"audit\"><h2>History</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">Change</th><th scope=\"col\">Note</th></tr></thead><tbody>";
     for a in &detail.audit {
-        let _ = write!(
-            body,
-            "<tr class=\"audit-entry\"><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
-            a.at.format("%Y-%m-%d %H:%M:%S"),
-            esc(&a.actor),
-            a.from.map(|s| s.as_str()).unwrap_or("–"),
-            a.to.as_str(),
-            esc(a.note.as_deref().unwrap_or(""))
-        );
+        body += &audit_row(a);
     }
-    body += "</tbody></table></div>";
+    body += "</tbody></table></div></div>";
     body += "<div class=\"card\" id=\"other-flags\"><h2>The customer's other flags</h2>";
     if detail.other_flags.is_empty() {
         body += "<p class=\"muted\">None.</p>";
@@ -403,10 +316,10 @@ fn flag_body(
                 body,
                 "<tr><td><a href=\"/flags/{0}\">#{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td class=\"num\">{4}</td></tr>",
                 od.id,
-                esc(&od.finding.rule.as_str().replace('_', " ")),
-                esc(&od.finding.scope.to_string()),
+                esc(rule_label(od.finding.rule)),
+                esc(&super::super::wording::scope_words(&od.finding.scope)),
                 status_text(o),
-                money(od)
+                money(drawing.style, od)
             );
         }
         body += "</tbody></table>";
@@ -415,22 +328,24 @@ fn flag_body(
     body
 }
 
+/// `message` is HTML (callers escape what they put in it).
 async fn render_flag(
     desk: &DeskState,
     who: &Principal,
     id: i64,
     status: StatusCode,
     message: Option<(bool, String)>,
+    drawing: &Drawing<'_>,
 ) -> Response {
     match api::detail(desk, id).await {
         Ok(Some(detail)) => {
-            let body = flag_body(desk, who, &detail, message);
+            let body = flag_body(desk, who, &detail, message, drawing).await;
             page(who, status, &format!("Flag {id}"), &body)
         }
         Ok(None) => page(who,
             StatusCode::NOT_FOUND,
             "Not found",
-            &format!("<div class=\"msg err\" id=\"error\">There is no flag {id}.</div><p><a href=\"/\">← Queue</a></p>"),
+            &format!("<div class=\"msg err\" id=\"error\" role=\"alert\">There is no flag {id}.</div><p><a href=\"{}\">← Queue</a></p>", esc(&queue_link(&drawing.from))),
         ),
         Err(e) => api::store_error(e),
     }
@@ -439,52 +354,112 @@ async fn render_flag(
 pub(super) async fn flag_page(
     State(desk): State<Arc<DeskState>>,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     Query(q): Query<FlagQuery>,
 ) -> Response {
     let (who, cookie) = match viewer(&desk, &headers).await {
         Ok(v) => v,
         Err(r) => return r,
     };
+    let Ok(id) = id.trim().parse::<i64>() else {
+        return with_cookie(no_such_flag(&who, &id), cookie);
+    };
     let message = q
         .done
         .as_deref()
         .and_then(done_message)
-        .map(|m| (true, m.to_string()));
+        .map(|m| (true, esc(m)));
+    let drawing = Drawing {
+        style: NumberStyle::from_headers(&headers),
+        from: queue_query(q.from.as_deref()),
+        kept: None,
+    };
     with_cookie(
-        render_flag(&desk, &who, id, StatusCode::OK, message).await,
+        render_flag(&desk, &who, id, StatusCode::OK, message, &drawing).await,
         cookie,
     )
 }
 
-#[derive(Deserialize)]
-pub(super) struct ActionForm {
-    csrf: String,
-    version: Option<String>,
-    note: Option<String>,
-    assignee: Option<String>,
-    until: Option<String>,
+/// The page for a flag number that is not one (`/flags/abc`).
+fn no_such_flag(who: &Principal, id: &str) -> Response {
+    page(
+        who,
+        StatusCode::NOT_FOUND,
+        "Not found",
+        &format!(
+            "<div class=\"msg err\" id=\"error\" role=\"alert\">There is no flag {}: flags are numbered.</div><p><a href=\"/\">← Queue</a></p>",
+            esc(id)
+        ),
+    )
+}
+
+/// Who changed the flag after the version the refused form was drawn from, and how.
+async fn changed_meanwhile(desk: &DeskState, id: i64, seen: Option<&str>) -> String {
+    let Some(seen) = seen.and_then(|v| v.trim().parse::<i64>().ok()) else {
+        return String::new();
+    };
+    let Ok(log) = desk.store.audit_log(id).await else {
+        return String::new();
+    };
+    let since: Vec<String> = log
+        .iter()
+        .filter(|a| a.at.timestamp_micros() > seen)
+        .map(|a| {
+            format!(
+                "<li>{} {} moved it from {} to {}{}</li>",
+                format::time(a.at),
+                esc(&a.actor),
+                a.from.map(|s| s.as_str()).unwrap_or("–"),
+                a.to.as_str(),
+                a.note
+                    .as_deref()
+                    .map(|n| format!(": \u{201c}{}\u{201d}", esc(n)))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    if since.is_empty() {
+        String::new()
+    } else {
+        format!("<ul id=\"meanwhile\">{}</ul>", since.join(""))
+    }
 }
 
 pub(super) async fn flag_action(
     State(desk): State<Arc<DeskState>>,
     headers: HeaderMap,
-    Path((id, action)): Path<(i64, String)>,
+    Path((id, action)): Path<(String, String)>,
     Form(form): Form<ActionForm>,
 ) -> Response {
     let who = match poster(&desk, &headers, &form.csrf).await {
         Ok(w) => w,
         Err(r) => return r,
     };
+    let Ok(id) = id.trim().parse::<i64>() else {
+        return no_such_flag(&who, &id);
+    };
+    let from = queue_query(form.from.as_deref());
+    let style = NumberStyle::from_headers(&headers);
     let Ok(action) = action.parse::<Action>() else {
+        let drawing = Drawing {
+            style,
+            from,
+            kept: None,
+        };
         return render_flag(
             &desk,
             &who,
             id,
             StatusCode::NOT_FOUND,
-            Some((false, format!("No action {action:?}."))),
+            Some((false, esc(&format!("No action {action:?}.")))),
+            &drawing,
         )
         .await;
+    };
+    let drawing = Drawing {
+        style,
+        from: from.clone(),
+        kept: Some((action, &form)),
     };
     let until = match form
         .until
@@ -500,7 +475,13 @@ pub(super) async fn flag_action(
                     &who,
                     id,
                     StatusCode::BAD_REQUEST,
-                    Some((false, format!("{s:?} is not a date (YYYY-MM-DD)."))),
+                    Some((
+                        false,
+                        esc(&format!(
+                            "{s:?} is not a date (YYYY-MM-DD). What you typed is kept below."
+                        )),
+                    )),
+                    &drawing,
                 )
                 .await
             }
@@ -508,35 +489,27 @@ pub(super) async fn flag_action(
         None => None,
     };
     let input = ActionInput {
-        version: form.version,
-        note: form.note,
-        assignee: form.assignee,
+        version: form.version.clone(),
+        note: form.note.clone(),
+        assignee: form.assignee.clone(),
         until,
     };
     match actions::perform(&desk, &who, id, action, &input).await {
-        Ok(_) => see_other(&format!("/flags/{id}?done={}", action.as_str())),
+        Ok(_) => {
+            let link = flag_link(id, &from);
+            let sep = if link.contains('?') { '&' } else { '?' };
+            see_other(&format!("{link}{sep}done={}", action.as_str()))
+        }
         Err(e) => {
             let status = e.status();
             let text = match &e {
                 ActionError::Stale { .. } => format!(
-                    "Someone changed this flag while you were looking at it; nothing was changed. Here it is as it stands now. ({e})"
+                    "Someone changed this flag while you were looking at it, so nothing was changed. Here it is as it stands now; what you typed is kept below.{}",
+                    changed_meanwhile(&desk, id, form.version.as_deref()).await
                 ),
-                _ => e.to_string(),
+                _ => format!("{} What you typed is kept below.", esc(&e.to_string())),
             };
-            render_flag(&desk, &who, id, status, Some((false, text))).await
+            render_flag(&desk, &who, id, status, Some((false, text)), &drawing).await
         }
     }
-}
-
-/// An address on one line, or a dash when there is none.
-fn address(a: &Option<crate::model::Address>) -> String {
-    esc(&a
-        .as_ref()
-        .map(|a| {
-            format!(
-                "{}, {}, {} {}, {}",
-                a.name, a.street, a.postal_code, a.city, a.country
-            )
-        })
-        .unwrap_or_else(|| "–".into()))
 }

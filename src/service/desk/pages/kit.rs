@@ -3,6 +3,7 @@
 
 use super::super::api::FlagView;
 use super::super::auth::{self, Principal, Via};
+use super::super::format::NumberStyle;
 use super::super::{Auth, DeskState};
 use crate::model::{Discrepancy, Severity};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -53,9 +54,10 @@ pub(super) fn layout(title: &str, who: Option<&Principal>, body: &str) -> String
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · erpsync review desk</title><link rel=\"stylesheet\" href=\"/assets/desk.css\"></head>\
-         <body><header class=\"top\"><a href=\"/\">erpsync · review desk</a>{user}</header>\
-         <main>{body}</main><script src=\"/assets/desk.js\"></script></body></html>",
+         <title>{} · erpsync review desk</title><link rel=\"stylesheet\" href=\"/assets/desk.css\">\
+         <link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\"></head>\
+         <body><a class=\"skip\" href=\"#main\">Skip to content</a><header class=\"top\"><a href=\"/\">erpsync · review desk</a>{user}</header>\
+         <main id=\"main\" tabindex=\"-1\">{body}</main><script src=\"/assets/desk.js\"></script></body></html>",
         esc(title)
     )
 }
@@ -118,7 +120,7 @@ pub(super) fn unavailable(e: impl std::fmt::Display) -> Response {
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     tracing::error!(error = %e, request_id = %request_id, "review desk: request failed");
     let body = format!(
-        "<div class=\"msg err\" id=\"error\">The desk cannot answer right now. Try again in a moment; if it persists, give the administrator request id {request_id}.</div>"
+        "<div class=\"msg err\" id=\"error\" role=\"alert\">The desk cannot answer right now. Try again in a moment; if it persists, give the administrator request id {request_id}.</div>"
     );
     let mut r = (
         StatusCode::SERVICE_UNAVAILABLE,
@@ -147,7 +149,7 @@ pub(super) async fn poster(
             Html(layout(
                 "Refused",
                 None,
-                "<div class=\"msg err\" id=\"error\">The form's security token is missing or out of date (CSRF check). Reload the page and try again.</div>",
+                "<div class=\"msg err\" id=\"error\" role=\"alert\">The form's security token is missing or out of date (CSRF check). Reload the page and try again.</div>",
             )),
         )
             .into_response()),
@@ -173,17 +175,20 @@ pub(super) fn status_text(f: &FlagView) -> String {
     }
 }
 
-pub(super) fn money(d: &Discrepancy) -> String {
+/// A flag's exposure, grouped the reader's way; every currency it holds, never added up.
+pub(super) fn money(style: NumberStyle, d: &Discrepancy) -> String {
     let e = &d.finding.exposure;
     if e.currency.is_empty() {
-        "no open items".into()
-    } else {
-        format!(
-            "{} {}",
-            esc(&e.amount.round_dp(2).to_string()),
-            esc(&e.currency)
-        )
+        return "–".into();
     }
+    if e.by_currency.len() <= 1 {
+        return esc(&style.money(e.amount, &e.currency));
+    }
+    e.by_currency
+        .iter()
+        .map(|c| esc(&style.money(c.amount, &c.currency)))
+        .collect::<Vec<_>>()
+        .join("<br>")
 }
 
 pub(super) fn kv(rows: &[(&str, String)]) -> String {
@@ -210,4 +215,18 @@ pub(super) fn see_other(path: &str) -> Response {
     let mut r = Redirect::to(path).into_response();
     *r.status_mut() = StatusCode::SEE_OTHER;
     r
+}
+
+/// A page saying the request asked for something the desk does not know (a bad filter
+/// value): an HTML page with the way back, where the API answers JSON.
+pub(super) fn bad_request(who: &Principal, message: &str) -> Response {
+    page(
+        who,
+        StatusCode::BAD_REQUEST,
+        "Not understood",
+        &format!(
+            "<div class=\"msg err\" id=\"error\" role=\"alert\">The desk did not understand this address: {}</div><p><a href=\"/\">← Queue</a></p>",
+            esc(message)
+        ),
+    )
 }

@@ -29,7 +29,12 @@ fn error_message(code: &str) -> Option<&'static str> {
 fn login_page(desk: &DeskState, status: StatusCode, message: Option<&str>) -> Response {
     let token = auth::random_token();
     let msg = message
-        .map(|m| format!("<div class=\"msg err\" id=\"error\">{}</div>", esc(m)))
+        .map(|m| {
+            format!(
+                "<div class=\"msg err\" id=\"error\" role=\"alert\">{}</div>",
+                esc(m)
+            )
+        })
         .unwrap_or_default();
     let body = format!(
         "<div class=\"login card\"><h1>Sign in</h1>{msg}\

@@ -6,10 +6,12 @@
 //! HTML-escaped; the pages are UTF-8 throughout.
 
 mod flag;
+mod flag_forms;
+mod flag_sides;
 mod kit;
 mod login;
 mod note;
-mod queue;
+pub(super) mod queue;
 
 use super::DeskState;
 use axum::http::header;
@@ -20,6 +22,7 @@ use std::sync::Arc;
 
 const CSS: &str = include_str!("../assets/desk.css");
 const JS: &str = include_str!("../assets/desk.js");
+const ICON: &str = include_str!("../assets/favicon.svg");
 
 pub fn routes() -> Router<Arc<DeskState>> {
     Router::new()
@@ -33,6 +36,7 @@ pub fn routes() -> Router<Arc<DeskState>> {
             "/assets/desk.css",
             get(|| asset("text/css; charset=utf-8", CSS)),
         )
+        .route("/assets/favicon.svg", get(|| asset("image/svg+xml", ICON)))
         .route(
             "/assets/desk.js",
             get(|| asset("text/javascript; charset=utf-8", JS)),

@@ -4,7 +4,7 @@
 use super::super::api::{self, Detail};
 use super::super::auth::{Permission, Principal};
 use super::super::DeskState;
-use super::kit::{hidden, poster, see_other};
+use super::kit::{esc, hidden, page, poster, see_other};
 use crate::model::note_input::NoteInput;
 use crate::model::NoteChannel;
 use axum::extract::{Form, State};
@@ -14,10 +14,28 @@ use serde::Deserialize;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-pub(super) fn note_form(who: &Principal, detail: &Detail, back: &str) -> String {
+pub(super) fn note_form(who: &Principal, detail: &Detail, back: &str, max_chars: usize) -> String {
+    note_form_for(
+        who,
+        detail.flag.discrepancy.finding.customer.as_str(),
+        back,
+        &NoteForm::default(),
+        max_chars,
+    )
+}
+
+/// The note form for `customer`, filled with what `kept` holds (a refused note's fields).
+fn note_form_for(
+    who: &Principal,
+    customer: &str,
+    back: &str,
+    kept: &NoteForm,
+    max_chars: usize,
+) -> String {
     if !who.role.may(Permission::Collect) {
         return String::new();
     }
+    let v = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
     let mut channels = String::new();
     for c in [
         NoteChannel::Phone,
@@ -26,34 +44,47 @@ pub(super) fn note_form(who: &Principal, detail: &Detail, back: &str) -> String 
         NoteChannel::Meeting,
         NoteChannel::Letter,
     ] {
-        let _ = write!(channels, "<option>{}</option>", c.as_str());
+        let on = if kept.channel.as_deref() == Some(c.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(channels, "<option{on}>{}</option>", c.as_str());
     }
     format!(
         "<div class=\"card actions\" id=\"note\"><h2>Note to the customer's file</h2>\
          <form method=\"post\" action=\"/notes\">{}{}{}\
-         <label>Text<textarea name=\"text\" id=\"note-text\" required></textarea></label>\
+         <label>Text<textarea name=\"text\" id=\"note-text\" required maxlength=\"{}\">{}</textarea></label>\
          <label>Channel<select name=\"channel\" id=\"note-channel\">{channels}</select></label>\
-         <label>Via (optional, e.g. WeChat)<input name=\"via\" id=\"note-via\"></label>\
-         <label>Follow up on (optional)<input type=\"date\" name=\"follow_up\" id=\"note-follow-up\"></label>\
+         <label>Via (optional, e.g. WeChat)<input name=\"via\" id=\"note-via\" value=\"{}\"></label>\
+         <label>Follow up on (optional)<input type=\"date\" name=\"follow_up\" id=\"note-follow-up\" value=\"{}\"></label>\
          <fieldset><legend>Promise to pay (optional: all three or none)</legend>\
-         <label>Amount<input name=\"promise_amount\" id=\"note-promise-amount\" inputmode=\"decimal\" size=\"10\"></label>\
-         <label>Currency<input name=\"promise_currency\" id=\"note-promise-currency\" size=\"3\" maxlength=\"3\"></label>\
-         <label>By<input type=\"date\" name=\"promise_date\" id=\"note-promise-date\"></label></fieldset>\
+         <label>Amount<input name=\"promise_amount\" id=\"note-promise-amount\" inputmode=\"decimal\" size=\"10\" value=\"{}\"></label>\
+         <label>Currency<input name=\"promise_currency\" id=\"note-promise-currency\" size=\"3\" maxlength=\"3\" value=\"{}\"></label>\
+         <label>By<input type=\"date\" name=\"promise_date\" id=\"note-promise-date\" value=\"{}\"></label></fieldset>\
          <button type=\"submit\" id=\"add-note\">Add note</button></form>\
          <p class=\"muted\">Written into the ERP's customer texts by the outbox.</p></div>",
         hidden("csrf", who.csrf().unwrap_or("")),
-        hidden(
-            "customer",
-            detail.flag.discrepancy.finding.customer.as_str()
-        ),
+        hidden("customer", customer),
         hidden("back", back),
+        max_chars,
+        esc(&kept.text),
+        v(&kept.via),
+        v(&kept.follow_up),
+        v(&kept.promise_amount),
+        v(&kept.promise_currency),
+        v(&kept.promise_date),
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Clone)]
 pub(super) struct NoteForm {
+    // Missing fields are refused by the checks below with a page, not by the form parser.
+    #[serde(default)]
     csrf: String,
+    #[serde(default)]
     customer: String,
+    #[serde(default)]
     text: String,
     channel: Option<String>,
     via: Option<String>,
@@ -74,6 +105,7 @@ pub(super) async fn note(
         Err(r) => return r,
     };
     // Only back to a page of this desk, never to another site.
+    let kept = form.clone();
     let back = form
         .back
         .filter(|b| b.starts_with("/flags/") && !b.contains("//"))
@@ -95,6 +127,23 @@ pub(super) async fn note(
             let sep = if back.contains('?') { '&' } else { '?' };
             see_other(&format!("{back}{sep}done=note"))
         }
-        Err(r) => r,
+        // The API's refusal is JSON; a person gets a page with the form as they filled it.
+        Err(r) => {
+            let status = r.status();
+            let bytes = axum::body::to_bytes(r.into_body(), 64 * 1024)
+                .await
+                .unwrap_or_default();
+            let reason = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_string))
+                .unwrap_or_else(|| "the note was not accepted".into());
+            let body = format!(
+                "<div class=\"msg err\" id=\"error\" role=\"alert\">The note was not queued: {}. What you typed is kept below.</div><p><a href=\"{}\">← Back to the flag</a></p>{}",
+                esc(&reason),
+                esc(&back),
+                note_form_for(&who, &kept.customer, &back, &kept, desk.settings.note_max_chars)
+            );
+            page(&who, status, "Note refused", &body)
+        }
     }
 }
