@@ -39,10 +39,13 @@ struct Session {
 impl Desk {
     async fn start() -> Desk {
         let env = TestEnv::start(40, 400).await;
-        let mut config = env.toml(&env.mock.base_url(), 1).set(
-            "desk.sap_link",
-            "https://s4.example.com/ui#Customer-manage?Customer={customer}&tx={transaction}",
-        );
+        let mut config = env
+            .toml(&env.mock.base_url(), 1)
+            .set(
+                "desk.sap_link",
+                "https://s4.example.com/ui#Customer-manage?Customer={customer}&tx={transaction}",
+            )
+            .set("desk.waiver_max_days", 365);
         for (name, role, password) in USERS {
             let hash = auth::hash_password(password).unwrap();
             config = config.push("server.users", user(name, role, &hash));
@@ -338,7 +341,7 @@ async fn refused_actions_keep_what_was_typed_and_say_who_changed_the_flag() {
     assert!(html.contains("value=\"2001-01-01\""), "the date is kept");
     assert!(html.contains("role=\"alert\""));
 
-    // Longer than the configured maximum (365 days by default): refused, kept.
+    // Longer than the configured maximum (365 days here): refused, kept.
     let far = (chrono::Utc::now().date_naive() + chrono::Days::new(400)).to_string();
     let r = d
         .post(

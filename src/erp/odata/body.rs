@@ -28,7 +28,10 @@ pub(crate) async fn read_limited(
     if resp.content_length().is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let mut body = Vec::new();
+    // Room for the declared length at once rather than doubling towards it; a declared
+    // length is only a claim, so at most 16 MiB is reserved before bytes arrive.
+    let declared = resp.content_length().unwrap_or(0).min(limit).min(16 << 20);
+    let mut body = Vec::with_capacity(declared as usize);
     while let Some(chunk) = resp.chunk().await.map_err(&transport)? {
         if (body.len() + chunk.len()) as u64 > limit {
             return Err(too_large());

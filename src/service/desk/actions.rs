@@ -178,12 +178,13 @@ pub async fn perform(
             )));
         }
     }
-    if let (Action::Waive, Some(until)) = (action, input.until) {
-        let max = now.date_naive() + chrono::Days::new(u64::from(desk.settings.waiver_max_days));
+    if let (Action::Waive, Some(until), Some(days)) =
+        (action, input.until, desk.settings.waiver_max_days)
+    {
+        let max = now.date_naive() + chrono::Days::new(u64::from(days));
         if until > max {
             return Err(ActionError::Invalid(format!(
-                "a waiver may run at most {} days (until {max} at the latest), not until {until}",
-                desk.settings.waiver_max_days
+                "a waiver may run at most {days} days (until {max} at the latest), not until {until}"
             )));
         }
     }

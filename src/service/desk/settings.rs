@@ -5,7 +5,7 @@
 //! # Where "make the change in SAP" leads. Placeholders: {customer} {company_code}
 //! # {sales_org} {distribution_channel} {division} {transaction}, each URL-encoded.
 //! sap_link = "https://s4.example.com/sap/bc/ui2/flp#Customer-manage?Customer={customer}"
-//! waiver_max_days = 365      # a waiver may run at most this long
+//! waiver_max_days = 365      # a waiver may run at most this long (default: no limit)
 //! note_max_chars = 4000      # the longest note accepted
 //! ```
 
@@ -18,9 +18,10 @@ pub struct DeskSettings {
     /// A URL template for the SAP transaction or Fiori app a proposed change is made in.
     #[serde(default)]
     pub sap_link: Option<String>,
-    /// The longest a waiver may run, in days from today.
-    #[serde(default = "default_waiver_max_days")]
-    pub waiver_max_days: u32,
+    /// The longest a waiver may run, in days from today. Unset, a waiver may run as long as
+    /// its approver accepts (as the API always allowed); set it to enforce a policy.
+    #[serde(default)]
+    pub waiver_max_days: Option<u32>,
     /// The longest note text the desk and the API accept, in characters.
     #[serde(default = "default_note_max_chars")]
     pub note_max_chars: usize,
@@ -30,15 +31,11 @@ fn default_note_max_chars() -> usize {
     4000
 }
 
-fn default_waiver_max_days() -> u32 {
-    365
-}
-
 impl Default for DeskSettings {
     fn default() -> Self {
         DeskSettings {
             sap_link: None,
-            waiver_max_days: default_waiver_max_days(),
+            waiver_max_days: None,
             note_max_chars: default_note_max_chars(),
         }
     }
@@ -56,7 +53,7 @@ impl DeskSettings {
                 ));
             }
         }
-        if self.waiver_max_days == 0 {
+        if self.waiver_max_days == Some(0) {
             return Err("desk.waiver_max_days must be at least 1".into());
         }
         if self.note_max_chars == 0 {
@@ -104,7 +101,7 @@ mod tests {
         };
         assert!(bad.check().is_err());
         let zero = DeskSettings {
-            waiver_max_days: 0,
+            waiver_max_days: Some(0),
             ..Default::default()
         };
         assert!(zero.check().is_err());

@@ -97,16 +97,26 @@ pub(super) fn action_forms(
             ),
             Action::Waive => {
                 let today = Utc::now().date_naive();
-                let max = today + Days::new(u64::from(desk.settings.waiver_max_days));
-                let default = (today + Days::new(90)).min(max).to_string();
+                let max = desk
+                    .settings
+                    .waiver_max_days
+                    .map(|days| (days, today + Days::new(u64::from(days))));
+                let mut default = today + Days::new(90);
+                if let Some((_, max)) = max {
+                    default = default.min(max);
+                }
+                let default = default.to_string();
+                let (limit, max_attr) = match max {
+                    Some((days, max)) => (format!(", at most {days} days"), format!(" max=\"{max}\"")),
+                    None => (String::new(), String::new()),
+                };
                 let until = kept_form
                     .and_then(|f| f.until.as_deref())
                     .unwrap_or(&default);
                 form(
                     &format!(
                         "<label>Reason (required)<textarea name=\"note\" id=\"waive-note\" required>{note}</textarea></label>\
-                         <label>Waived until (required, at most {} days)<input type=\"date\" name=\"until\" id=\"waive-until\" value=\"{}\" min=\"{today}\" max=\"{max}\" required></label>",
-                        desk.settings.waiver_max_days,
+                         <label>Waived until (required{limit})<input type=\"date\" name=\"until\" id=\"waive-until\" value=\"{}\" min=\"{today}\"{max_attr} required></label>",
                         esc(until)
                     ),
                     "Propose waiver",
