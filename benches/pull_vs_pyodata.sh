@@ -32,7 +32,7 @@ if [ -z "${ERPSYNC_BENCH_BIN:-}" ]; then
   cargo build --release --quiet --bin erpsync --example pull_floor
 fi
 bin=${ERPSYNC_BENCH_BIN:-target/release/erpsync}
-floor=target/release/examples/pull_floor
+floor=${ERPSYNC_BENCH_FLOOR:-target/release/examples/pull_floor}
 skip=${ERPSYNC_BENCH_SKIP:-}
 work=$(mktemp -d)
 trap 'kill $mock 2>/dev/null || true; rm -rf "$work"' EXIT
