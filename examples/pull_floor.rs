@@ -193,12 +193,12 @@ fn upsert_sql(table: &str, cols: &[&str], key: usize, rows: usize) -> String {
 }
 
 /// Writes `rows` in batches of [`BATCH`], one transaction each.
-async fn write<'r, T: Sync>(
+async fn write<T: Sync>(
     pool: &sqlx::SqlitePool,
     table: &str,
     cols: &[&str],
     key: usize,
-    rows: &'r [T],
+    rows: &[T],
     bind: impl for<'q> Fn(Q<'q>, &'q T) -> Q<'q>,
 ) -> Result<(), Error> {
     let per_statement = MAX_PARAMS / cols.len();
