@@ -7,7 +7,8 @@
 //! half-way starts again from the old cursor, and the upserts it repeats are idempotent.
 
 use super::dialect::{sql_impl, Conn, SqlStore};
-use super::upsert::{binder, key_text, CONTRACTS, OPEN_ITEMS};
+use super::masters::{encode_contract, encode_open_item};
+use super::upsert::{key_text, CONTRACTS, OPEN_ITEMS};
 use super::Result;
 use crate::model::{Contract, OpenItem, OpenItemKey};
 use async_trait::async_trait;
@@ -99,11 +100,9 @@ sql_impl! {
             cursor: Option<(&str, &str)>,
         ) -> Result<u64> {
             let cols = OPEN_ITEMS.cols;
-            let seen = D::stamp(seen_at);
-            let bind = binder::<D, OpenItem, _>(|q, r| Self::bind_open_item(q, r, seen.clone()));
             let mut tx = self.pool().begin().await?;
-            Self::upsert_rows(&mut tx, &OPEN_ITEMS, rows, |r| r.key.to_string(), &bind)
-                .await?;
+            let key = |r: &OpenItem| r.key.to_string();
+            Self::upsert_rows(&mut tx, &OPEN_ITEMS, rows, key, encode_open_item, seen_at).await?;
             let mut retired = 0;
             let by_key = format!(
                 "UPDATE open_items SET cleared_at = $1 WHERE cleared_at IS NULL AND {} = $2 \
@@ -139,11 +138,9 @@ sql_impl! {
             retire: bool,
             cursor: Option<(&str, &str)>,
         ) -> Result<u64> {
-            let seen = D::stamp(seen_at);
-            let bind = binder::<D, Contract, _>(|q, r| Self::bind_contract(q, r, seen.clone()));
             let key = |r: &Contract| key_text(&[&r.source, &r.id]);
             let mut tx = self.pool().begin().await?;
-            Self::upsert_rows(&mut tx, &CONTRACTS, rows, key, &bind).await?;
+            Self::upsert_rows(&mut tx, &CONTRACTS, rows, key, encode_contract, seen_at).await?;
             let mut retired = 0;
             if retire {
                 retired = Self::retire_contracts(&mut tx, source, seen_at).await?;

@@ -52,6 +52,17 @@ pub trait Dialect: Send + Sync + 'static {
     /// sqlx has no backend-neutral accessor for this.
     fn rows_affected(done: &<Self::DB as Database>::QueryResult) -> u64;
     fn migrate(pool: &Pool<Self::DB>) -> BoxFuture<'_, Result<()>>;
+    /// Whether batched upserts go as one statement over one array per column
+    /// ([`Self::write_set`]): PostgreSQL. SQLite has no arrays and binds every value.
+    const SET_WRITES: bool;
+    /// Runs a set write: `sql` with `columns` bound as text arrays, in order, then `seen`
+    /// when given.
+    fn write_set<'c>(
+        conn: &'c mut <Self::DB as Database>::Connection,
+        sql: &'c str,
+        columns: Vec<Vec<Option<String>>>,
+        seen: Option<Self::Stamp>,
+    ) -> BoxFuture<'c, Result<()>>;
 }
 
 /// [`Store`] over a sqlx pool of backend `D::DB`.

@@ -7,7 +7,12 @@
 //! an older IDoc arriving later is recorded (status 53, with a note) and changes nothing.
 
 use super::dialect::{sql_impl, SqlStore};
-use super::upsert::{COMPANY_CODES, CONTACTS, CREDIT_LIMITS, CUSTOMERS, OPEN_ITEMS, SALES_AREAS};
+use super::masters::{
+    encode_company_code, encode_credit_limit, encode_customer, encode_open_item, encode_sales_area,
+};
+use super::upsert::{
+    Binder, COMPANY_CODES, CONTACTS, CREDIT_LIMITS, CUSTOMERS, OPEN_ITEMS, SALES_AREAS,
+};
 use super::Result;
 use crate::model::{
     CompanyCodeData, Contact, CreditLimit, CustomerGeneral, CustomerId, OpenItem, SalesAreaData,
@@ -168,24 +173,24 @@ sql_impl! {
                     } => {
                         let seen = || D::stamp(at);
                     let customer = sqlx::query::<D::DB>(&customer_sql);
-                    Self::bind_customer(customer, g, seen())
+                    Binder::<D>::bind(customer, &CUSTOMERS, encode_customer, g, &seen())
                         .execute(&mut *tx)
                         .await?;
                     for c in company_codes {
                         let query = sqlx::query::<D::DB>(&company_sql);
-                        Self::bind_company_code(query, c, seen())
+                        Binder::<D>::bind(query, &COMPANY_CODES, encode_company_code, c, &seen())
                             .execute(&mut *tx)
                             .await?;
                     }
                     for s in sales_areas {
                         let query = sqlx::query::<D::DB>(&area_sql);
-                        Self::bind_sales_area(query, s, seen())
+                        Binder::<D>::bind(query, &SALES_AREAS, encode_sales_area, s, &seen())
                             .execute(&mut *tx)
                             .await?;
                     }
                     for l in credit_limits {
                         let query = sqlx::query::<D::DB>(&credit_sql);
-                        Self::bind_credit_limit(query, l, seen())
+                        Binder::<D>::bind(query, &CREDIT_LIMITS, encode_credit_limit, l, &seen())
                             .execute(&mut *tx)
                             .await?;
                     }
@@ -206,7 +211,13 @@ sql_impl! {
                         }
                     }
                     IdocData::OpenItem(r) => {
-                        Self::bind_open_item(sqlx::query::<D::DB>(&item_sql), r, D::stamp(at))
+                        Binder::<D>::bind(
+                            sqlx::query::<D::DB>(&item_sql),
+                            &OPEN_ITEMS,
+                            encode_open_item,
+                            r,
+                            &D::stamp(at),
+                        )
                             .execute(&mut *tx)
                             .await?;
                     }

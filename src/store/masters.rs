@@ -3,10 +3,10 @@
 //! what a pull saw); what a complete pull did not see is retired, never deleted.
 
 use super::decode::count;
-use super::dialect::{sql_impl, Conn, DbRow, SqlStore, Q};
+use super::dialect::{sql_impl, Conn, DbRow, SqlStore};
 use super::reconcile::{sort_levels, CustomerItems};
 use super::upsert::{
-    binder, key_text, placeholders, Params, COMPANY_CODES, CONTRACTS, CREDIT_LIMITS, CUSTOMERS,
+    key_text, placeholders, Params, Sink, COMPANY_CODES, CONTRACTS, CREDIT_LIMITS, CUSTOMERS,
     IN_CHUNK, OPEN_ITEMS, PAYMENT_TERMS, SALES_AREAS,
 };
 use super::{packed, Result, StoreError};
@@ -98,124 +98,108 @@ fn by_customer<T>(rows: Vec<T>, key: impl Fn(&T) -> &CustomerId) -> HashMap<Cust
     map
 }
 
-// One bind function per upserted table, in its [`Upsert`](super::upsert::Upsert) column
-// order: pulls (many rows a statement) and IDocs (one) write the same rows. `seen` is the
-// pull's stamp, formatted once by the caller.
+// One encoder per upserted table, writing a row's data columns in its
+// [`Upsert`](super::upsert::Upsert) column order: pulls (many rows a statement, or one
+// array per column) and IDocs (one row) write the same rows.
+
+pub(super) fn encode_customer(r: &CustomerGeneral, s: &mut dyn Sink) {
+    let a = r.address.as_ref();
+    s.text(Some(r.customer.as_str()));
+    s.text(Some(&r.name));
+    s.text(a.map(|a| a.name.as_str()));
+    s.text(a.map(|a| a.street.as_str()));
+    s.text(a.map(|a| a.city.as_str()));
+    s.text(a.map(|a| a.postal_code.as_str()));
+    s.text(a.map(|a| a.country.as_str()));
+    s.flag(r.deletion_flag);
+    s.flag(r.posting_block);
+    s.stamp(r.last_changed);
+}
+
+pub(super) fn encode_company_code(r: &CompanyCodeData, s: &mut dyn Sink) {
+    s.text(Some(r.customer.as_str()));
+    s.text(Some(&r.company_code));
+    s.text(r.payment_terms.as_deref());
+    s.text(r.reconciliation_account.as_deref());
+    s.text(r.accounting_clerk.as_deref());
+    s.text(r.dunning_procedure.as_deref());
+    s.flag(r.deletion_flag);
+    s.flag(r.posting_block);
+}
+
+pub(super) fn encode_sales_area(r: &SalesAreaData, s: &mut dyn Sink) {
+    s.text(Some(r.customer.as_str()));
+    s.text(Some(&r.area.sales_org));
+    s.text(Some(&r.area.distribution_channel));
+    s.text(Some(&r.area.division));
+    s.text(r.payment_terms.as_deref());
+    s.text(r.currency.as_deref());
+    s.text(r.credit_control_area.as_deref());
+    s.flag(r.deletion_flag);
+}
+
+pub(super) fn encode_credit_limit(r: &CreditLimit, s: &mut dyn Sink) {
+    s.text(Some(r.customer.as_str()));
+    s.text(Some(&r.segment));
+    s.amount(Some(r.amount));
+    s.text(r.currency.as_deref());
+}
+
+/// A contract loaded again is current again (its `retired_at` stamp is reset).
+pub(super) fn encode_contract(r: &Contract, s: &mut dyn Sink) {
+    let b = r.billing_address.as_ref();
+    s.text(Some(&r.source));
+    s.text(Some(&r.id));
+    s.text(Some(r.customer.as_str()));
+    s.text(r.scope.company_code.as_deref());
+    s.text(r.scope.sales_org.as_deref());
+    s.text(r.scope.distribution_channel.as_deref());
+    s.text(r.scope.division.as_deref());
+    s.text(r.payment_terms.as_deref());
+    s.amount(r.credit_limit);
+    s.text(r.currency.as_deref());
+    s.text(b.map(|a| a.name.as_str()));
+    s.text(b.map(|a| a.street.as_str()));
+    s.text(b.map(|a| a.city.as_str()));
+    s.text(b.map(|a| a.postal_code.as_str()));
+    s.text(b.map(|a| a.country.as_str()));
+    s.date(r.valid_from);
+    s.date(r.valid_to);
+}
+
+/// An item seen again is open again (its `cleared_at` stamp is reset: its clearing was
+/// reversed).
+pub(super) fn encode_open_item(r: &OpenItem, s: &mut dyn Sink) {
+    s.text(Some(&r.key.company_code));
+    s.text(Some(&r.key.fiscal_year));
+    s.text(Some(&r.key.document));
+    s.text(Some(&r.key.item));
+    s.text(Some(r.customer.as_str()));
+    s.date(Some(r.document_date));
+    s.date(Some(r.posting_date));
+    s.date(Some(r.baseline_date));
+    s.text(r.payment_terms.as_deref());
+    s.int(r.applied.discount1_days.map(i64::from));
+    s.amount(r.applied.discount1_percent);
+    s.int(r.applied.discount2_days.map(i64::from));
+    s.amount(r.applied.discount2_percent);
+    s.int(r.applied.net_days.map(i64::from));
+    s.date(r.net_due_date);
+    s.amount(Some(r.amount));
+    s.text(Some(&r.currency));
+    s.int(r.dunning_level.map(i64::from));
+    s.text(r.dunning_block.as_deref());
+    s.text(r.dispute_case.as_deref());
+}
+
+fn encode_payment_terms((r, rules): &(&PaymentTerms, String), s: &mut dyn Sink) {
+    s.text(Some(&r.key));
+    s.text(Some(&r.description));
+    s.text(Some(rules));
+}
+
 sql_impl! {
     impl<D> SqlStore<D> {
-        pub(super) fn bind_customer<'q>(
-            q: Q<'q, D>,
-            r: &CustomerGeneral,
-            seen: D::Stamp,
-        ) -> Q<'q, D> {
-            let a = r.address.as_ref();
-            q.bind(r.customer.as_str().to_string())
-                .bind(r.name.clone())
-                .bind(a.map(|a| a.name.clone()))
-                .bind(a.map(|a| a.street.clone()))
-                .bind(a.map(|a| a.city.clone()))
-                .bind(a.map(|a| a.postal_code.clone()))
-                .bind(a.map(|a| a.country.clone()))
-                .bind(r.deletion_flag)
-                .bind(r.posting_block)
-                .bind(r.last_changed.map(D::stamp))
-                .bind(seen)
-        }
-
-        pub(super) fn bind_company_code<'q>(
-            q: Q<'q, D>,
-            r: &CompanyCodeData,
-            seen: D::Stamp,
-        ) -> Q<'q, D> {
-            q.bind(r.customer.as_str().to_string())
-                .bind(r.company_code.clone())
-                .bind(r.payment_terms.clone())
-                .bind(r.reconciliation_account.clone())
-                .bind(r.accounting_clerk.clone())
-                .bind(r.dunning_procedure.clone())
-                .bind(r.deletion_flag)
-                .bind(r.posting_block)
-                .bind(seen)
-        }
-
-        pub(super) fn bind_sales_area<'q>(
-            q: Q<'q, D>,
-            r: &SalesAreaData,
-            seen: D::Stamp,
-        ) -> Q<'q, D> {
-            q.bind(r.customer.as_str().to_string())
-                .bind(r.area.sales_org.clone())
-                .bind(r.area.distribution_channel.clone())
-                .bind(r.area.division.clone())
-                .bind(r.payment_terms.clone())
-                .bind(r.currency.clone())
-                .bind(r.credit_control_area.clone())
-                .bind(r.deletion_flag)
-                .bind(seen)
-        }
-
-        pub(super) fn bind_credit_limit<'q>(
-            q: Q<'q, D>,
-            r: &CreditLimit,
-            seen: D::Stamp,
-        ) -> Q<'q, D> {
-            q.bind(r.customer.as_str().to_string())
-                .bind(r.segment.clone())
-                .bind(D::amount(r.amount))
-                .bind(r.currency.clone())
-                .bind(seen)
-        }
-
-        pub(super) fn bind_contract<'q>(q: Q<'q, D>, r: &Contract, seen: D::Stamp) -> Q<'q, D> {
-            let b = r.billing_address.as_ref();
-            q.bind(r.source.clone())
-                .bind(r.id.clone())
-                .bind(r.customer.as_str().to_string())
-                .bind(r.scope.company_code.clone())
-                .bind(r.scope.sales_org.clone())
-                .bind(r.scope.distribution_channel.clone())
-                .bind(r.scope.division.clone())
-                .bind(r.payment_terms.clone())
-                .bind(r.credit_limit.map(D::amount))
-                .bind(r.currency.clone())
-                .bind(b.map(|a| a.name.clone()))
-                .bind(b.map(|a| a.street.clone()))
-                .bind(b.map(|a| a.city.clone()))
-                .bind(b.map(|a| a.postal_code.clone()))
-                .bind(b.map(|a| a.country.clone()))
-                .bind(r.valid_from)
-                .bind(r.valid_to)
-                .bind(seen)
-                // A contract loaded again is current again.
-                .bind(None::<D::Stamp>)
-        }
-
-        pub(super) fn bind_open_item<'q>(q: Q<'q, D>, r: &OpenItem, seen: D::Stamp) -> Q<'q, D> {
-            q.bind(r.key.company_code.clone())
-                .bind(r.key.fiscal_year.clone())
-                .bind(r.key.document.clone())
-                .bind(r.key.item.clone())
-                .bind(r.customer.as_str().to_string())
-                .bind(r.document_date)
-                .bind(r.posting_date)
-                .bind(r.baseline_date)
-                .bind(r.payment_terms.clone())
-                .bind(r.applied.discount1_days.map(i64::from))
-                .bind(r.applied.discount1_percent.map(D::amount))
-                .bind(r.applied.discount2_days.map(i64::from))
-                .bind(r.applied.discount2_percent.map(D::amount))
-                .bind(r.applied.net_days.map(i64::from))
-                .bind(r.net_due_date)
-                .bind(D::amount(r.amount))
-                .bind(r.currency.clone())
-                .bind(r.dunning_level.map(i64::from))
-                .bind(r.dunning_block.clone())
-                .bind(r.dispute_case.clone())
-                .bind(seen)
-                // An item seen again is open again (its clearing was reversed).
-                .bind(None::<D::Stamp>)
-        }
-
         /// Runs `{head} customer IN (…){tail}` chunk by chunk: `head` ends in `WHERE` or `AND`.
         async fn fetch_for_customers<T>(
             conn: &mut Conn<D>,
@@ -333,11 +317,9 @@ sql_impl! {
             rows: &[CustomerGeneral],
             seen_at: DateTime<Utc>,
         ) -> Result<()> {
-            let seen = D::stamp(seen_at);
-            let bind =
-                binder::<D, CustomerGeneral, _>(|q, r| Self::bind_customer(q, r, seen.clone()));
             let key = |r: &CustomerGeneral| r.customer.to_string();
-            self.upsert_batch(&CUSTOMERS, rows, key, &bind).await
+            self.upsert_batch(&CUSTOMERS, rows, key, encode_customer, seen_at)
+                .await
         }
 
         async fn upsert_company_codes(
@@ -345,11 +327,9 @@ sql_impl! {
             rows: &[CompanyCodeData],
             seen_at: DateTime<Utc>,
         ) -> Result<()> {
-            let seen = D::stamp(seen_at);
-            let bind =
-                binder::<D, CompanyCodeData, _>(|q, r| Self::bind_company_code(q, r, seen.clone()));
             let key = |r: &CompanyCodeData| key_text(&[r.customer.as_str(), &r.company_code]);
-            self.upsert_batch(&COMPANY_CODES, rows, key, &bind).await
+            self.upsert_batch(&COMPANY_CODES, rows, key, encode_company_code, seen_at)
+                .await
         }
 
         async fn upsert_sales_areas(
@@ -357,9 +337,6 @@ sql_impl! {
             rows: &[SalesAreaData],
             seen_at: DateTime<Utc>,
         ) -> Result<()> {
-            let seen = D::stamp(seen_at);
-            let bind =
-                binder::<D, SalesAreaData, _>(|q, r| Self::bind_sales_area(q, r, seen.clone()));
             let key = |r: &SalesAreaData| {
                 let a = &r.area;
                 key_text(&[
@@ -369,7 +346,8 @@ sql_impl! {
                     &a.division,
                 ])
             };
-            self.upsert_batch(&SALES_AREAS, rows, key, &bind).await
+            self.upsert_batch(&SALES_AREAS, rows, key, encode_sales_area, seen_at)
+                .await
         }
 
         async fn upsert_credit_limits(
@@ -377,25 +355,21 @@ sql_impl! {
             rows: &[CreditLimit],
             seen_at: DateTime<Utc>,
         ) -> Result<()> {
-            let seen = D::stamp(seen_at);
-            let bind =
-                binder::<D, CreditLimit, _>(|q, r| Self::bind_credit_limit(q, r, seen.clone()));
             let key = |r: &CreditLimit| key_text(&[r.customer.as_str(), &r.segment]);
-            self.upsert_batch(&CREDIT_LIMITS, rows, key, &bind).await
+            self.upsert_batch(&CREDIT_LIMITS, rows, key, encode_credit_limit, seen_at)
+                .await
         }
 
         async fn upsert_open_items(&self, rows: &[OpenItem], seen_at: DateTime<Utc>) -> Result<()> {
-            let seen = D::stamp(seen_at);
-            let bind = binder::<D, OpenItem, _>(|q, r| Self::bind_open_item(q, r, seen.clone()));
             let key = |r: &OpenItem| r.key.to_string();
-            self.upsert_batch(&OPEN_ITEMS, rows, key, &bind).await
+            self.upsert_batch(&OPEN_ITEMS, rows, key, encode_open_item, seen_at)
+                .await
         }
 
         async fn upsert_contracts(&self, rows: &[Contract], seen_at: DateTime<Utc>) -> Result<()> {
-            let seen = D::stamp(seen_at);
-            let bind = binder::<D, Contract, _>(|q, r| Self::bind_contract(q, r, seen.clone()));
             let key = |r: &Contract| key_text(&[&r.source, &r.id]);
-            self.upsert_batch(&CONTRACTS, rows, key, &bind).await
+            self.upsert_batch(&CONTRACTS, rows, key, encode_contract, seen_at)
+                .await
         }
 
         async fn upsert_payment_terms(&self, rows: &[PaymentTerms]) -> Result<()> {
@@ -407,13 +381,10 @@ sql_impl! {
                     Ok((r, rules))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let bind = binder::<D, (&PaymentTerms, String), _>(|q, (r, rules)| {
-                q.bind(r.key.clone())
-                    .bind(r.description.clone())
-                    .bind(rules.clone())
-            });
             let key = |(r, _): &(&PaymentTerms, String)| r.key.clone();
-            self.upsert_batch(&PAYMENT_TERMS, &rows, key, &bind).await
+            // The terms have no stamps: the time given is not written.
+            self.upsert_batch(&PAYMENT_TERMS, &rows, key, encode_payment_terms, Utc::now())
+                .await
         }
 
         async fn retire_unseen_open_items(&self, seen_since: DateTime<Utc>) -> Result<u64> {

@@ -7,7 +7,7 @@ use futures_util::future::BoxFuture;
 use rust_decimal::Decimal;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
-use sqlx::{Pool, Postgres};
+use sqlx::{PgConnection, Pool, Postgres};
 use std::str::FromStr;
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -58,6 +58,27 @@ impl Dialect for PgDialect {
 
     fn migrate(pool: &Pool<Postgres>) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move { Ok(MIGRATOR.run(pool).await?) })
+    }
+
+    const SET_WRITES: bool = true;
+
+    fn write_set<'c>(
+        conn: &'c mut PgConnection,
+        sql: &'c str,
+        columns: Vec<Vec<Option<String>>>,
+        seen: Option<DateTime<Utc>>,
+    ) -> BoxFuture<'c, Result<()>> {
+        Box::pin(async move {
+            let mut query = sqlx::query::<Postgres>(sql);
+            for column in columns {
+                query = query.bind(column);
+            }
+            if let Some(seen) = seen {
+                query = query.bind(seen);
+            }
+            query.execute(conn).await?;
+            Ok(())
+        })
     }
 }
 

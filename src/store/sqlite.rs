@@ -10,7 +10,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
     SqliteSynchronous,
 };
-use sqlx::{Pool, Sqlite};
+use sqlx::{Pool, Sqlite, SqliteConnection};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -68,6 +68,21 @@ impl Dialect for SqliteDialect {
 
     fn migrate(pool: &Pool<Sqlite>) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move { Ok(MIGRATOR.run(pool).await?) })
+    }
+
+    const SET_WRITES: bool = false;
+
+    fn write_set<'c>(
+        _conn: &'c mut SqliteConnection,
+        _sql: &'c str,
+        _columns: Vec<Vec<Option<String>>>,
+        _seen: Option<String>,
+    ) -> BoxFuture<'c, Result<()>> {
+        Box::pin(async {
+            Err(StoreError::Refused(
+                "SQLite has no arrays: batches are written as multi-row VALUES".into(),
+            ))
+        })
     }
 }
 

@@ -5,8 +5,10 @@
 //! statements of a batch in one transaction): one round trip per row would make a 100k-item
 //! pull against PostgreSQL slow.
 
-use super::dialect::{sql_impl, Conn, Dialect, SqlStore, Q};
+use super::dialect::{sql_impl, Col, Conn, Dialect, SqlStore, Q};
 use super::Result;
+use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
+use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -24,13 +26,20 @@ pub(super) const MAX_PARAMS: usize = 30_000;
 
 /// A table written by batched upserts: its columns in bind order, the first `key` of them
 /// forming the conflict key; every other column is overwritten. The last `stamps` columns
-/// are the store's bookkeeping (`seen_at`, …), the others are what reads return: the one
-/// column list that writes, reads and the packed reconcile read all derive from.
+/// are the store's bookkeeping, the others are what reads return: the one column list that
+/// writes, reads and the packed reconcile read all derive from. Of the stamps, the first is
+/// the pull's `seen_at` and the second, where there is one, is reset to NULL (an item seen
+/// again is open again).
+///
+/// A row that arrives unchanged is not written again, unless the table's `seen_at` decides
+/// what a complete pull retires (`seen_retires`): then every row seen must carry the pull's
+/// stamp.
 pub(super) struct Upsert {
     pub(super) table: &'static str,
     pub(super) cols: &'static [&'static str],
     key: usize,
     stamps: usize,
+    seen_retires: bool,
 }
 
 impl Upsert {
@@ -65,24 +74,238 @@ impl Upsert {
             .clone()
     }
 
-    /// `INSERT … VALUES (…), … ON CONFLICT (key) DO UPDATE SET every other column`.
+    /// `ON CONFLICT (key) DO UPDATE SET every other column`, and, unless every row seen
+    /// must be stamped, `WHERE` some data column differs: an unchanged row is left as it
+    /// is (no new row version, no index or trigger work).
+    fn on_conflict(&self) -> String {
+        let set = self.cols[self.key..]
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut sql = format!(
+            " ON CONFLICT ({}) DO UPDATE SET {set}",
+            self.cols[..self.key].join(", ")
+        );
+        let compared = &self.data_cols()[self.key..];
+        if !self.seen_retires && !compared.is_empty() {
+            let differs = compared
+                .iter()
+                .map(|c| format!("{t}.{c} IS DISTINCT FROM excluded.{c}", t = self.table))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            sql += &format!(" WHERE {differs}");
+        }
+        sql
+    }
+
+    /// `INSERT … VALUES (…), … ON CONFLICT …`: every value a parameter of its own.
     pub(super) fn sql(&self, param: fn(usize) -> String, rows: usize) -> String {
         let width = self.cols.len();
         let values = (0..rows)
             .map(|r| format!("({})", placeholders(param, r * width + 1, width)))
             .collect::<Vec<_>>()
             .join(", ");
-        let set = self.cols[self.key..]
-            .iter()
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         format!(
-            "INSERT INTO {} ({}) VALUES {values} ON CONFLICT ({}) DO UPDATE SET {set}",
+            "INSERT INTO {} ({}) VALUES {values}{}",
             self.table,
             self.cols.join(", "),
-            self.cols[..self.key].join(", "),
+            self.on_conflict(),
         )
+    }
+
+    /// `INSERT … SELECT … FROM UNNEST($1::text[], …) … ON CONFLICT …`: a whole batch as
+    /// one array per data column (cast from text to the column's type by the database),
+    /// the `seen_at` stamp as one more parameter, whatever the number of rows. `kinds` are
+    /// the data columns' kinds as the table's encoder writes them.
+    pub(super) fn set_sql(&self, kinds: &[Kind]) -> String {
+        let data = self.data_cols();
+        let arrays = (1..=data.len())
+            .map(|n| format!("${n}::text[]"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut select: Vec<String> = data
+            .iter()
+            .zip(kinds)
+            .map(|(c, k)| format!("u.{c}{}", k.cast()))
+            .collect();
+        if self.stamps >= 1 {
+            select.push(format!("${}", data.len() + 1));
+        }
+        if self.stamps >= 2 {
+            select.push("NULL".into());
+        }
+        format!(
+            "INSERT INTO {} ({}) SELECT {} FROM UNNEST({arrays}) AS u({}){}",
+            self.table,
+            self.cols.join(", "),
+            select.join(", "),
+            data.join(", "),
+            self.on_conflict(),
+        )
+    }
+}
+
+/// What an encoder writes into a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Text,
+    Flag,
+    Int,
+    Date,
+    Amount,
+    Stamp,
+}
+
+impl Kind {
+    /// The cast from text to the column's type in a set write.
+    fn cast(self) -> &'static str {
+        match self {
+            Kind::Text => "",
+            Kind::Flag => "::boolean",
+            Kind::Int => "::bigint",
+            Kind::Date => "::date",
+            Kind::Amount => "::numeric",
+            Kind::Stamp => "::timestamptz",
+        }
+    }
+}
+
+/// Where a table's encoder writes one row's data columns, in [`Upsert::cols`] order: bound
+/// as parameters of a statement ([`Binder`]) or gathered into columns ([`Columns`]).
+pub(super) trait Sink {
+    fn text(&mut self, v: Option<&str>);
+    fn flag(&mut self, v: bool);
+    fn int(&mut self, v: Option<i64>);
+    fn date(&mut self, v: Option<NaiveDate>);
+    fn amount(&mut self, v: Option<Decimal>);
+    fn stamp(&mut self, v: Option<DateTime<Utc>>);
+}
+
+/// A table's encoder: one row's data columns into a [`Sink`].
+pub(super) type Encoder<T> = fn(&T, &mut dyn Sink);
+
+/// Binds a row's values to a statement.
+pub(super) struct Binder<'q, D: Dialect> {
+    query: Option<Q<'q, D>>,
+}
+
+impl<'q, D: Dialect> Binder<'q, D>
+where
+    Option<D::Stamp>: Col<D::DB>,
+{
+    /// Binds `row` (its data columns, then the stamps of `spec`) to `query`.
+    pub(super) fn bind<T>(
+        query: Q<'q, D>,
+        spec: &Upsert,
+        encode: Encoder<T>,
+        row: &T,
+        seen: &D::Stamp,
+    ) -> Q<'q, D>
+    where
+        Self: Sink,
+    {
+        let mut b = Binder { query: Some(query) };
+        encode(row, &mut b);
+        let mut query = b.query.expect("a binder always holds its statement");
+        if spec.stamps >= 1 {
+            query = query.bind(Some(seen.clone()));
+        }
+        if spec.stamps >= 2 {
+            query = query.bind(None::<D::Stamp>);
+        }
+        query
+    }
+
+    fn push<V: Col<D::DB>>(&mut self, v: V) {
+        self.query = self.query.take().map(|q| q.bind(v));
+    }
+}
+
+impl<D: Dialect> Sink for Binder<'_, D>
+where
+    Option<String>: Col<D::DB>,
+    bool: Col<D::DB>,
+    Option<i64>: Col<D::DB>,
+    Option<NaiveDate>: Col<D::DB>,
+    Option<D::Amount>: Col<D::DB>,
+    Option<D::Stamp>: Col<D::DB>,
+{
+    fn text(&mut self, v: Option<&str>) {
+        self.push(v.map(str::to_string));
+    }
+    fn flag(&mut self, v: bool) {
+        self.push(v);
+    }
+    fn int(&mut self, v: Option<i64>) {
+        self.push(v);
+    }
+    fn date(&mut self, v: Option<NaiveDate>) {
+        self.push(v);
+    }
+    fn amount(&mut self, v: Option<Decimal>) {
+        self.push(v.map(D::amount));
+    }
+    fn stamp(&mut self, v: Option<DateTime<Utc>>) {
+        self.push(v.map(D::stamp));
+    }
+}
+
+/// A batch gathered column by column, as text, for a set write ([`Upsert::set_sql`]).
+pub(super) struct Columns {
+    pub(super) values: Vec<Vec<Option<String>>>,
+    pub(super) kinds: Vec<Kind>,
+    at: usize,
+}
+
+impl Columns {
+    pub(super) fn gather<T>(width: usize, encode: Encoder<T>, rows: &[&T]) -> Columns {
+        let mut c = Columns {
+            values: (0..width).map(|_| Vec::with_capacity(rows.len())).collect(),
+            kinds: Vec::with_capacity(width),
+            at: 0,
+        };
+        for row in rows {
+            c.at = 0;
+            encode(row, &mut c);
+        }
+        c
+    }
+
+    fn push(&mut self, kind: Kind, v: Option<String>) {
+        if self.kinds.len() == self.at {
+            self.kinds.push(kind);
+        }
+        if let Some(column) = self.values.get_mut(self.at) {
+            column.push(v);
+        }
+        self.at += 1;
+    }
+}
+
+impl Sink for Columns {
+    fn text(&mut self, v: Option<&str>) {
+        self.push(Kind::Text, v.map(str::to_string));
+    }
+    fn flag(&mut self, v: bool) {
+        self.push(Kind::Flag, Some(if v { "t" } else { "f" }.to_string()));
+    }
+    fn int(&mut self, v: Option<i64>) {
+        self.push(Kind::Int, v.map(|v| v.to_string()));
+    }
+    fn date(&mut self, v: Option<NaiveDate>) {
+        self.push(Kind::Date, v.map(|v| v.to_string()));
+    }
+    fn amount(&mut self, v: Option<Decimal>) {
+        self.push(Kind::Amount, v.map(|v| v.to_string()));
+    }
+    fn stamp(&mut self, v: Option<DateTime<Utc>>) {
+        // Microseconds, as the stores keep them.
+        let text = v.map(|v| {
+            v.trunc_subsecs(6)
+                .to_rfc3339_opts(SecondsFormat::Micros, true)
+        });
+        self.push(Kind::Stamp, text);
     }
 }
 
@@ -103,6 +326,7 @@ pub(super) const CUSTOMERS: Upsert = Upsert {
     ],
     key: 1,
     stamps: 1,
+    seen_retires: false,
 };
 pub(super) const COMPANY_CODES: Upsert = Upsert {
     table: "customer_company",
@@ -119,6 +343,7 @@ pub(super) const COMPANY_CODES: Upsert = Upsert {
     ],
     key: 2,
     stamps: 1,
+    seen_retires: false,
 };
 pub(super) const SALES_AREAS: Upsert = Upsert {
     table: "customer_sales_area",
@@ -135,12 +360,14 @@ pub(super) const SALES_AREAS: Upsert = Upsert {
     ],
     key: 4,
     stamps: 1,
+    seen_retires: false,
 };
 pub(super) const CREDIT_LIMITS: Upsert = Upsert {
     table: "customer_credit",
     cols: &["customer", "segment", "amount", "currency", "seen_at"],
     key: 2,
     stamps: 1,
+    seen_retires: false,
 };
 pub(super) const CONTACTS: Upsert = Upsert {
     table: "customer_contacts",
@@ -158,6 +385,7 @@ pub(super) const CONTACTS: Upsert = Upsert {
     ],
     key: 2,
     stamps: 1,
+    seen_retires: false,
 };
 pub(super) const OPEN_ITEMS: Upsert = Upsert {
     table: "open_items",
@@ -187,6 +415,7 @@ pub(super) const OPEN_ITEMS: Upsert = Upsert {
     ],
     key: 4,
     stamps: 2,
+    seen_retires: true,
 };
 pub(super) const CONTRACTS: Upsert = Upsert {
     table: "contracts",
@@ -213,21 +442,15 @@ pub(super) const CONTRACTS: Upsert = Upsert {
     ],
     key: 2,
     stamps: 2,
+    seen_retires: true,
 };
 pub(super) const PAYMENT_TERMS: Upsert = Upsert {
     table: "payment_terms",
     cols: &["key", "description", "rules"],
     key: 1,
     stamps: 0,
+    seen_retires: false,
 };
-
-/// Gives a bind closure its higher-ranked signature, which closures do not infer.
-pub(super) fn binder<D: Dialect, T, F>(f: F) -> F
-where
-    F: for<'q> Fn(Q<'q, D>, &T) -> Q<'q, D>,
-{
-    f
-}
 
 /// A composite key as one map key (the unit separator does not occur in SAP keys).
 pub(super) fn key_text(parts: &[&str]) -> String {
@@ -251,35 +474,42 @@ impl Params {
     }
 }
 
+/// Rows per set write (PostgreSQL): one statement, whatever its size, binds one array per
+/// column; this bounds the text gathered for it.
+const SET_CHUNK: usize = 10_000;
+
 sql_impl! {
     impl<D> SqlStore<D> {
-        /// Inserts or updates `rows` in one transaction, many rows per statement: see
-        /// [`Self::upsert_rows`].
+        /// Inserts or updates `rows` in one transaction: see [`Self::upsert_rows`].
         pub(super) async fn upsert_batch<T>(
             &self,
             spec: &Upsert,
             rows: &[T],
             key: impl Fn(&T) -> String + Send + Sync,
-            bind: &(dyn for<'q> Fn(Q<'q, D>, &T) -> Q<'q, D> + Send + Sync),
+            encode: Encoder<T>,
+            seen_at: DateTime<Utc>,
         ) -> Result<()>
         where
             T: Sync,
         {
             let mut tx = self.pool().begin().await?;
-            Self::upsert_rows(&mut tx, spec, rows, key, bind).await?;
+            Self::upsert_rows(&mut tx, spec, rows, key, encode, seen_at).await?;
             tx.commit().await?;
             Ok(())
         }
 
-        /// Inserts or updates `rows` in the caller's transaction, many rows per statement.
-        /// Rows are bound by `bind` in `spec.cols` order. Of rows with the same key the last
-        /// one wins (a multi-row `ON CONFLICT DO UPDATE` must not touch one row twice).
+        /// Inserts or updates `rows` in the caller's transaction, stamped `seen_at`. Of rows
+        /// with the same key the last one wins (one `ON CONFLICT DO UPDATE` statement must
+        /// not touch a row twice). Where the backend has arrays (PostgreSQL), a batch is
+        /// one statement over one array per column ([`Upsert::set_sql`]); otherwise
+        /// (SQLite) multi-row `VALUES` statements of up to [`MAX_PARAMS`] parameters.
         pub(super) async fn upsert_rows<T>(
             conn: &mut Conn<D>,
             spec: &Upsert,
             rows: &[T],
             key: impl Fn(&T) -> String + Send + Sync,
-            bind: &(dyn for<'q> Fn(Q<'q, D>, &T) -> Q<'q, D> + Send + Sync),
+            encode: Encoder<T>,
+            seen_at: DateTime<Utc>,
         ) -> Result<()>
         where
             T: Sync,
@@ -294,6 +524,17 @@ sql_impl! {
                 .filter(|(i, row)| last.get(&key(row)) == Some(i))
                 .map(|(_, row)| row)
                 .collect();
+            drop(last);
+            let seen = D::stamp(seen_at);
+            if D::SET_WRITES {
+                for chunk in rows.chunks(SET_CHUNK) {
+                    let columns = Columns::gather(spec.data_cols().len(), encode, chunk);
+                    let sql = spec.set_sql(&columns.kinds);
+                    let seen = (spec.stamps >= 1).then(|| seen.clone());
+                    D::write_set(&mut *conn, &sql, columns.values, seen).await?;
+                }
+                return Ok(());
+            }
             let per_statement = (MAX_PARAMS / spec.cols.len()).max(1);
             for chunk in rows.chunks(per_statement) {
                 let full = chunk.len() == per_statement;
@@ -304,11 +545,201 @@ sql_impl! {
                 };
                 let mut query = sqlx::query::<D::DB>(&sql).persistent(full);
                 for row in chunk {
-                    query = bind(query, row);
+                    query = Binder::<D>::bind(query, spec, encode, *row, &seen);
                 }
                 query.execute(&mut *conn).await?;
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::open_item::AppliedTerms;
+    use crate::model::{CustomerGeneral, CustomerId, OpenItem, OpenItemKey};
+    use crate::store::{MasterStore, ReconcileStore, Store};
+    use chrono::TimeZone;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 8, minute, 0).unwrap()
+    }
+
+    fn customer(id: &str, name: &str) -> CustomerGeneral {
+        CustomerGeneral {
+            customer: CustomerId::parse(id).unwrap(),
+            name: name.into(),
+            address: None,
+            deletion_flag: false,
+            posting_block: false,
+            last_changed: Some(at(0)),
+        }
+    }
+
+    fn item(doc: &str) -> OpenItem {
+        let date = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+        OpenItem {
+            key: OpenItemKey {
+                company_code: "1010".into(),
+                fiscal_year: "2026".into(),
+                document: doc.into(),
+                item: "001".into(),
+            },
+            customer: CustomerId::parse("1").unwrap(),
+            document_date: date,
+            posting_date: date,
+            baseline_date: date,
+            payment_terms: Some("NT30".into()),
+            applied: AppliedTerms {
+                discount1_days: Some(10),
+                discount1_percent: Some(Decimal::new(2000, 3)),
+                discount2_days: None,
+                discount2_percent: None,
+                net_days: Some(30),
+            },
+            net_due_date: date.checked_add_days(chrono::Days::new(30)),
+            amount: Decimal::new(-125050, 2),
+            currency: "EUR".into(),
+            dunning_level: Some(1),
+            dunning_block: None,
+            dispute_case: None,
+        }
+    }
+
+    /// A second batch with one changed and one unchanged customer, and the same for items:
+    /// the unchanged customer keeps its row (its `seen_at` stays, nothing is queued), the
+    /// changed one is written; every item seen takes the pull's stamp, since it decides
+    /// what a complete pull clears. Returns the customers' and the items' `seen_at`.
+    async fn unchanged_rows_are_left_alone<D: Dialect>(store: &SqlStore<D>)
+    where
+        SqlStore<D>: Store,
+        for<'c> &'c mut Conn<D>: sqlx::Executor<'c, Database = D::DB>,
+        for<'q> <D::DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, D::DB>,
+        for<'n> &'n str: sqlx::ColumnIndex<<D::DB as sqlx::Database>::Row>,
+        usize: sqlx::ColumnIndex<<D::DB as sqlx::Database>::Row>,
+        D::Stamp: Col<D::DB> + Unpin,
+    {
+        store.migrate().await.unwrap();
+        let customers = [customer("1", "A"), customer("2", "B")];
+        store.upsert_customers(&customers, at(1)).await.unwrap();
+        let items = [item("0100000001"), item("0100000002")];
+        store.upsert_open_items(&items, at(1)).await.unwrap();
+        let queued = store.reconcile_queue().await.unwrap();
+        store.dequeue_reconciled(&queued).await.unwrap();
+
+        let mut changed = customer("2", "B renamed");
+        changed.posting_block = true;
+        store
+            .upsert_customers(&[customer("1", "A"), changed], at(2))
+            .await
+            .unwrap();
+        let mut moved = item("0100000002");
+        moved.amount = Decimal::new(-99, 0);
+        store
+            .upsert_open_items(&[item("0100000001"), moved], at(2))
+            .await
+            .unwrap();
+
+        let seen = |table: &'static str, key: &'static str| {
+            let sql = format!("SELECT seen_at FROM {table} ORDER BY {key}");
+            async move {
+                sqlx::query_scalar::<D::DB, D::Stamp>(&sql)
+                    .fetch_all(store.pool())
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|s| D::stamp_back(s).unwrap())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(seen("customers", "customer").await, [at(1), at(2)]);
+        assert_eq!(seen("open_items", "document").await, [at(2), at(2)]);
+        let back = store
+            .customer(&CustomerId::parse("2").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (back.general.name.as_str(), back.general.posting_block),
+            ("B renamed", true)
+        );
+        let items = store
+            .open_items_for(&[CustomerId::parse("1").unwrap()])
+            .await
+            .unwrap();
+        assert_eq!(items[1].amount, Decimal::new(-99, 0));
+        assert_eq!(items[0], item("0100000001"));
+        // Only the changes queue customers: the renamed customer's blocking, the item's
+        // amount (both of customer 1 and 2 here).
+        let queued: Vec<String> = store
+            .reconcile_queue()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.customer.as_str().to_string())
+            .collect();
+        assert_eq!(queued, ["0000000001", "0000000002"]);
+        store
+            .dequeue_reconciled(&store.reconcile_queue().await.unwrap())
+            .await
+            .unwrap();
+        // The same batch once more: nothing changed, nothing queued.
+        store
+            .upsert_customers(&[customer("1", "A")], at(3))
+            .await
+            .unwrap();
+        assert!(store.reconcile_queue().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn sqlite_leaves_unchanged_rows_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let store = crate::store::open_sqlite(&url).await.unwrap();
+        unchanged_rows_are_left_alone(&store).await;
+    }
+
+    /// Runs where `ERPSYNC_TEST_POSTGRES_URL` names a server (in a schema of its own).
+    #[tokio::test]
+    async fn postgres_set_writes_leave_unchanged_rows_alone() {
+        let Ok(url) = std::env::var("ERPSYNC_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let schema = format!("erpsync_upsert_{}", uuid::Uuid::new_v4().simple());
+        let admin = crate::store::open_postgres(&url).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+        let store = crate::store::open_postgres_in_schema(&url, &schema)
+            .await
+            .unwrap();
+        unchanged_rows_are_left_alone(&store).await;
+        store.pool().close().await;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+    }
+
+    #[test]
+    fn set_statements_bind_one_array_per_data_column_and_skip_unchanged_rows() {
+        let kinds = [Kind::Text, Kind::Text, Kind::Amount, Kind::Text];
+        let sql = CREDIT_LIMITS.set_sql(&kinds);
+        assert_eq!(
+            sql,
+            "INSERT INTO customer_credit (customer, segment, amount, currency, seen_at) \
+             SELECT u.customer, u.segment, u.amount::numeric, u.currency, $5 \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) \
+             AS u(customer, segment, amount, currency) \
+             ON CONFLICT (customer, segment) DO UPDATE SET amount = excluded.amount, \
+             currency = excluded.currency, seen_at = excluded.seen_at \
+             WHERE customer_credit.amount IS DISTINCT FROM excluded.amount \
+             OR customer_credit.currency IS DISTINCT FROM excluded.currency"
+        );
+        // Items: every row seen is stamped (no WHERE), and an item seen again is open again.
+        let sql = OPEN_ITEMS.sql(|_| "?".into(), 1);
+        assert!(sql.ends_with("cleared_at = excluded.cleared_at"), "{sql}");
     }
 }

@@ -206,7 +206,12 @@ pub fn as_decimal(v: &Value) -> Result<Option<Decimal>, String> {
     let text = match v {
         Value::Null => return Ok(None),
         Value::String(s) if s.trim().is_empty() => return Ok(None),
-        Value::String(s) => s.trim().to_string(),
+        Value::String(s) => {
+            let s = s.trim();
+            return Decimal::from_str_exact(s)
+                .map(Some)
+                .map_err(|e| format!("{s:?} is not an exact decimal: {e}"));
+        }
         Value::Number(n) if n.is_f64() => {
             // A V4 server that ignores `IEEE754Compatible=true` sends decimals as JSON
             // numbers, which arrive here through a double: up to 15 significant digits
@@ -250,7 +255,11 @@ pub fn check_decimal(d: Decimal, precision: u32, scale: Option<u32>) -> Result<(
             ));
         }
     }
-    let digits = n.mantissa().unsigned_abs().to_string().len() as u32;
+    let digits = n
+        .mantissa()
+        .unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |d| d + 1);
     let int_digits = if n.mantissa() == 0 {
         0
     } else {

@@ -19,32 +19,33 @@ use serde_json::{Map, Value};
 pub struct Record<'a> {
     mapping: &'a EntityMapping,
     raw: &'a Map<String, Value>,
-    key: String,
 }
 
 impl<'a> Record<'a> {
     pub fn new(mapping: &'a EntityMapping, raw: &'a Map<String, Value>) -> Self {
-        let key = mapping
+        Record { mapping, raw }
+    }
+
+    /// The record's key as the mapping orders the set (`1010/2026/0100000001/001`), for
+    /// messages about it: built only when one is needed.
+    pub fn key(&self) -> String {
+        self.mapping
             .order_by
             .iter()
             .map(|p| {
-                raw.get(p)
+                self.raw
+                    .get(p)
                     .and_then(|v| json::as_string(v).ok().flatten())
                     .unwrap_or_default()
             })
             .collect::<Vec<_>>()
-            .join("/");
-        Record { mapping, raw, key }
-    }
-
-    pub fn key(&self) -> &str {
-        &self.key
+            .join("/")
     }
 
     fn error(&self, field: &str, reason: impl std::fmt::Display) -> ErpError {
         ErpError::Record {
             what: self.mapping.entity_set.clone(),
-            key: self.key.clone(),
+            key: self.key(),
             reason: format!(
                 "field {field} ({}): {reason}",
                 self.mapping.property(field).unwrap_or("unmapped")
@@ -65,8 +66,24 @@ impl<'a> Record<'a> {
     }
 
     pub fn string(&self, field: &str) -> Result<Option<String>, ErpError> {
-        self.read(field, json::as_string, None)
-            .map(|s| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+        Ok(self.text(field)?.map(std::borrow::Cow::into_owned))
+    }
+
+    /// A string property as sent (trimmed, never empty), borrowed from the page where it is
+    /// text; numbers and booleans are written out.
+    fn text(&self, field: &str) -> Result<Option<std::borrow::Cow<'a, str>>, ErpError> {
+        use std::borrow::Cow;
+        let Some(v) = self.mapping.property(field).and_then(|p| self.raw.get(p)) else {
+            return Ok(None);
+        };
+        let text = match v {
+            Value::Null => return Ok(None),
+            Value::String(s) => Cow::Borrowed(s.trim()),
+            Value::Number(n) => Cow::Owned(n.to_string()),
+            Value::Bool(b) => Cow::Owned(b.to_string()),
+            other => return Err(self.error(field, format!("expected a string, got {other}"))),
+        };
+        Ok(Some(text).filter(|t| !t.is_empty()))
     }
 
     pub fn required(&self, field: &str) -> Result<String, ErpError> {
@@ -77,7 +94,7 @@ impl<'a> Record<'a> {
     pub fn flag(&self, field: &str) -> Result<bool, ErpError> {
         match self.mapping.flags.get(field) {
             Some(set_values) => Ok(self
-                .string(field)?
+                .text(field)?
                 .is_some_and(|v| set_values.iter().any(|s| s.trim() == v))),
             None => self.read(field, json::as_bool, false),
         }
@@ -131,7 +148,10 @@ impl<'a> Record<'a> {
     }
 
     pub fn customer(&self, field: &str) -> Result<CustomerId, ErpError> {
-        CustomerId::parse(&self.required(field)?).map_err(|e| self.error(field, e))
+        let text = self
+            .text(field)?
+            .ok_or_else(|| self.error(field, "missing or empty"))?;
+        CustomerId::parse(&text).map_err(|e| self.error(field, e))
     }
 
     /// The payment-terms key. Where the ERP names the cash discount apart from the terms
@@ -223,7 +243,7 @@ impl<'a> Record<'a> {
         let amount = self
             .decimal("amount")?
             .ok_or_else(|| self.error("amount", "missing amount"))?;
-        let debit_credit = self.string("debit_credit")?;
+        let debit_credit = self.text("debit_credit")?;
         // Cubes send the amount signed; where a service sends it unsigned with S/H, sign it.
         let amount = match debit_credit.as_deref() {
             Some("H") if amount.is_sign_positive() => -amount,
