@@ -65,6 +65,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub push: PushConfig,
     pub rules: crate::reconcile::RuleSettings,
+    /// `[ar]` and `[collectors]`.
+    pub ar: crate::ar::ArSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,6 +147,7 @@ impl Config {
             schedule: self.schedule.clone(),
             server: self.server.clone(),
             push: self.push.clone(),
+            ar: self.ar.clone(),
         }
     }
 }

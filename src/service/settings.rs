@@ -13,6 +13,8 @@ pub struct ServiceSettings {
     pub schedule: ScheduleConfig,
     pub server: ServerConfig,
     pub push: crate::push::PushConfig,
+    /// `[ar]` and `[collectors]`, for the AR API, desk pages and snapshot gauges.
+    pub ar: crate::ar::ArSettings,
 }
 
 impl ServiceSettings {

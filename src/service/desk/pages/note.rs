@@ -76,7 +76,7 @@ pub(super) async fn note(
     // Only back to a page of this desk, never to another site.
     let back = form
         .back
-        .filter(|b| b.starts_with("/flags/") && !b.contains("//"))
+        .filter(|b| (b.starts_with("/flags/") || b.starts_with("/ar/")) && !b.contains("//"))
         .unwrap_or_else(|| "/".into());
     let body = NoteInput {
         customer: form.customer,
