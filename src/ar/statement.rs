@@ -412,8 +412,9 @@ mod tests {
         assert_eq!(docs, ["D", "A", "B", "C"]);
         let eur = s.totals.iter().find(|t| t.currency == "EUR").unwrap();
         assert_eq!((eur.total, eur.overdue), (dec("120.00"), dec("70.00")));
-        assert_eq!(eur.buckets[1], dec("-30.00"));
-        assert_eq!(eur.buckets[2], dec("100.00"));
+        // A (30 days) and the credit memo B (16 days) are both 1–30 days past due.
+        assert_eq!(eur.buckets[1], dec("70.00"));
+        assert_eq!(eur.buckets[0], dec("50.00"));
         let r = build(to(), None, &items, as_of, Kind::Reminder, Lang::Zh, pay);
         let docs: Vec<&str> = r.lines.iter().map(|l| l.key.document.as_str()).collect();
         assert_eq!(docs, ["D", "A", "B"]);
