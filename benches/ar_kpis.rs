@@ -152,7 +152,8 @@ async fn main() {
     )
     .await;
     let rows = rows.unwrap();
-    let (_, wall) = timed("kpis by company code", kpis(store.as_ref(), &settings, &q)).await;
+    let (again, wall) = timed("kpis by company code", kpis(store.as_ref(), &settings, &q)).await;
+    again.unwrap();
     let by_collector = KpiQuery {
         by: GroupBy::Collector,
         ..q.clone()
@@ -161,7 +162,9 @@ async fn main() {
         "kpis by collector",
         kpis(store.as_ref(), &settings, &by_collector),
     )
-    .await;
+    .await
+    .0
+    .unwrap();
     let by_customer = KpiQuery {
         by: GroupBy::Customer,
         ..q.clone()

@@ -137,6 +137,7 @@ impl Config {
             contracts: self.contracts.clone(),
             payment_terms: self.payment_terms.clone(),
             rules: self.rules.clone(),
+            sales_history_months: self.ar.dso_months + 1,
         }
     }
 

@@ -236,9 +236,10 @@ async fn figures_by_company_code_and_collector(store: SharedStore) {
         .collect();
     assert_eq!(
         got,
+        // Ordered by company code, currency, then customer.
         vec![
-            (Some("0000000001".into()), "EUR".into()),
             (Some("0000000002".into()), "CNY".into()),
+            (Some("0000000001".into()), "EUR".into()),
             (Some("0000000002".into()), "EUR".into()),
         ]
     );
@@ -593,4 +594,88 @@ async fn end_to_end_against_the_mock() {
     assert_eq!(code, 2, "{err}");
     let (code, _, _) = env.cli(&["ar", "kpis", "--by", "region"]);
     assert_eq!(code, 2);
+}
+
+/// With the optional `sales_items` entity mapped, a pull stores the sales history (cleared
+/// items included) and DSO is computed; a second pull reads only from the cursor on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dso_from_the_sales_history() {
+    let env = common::TestEnv::start(20, 200).await;
+    // The shipped mapping has the entity commented out: switch it on.
+    // (the commented block from `# [entities.sales_items]` to the next blank line).
+    let mut inside = false;
+    let mapping: String = common::MAPPING
+        .lines()
+        .map(|l| {
+            if l.starts_with("# [entities.sales_items]") {
+                inside = true;
+            } else if l.trim().is_empty() {
+                inside = false;
+            }
+            match l.strip_prefix("# ") {
+                Some(rest) if inside => rest.to_string(),
+                _ => l.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(mapping.contains("\n[entities.sales_items]"), "{mapping}");
+    std::fs::write(env.dir.path().join("mapping.toml"), &mapping).unwrap();
+    let (code, out, err) = env.cli(&["sync"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let store = env.store().await;
+    assert!(store.ar_has_sales().await.unwrap());
+    let cursor = store
+        .get_cursor("sales_items.posted_through")
+        .await
+        .unwrap()
+        .expect("cursor written");
+    assert!(cursor.as_str() <= "2026-11-25", "{cursor}");
+    // Every customer item of the mock posted in the window, cleared ones too.
+    let ds = env.mock.dataset();
+    let today = Utc::now().date_naive();
+    let window = today.checked_sub_months(chrono::Months::new(13)).unwrap();
+    let expected = ds
+        .open_items
+        .iter()
+        .filter(|i| i.account_type == b'D' && i.posting_date >= window)
+        .count();
+    assert!(ds
+        .open_items
+        .iter()
+        .any(|i| i.account_type == b'D' && i.is_cleared));
+    let groups = store
+        .ar_sales_groups(&Default::default(), window, today)
+        .await
+        .unwrap();
+    let stored: usize = groups.iter().map(|g| g.amounts.len()).sum();
+    assert_eq!(stored, expected);
+
+    let (code, out, err) = env.cli(&["ar", "kpis", "--as-of", "2026-11-25", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let mut with_dso = 0;
+    for r in &rows {
+        if let (Some(dso), Some(best), Some(add)) = (
+            r["dso"].as_f64(),
+            r["best_possible_dso"].as_f64(),
+            r["add"].as_f64(),
+        ) {
+            with_dso += 1;
+            assert!(dso >= best && (dso - best - add).abs() < 0.011, "{r}");
+            assert!(dso > 0.0 && dso <= 366.0, "{r}");
+        }
+    }
+    assert!(with_dso > 0, "{out}");
+    // Again: incremental from the cursor, nothing duplicated.
+    let (code, _, err) = env.cli(&["sync", "--only", "open-items"]);
+    assert_eq!(code, 0, "{err}");
+    let groups = store
+        .ar_sales_groups(&Default::default(), window, today)
+        .await
+        .unwrap();
+    assert_eq!(
+        groups.iter().map(|g| g.amounts.len()).sum::<usize>(),
+        expected
+    );
 }

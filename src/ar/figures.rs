@@ -107,7 +107,10 @@ pub fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
         return None;
     }
     let p = part.checked_mul(Decimal::ONE_HUNDRED)?.checked_div(whole)?;
-    Some(p.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+    let mut p = p.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    // Always two places in print ("20.00", not "20").
+    p.rescale(2);
+    Some(p)
 }
 
 #[cfg(test)]
@@ -189,6 +192,8 @@ mod tests {
         assert_eq!(percent(dec("1"), dec("8")), Some(dec("12.50")));
         assert_eq!(percent(dec("1"), dec("3")), Some(dec("33.33")));
         assert_eq!(percent(dec("2"), dec("3")), Some(dec("66.67")));
+        assert_eq!(percent(dec("1"), dec("5")).unwrap().to_string(), "20.00");
+        assert_eq!(percent(dec("0"), dec("5")).unwrap().to_string(), "0.00");
         assert_eq!(percent(dec("1"), dec("0")), None);
         assert_eq!(percent(dec("1"), dec("-5")), None);
     }

@@ -64,6 +64,19 @@ pub struct ArCustomer {
     pub clerk: Option<String>,
 }
 
+/// One item of the sales history: a customer item by posting date, cleared or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SalesRow {
+    pub key: OpenItemKey,
+    pub customer: CustomerId,
+    pub posting_date: NaiveDate,
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+/// Rows per generated insert (9 parameters each, far below both backends' limits).
+const SALES_CHUNK: usize = 500;
+
 /// Cleared items older than this are not read for promises and statements.
 const HISTORY_DAYS: u64 = 800;
 
@@ -78,6 +91,14 @@ pub trait ArStore: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<SalesGroup>>;
+    /// Stores sales-history rows (insert or update by item key) and, when given, the pull's
+    /// cursor, in one transaction.
+    async fn ar_upsert_sales(
+        &self,
+        rows: &[SalesRow],
+        seen_at: DateTime<Utc>,
+        cursor: Option<(&str, &str)>,
+    ) -> Result<()>;
     /// Whether a sales history was ever pulled (without one, DSO is null).
     async fn ar_has_sales(&self) -> Result<bool>;
     /// Customers with an item open and past due at `as_of`, ordered by number.
@@ -245,6 +266,58 @@ sql_impl! {
                     })
                 })
                 .collect()
+        }
+
+        async fn ar_upsert_sales(
+            &self,
+            rows: &[SalesRow],
+            seen_at: DateTime<Utc>,
+            cursor: Option<(&str, &str)>,
+        ) -> Result<()> {
+            let mut tx = self.pool().begin().await?;
+            for chunk in rows.chunks(SALES_CHUNK) {
+                let mut n = 0;
+                let values: Vec<String> = chunk
+                    .iter()
+                    .map(|_| {
+                        let ps: Vec<String> = (0..9)
+                            .map(|_| {
+                                n += 1;
+                                D::param(n)
+                            })
+                            .collect();
+                        format!("({})", ps.join(", "))
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO ar_sales (company_code, fiscal_year, document, item, customer, \
+                       posting_date, amount, currency, seen_at) VALUES {} \
+                     ON CONFLICT (company_code, fiscal_year, document, item) DO UPDATE SET \
+                       customer = excluded.customer, posting_date = excluded.posting_date, \
+                       amount = excluded.amount, currency = excluded.currency, \
+                       seen_at = excluded.seen_at",
+                    values.join(", ")
+                );
+                let mut q = sqlx::query::<D::DB>(&sql).persistent(chunk.len() == SALES_CHUNK);
+                for r in chunk {
+                    q = q
+                        .bind(r.key.company_code.clone())
+                        .bind(r.key.fiscal_year.clone())
+                        .bind(r.key.document.clone())
+                        .bind(r.key.item.clone())
+                        .bind(r.customer.as_str().to_string())
+                        .bind(r.posting_date)
+                        .bind(Some(D::amount(r.amount)))
+                        .bind(r.currency.clone())
+                        .bind(D::stamp(seen_at));
+                }
+                q.execute(&mut *tx).await?;
+            }
+            if let Some((name, value)) = cursor {
+                Self::write_cursor(&mut tx, name, value, seen_at).await?;
+            }
+            tx.commit().await?;
+            Ok(())
         }
 
         async fn ar_has_sales(&self) -> Result<bool> {

@@ -26,7 +26,7 @@ pub mod review;
 pub mod sessions;
 pub mod sqlite;
 
-pub use ar::{ArCustomer, ArFilter, ArGroup, ArStore, SalesGroup};
+pub use ar::{ArCustomer, ArFilter, ArGroup, ArStore, SalesGroup, SalesRow};
 pub use cursors::CursorStore;
 pub use findings::{DiscrepancyFilter, FindingStore, FindingsReport};
 pub use idoc::IdocStore;

@@ -47,6 +47,7 @@ fn failed(e: CollectionsError) -> Response {
     }
 }
 
+#[allow(clippy::result_large_err)] // see api::require
 fn as_of(raw: Option<&str>) -> Result<NaiveDate, Response> {
     match raw {
         None => Ok(Utc::now().date_naive()),
