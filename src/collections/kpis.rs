@@ -54,18 +54,19 @@ pub(super) fn filter(
         clerks: collector.map(|c| settings.clerks_of(c)).unwrap_or_default(),
         customer: None,
         by_customer,
+        by_clerk: false,
     }
 }
-
 /// Per group and currency, ordered by company code, currency, collector and customer.
 pub async fn kpis(store: &dyn Store, settings: &ArSettings, q: &KpiQuery) -> Result<Vec<KpiRow>> {
     let by_customer = q.by == GroupBy::Customer;
-    let filter = filter(
+    let mut filter = filter(
         settings,
         q.company_code.clone(),
         q.collector.as_deref(),
         by_customer,
     );
+    filter.by_clerk = q.by == GroupBy::Collector;
     let key = |cc: &str, cur: &str, clerk: &str, customer: &str| -> Key {
         (
             cc.to_string(),

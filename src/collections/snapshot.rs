@@ -16,7 +16,10 @@ pub async fn take(
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Vec<Snapshot>> {
-    let filter = ArFilter::default();
+    let filter = ArFilter {
+        by_clerk: true,
+        ..ArFilter::default()
+    };
     let mut totals: BTreeMap<(String, String, String), Totals> = BTreeMap::new();
     for g in store.ar_open_groups(&filter, as_of).await? {
         let days = days_past_due(as_of, g.due);
