@@ -889,3 +889,50 @@ async fn api_and_desk_agree_with_the_cli() {
     let html = r.text().await.unwrap();
     assert!(html.contains("对账单") && html.contains("合计"), "{html}");
 }
+
+/// `[ar]` and `[collectors]` are checked: out-of-range values and bad rates exit 2 naming
+/// the key; an environment override of a key the file does not set is read as a number.
+#[test]
+fn ar_config_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mapping.toml"), common::MAPPING).unwrap();
+    let base = || {
+        common::ErpsyncToml::sqlite("erpsync.db")
+            .odata("http://127.0.0.1:9/sap/opu/odata/sap/")
+            .set("collectors.01", "ana")
+    };
+    let cases = [
+        (
+            base().set("ar.promise_grace_days", 500),
+            "ar.promise_grace_days",
+        ),
+        (base().set("ar.dso_months", 0), "ar.dso_months"),
+        (
+            base().set("ar.ranking_rates.CNY", "-1"),
+            "ar.ranking_rates.CNY",
+        ),
+        (base().set("collectors.LONG", "ana"), "collectors.LONG"),
+        (base().set("ar.unknown", 1), "unknown"),
+    ];
+    for (toml, key) in cases {
+        let path = toml.write_in(dir.path());
+        let (code, _, err) = common::cli::run(&path, &["ar", "snapshot"]);
+        assert_eq!(code, 2, "{key}: {err}");
+        assert!(err.contains(key), "{key}: {err}");
+    }
+    let path = base().write_in(dir.path());
+    let config = erpsync::config::Config::from_str_with_env(
+        &std::fs::read_to_string(&path).unwrap(),
+        &path,
+        dir.path(),
+        [(
+            "ERPSYNC_AR__PROMISE_GRACE_DAYS".to_string(),
+            "5".to_string(),
+        )],
+    )
+    .unwrap();
+    assert_eq!(config.ar.promise_grace_days, 5);
+    assert_eq!(config.ar.dso_months, 12);
+    assert_eq!(config.ar.collector_name("01"), "ana");
+    assert_eq!(config.ar.clerks_of("ana"), vec!["01".to_string()]);
+}
