@@ -66,6 +66,8 @@ pub struct Config {
     pub push: PushConfig,
     pub rules: crate::reconcile::RuleSettings,
     pub desk: crate::service::desk::DeskSettings,
+    /// `[ar]` and `[collectors]`.
+    pub ar: crate::ar::ArSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +138,7 @@ impl Config {
             contracts: self.contracts.clone(),
             payment_terms: self.payment_terms.clone(),
             rules: self.rules.clone(),
+            sales_history_months: self.ar.dso_months + 1,
         }
     }
 
@@ -147,6 +150,7 @@ impl Config {
             server: self.server.clone(),
             push: self.push.clone(),
             desk: self.desk.clone(),
+            ar: self.ar.clone(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! erpsync keeps an ERP's accounts-receivable master data honest.
 //!
 //! The modules follow the flow (see README, "Architecture"):
+//! - [`ar`]: collections figures (aging, OD%, DSO, CEI, promises, call list); pure.
+//! - [`collections`]: the collections workbench use cases over the store (CLI, API, desk).
 //! - [`model`]: canonical types and pure domain rules (payment terms, due dates). No I/O.
 //! - [`erp`]: connectors that speak the ERP's dialect (OData, SOAP, T052 files) and mappings.
 //! - [`contracts`]: contract sources (register CSV) and the contract terms-text parser.
@@ -13,7 +15,9 @@
 //! - [`mock_erp`]: an SAP-dialect ERP for the demo, tests and benchmarks.
 //! - [`config`] and [`cli`]: the operator's surface.
 
+pub mod ar;
 pub mod cli;
+pub mod collections;
 pub mod config;
 pub mod contracts;
 pub mod erp;

@@ -92,6 +92,11 @@ pub enum Command {
     },
     /// Start the SAP-dialect mock ERP; prints its URLs and a config snippet with its credentials.
     MockErp(MockErpArgs),
+    /// Collections: KPIs, the call list, statements and reminders, snapshots.
+    Ar {
+        #[command(subcommand)]
+        command: super::ar::ArCommand,
+    },
     /// Review-desk users.
     Users {
         #[command(subcommand)]

@@ -2,6 +2,7 @@
 //! which carries the exit code (DESIGN §5: 1 failure, 2 bad usage or config).
 
 mod app;
+mod ar;
 mod demo;
 mod idoc;
 mod masters;
@@ -55,7 +56,8 @@ failed_from!(
     crate::erp::odata::ErpError,
     crate::erp::mapping::MappingError,
     crate::erp::odata::ConnectError,
-    std::io::Error
+    std::io::Error,
+    crate::collections::CollectionsError
 );
 
 /// Loads the config and opens (and migrates) its store.
@@ -130,6 +132,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Customers { command } => masters::customers(path, command).await,
         Command::OpenItems { command } => masters::open_items(path, command).await,
         Command::MockErp(args) => mock::run(args).await,
+        Command::Ar { command } => ar::run(path, command).await,
         Command::Users { command } => users::run(command),
     }
 }

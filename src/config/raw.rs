@@ -34,6 +34,47 @@ pub(super) struct RawConfig {
     /// `[desk]`: the review desk's own settings (its struct, checked in `validate`).
     #[serde(default)]
     pub(super) desk: crate::service::desk::DeskSettings,
+    /// `[collectors]`: accounting clerk code → desk user.
+    #[serde(default)]
+    pub(super) collectors: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(super) ar: RawAr,
+}
+
+/// A whole number as written in the file, or as text from an environment override of a
+/// key the file does not set.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+pub(super) enum IntOrText {
+    Int(i64),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAr {
+    pub(super) promise_grace_days: Option<IntOrText>,
+    pub(super) dso_months: Option<IntOrText>,
+    /// Currency → weight, as decimal text: orders the call list only.
+    #[serde(default)]
+    pub(super) ranking_rates: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(super) payment: RawPayment,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPayment {
+    #[serde(default)]
+    pub(super) beneficiary: String,
+    #[serde(default)]
+    pub(super) bank: String,
+    #[serde(default)]
+    pub(super) iban: String,
+    #[serde(default)]
+    pub(super) bic: String,
+    #[serde(default)]
+    pub(super) lines: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

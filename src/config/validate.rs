@@ -226,6 +226,72 @@ pub(super) fn validate(
             raw.desk.check().map_err(|m| invalid("desk", m))?;
             raw.desk
         },
+        ar: validate_ar(raw.ar, raw.collectors)?,
+    })
+}
+
+/// `[ar]` and `[collectors]`.
+fn validate_ar(
+    raw: RawAr,
+    collectors: BTreeMap<String, String>,
+) -> Result<crate::ar::ArSettings, ConfigError> {
+    use crate::ar::settings::{PaymentDetails, DEFAULT_DSO_MONTHS, DEFAULT_PROMISE_GRACE_DAYS};
+    let whole = |key: &str, v: Option<IntOrText>, default: u32, max: u32, min: u32| {
+        let n = match v {
+            None => return Ok(default),
+            Some(IntOrText::Int(n)) => n,
+            Some(IntOrText::Text(t)) => t
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| invalid(key, format!("{t:?} is not a whole number")))?,
+        };
+        if n < i64::from(min) || n > i64::from(max) {
+            return Err(invalid(key, format!("must be {min} to {max}")));
+        }
+        Ok(n as u32)
+    };
+    let mut ranking_rates = BTreeMap::new();
+    for (currency, rate) in raw.ranking_rates {
+        let r: rust_decimal::Decimal = rate.trim().parse().map_err(|_| {
+            invalid(
+                &format!("ar.ranking_rates.{currency}"),
+                format!("{rate:?} is not a decimal"),
+            )
+        })?;
+        if r <= rust_decimal::Decimal::ZERO {
+            return Err(invalid(
+                &format!("ar.ranking_rates.{currency}"),
+                "must be more than 0",
+            ));
+        }
+        ranking_rates.insert(currency.to_ascii_uppercase(), r);
+    }
+    for (clerk, user) in &collectors {
+        if clerk.trim().is_empty() || user.trim().is_empty() || clerk.chars().count() > 2 {
+            return Err(invalid(
+                &format!("collectors.{clerk}"),
+                "an accounting clerk is a code of one or two characters mapped to a user name",
+            ));
+        }
+    }
+    Ok(crate::ar::ArSettings {
+        promise_grace_days: whole(
+            "ar.promise_grace_days",
+            raw.promise_grace_days,
+            DEFAULT_PROMISE_GRACE_DAYS,
+            90,
+            0,
+        )?,
+        dso_months: whole("ar.dso_months", raw.dso_months, DEFAULT_DSO_MONTHS, 36, 1)?,
+        ranking_rates,
+        collectors,
+        payment: PaymentDetails {
+            beneficiary: raw.payment.beneficiary,
+            bank: raw.payment.bank,
+            iban: raw.payment.iban,
+            bic: raw.payment.bic,
+            lines: raw.payment.lines,
+        },
     })
 }
 

@@ -62,6 +62,21 @@ pub const OPTIONAL_ENTITIES: &[(&str, &[&str])] = &[
         ],
     ),
     ("contracts", &["id", "customer"]),
+    // The sales history DSO counts back over: customer items by posting date, cleared or
+    // not (`sync::sales_items`). Read with the open-item record, so the same fields.
+    (
+        "sales_items",
+        &[
+            "company_code",
+            "document",
+            "item",
+            "customer",
+            "document_date",
+            "posting_date",
+            "amount",
+            "currency",
+        ],
+    ),
     ("credit_limits", &["customer", "segment", "amount"]),
     // Payment-terms definitions read from the ERP itself (Dynamics 365 F&O terms of payment
     // and cash discounts, see `erp::dynamics_terms`) instead of a T052 export.

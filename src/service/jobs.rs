@@ -138,6 +138,17 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
                 Entity::Contracts => ctx.sync.config.reads_erp_contracts(),
                 Entity::Customers | Entity::OpenItems => true,
             };
+            if entity == Entity::OpenItems {
+                // The day's AR snapshot follows every open-items pull (taken again the same
+                // day, it replaces the earlier one); a failure is logged, the pull stands.
+                let now = Utc::now();
+                match crate::collections::snapshot::take(store, now.date_naive(), now).await {
+                    Ok(rows) => crate::service::metrics::ar_figures(&rows),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "AR snapshot after the open-items pull failed")
+                    }
+                }
+            }
         }
         Job::Reconcile => {
             let now = Utc::now();

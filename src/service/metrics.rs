@@ -23,6 +23,10 @@ pub const DISCREPANCIES_OPEN: &str = "erpsync_discrepancies_open";
 pub const HTTP_CLIENT_REQUESTS: &str = "erpsync_http_client_requests_total";
 pub const ERP_LAST_CONTACT: &str = "erpsync_erp_last_contact_timestamp_seconds";
 pub const UP: &str = "erpsync_up";
+pub const AR_OPEN: &str = "erpsync_ar_open_amount";
+pub const AR_OVERDUE: &str = "erpsync_ar_overdue_amount";
+pub const AR_OVER_60: &str = "erpsync_ar_over_60_amount";
+pub const AR_OVER_360: &str = "erpsync_ar_over_360_amount";
 
 /// Jobs run from a second to many minutes (a large pull).
 const DURATION_BUCKETS: &[f64] = &[
@@ -77,6 +81,45 @@ fn describe() {
         "Unix time of the last successful ERP contact"
     );
     metrics::describe_gauge!(UP, "1 while the service runs");
+    for (name, what) in [
+        (AR_OPEN, "Open AR"),
+        (AR_OVERDUE, "AR past due"),
+        (AR_OVER_60, "AR more than 60 days past due"),
+        (AR_OVER_360, "AR more than 360 days past due"),
+    ] {
+        metrics::describe_gauge!(
+            name,
+            format!("{what}, by company code and currency, as of the last open-items pull")
+        );
+    }
+}
+
+/// Sets the AR gauges from a day's snapshot (summed over collectors; one series per
+/// company code and currency, never across currencies). A gauge is a float: exact enough
+/// for a dashboard, and the exact figures are in `ar kpis`.
+pub fn ar_figures(rows: &[crate::ar::snapshot::Snapshot]) {
+    use rust_decimal::prelude::ToPrimitive;
+    let mut by: BTreeMap<(&str, &str), crate::ar::Totals> = BTreeMap::new();
+    for r in rows {
+        let t = by.entry((&r.company_code, &r.currency)).or_default();
+        if t.merge(&r.totals).is_err() {
+            return;
+        }
+    }
+    for ((cc, cur), t) in by {
+        let labels = [
+            ("company_code", cc.to_string()),
+            ("currency", cur.to_string()),
+        ];
+        for (name, v) in [
+            (AR_OPEN, t.open),
+            (AR_OVERDUE, t.overdue),
+            (AR_OVER_60, t.over_60),
+            (AR_OVER_360, t.over_360),
+        ] {
+            metrics::gauge!(name, &labels).set(v.to_f64().unwrap_or(0.0));
+        }
+    }
 }
 
 pub fn job_finished(job: &'static str, elapsed: Duration, ok: bool, now_unix: f64) {

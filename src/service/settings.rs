@@ -15,6 +15,8 @@ pub struct ServiceSettings {
     pub push: crate::push::PushConfig,
     /// `[desk]`.
     pub desk: super::desk::DeskSettings,
+    /// `[ar]` and `[collectors]`, for the AR API, desk pages and snapshot gauges.
+    pub ar: crate::ar::ArSettings,
 }
 
 impl ServiceSettings {

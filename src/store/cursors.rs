@@ -51,7 +51,7 @@ pub trait CursorStore: Send + Sync {
 sql_impl! {
     impl<D> SqlStore<D> {
         /// Sets a cursor inside the caller's transaction, stamped `at`.
-        async fn write_cursor(
+        pub(super) async fn write_cursor(
             conn: &mut Conn<D>,
             name: &str,
             value: &str,

@@ -11,6 +11,7 @@ mod decode;
 mod dialect;
 mod upsert;
 
+pub mod ar;
 pub mod cursors;
 pub mod findings;
 pub mod idoc;
@@ -25,6 +26,7 @@ pub mod review;
 pub mod sessions;
 pub mod sqlite;
 
+pub use ar::{ArCustomer, ArFilter, ArGroup, ArStore, SalesGroup, SalesRow};
 pub use cursors::CursorStore;
 pub use findings::{DiscrepancyFilter, FindingStore, FindingsReport};
 pub use idoc::IdocStore;
@@ -73,6 +75,7 @@ pub trait Store:
     + QueueStore
     + ReconcileStore
     + SessionStore
+    + ArStore
     + Send
     + Sync
 {

@@ -10,6 +10,7 @@ pub mod idoc_inbox;
 pub mod masters;
 pub mod open_items;
 pub mod reconcile_run;
+pub mod sales_items;
 pub mod settings;
 pub mod terms;
 
@@ -332,6 +333,16 @@ pub async fn run(ctx: &SyncContext, only: &[Entity]) -> Result<SyncReport, SyncE
     a?;
     b?;
     c?;
+    // The sales history (optional mapping entity) after the open items: DSO reads both.
+    if from_odata(Entity::OpenItems) {
+        sales_items::pull(
+            ctx,
+            ctx.odata()?,
+            &mut report,
+            ctx.config.sales_history_months,
+        )
+        .await?;
+    }
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "pull finished"

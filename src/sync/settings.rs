@@ -20,6 +20,9 @@ pub struct SyncSettings {
     pub contracts: Vec<ContractSourceConfig>,
     pub payment_terms: PaymentTermsConfig,
     pub rules: crate::reconcile::RuleSettings,
+    /// Months of sales history the first `sales_items` pull reads (the DSO window and the
+    /// partial month).
+    pub sales_history_months: u32,
 }
 
 impl SyncSettings {

@@ -159,7 +159,7 @@ impl FromRequestParts<Arc<DeskState>> for Caller {
 // The refusal is the response itself, as axum handlers return it; boxing it would only add
 // an allocation to the path that refuses.
 #[allow(clippy::result_large_err)]
-fn require(who: &Principal, p: Permission, what: &str) -> Result<(), Response> {
+pub(super) fn require(who: &Principal, p: Permission, what: &str) -> Result<(), Response> {
     if who.role.may(p) {
         Ok(())
     } else {

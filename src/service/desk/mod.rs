@@ -15,6 +15,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod ar_api;
 pub mod auth;
 pub mod format;
 pub mod json_errors;
@@ -80,6 +81,8 @@ pub struct DeskState {
     pub sso_trusted_proxies: Vec<ipnet::IpNet>,
     pub cookie_secure: bool,
     pub dispute_rules: DisputeRules,
+    /// `[ar]` and `[collectors]`: the collections pages and API.
+    pub ar: crate::ar::ArSettings,
     /// Serialises actions in this process, so the stale-page check and the change it
     /// guards cannot interleave with another action on the same flag.
     pub action_lock: tokio::sync::Mutex<()>,
@@ -156,6 +159,7 @@ impl DeskState {
             sso_trusted_proxies: config.server.sso_trusted_proxies.clone(),
             cookie_secure: config.server.cookie_secure,
             dispute_rules: config.push.dispute_rules.clone(),
+            ar: config.ar.clone(),
             action_lock: tokio::sync::Mutex::new(()),
             settings: config.desk.clone(),
         })
@@ -296,6 +300,7 @@ pub fn version_of(d: &Discrepancy) -> String {
 /// trusted proxies.
 pub fn router(state: Arc<DeskState>) -> Router {
     api::routes()
+        .merge(ar_api::routes())
         .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -56,7 +56,7 @@ pub fn document() -> Value {
         "schema": {"type": "string", "enum": ["acknowledge", "resolve", "waive", "approve", "reject", "reopen"]}});
     let case =
         json!({"name": "case", "in": "path", "required": true, "schema": {"type": "string"}});
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "erpsync review desk API",
@@ -142,7 +142,9 @@ pub fn document() -> Value {
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DisputeStatus"}}}},
                     "responses": with_errors(json!({"201": {"description": "queued"}}), &[("409", "the configured transitions do not allow it")])}}
             }
-    })
+    });
+    super::ar_api::describe(&mut doc);
+    doc
 }
 
 pub async fn serve() -> Response {

@@ -5,6 +5,8 @@
 //! answer with a redirect, so a reload never sends an action twice. Every value shown is
 //! HTML-escaped; the pages are UTF-8 throughout.
 
+mod ar_charts;
+mod ar_pages;
 mod flag;
 mod flag_forms;
 mod flag_sides;
@@ -32,6 +34,9 @@ pub fn routes() -> Router<Arc<DeskState>> {
         .route("/flags/{id}", get(flag::flag_page))
         .route("/flags/{id}/{action}", post(flag::flag_action))
         .route("/notes", post(note::note))
+        .route("/ar", get(ar_pages::overview))
+        .route("/ar/calls", get(ar_pages::calls))
+        .route("/ar/customers/{customer}", get(ar_pages::customer))
         .route(
             "/assets/desk.css",
             get(|| asset("text/css; charset=utf-8", CSS)),

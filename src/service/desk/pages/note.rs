@@ -108,7 +108,7 @@ pub(super) async fn note(
     let kept = form.clone();
     let back = form
         .back
-        .filter(|b| b.starts_with("/flags/") && !b.contains("//"))
+        .filter(|b| (b.starts_with("/flags/") || b.starts_with("/ar/")) && !b.contains("//"))
         .unwrap_or_else(|| "/".into());
     let body = NoteInput {
         customer: form.customer,

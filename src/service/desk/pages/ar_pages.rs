@@ -1,0 +1,432 @@
+//! The collections pages: `/ar` (KPIs per company code and currency, aging bars, OD% trend),
+//! `/ar/calls` (the call list; a collector sees their own by default) and
+//! `/ar/customers/{customer}` (open items, aging, notes and promises, statement links, and
+//! the log-a-call form, whose note goes to the ERP through the outbox like every note).
+
+use super::super::ar_api::default_collector;
+use super::super::auth::Permission;
+use super::super::DeskState;
+use super::ar_charts::{aging_bars, trend};
+use super::kit::{esc, hidden, page, unavailable, viewer, with_cookie};
+use crate::ar::statement::fmt_amount;
+use crate::ar::worklist::{Section, WorkEntry};
+use crate::ar::{days_past_due, Bucket};
+use crate::collections::kpis::{kpis, GroupBy, KpiQuery};
+use crate::collections::worklist::{worklist, WorklistQuery};
+use crate::model::{CustomerId, NoteChannel};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::{Days, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Days of snapshots the trend lines show.
+const TREND_DAYS: u64 = 90;
+
+fn opt_pct(v: Option<Decimal>) -> String {
+    v.map(|d| format!("{d} %")).unwrap_or_else(|| "–".into())
+}
+
+fn nav() -> &'static str {
+    "<nav class=\"tabs\"><a href=\"/ar\" id=\"nav-ar\">AR overview</a> \
+     <a href=\"/ar/calls\" id=\"nav-calls\">Call list</a> <a href=\"/\">Review queue</a></nav>"
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct AsOf {
+    as_of: Option<String>,
+    collector: Option<String>,
+}
+
+fn day(raw: Option<&str>) -> NaiveDate {
+    raw.and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| Utc::now().date_naive())
+}
+
+pub(super) async fn overview(
+    State(desk): State<Arc<DeskState>>,
+    headers: HeaderMap,
+    Query(p): Query<AsOf>,
+) -> Response {
+    let (who, cookie) = match viewer(&desk, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let as_of = day(p.as_of.as_deref());
+    let q = KpiQuery {
+        by: GroupBy::CompanyCode,
+        company_code: None,
+        collector: p.collector.clone(),
+        as_of,
+    };
+    let rows = match kpis(desk.store.as_ref(), &desk.ar, &q).await {
+        Ok(r) => r,
+        Err(e) => return with_cookie(unavailable(e), cookie),
+    };
+    let from = as_of
+        .checked_sub_days(Days::new(TREND_DAYS))
+        .unwrap_or(as_of);
+    let snaps = match desk.store.ar_snapshots(from, as_of, None).await {
+        Ok(s) => s,
+        Err(e) => return with_cookie(unavailable(e), cookie),
+    };
+    let mut body = format!(
+        "{}<h1>AR overview</h1><p class=\"muted\">as of {as_of}</p>",
+        nav()
+    );
+    body.push_str(
+        "<table class=\"kpis\" id=\"kpis\"><thead><tr><th>Company code</th><th>Currency</th>\
+         <th>Items</th><th>Open</th><th>Overdue</th><th>OD%</th><th>AR&gt;60</th><th>AR&gt;60 %</th>\
+         <th>AR&gt;360</th><th>AR&gt;360 %</th><th>DSO</th><th>Best DSO</th><th>ADD</th></tr></thead><tbody>",
+    );
+    for r in &rows {
+        let days = |v: Option<Decimal>| v.map(|d| d.to_string()).unwrap_or_else(|| "–".into());
+        let _ = write!(
+            body,
+            "<tr data-cc=\"{cc}\" data-currency=\"{cur}\"><td>{cc}</td><td>{cur}</td><td>{}</td>\
+             <td class=\"n open\">{}</td><td class=\"n overdue\">{}</td><td class=\"n odp\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            r.items,
+            fmt_amount(r.open_amount),
+            fmt_amount(r.overdue_amount),
+            opt_pct(r.overdue_percent),
+            fmt_amount(r.ar_over_60_amount),
+            opt_pct(r.ar_over_60_percent),
+            fmt_amount(r.ar_over_360_amount),
+            opt_pct(r.ar_over_360_percent),
+            days(r.dso),
+            days(r.best_possible_dso),
+            days(r.add),
+            cc = esc(&r.company_code),
+            cur = esc(&r.currency),
+        );
+    }
+    body.push_str("</tbody></table>");
+    if rows.iter().all(|r| r.dso.is_none()) {
+        body.push_str(
+            "<p class=\"muted\" id=\"dso-note\">DSO needs the sales history (the optional \
+             sales_items mapping entity); without it DSO is not shown rather than guessed.</p>",
+        );
+    }
+    body.push_str("<h2>Aging</h2><div class=\"charts\">");
+    for r in &rows {
+        let b = [
+            r.buckets.not_due,
+            r.buckets.d1_30,
+            r.buckets.d31_60,
+            r.buckets.d61_90,
+            r.buckets.d91_180,
+            r.buckets.d181_360,
+            r.buckets.over_360,
+        ];
+        let title = format!("{} {}", r.company_code, r.currency);
+        let _ = write!(
+            body,
+            "<figure><figcaption>{}</figcaption>{}</figure>",
+            esc(&title),
+            aging_bars(
+                &format!("aging-{}-{}", r.company_code, r.currency),
+                &title,
+                &b
+            )
+        );
+    }
+    body.push_str("</div><h2>OD% over time</h2>");
+    let mut od: BTreeMap<String, BTreeMap<NaiveDate, crate::ar::Totals>> = BTreeMap::new();
+    for s in &snaps {
+        let t = od
+            .entry(format!("{} {}", s.company_code, s.currency))
+            .or_default()
+            .entry(s.as_of)
+            .or_default();
+        let _ = t.merge(&s.totals);
+    }
+    let series: Vec<(String, Vec<(NaiveDate, Decimal)>)> = od
+        .into_iter()
+        .map(|(k, days)| {
+            let points = days
+                .into_iter()
+                .filter_map(|(d, t)| t.overdue_percent().map(|p| (d, p)))
+                .collect();
+            (k, points)
+        })
+        .collect();
+    body.push_str(&trend("trend-odp", "OD% by day", "%", &series));
+    body.push_str(
+        "<p class=\"muted\">From the daily snapshots (taken after each open-items pull and by \
+         <code>erpsync ar snapshot</code>). A DSO line appears once a sales history is pulled.</p>",
+    );
+    with_cookie(page(&who, StatusCode::OK, "AR overview", &body), cookie)
+}
+
+fn entry_row(e: &WorkEntry) -> String {
+    let overdue: Vec<String> = e
+        .overdue
+        .iter()
+        .map(|a| format!("{} {}", fmt_amount(a.amount), esc(&a.currency)))
+        .collect();
+    let promise = e
+        .promise
+        .as_ref()
+        .map(|p| {
+            format!(
+                "<span class=\"promise {}\">{} {} {} by {}</span>",
+                p.status.as_str(),
+                p.status.as_str(),
+                fmt_amount(p.amount),
+                esc(&p.currency),
+                p.date
+            )
+        })
+        .unwrap_or_default();
+    let note = e
+        .last_note
+        .as_ref()
+        .map(|n| {
+            format!(
+                "{} {} ({}): {}",
+                n.at.format("%Y-%m-%d"),
+                esc(&n.author),
+                esc(&n.channel),
+                esc(&n.text)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<tr data-customer=\"{c}\"><td>{}</td><td><a href=\"/ar/customers/{c}\">{c}</a></td><td>{}</td>\
+         <td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{promise}</td><td>{}</td><td>{}</td><td>{note}</td></tr>",
+        e.rank,
+        esc(&e.name),
+        esc(e.collector.as_deref().unwrap_or("")),
+        overdue.join("<br>"),
+        e.oldest_days_past_due,
+        e.follow_up.map(|d| d.to_string()).unwrap_or_default(),
+        esc(&e.open_disputes.join(" ")),
+        c = esc(&e.customer),
+    )
+}
+
+pub(super) async fn calls(
+    State(desk): State<Arc<DeskState>>,
+    headers: HeaderMap,
+    Query(p): Query<AsOf>,
+) -> Response {
+    let (who, cookie) = match viewer(&desk, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let as_of = day(p.as_of.as_deref());
+    let collector = default_collector(&who, p.collector.filter(|c| !c.is_empty()));
+    let q = WorklistQuery {
+        collector: collector.clone(),
+        company_code: None,
+        limit: 200,
+        as_of,
+    };
+    let list = match worklist(desk.store.as_ref(), &desk.ar, &q).await {
+        Ok(l) => l,
+        Err(e) => return with_cookie(unavailable(e), cookie),
+    };
+    let mut body = format!(
+        "{}<h1>Call list</h1><p class=\"muted\">as of {as_of}{}</p>",
+        nav(),
+        collector
+            .as_ref()
+            .map(|c| format!(
+                " · collector {} · <a href=\"/ar/calls?collector=\">everyone</a>",
+                esc(c)
+            ))
+            .unwrap_or_default()
+    );
+    for (section, title) in [
+        (Section::Call, "To call"),
+        (Section::Promised, "Promised, not yet due"),
+        (Section::Disputed, "Only disputed items overdue"),
+    ] {
+        let id = match section {
+            Section::Call => "calls",
+            Section::Promised => "promised",
+            Section::Disputed => "disputed",
+        };
+        let _ = write!(
+            body,
+            "<h2>{title}</h2><table class=\"calls\" id=\"{id}\"><thead><tr><th>#</th><th>Customer</th>\
+             <th>Name</th><th>Collector</th><th>Overdue</th><th>Oldest (days)</th><th>Promise</th>\
+             <th>Follow up</th><th>Disputes</th><th>Last note</th></tr></thead><tbody>"
+        );
+        for e in list.iter().filter(|e| e.section == section) {
+            body.push_str(&entry_row(e));
+        }
+        body.push_str("</tbody></table>");
+    }
+    with_cookie(page(&who, StatusCode::OK, "Call list", &body), cookie)
+}
+
+pub(super) async fn customer(
+    State(desk): State<Arc<DeskState>>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Query(p): Query<AsOf>,
+) -> Response {
+    let (who, cookie) = match viewer(&desk, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Ok(id) = CustomerId::parse(&raw) else {
+        return with_cookie(
+            page(
+                &who,
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "<div class=\"msg err\">No such customer.</div>",
+            ),
+            cookie,
+        );
+    };
+    let as_of = day(p.as_of.as_deref());
+    let store = desk.store.as_ref();
+    let (general, items, notes) = match tokio::try_join!(
+        store.customer(&id),
+        store.ar_items_of(std::slice::from_ref(&id), None, as_of),
+        store.ar_notes_of(std::slice::from_ref(&id)),
+    ) {
+        Ok(v) => v,
+        Err(e) => return with_cookie(unavailable(e), cookie),
+    };
+    let name = general.map(|c| c.general.name).unwrap_or_default();
+    let mut body = format!(
+        "{}<h1 id=\"customer-name\">{} <span class=\"muted\">{}</span></h1><p class=\"muted\">as of {as_of}</p>",
+        nav(),
+        esc(&name),
+        esc(id.as_str())
+    );
+    // Open items and aging per currency.
+    let mut aging: BTreeMap<String, crate::ar::Totals> = BTreeMap::new();
+    body.push_str(
+        "<h2>Open items</h2><table id=\"items\"><thead><tr><th>Item</th><th>Posted</th><th>Due</th>\
+         <th>Days past due</th><th>Amount</th><th>Currency</th><th>Dispute</th></tr></thead><tbody>",
+    );
+    for i in items.iter().filter(|i| i.open_on(as_of)) {
+        let days = days_past_due(as_of, i.due);
+        let _ = aging
+            .entry(i.currency.clone())
+            .or_default()
+            .add_item(i.amount, days);
+        let _ = write!(
+            body,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            if days > 0 { "overdue" } else { "current" },
+            esc(&i.key.to_string()),
+            i.posting_date,
+            i.due,
+            days.max(0),
+            fmt_amount(i.amount),
+            esc(&i.currency),
+            esc(i.dispute_case.as_deref().unwrap_or(""))
+        );
+    }
+    body.push_str("</tbody></table><h2>Aging</h2><table id=\"aging\"><thead><tr><th>Currency</th>");
+    for b in Bucket::ALL {
+        let _ = write!(body, "<th>{}</th>", b.name());
+    }
+    body.push_str("<th>Total</th></tr></thead><tbody>");
+    for (cur, t) in &aging {
+        let _ = write!(body, "<tr><td>{}</td>", esc(cur));
+        for b in t.buckets {
+            let _ = write!(body, "<td class=\"n\">{}</td>", fmt_amount(b));
+        }
+        let _ = write!(
+            body,
+            "<td class=\"n total\">{}</td></tr>",
+            fmt_amount(t.open)
+        );
+    }
+    body.push_str("</tbody></table>");
+    // Notes and promises, newest first.
+    body.push_str("<h2>Notes and promises</h2><ul id=\"notes\">");
+    for (_, n) in &notes {
+        let promise = n
+            .promise
+            .as_ref()
+            .map(|p| {
+                let o = crate::ar::promise::outcome(p, &items, as_of, desk.ar.promise_grace_days);
+                format!(
+                    " <span class=\"promise {}\">promise {} {} by {}: {}</span>",
+                    o.status.as_str(),
+                    fmt_amount(p.amount),
+                    esc(&p.currency),
+                    p.date,
+                    o.status.as_str()
+                )
+            })
+            .unwrap_or_default();
+        let _ = write!(
+            body,
+            "<li>{} {} ({}{}): {}{}{}</li>",
+            n.at.format("%Y-%m-%d %H:%M"),
+            esc(&n.author),
+            esc(&n.channel),
+            n.via
+                .as_ref()
+                .map(|v| format!(": {}", esc(v)))
+                .unwrap_or_default(),
+            esc(&n.text),
+            n.follow_up
+                .map(|d| format!(" [follow up {d}]"))
+                .unwrap_or_default(),
+            promise
+        );
+    }
+    body.push_str("</ul>");
+    // Statements: preview in the browser (print stylesheet for PDF) or download.
+    let c = esc(id.as_str());
+    let _ = write!(
+        body,
+        "<h2>Statements</h2><p id=\"statements\">\
+         <a href=\"/api/v1/ar/customers/{c}/statement?format=html&amp;lang=en&amp;as_of={as_of}\" id=\"statement-en\">Statement (EN)</a> · \
+         <a href=\"/api/v1/ar/customers/{c}/statement?format=html&amp;lang=zh&amp;as_of={as_of}\" id=\"statement-zh\">对账单 (ZH)</a> · \
+         <a href=\"/api/v1/ar/customers/{c}/statement?format=html&amp;lang=en&amp;kind=reminder&amp;as_of={as_of}\" id=\"reminder-en\">Reminder (EN)</a> · \
+         <a href=\"/api/v1/ar/customers/{c}/statement?format=html&amp;lang=zh&amp;kind=reminder&amp;as_of={as_of}\" id=\"reminder-zh\">付款提醒 (ZH)</a> · \
+         <a href=\"/api/v1/ar/customers/{c}/statement?format=xlsx&amp;lang=en&amp;as_of={as_of}\">XLSX</a></p>"
+    );
+    if who.role.may(Permission::Collect) {
+        let mut channels = String::new();
+        for ch in [
+            NoteChannel::Phone,
+            NoteChannel::Chat,
+            NoteChannel::Email,
+            NoteChannel::Meeting,
+            NoteChannel::Letter,
+        ] {
+            let _ = write!(channels, "<option>{}</option>", ch.as_str());
+        }
+        let _ = write!(
+            body,
+            "<div class=\"card actions\" id=\"log-call\"><h2>Log a call</h2>\
+             <form method=\"post\" action=\"/notes\">{}{}{}\
+             <label>What was said<textarea name=\"text\" id=\"call-text\" required></textarea></label>\
+             <label>Channel<select name=\"channel\" id=\"call-channel\">{channels}</select></label>\
+             <label>Via (e.g. WeChat)<input name=\"via\" id=\"call-via\"></label>\
+             <label>Follow up on<input type=\"date\" name=\"follow_up\" id=\"call-follow-up\"></label>\
+             <fieldset><legend>Promise to pay (all three or none)</legend>\
+             <label>Amount<input name=\"promise_amount\" id=\"call-promise-amount\" inputmode=\"decimal\" size=\"10\"></label>\
+             <label>Currency<input name=\"promise_currency\" id=\"call-promise-currency\" size=\"3\" maxlength=\"3\"></label>\
+             <label>By<input type=\"date\" name=\"promise_date\" id=\"call-promise-date\"></label></fieldset>\
+             <button type=\"submit\" id=\"log-call-submit\">Log the call</button></form>\
+             <p class=\"muted\">Written into the ERP's customer texts by the outbox. Dispute \
+             statuses are set on the dispute case (review desk or API).</p></div>",
+            hidden("csrf", who.csrf().unwrap_or("")),
+            hidden("customer", id.as_str()),
+            hidden("back", &format!("/ar/customers/{}", id.as_str())),
+        );
+    }
+    with_cookie(
+        page(&who, StatusCode::OK, &format!("AR {}", id.as_str()), &body),
+        cookie,
+    )
+}
