@@ -31,10 +31,7 @@ pub fn cei(i: &CeiInputs) -> Option<Decimal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn dec(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
+    use crate::ar::test_values::dec;
 
     #[test]
     fn cei_by_hand() {

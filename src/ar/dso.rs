@@ -123,13 +123,7 @@ pub fn figures(open: Decimal, current: Decimal, sales: Option<&[SalesPeriod]>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn dec(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
+    use crate::ar::test_values::{d, dec};
 
     /// As of 2026-03-15 with a three-month window: March counts 15 days, February 28,
     /// January 31. Sales: March 1000, February 2000, January 3100.

@@ -116,14 +116,8 @@ pub fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ar::test_values::{d, dec};
     use std::collections::BTreeMap;
-
-    fn dec(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
 
     /// A hand-worked case: one company code, two currencies, a credit memo, every bucket.
     /// As of 2026-12-31:

@@ -29,3 +29,18 @@ pub mod worklist;
 pub use aging::{days_past_due, Bucket};
 pub use figures::{percent, Totals};
 pub use settings::ArSettings;
+
+/// Values written as text in the figures' table tests.
+#[cfg(test)]
+pub(crate) mod test_values {
+    use chrono::NaiveDate;
+    use rust_decimal::Decimal;
+
+    pub fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    pub fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+}

@@ -122,14 +122,9 @@ pub fn outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ar::test_values::{d, dec};
     use crate::model::CustomerId;
 
-    fn dec(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
     fn key(doc: &str) -> OpenItemKey {
         OpenItemKey {
             company_code: "1010".into(),

@@ -355,14 +355,9 @@ pub fn fmt_amount(a: Decimal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ar::test_values::{d, dec};
     use crate::model::CustomerId;
 
-    fn dec(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
     fn item(doc: &str, cur: &str, amt: &str, due: &str, cleared: Option<&str>) -> ArItem {
         ArItem {
             key: OpenItemKey {

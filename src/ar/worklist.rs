@@ -255,15 +255,10 @@ pub fn worklist(cases: &[CustomerCase], as_of: NaiveDate, ranking: &Ranking) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ar::test_values::{d, dec};
     use crate::model::OpenItemKey;
     use chrono::TimeZone;
 
-    fn dec(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
     fn item(cust: &str, doc: &str, cur: &str, amt: &str, due: &str) -> ArItem {
         ArItem {
             key: OpenItemKey {
