@@ -114,6 +114,7 @@ async fn main() {
         "pull: {entities} entities in {pull_secs:.1} s wall, {pull_cpu:.1} s CPU with the mock serving ({:.0} entities/s)",
         entities as f64 / pull_secs
     );
+    println!("peak RSS after the pull: {:.0} MB", peak_rss_mb());
 
     let now = Utc::now();
     let t = Stopwatch::start();
