@@ -420,6 +420,59 @@ async fn end_to_end_against_the_mock() {
         .collect();
     assert_eq!(got, expected);
     assert!(expected.len() >= 2, "two currencies at least: {expected:?}");
+
+    // The same KPIs as a workbook: a header of the JSON names, one row per group, amounts
+    // and counts as numbers (not text), equal to the JSON's.
+    {
+        use calamine::{Data, Reader};
+        let file = env.dir.path().join("kpis.xlsx");
+        let (code, out, err) = env.cli(&[
+            "ar",
+            "kpis",
+            "--as-of",
+            as_of,
+            "--xlsx",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(&format!("{} KPI row(s)", rows.len())), "{out}");
+        let mut book = calamine::open_workbook::<calamine::Xlsx<_>, _>(&file).unwrap();
+        let sheet = book.worksheet_range("KPIs").unwrap();
+        let mut lines = sheet.rows();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let body: Vec<&[Data]> = lines.collect();
+        assert_eq!(body.len(), rows.len());
+        for (line, json) in body.iter().zip(&rows) {
+            assert_eq!(
+                line[col("company_code")].to_string(),
+                json["company_code"].as_str().unwrap()
+            );
+            assert_eq!(
+                line[col("currency")].to_string(),
+                json["currency"].as_str().unwrap()
+            );
+            for field in ["open_amount", "overdue_amount"] {
+                let Data::Float(n) = line[col(field)] else {
+                    panic!("{field} is not a number: {:?}", line[col(field)])
+                };
+                let exact = dec(json[field].as_str().unwrap());
+                assert!(
+                    (Decimal::try_from(n).unwrap() - exact).abs() < dec("0.005"),
+                    "{field}"
+                );
+            }
+            assert_eq!(
+                line[col("items")],
+                Data::Float(json["items"].as_u64().unwrap() as f64)
+            );
+        }
+    }
     for r in &rows {
         let buckets: Decimal = r["buckets"]
             .as_object()

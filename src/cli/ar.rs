@@ -4,6 +4,7 @@ use super::output::{self, Format, Table};
 use super::{open, CliError};
 use crate::ar::statement::{Kind, Lang};
 use crate::ar::worklist::WorkEntry;
+use crate::collections::kpi_export::kpis_xlsx;
 use crate::collections::kpis::{kpis, GroupBy, KpiQuery};
 use crate::collections::statement::{document, html, xlsx, StatementQuery};
 use crate::collections::views::KpiRow;
@@ -31,6 +32,9 @@ pub enum ArCommand {
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Write the KPIs as an XLSX workbook (numbers as numbers, frozen header) instead.
+        #[arg(long)]
+        xlsx: Option<PathBuf>,
     },
     /// The call list: customers with overdue items, ranked.
     Worklist {
@@ -94,6 +98,7 @@ pub async fn run(path: &Path, command: ArCommand) -> Result<(), CliError> {
             collector,
             as_of: day,
             format,
+            xlsx: xlsx_file,
         } => {
             let q = KpiQuery {
                 by: usage(by.parse::<GroupBy>())?,
@@ -103,6 +108,11 @@ pub async fn run(path: &Path, command: ArCommand) -> Result<(), CliError> {
             };
             let (config, store) = open(path).await?;
             let rows = kpis(store.as_ref(), &config.ar, &q).await?;
+            if let Some(file) = xlsx_file {
+                std::fs::write(&file, kpis_xlsx(&rows)?)?;
+                println!("{} KPI row(s) written to {}", rows.len(), file.display());
+                return Ok(());
+            }
             if format == Format::Json {
                 return Ok(output::json(&rows)?);
             }

@@ -2,6 +2,7 @@
 //! [`crate::ar`], and hand back what the CLI, the API, the desk and the service print or
 //! serve — one implementation, so they all agree.
 
+pub mod kpi_export;
 pub mod kpis;
 pub mod snapshot;
 pub mod statement;
