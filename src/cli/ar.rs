@@ -4,7 +4,7 @@ use super::output::{self, Format, Table};
 use super::{open, CliError};
 use crate::ar::statement::{Kind, Lang};
 use crate::ar::worklist::WorkEntry;
-use crate::collections::kpi_export::kpis_xlsx;
+use crate::collections::kpi_export::{kpi_columns, kpis_xlsx};
 use crate::collections::kpis::{kpis, GroupBy, KpiQuery};
 use crate::collections::statement::{document, html, xlsx, StatementQuery};
 use crate::collections::views::KpiRow;
@@ -109,7 +109,7 @@ pub async fn run(path: &Path, command: ArCommand) -> Result<(), CliError> {
             let (config, store) = open(path).await?;
             let rows = kpis(store.as_ref(), &config.ar, &q).await?;
             if let Some(file) = xlsx_file {
-                std::fs::write(&file, kpis_xlsx(&rows)?)?;
+                std::fs::write(&file, kpis_xlsx(&rows, q.by)?)?;
                 println!("{} KPI row(s) written to {}", rows.len(), file.display());
                 return Ok(());
             }
@@ -176,67 +176,11 @@ pub async fn run(path: &Path, command: ArCommand) -> Result<(), CliError> {
     }
 }
 
-fn opt(v: Option<rust_decimal::Decimal>) -> String {
-    v.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
-}
-
 fn kpi_table(rows: &[KpiRow], by: GroupBy) -> Table {
-    let mut header = vec!["company_code", "currency"];
-    match by {
-        GroupBy::Collector => header.push("collector"),
-        GroupBy::Customer => header.push("customer"),
-        GroupBy::CompanyCode => {}
-    }
-    header.extend([
-        "items",
-        "open_amount",
-        "overdue_amount",
-        "overdue_percent",
-        "not_due",
-        "1_30",
-        "31_60",
-        "61_90",
-        "91_180",
-        "181_360",
-        "over_360",
-        "ar_over_60_amount",
-        "ar_over_60_percent",
-        "ar_over_360_amount",
-        "ar_over_360_percent",
-        "dso",
-        "best_possible_dso",
-        "add",
-    ]);
-    let mut t = Table::new(header);
+    let columns = kpi_columns(by);
+    let mut t = Table::new(columns.iter().map(|(name, _)| *name).collect());
     for r in rows {
-        let mut cells = vec![r.company_code.clone(), r.currency.clone()];
-        match by {
-            GroupBy::Collector => cells.push(r.collector.clone().flatten().unwrap_or_default()),
-            GroupBy::Customer => cells.push(r.customer.clone().unwrap_or_default()),
-            GroupBy::CompanyCode => {}
-        }
-        let b = &r.buckets;
-        cells.extend([
-            r.items.to_string(),
-            r.open_amount.to_string(),
-            r.overdue_amount.to_string(),
-            opt(r.overdue_percent),
-            b.not_due.to_string(),
-            b.d1_30.to_string(),
-            b.d31_60.to_string(),
-            b.d61_90.to_string(),
-            b.d91_180.to_string(),
-            b.d181_360.to_string(),
-            b.over_360.to_string(),
-            r.ar_over_60_amount.to_string(),
-            opt(r.ar_over_60_percent),
-            r.ar_over_360_amount.to_string(),
-            opt(r.ar_over_360_percent),
-            opt(r.dso),
-            opt(r.best_possible_dso),
-            opt(r.add),
-        ]);
-        t.row(cells);
+        t.row(columns.iter().map(|(_, fill)| fill(r).print()).collect());
     }
     t
 }
