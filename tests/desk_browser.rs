@@ -6,25 +6,49 @@
 //! `npm ci` run in tests/browser (`.ci/run` sees to all of them). Without them the test fails on CI (`CI=true`) and, elsewhere,
 //! says loudly that it did not run.
 //!
-//! Screenshots of the queue and the detail page, and the downloaded XLSX, are left in
-//! `target/desk-screenshots/`.
+//! Screenshots (queue, flag, customer page, each role's landing view, a phone) and the
+//! downloaded XLSX are left in `target/desk-screenshots/`.
 
 mod common;
 
 use common::config::{token, user};
 use common::TestEnv;
-use erpsync::model::DiscrepancyStatus;
+use erpsync::model::{DiscrepancyStatus, Rule};
 use erpsync::service::desk::auth;
+use erpsync::store::OutboxStatus;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
+
+/// The screenshots the browser leaves in `target/desk-screenshots/` (the README shows some).
+const SCREENSHOTS: [&str; 10] = [
+    "queue.png",
+    "detail.png",
+    "detail-approved.png",
+    "refused-kept.png",
+    "approver-inbox.png",
+    "customer.png",
+    "collector-landing.png",
+    "phone-queue.png",
+    "phone-flag.png",
+    "phone-customer.png",
+];
+
+/// Smaller pictures of the same pages for the README (copied to docs/desk/ by hand).
+const README_SHOTS: [&str; 4] = [
+    "readme-queue.jpg",
+    "readme-flag.jpg",
+    "readme-customer.jpg",
+    "readme-phone-queue.jpg",
+];
 
 /// The API token the test reads `/status` with.
 const STATUS_TOKEN: &str = "ops-token-0123456789";
 const MDM: (&str, &str) = ("mia", "mia-secret-1");
 const APPROVER: (&str, &str) = ("april", "april-secret-2");
 const VIEWER: (&str, &str) = ("vera", "vera-secret-3");
+const COLLECTOR: (&str, &str) = ("cole", "cole-secret-4");
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -80,7 +104,7 @@ fn start_service(config: &Path) -> Service {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
+async fn an_mdm_contact_an_approver_a_collector_and_a_viewer_work_the_desk_in_chromium() {
     if let Some(why) = missing_prerequisite() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("the browser test must run on CI but cannot: {why}");
@@ -105,21 +129,31 @@ async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
             "server.tokens",
             token("ops", "viewer", "token_file", "status-token"),
         );
-    for ((name, password), role) in [(MDM, "mdm"), (APPROVER, "approver"), (VIEWER, "viewer")] {
+    for ((name, password), role) in [
+        (MDM, "mdm"),
+        (APPROVER, "approver"),
+        (VIEWER, "viewer"),
+        (COLLECTOR, "collector"),
+    ] {
         let hash = auth::hash_password(password).unwrap();
         config = config.push("server.users", user(name, role, &hash));
     }
-    // The service's own jobs stay out of the way: the store is filled by `sync` below.
+    // The collector works accounting clerk 01's customers.
+    config = config.set("collectors.01", COLLECTOR.0);
+    // The service's own jobs stay out of the way: the store is filled by `sync` below. Only
+    // the outbox runs often, so a note added in the browser reaches the mock SAP.
     let jobs = [
         "customers",
         "open_items",
         "contracts",
         "payment_terms",
         "reconcile",
-        "push",
     ];
-    let hourly: Vec<(&str, &str)> = jobs.iter().map(|job| (*job, "1h")).collect();
-    config.section("schedule", &hourly).write(&env.config_path);
+    let mut schedule: Vec<(&str, &str)> = jobs.iter().map(|job| (*job, "1h")).collect();
+    schedule.push(("push", "2s"));
+    config
+        .section("schedule", &schedule)
+        .write(&env.config_path);
     let (code, _, err) = env.cli(&["sync"]);
     assert_eq!(code, 0, "erpsync sync: {err}");
 
@@ -156,18 +190,18 @@ async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
     }
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/desk-screenshots");
     std::fs::create_dir_all(&out).unwrap();
-    for f in [
-        "queue.png",
-        "detail.png",
-        "detail-approved.png",
-        "queue.xlsx",
-    ] {
+    for f in SCREENSHOTS
+        .iter()
+        .chain(&README_SHOTS)
+        .chain(&["queue.xlsx"])
+    {
         let _ = std::fs::remove_file(out.join(f));
     }
     let users = serde_json::json!({
         "mdm": [MDM.0, MDM.1],
         "approver": [APPROVER.0, APPROVER.1],
         "viewer": [VIEWER.0, VIEWER.1],
+        "collector": [COLLECTOR.0, COLLECTOR.1],
     });
     let dir = browser_dir();
     let run = tokio::task::spawn_blocking({
@@ -230,9 +264,85 @@ async fn an_mdm_contact_and_an_approver_work_the_queue_in_chromium() {
     );
     assert_eq!(store.audit_log(untouched.id).await.unwrap().len(), 1);
 
-    for shot in ["queue.png", "detail.png", "detail-approved.png"] {
+    // The returned waiver: open again, with the approver's reason in its history.
+    let returned = store
+        .discrepancy(result["returned_id"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(returned.status, DiscrepancyStatus::Open);
+    assert!(returned.waiver_by.is_none());
+    let audit = store.audit_log(returned.id).await.unwrap();
+    assert!(audit.iter().any(|a| a.actor == APPROVER.0
+        && a.note
+            .as_deref()
+            .is_some_and(|n| n.contains("signed amendment"))));
+
+    // A flag of every rule the store holds was checked on its page, and the demo data
+    // plants every rule.
+    let mut checked: Vec<String> = result["rules_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
+    checked.sort();
+    let mut held: Vec<String> = store
+        .queue_all(&Default::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.finding.rule.as_str().to_string())
+        .collect();
+    held.sort();
+    held.dedup();
+    assert_eq!(checked, held, "one flag of each rule checked");
+    let every: Vec<&str> = Rule::ALL.iter().map(|r| r.as_str()).collect();
+    let missing: Vec<&&str> = every
+        .iter()
+        .filter(|r| !held.iter().any(|h| h == *r))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules without a flag in the test data: {missing:?}"
+    );
+
+    // The note the browser saw as sent is sent in the outbox.
+    let note_customer = result["note_customer"].as_str().unwrap();
+    let customer = erpsync::model::CustomerId::parse(note_customer).unwrap();
+    let notes = store.notes_with_status(&customer, 10).await.unwrap();
+    assert!(notes
+        .iter()
+        .any(|n| n.text.contains("已确认付款") && n.status == Some(OutboxStatus::Sent)));
+    assert!(
+        !notes.iter().any(|n| n.text.contains("missing customer")),
+        "the refused note was not stored"
+    );
+
+    // The collector's landing view holds only clerk 01's customers.
+    let theirs: Vec<String> = store
+        .customers_of_clerks(&["01".to_string()])
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .collect();
+    let shown = result["collector_customers"].as_array().unwrap();
+    assert!(
+        !shown.is_empty(),
+        "the collector sees flags of their customers"
+    );
+    assert!(shown
+        .iter()
+        .all(|c| theirs.iter().any(|t| Some(t.as_str()) == c.as_str())));
+
+    for shot in SCREENSHOTS {
         let bytes = std::fs::read(out.join(shot)).unwrap_or_default();
         assert!(bytes.starts_with(b"\x89PNG"), "{shot} saved");
+    }
+    for shot in README_SHOTS {
+        let bytes = std::fs::read(out.join(shot)).unwrap_or_default();
+        assert!(bytes.starts_with(b"\xff\xd8"), "{shot} saved as JPEG");
     }
     use calamine::Reader;
     let mut book = calamine::open_workbook::<calamine::Xlsx<_>, _>(out.join("queue.xlsx"))

@@ -8,16 +8,20 @@ mod common;
 
 use common::config::user;
 use common::TestEnv;
+use erpsync::erp::writer;
 use erpsync::model::{DiscrepancyStatus, Rule};
+use erpsync::push;
 use erpsync::service::desk::{self, auth, DeskState};
+use erpsync::store::OutboxStatus;
 use erpsync::store::SharedStore;
 use erpsync::sync::{self, reconcile_run, SyncContext};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
 
-const USERS: [(&str, &str, &str); 4] = [
+const USERS: [(&str, &str, &str); 5] = [
     ("vera", "viewer", "vera-pw"),
+    ("cole", "collector", "cole-pw"),
     ("mia", "mdm", "mia-pw"),
     ("max", "mdm", "max-pw"),
     ("april", "approver", "april-pw"),
@@ -45,7 +49,8 @@ impl Desk {
                 "desk.sap_link",
                 "https://s4.example.com/ui#Customer-manage?Customer={customer}&tx={transaction}",
             )
-            .set("desk.waiver_max_days", 365);
+            .set("desk.waiver_max_days", 365)
+            .set("collectors.01", "cole");
         for (name, role, password) in USERS {
             let hash = auth::hash_password(password).unwrap();
             config = config.push("server.users", user(name, role, &hash));
@@ -528,7 +533,8 @@ async fn the_queue_keeps_the_users_place_pages_back_and_forth_and_sorts() {
     // One link per row: a keyboard user tabs once per flag.
     let row = &html[html.find("<tr class=\"flag\"").unwrap()..];
     let row = &row[..row.find("</tr>").unwrap()];
-    assert_eq!(row.matches("<a ").count(), 1, "{row}");
+    let tab_stops = row.matches("<a ").count() - row.matches("tabindex=\"-1\"").count();
+    assert_eq!(tab_stops, 1, "{row}");
     let (_, second) = d
         .page(&mia, "/?status=all&sort=-customer&per_page=10&page=2")
         .await;
@@ -712,4 +718,210 @@ async fn notes_for_unknown_customers_or_items_and_overlong_notes_are_refused_at_
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let html = r.text().await.unwrap();
     assert!(html.contains("not in the master") && html.contains(">kept text</textarea>"));
+}
+
+/// The customer's flags, as the API lists them.
+fn flags_of<'a>(flags: &'a [Value], customer: &str) -> Vec<&'a Value> {
+    flags
+        .iter()
+        .filter(|f| f["customer"].as_str() == Some(customer))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_customer_page_shows_flags_contracts_master_levels_and_each_notes_way_to_sap() {
+    let d = Desk::start().await;
+    let mia = d.login("mia").await;
+    let all = d.all_flags(&mia).await;
+    let with_contract = all
+        .iter()
+        .find(|f| f["contract_id"].is_string() && f["rule"] == "payment_terms_company_code")
+        .expect("a payment-terms flag against a contract");
+    let customer = with_contract["customer"].as_str().unwrap().to_string();
+    let id = with_contract["id"].as_i64().unwrap();
+    let path = format!("/customers/{customer}");
+
+    // The queue and the flag page lead to it.
+    let (_, queue) = d.page(&mia, "/?status=all&per_page=200").await;
+    assert!(queue.contains(&format!("href=\"{path}\"")));
+    let (_, flag) = d.page(&mia, &format!("/flags/{id}")).await;
+    assert!(flag.contains(&format!("id=\"customer-link\" href=\"{path}\"")));
+
+    let (status, html) = d.page(&mia, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    for f in flags_of(&all, &customer) {
+        assert!(
+            html.contains(&format!("href=\"/flags/{}\"", f["id"])),
+            "flag {} linked",
+            f["id"]
+        );
+    }
+    assert!(html.contains("id=\"customer-contracts\""));
+    let contract_id = with_contract["contract_id"].as_str().unwrap();
+    assert!(html.contains(&format!("<td>{}</td>", esc(contract_id))));
+    // Every master level, as the store holds it.
+    let master = d
+        .store
+        .customer(&erpsync::model::CustomerId::parse(&customer).unwrap())
+        .await
+        .unwrap()
+        .expect("the customer is in the master");
+    assert!(!master.company_codes.is_empty());
+    let levels = &html[html.find("id=\"customer-master\"").unwrap()..];
+    assert!(levels.contains("id=\"company-codes\""));
+    for cc in &master.company_codes {
+        assert!(levels.contains(&format!(
+            "<td>{}</td><td>{}</td>",
+            cc.company_code,
+            cc.payment_terms.as_deref().unwrap_or("–")
+        )));
+    }
+    assert_eq!(
+        levels.contains("id=\"sales-areas\""),
+        !master.sales_areas.is_empty()
+    );
+    for sa in &master.sales_areas {
+        assert!(levels.contains(&format!("<td>{}</td>", sa.area)));
+    }
+    assert!(html.contains(&format!("href=\"/ar/customers/{customer}\"")));
+    // Register contracts go by their source's name; the server's paths are nobody's business.
+    let dir = d._env.dir.path().to_str().unwrap().to_string();
+    for page in [&html, &flag, &queue] {
+        assert!(!page.contains(&dir) && !page.contains("contracts.csv"));
+    }
+    assert!(element(&html, "no-notes").is_some());
+
+    // A note from the customer page: back to it, shown as queued.
+    let r = d
+        .post(
+            &mia,
+            "/notes",
+            &[
+                ("customer", customer.as_str()),
+                ("text", "called <AP>, invoice approved"),
+                ("channel", "phone"),
+                ("back", path.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("{path}?done=note")
+    );
+    let (_, html) = d.page(&mia, &path).await;
+    assert!(html.contains("called &lt;AP&gt;, invoice approved"));
+    assert!(
+        html.contains("data-status=\"queued\""),
+        "a new note is queued"
+    );
+
+    // The outbox sends it to the mock SAP: the page says so, and so does the flag's page.
+    let config = d._env.config();
+    let (mapping, client) = common::erp_of(&config);
+    let report = push::drain(
+        d.store.as_ref(),
+        writer::for_mapping(&client, &mapping).as_ref(),
+        &config.push,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.notes, 1);
+    let (_, html) = d.page(&mia, &path).await;
+    assert!(html.contains("data-status=\"sent\"") && html.contains("sent to SAP"));
+    assert!(!html.contains("data-status=\"queued\""));
+    let (_, flag) = d.page(&mia, &format!("/flags/{id}")).await;
+    let notes = &flag[flag.find("id=\"flag-notes\"").unwrap()..];
+    assert!(notes.contains("data-status=\"sent\"") && notes.contains("invoice approved"));
+
+    // A note SAP refused says so with SAP's message; one given up says it is a dead letter.
+    for (text, outcome, message) in [
+        (
+            "refused one",
+            OutboxStatus::Failed,
+            "Text object ZCOL not allowed",
+        ),
+        ("given up", OutboxStatus::Dead, "503 Service Unavailable"),
+    ] {
+        let r = d
+            .post(
+                &mia,
+                "/notes",
+                &[("customer", customer.as_str()), ("text", text)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let entry = d
+            .store
+            .outbox_list(Some(OutboxStatus::Pending))
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        d.store
+            .outbox_mark_failed(entry.id, message, chrono::Utc::now(), Some(outcome))
+            .await
+            .unwrap();
+    }
+    let (_, html) = d.page(&mia, &path).await;
+    assert!(html.contains("data-status=\"failed\""));
+    assert!(html.contains("SAP said \u{201c}Text object ZCOL not allowed\u{201d}"));
+    assert!(html.contains("data-status=\"dead\"") && html.contains("dead letter"));
+
+    // Nothing held, or not a customer number: a page saying so.
+    for missing in ["/customers/9999999", "/customers/abc%3Cx%3E"] {
+        let (status, html) = d.page(&mia, missing).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+        assert!(html.contains("id=\"error\"") && !html.contains("<x>"));
+    }
+}
+
+#[tokio::test]
+async fn a_collector_lands_on_their_customers_and_a_viewer_on_the_open_flags() {
+    let d = Desk::start().await;
+    let cole = d.login("cole").await;
+    let mine: std::collections::HashSet<String> = d
+        .store
+        .customers_of_clerks(&["01".to_string()])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.as_str().to_string())
+        .collect();
+    assert!(!mine.is_empty(), "the mock has customers of clerk 01");
+    let (status, html) = d.page(&cole, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("class=\"on\" aria-current=\"page\" id=\"view-customers\""));
+    let shown: Vec<String> = html
+        .split("class=\"customer-link\" tabindex=\"-1\" href=\"/customers/")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_string())
+        .collect();
+    assert!(!shown.is_empty(), "the collector's customers have flags");
+    assert!(
+        shown.iter().all(|c| mine.contains(c)),
+        "{shown:?} not all of clerk 01"
+    );
+    // Every open flag of those customers is there.
+    let all = d.all_flags(&cole).await;
+    let expected = all
+        .iter()
+        .filter(|f| mine.contains(f["customer"].as_str().unwrap()))
+        .filter(|f| f["status"] == "open" || f["status"] == "acknowledged")
+        .count();
+    let tab = element(&html, "view-customers").unwrap();
+    assert!(
+        tab.ends_with(&format!(">{expected}")),
+        "{tab} counts {expected}"
+    );
+
+    // A viewer collects nothing and lands on the open flags.
+    let vera = d.login("vera").await;
+    let (_, html) = d.page(&vera, "/").await;
+    assert!(!html.contains("id=\"view-customers\""));
+    let open_tab = html
+        .split("<a")
+        .find(|a| a.contains("data-status=\"open\">"))
+        .unwrap();
+    assert!(open_tab.contains("class=\"on\""), "{open_tab}");
 }

@@ -83,6 +83,7 @@ suite!(
     dead_letters_are_dropped_audited_and_kept,
     a_note_reads_back_with_every_collector_detail,
     retries_verification_and_requeues_are_recorded,
+    what_the_desk_reads_of_notes_clerks_and_contract_sources,
 );
 
 // ---------------------------------------------------------------- data
@@ -1791,5 +1792,119 @@ async fn retries_verification_and_requeues_are_recorded(store: SharedStore) {
             .await
             .is_err(),
         "only sent ones"
+    );
+}
+
+/// The desk's reads: a customer's notes with their outbox state, a collector's customers
+/// by accounting clerk, and the contracts of sources no longer configured retired.
+async fn what_the_desk_reads_of_notes_clerks_and_contract_sources(store: SharedStore) {
+    // Notes, newest first, each with its entry's state and SAP's message.
+    let older = store
+        .add_note(&without_details(&note("n-1", at(-2))))
+        .await
+        .unwrap();
+    let newer = store
+        .add_note(&without_details(&note("n-2", at(-1))))
+        .await
+        .unwrap();
+    store.outbox_mark_sent(older.id, at(-1)).await.unwrap();
+    store
+        .outbox_mark_failed(
+            newer.id,
+            "Text ID ZCOL unknown",
+            at(0),
+            Some(OutboxStatus::Failed),
+        )
+        .await
+        .unwrap();
+    let notes = store.notes_with_status(&cid("4711"), 10).await.unwrap();
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[0].outbox_id, Some(newer.id));
+    assert_eq!(notes[0].status, Some(OutboxStatus::Failed));
+    assert_eq!(notes[0].last_error.as_deref(), Some("Text ID ZCOL unknown"));
+    assert_eq!(notes[1].status, Some(OutboxStatus::Sent));
+    assert_eq!(notes[1].sent_at, Some(at(-1)));
+    assert_eq!(
+        notes[1].item,
+        Some(OpenItemKey::parse("1010/2026/1800000012/1").unwrap())
+    );
+    assert_eq!(
+        store
+            .notes_with_status(&cid("4711"), 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store
+        .notes_with_status(&cid("4712"), 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Customers by accounting clerk.
+    let now = at(0);
+    store
+        .upsert_customers(
+            &[
+                general("100", "A"),
+                general("200", "B"),
+                general("300", "C"),
+            ],
+            now,
+        )
+        .await
+        .unwrap();
+    let clerk = |id: &str, cc: &str, c: &str| CompanyCodeData {
+        accounting_clerk: Some(c.to_string()),
+        ..company(id, cc, Some("NT30"))
+    };
+    store
+        .upsert_company_codes(
+            &[
+                clerk("100", "1010", "01"),
+                clerk("100", "1710", "02"),
+                clerk("200", "1010", "02"),
+                clerk("300", "1010", "03"),
+            ],
+            now,
+        )
+        .await
+        .unwrap();
+    let mine = store
+        .customers_of_clerks(&["02".to_string(), "09".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(mine, vec![cid("100"), cid("200")]);
+    assert!(store.customers_of_clerks(&[]).await.unwrap().is_empty());
+
+    // Contracts of sources no longer configured end; the configured ones stay.
+    store
+        .upsert_contracts(
+            &[
+                contract("K-1", "100", "clm"),
+                contract("K-1", "100", "/srv/erpsync/contracts.csv"),
+                contract("K-2", "200", "erp"),
+            ],
+            now,
+        )
+        .await
+        .unwrap();
+    let ended = store
+        .retire_contracts_of_other_sources(&["clm".to_string(), "erp".to_string()], at(1))
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    let mut left: Vec<(String, String)> = store
+        .contracts_for(&[cid("100"), cid("200")])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.source, c.id))
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        vec![("clm".into(), "K-1".into()), ("erp".into(), "K-2".into())]
     );
 }

@@ -133,6 +133,7 @@ pub(super) struct RawAuth {
 pub(super) struct RawContractSource {
     pub(super) kind: ContractSourceKind,
     pub(super) path: Option<PathBuf>,
+    pub(super) name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -8,11 +8,58 @@ use crate::erp::config::{DEFAULT_MAX_RESPONSE_MB, DEFAULT_MAX_RETRY_AFTER};
 use crate::erp::idoc::IdocConfig;
 use crate::erp::{ErpAuth, ErpConfig, ErpKind};
 use crate::service::{ScheduleConfig, ServerConfig};
-use crate::sync::{ContractSourceConfig, ContractSourceKind, PaymentTermsConfig};
+use crate::sync::{
+    ContractSourceConfig, ContractSourceKind, PaymentTermsConfig, ERP_CONTRACT_SOURCE,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// A contract source's stable name: `erp` for the ERP; for a register, `name` or else the
+/// file's stem. Never a path: the name is shown to users and keys the source's contracts.
+fn contract_source_name(
+    i: usize,
+    kind: ContractSourceKind,
+    path: Option<&Path>,
+    name: Option<&str>,
+) -> Result<String, ConfigError> {
+    let key = format!("contracts[{i}].name");
+    if kind == ContractSourceKind::Erp {
+        return match name.map(str::trim) {
+            None | Some(ERP_CONTRACT_SOURCE) => Ok(ERP_CONTRACT_SOURCE.into()),
+            Some(_) => Err(invalid(
+                &key,
+                "the ERP's sales contracts are always named \"erp\"; name is for register files",
+            )),
+        };
+    }
+    let name = match name {
+        Some(n) => n.trim().to_string(),
+        None => path
+            .and_then(Path::file_stem)
+            .and_then(|s| s.to_str())
+            .unwrap_or("")
+            .to_string(),
+    };
+    if name.is_empty() {
+        return Err(invalid(&key, "a register needs a name (name = \"clm\")"));
+    }
+    if name == ERP_CONTRACT_SOURCE {
+        return Err(invalid(
+            &key,
+            "\"erp\" names the ERP's sales contracts; give the register another name",
+        ));
+    }
+    if name.chars().count() > 64 || name.contains(['/', '\\']) || name.chars().any(char::is_control)
+    {
+        return Err(invalid(
+            &key,
+            format!("{name:?} is not a name: at most 64 characters, no slashes"),
+        ));
+    }
+    Ok(name)
+}
 
 pub(super) fn resolve_path(base: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() {
@@ -78,11 +125,26 @@ pub(super) fn validate(
                 "a file contract source needs a path",
             )),
             (kind, path) => Ok(ContractSourceConfig {
+                name: contract_source_name(i, kind, path.as_deref(), c.name.as_deref())?,
                 kind,
                 path: path.map(|p| resolve_path(base, &p)),
             }),
         })
         .collect::<Result<Vec<_>, _>>()?;
+    for (i, c) in contracts.iter().enumerate() {
+        let same = contracts[..i]
+            .iter()
+            .any(|o| o.name == c.name && o.kind == ContractSourceKind::File);
+        if same && c.kind == ContractSourceKind::File {
+            return Err(invalid(
+                &format!("contracts[{i}].name"),
+                format!(
+                    "another register is also named {:?}; give each [[contracts]] file its own name = \"…\"",
+                    c.name
+                ),
+            ));
+        }
+    }
 
     let sched = raw.schedule;
     let dur = |key: &str, v: Option<String>, default: &str| {

@@ -68,6 +68,16 @@ pub trait MasterStore: Send + Sync {
     /// in the ERP; they are marked cleared (kept, not deleted) and no longer listed.
     async fn retire_unseen_open_items(&self, seen_since: DateTime<Utc>) -> Result<u64>;
     /// After a complete load of contracts from `source`: those not seen are marked ended.
+    /// The customers whose company-code data names one of these accounting clerks (BUSAB):
+    /// a collector's customers.
+    async fn customers_of_clerks(&self, clerks: &[String]) -> Result<Vec<CustomerId>>;
+    /// Marks ended, at `at`, the current contracts of every source not named in `keep`:
+    /// a source no longer configured holds no contracts.
+    async fn retire_contracts_of_other_sources(
+        &self,
+        keep: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<u64>;
     async fn retire_unseen_contracts(&self, source: &str, seen_since: DateTime<Utc>)
         -> Result<u64>;
 
@@ -391,6 +401,58 @@ sql_impl! {
             // The pull that started at `seen_since` is when we learned they were cleared.
             let mut conn = self.pool().acquire().await?;
             Self::retire_open_items(&mut conn, seen_since).await
+        }
+
+        async fn customers_of_clerks(&self, clerks: &[String]) -> Result<Vec<CustomerId>> {
+            let mut out = Vec::new();
+            for chunk in clerks.chunks(IN_CHUNK) {
+                let mut p = Params::default();
+                let list: Vec<String> = chunk.iter().map(|_| p.next()).collect();
+                let sql = format!(
+                    "SELECT DISTINCT customer FROM customer_company \
+                     WHERE accounting_clerk IN ({}) ORDER BY customer",
+                    list.join(", ")
+                );
+                let mut q = sqlx::query::<D::DB>(&sql);
+                for c in chunk {
+                    q = q.bind(c.clone());
+                }
+                for row in q.fetch_all(self.pool()).await? {
+                    let id: String = Self::get(&row, "customer")?;
+                    out.push(
+                        CustomerId::parse(&id)
+                            .map_err(|e| StoreError::Corrupt(format!("customer {id:?}: {e}")))?,
+                    );
+                }
+            }
+            out.sort();
+            out.dedup();
+            Ok(out)
+        }
+
+        async fn retire_contracts_of_other_sources(
+            &self,
+            keep: &[String],
+            at: DateTime<Utc>,
+        ) -> Result<u64> {
+            let mut p = Params::default();
+            let stamp = p.next();
+            let list: Vec<String> = keep.iter().map(|_| p.next()).collect();
+            let sql = if list.is_empty() {
+                format!("UPDATE contracts SET retired_at = {stamp} WHERE retired_at IS NULL")
+            } else {
+                format!(
+                    "UPDATE contracts SET retired_at = {stamp} \
+                     WHERE retired_at IS NULL AND source NOT IN ({})",
+                    list.join(", ")
+                )
+            };
+            let mut q = sqlx::query::<D::DB>(&sql).bind(D::stamp(at));
+            for k in keep {
+                q = q.bind(k.clone());
+            }
+            let done = q.execute(self.pool()).await?;
+            Ok(D::rows_affected(&done))
         }
 
         async fn retire_unseen_contracts(

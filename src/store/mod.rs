@@ -32,7 +32,7 @@ pub use findings::{DiscrepancyFilter, FindingStore, FindingsReport};
 pub use idoc::IdocStore;
 pub use jobs::JobStore;
 pub use masters::{Counts, MasterStore, OpenItemFilter};
-pub use outbox::{OutboxAudit, OutboxEntry, OutboxKind, OutboxStatus, OutboxStore};
+pub use outbox::{NoteWithStatus, OutboxAudit, OutboxEntry, OutboxKind, OutboxStatus, OutboxStore};
 pub use queue::QueueStore;
 pub use reconcile::{CustomerItems, CustomerSelection, QueuedCustomer, ReconcileStore};
 pub use review::ReviewStore;

@@ -7,11 +7,12 @@
 //! as the status it changes, so `outbox list` and `outbox show` can say who did what, when
 //! and why. Claims by concurrent workers are in `jobs.rs`.
 
+use super::decode::narrow;
 use super::dialect::{sql_impl, Conn, SqlStore, Q};
 use super::findings::SYSTEM_ACTOR;
 use super::{Result, StoreError};
 use crate::model::note::CollectorNote;
-use crate::model::DisputeStatusChange;
+use crate::model::{CustomerId, DisputeStatusChange, OpenItemKey};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -165,6 +166,33 @@ pub trait OutboxStore: Send + Sync {
     async fn outbox_requeue(&self, id: i64, why: &str, at: DateTime<Utc>) -> Result<()>;
     /// Sent entries, oldest first, after `after_id`: what the periodic check compares.
     async fn outbox_sent_after(&self, after_id: i64, limit: u32) -> Result<Vec<OutboxEntry>>;
+
+    // ---- what the desk shows ----
+    /// A customer's notes, newest first (at most `limit`), each with where its outbox entry
+    /// stands: the pages show whether a note reached the ERP.
+    async fn notes_with_status(
+        &self,
+        customer: &CustomerId,
+        limit: u32,
+    ) -> Result<Vec<NoteWithStatus>>;
+}
+
+/// A collector's note as stored, with its outbox entry's state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoteWithStatus {
+    pub at: DateTime<Utc>,
+    pub author: String,
+    pub channel: String,
+    pub text: String,
+    /// The open item the note is about; `None` for the customer as a whole.
+    pub item: Option<OpenItemKey>,
+    /// `None` only for a note whose outbox entry is missing (never expected).
+    pub outbox_id: Option<i64>,
+    pub status: Option<OutboxStatus>,
+    /// The ERP's message on the last failed attempt.
+    pub last_error: Option<String>,
+    pub attempts: u32,
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 fn payload<T: Serialize>(record: &T) -> Result<serde_json::Value> {
@@ -578,6 +606,54 @@ sql_impl! {
                 .iter()
                 .map(Self::outbox_entry)
                 .collect()
+        }
+
+        async fn notes_with_status(
+            &self,
+            customer: &CustomerId,
+            limit: u32,
+        ) -> Result<Vec<NoteWithStatus>> {
+            let rows = sqlx::query::<D::DB>(
+                "SELECT n.created_at, n.author, n.channel, n.text, n.company_code, \
+                   n.fiscal_year, n.document, n.item, o.id AS outbox_id, o.status, \
+                   o.last_error, o.attempts, o.sent_at \
+                 FROM notes n LEFT JOIN outbox o ON o.idempotency_key = n.idempotency_key \
+                 WHERE n.customer = $1 ORDER BY n.created_at DESC, n.id DESC LIMIT $2",
+            )
+            .bind(customer.as_str().to_string())
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let item = match Self::get::<Option<String>>(row, "company_code")? {
+                    Some(company_code) => Some(OpenItemKey {
+                        company_code,
+                        fiscal_year: Self::get(row, "fiscal_year")?,
+                        document: Self::get(row, "document")?,
+                        item: Self::get(row, "item")?,
+                    }),
+                    None => None,
+                };
+                out.push(NoteWithStatus {
+                    at: Self::stamp(row, "created_at")?,
+                    author: Self::get(row, "author")?,
+                    channel: Self::get(row, "channel")?,
+                    text: Self::get(row, "text")?,
+                    item,
+                    outbox_id: Self::get(row, "outbox_id")?,
+                    status: Self::get::<Option<String>>(row, "status")?
+                        .map(|s| s.parse())
+                        .transpose()?,
+                    last_error: Self::get(row, "last_error")?,
+                    attempts: narrow(
+                        "attempts",
+                        Self::get::<Option<i64>>(row, "attempts")?.unwrap_or(0),
+                    )?,
+                    sent_at: Self::opt_stamp(row, "sent_at")?,
+                });
+            }
+            Ok(out)
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Contracts from the ERP (sales contracts) and from register files.
 
 use super::open_items::Watermark;
-use super::ContractSourceKind;
 use super::{Batch, SyncContext, SyncError, SyncReport, WriteBehind};
+use super::{ContractSourceKind, ERP_CONTRACT_SOURCE};
 use crate::contracts::register;
 use crate::erp::odata::{Pager, Record};
 use chrono::Utc;
@@ -11,16 +11,34 @@ use chrono::Utc;
 const BATCH: usize = 500;
 
 pub async fn pull(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), SyncError> {
+    let started = Utc::now();
     for source in &ctx.config.contracts {
         match (source.kind, &source.path) {
             (ContractSourceKind::Erp, _) => pull_erp(ctx, report).await?,
-            (ContractSourceKind::File, Some(path)) => load_file(ctx, path, report).await?,
+            (ContractSourceKind::File, Some(path)) => {
+                load_file(ctx, &source.name, path, report).await?
+            }
             (ContractSourceKind::File, None) => {
                 return Err(SyncError::Source(
                     "a file contract source has no path".into(),
                 ))
             }
         }
+    }
+    // A source no longer configured holds no contracts: a register removed or renamed, or
+    // one an earlier version keyed by its path as typed.
+    let names: Vec<String> = ctx
+        .config
+        .contracts
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let ended = ctx
+        .store
+        .retire_contracts_of_other_sources(&names, started)
+        .await?;
+    if ended > 0 {
+        *report.retired.entry("contracts".into()).or_default() += ended;
     }
     Ok(())
 }
@@ -71,7 +89,7 @@ async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
             .store
             .finish_contracts_pull(
                 &rows,
-                "erp",
+                ERP_CONTRACT_SOURCE,
                 seen_at,
                 watermark.is_full(),
                 cursor.as_ref().map(|(n, v)| (n.as_str(), v.as_str())),
@@ -83,17 +101,24 @@ async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
     Ok(())
 }
 
+/// Loads the register at `path` as the source `name`: its contracts are keyed and shown by
+/// the name, never by the path (which differs by folder and is no business of the desk's).
 async fn load_file(
     ctx: &SyncContext,
+    name: &str,
     path: &std::path::Path,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     let seen_at = Utc::now();
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path)
-        .map_err(|e| SyncError::Source(format!("contract register {name}: {e}")))?;
-    let loaded = register::read(std::io::BufReader::new(file), &name)
-        .map_err(|e| SyncError::Source(e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| {
+        SyncError::Source(format!(
+            "contract register {name} ({}): {e}",
+            path.display()
+        ))
+    })?;
+    let loaded = register::read(std::io::BufReader::new(file), name).map_err(|e| {
+        SyncError::Source(format!("{e} (contract register file {})", path.display()))
+    })?;
     for rejected in loaded.rejected {
         report.reject(rejected);
     }
@@ -101,7 +126,7 @@ async fn load_file(
         ctx.store.upsert_contracts(chunk, seen_at).await?;
         report.add("contracts", chunk.len());
     }
-    let ended = ctx.store.retire_unseen_contracts(&name, seen_at).await?;
+    let ended = ctx.store.retire_unseen_contracts(name, seen_at).await?;
     *report.retired.entry("contracts".into()).or_default() += ended;
     Ok(())
 }

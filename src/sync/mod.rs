@@ -15,7 +15,8 @@ pub mod settings;
 pub mod terms;
 
 pub use settings::{
-    ContractSourceConfig, ContractSourceKind, PaymentTermsConfig, SyncSettings, IDOC_ONLY_NO_PUSH,
+    ContractSourceConfig, ContractSourceKind, PaymentTermsConfig, SyncSettings,
+    ERP_CONTRACT_SOURCE, IDOC_ONLY_NO_PUSH,
 };
 
 use crate::erp::odata::{ConnectError, Connection, ErpError};

@@ -42,10 +42,17 @@ pub enum ContractSourceKind {
     File,
 }
 
+/// The source name of the ERP's sales contracts.
+pub const ERP_CONTRACT_SOURCE: &str = "erp";
+
 #[derive(Debug, Clone)]
 pub struct ContractSourceConfig {
     pub kind: ContractSourceKind,
     pub path: Option<PathBuf>,
+    /// What the source's contracts are keyed and shown by: `erp` for the ERP, `name` or the
+    /// file's stem for a register (`/srv/erpsync/contracts.csv` → `contracts`), so the same
+    /// register read from another folder or path is the same source.
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,5 +1,5 @@
 // Drives the review desk of a running `erpsync run` in headless Chromium, as an MDM
-// contact, an approver and a viewer would use it. Started by tests/desk_browser.rs, which
+// contact, an approver, a collector and a viewer would use it. Started by tests/desk_browser.rs, which
 // passes the desk's URL, the users' passwords and where to put screenshots and the export.
 // Prints one JSON line with what it did; exits 1 with the reason on the first failure.
 
@@ -10,7 +10,7 @@ import fs from "node:fs";
 const base = need("DESK_URL");
 const out = need("DESK_OUT");
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const users = JSON.parse(need("DESK_USERS")); // {mdm: [name, pw], approver: [...], viewer: [...]}
+const users = JSON.parse(need("DESK_USERS")); // {mdm: [name, pw], approver, viewer, collector}
 
 function need(name) {
   const v = process.env[name];
@@ -20,6 +20,42 @@ function need(name) {
 
 function check(condition, what) {
   if (!condition) throw new Error(`check failed: ${what}`);
+}
+
+// An amount as the desk writes it for an English reader: "256,090.48 EUR".
+function money(amount, currency) {
+  const [int, frac = ""] = String(amount).replace("-", "").split(".");
+  const sign = String(amount).startsWith("-") && Number(amount) !== 0 ? "-" : "";
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const cents = (frac + "00").slice(0, 2);
+  return `${sign}${grouped}.${cents} ${currency}`;
+}
+
+// The flag's page says what the API says: sentence, both headlines, the change, the money.
+async function checkFlagPage(page, id) {
+  await page.goto(`${base}/flags/${id}`);
+  const api = await page.evaluate(async (id) => (await (await fetch(`/api/v1/discrepancies/${id}`)).json()), id);
+  const w = api.wording;
+  const rule = api.flag.rule;
+  check((await page.textContent("#sentence")).trim() === w.sentence, `${rule}: the page states the flag's sentence`);
+  check(!w.sentence.includes(rule), `${rule}: the sentence uses plain words, not the rule's name (${w.sentence})`);
+  check((await page.textContent("#contract-side .value")).trim() === w.left.value, `${rule}: the left headline is ${w.left.value}`);
+  check((await page.textContent("#master-side .value")).trim() === w.right.value, `${rule}: the right headline is ${w.right.value}`);
+  if (w.proposal) {
+    check((await page.textContent("#proposal-text")).trim() === w.proposal.text, `${rule}: the change to make is proposed`);
+  } else {
+    check((await page.$("#proposal-text")) === null, `${rule}: no change is proposed where none exists`);
+  }
+  const concerned = (await page.textContent("#concerned")).trim();
+  const t = api.affected_total;
+  if (t.items === 0) {
+    check(concerned.includes("no open receivables"), `${rule}: no open items concerned (${concerned})`);
+  } else {
+    for (const c of t.by_currency.length ? t.by_currency : [{ amount: t.amount, currency: t.currency }]) {
+      check(concerned.includes(money(c.amount, c.currency)), `${rule}: ${money(c.amount, c.currency)} concerned (${concerned})`);
+    }
+  }
+  return rule;
 }
 
 async function signIn(browser, [name, password]) {
@@ -54,10 +90,11 @@ try {
   await page.screenshot({ path: path.join(out, "queue.png"), fullPage: true });
 
   // Filter: search for the customer of the first flag.
-  const firstCustomer = (await page.textContent("#queue tr.flag td:nth-child(4) a")).trim();
+  check((await page.getAttribute("#status-tabs a[data-status=open]", "aria-current")) === "page", "the MDM contact lands on the open flags");
+  const firstCustomer = (await page.textContent("#queue tr.flag a.customer-link")).trim();
   await page.fill("#f-q", firstCustomer);
   await Promise.all([page.waitForURL(/q=/), page.click("#apply")]);
-  const customers = await page.$$eval("#queue tr.flag td:nth-child(4) a", (as) => as.map((a) => a.textContent.trim()));
+  const customers = await page.$$eval("#queue tr.flag a.customer-link", (as) => as.map((a) => a.textContent.trim()));
   check(customers.length > 0 && customers.every((c) => c === firstCustomer), `search narrows the queue to ${firstCustomer}: ${customers}`);
   // Filter by severity through the select: choosing does not reload (WCAG 3.2.2), Filter does.
   const severity = (await page.textContent("#queue tr.flag td:nth-child(3)")).trim();
@@ -68,7 +105,7 @@ try {
   check(severities.every((s) => s === severity), `severity filter keeps only ${severity}: ${severities}`);
 
   // Open a flag.
-  await Promise.all([page.waitForURL(/\/flags\/\d+/), page.click("#queue tr.flag td:nth-child(4) a")]);
+  await Promise.all([page.waitForURL(/\/flags\/\d+/), page.click("#queue tr.flag a.flag-link")]);
   const flagId = Number(page.url().match(/\/flags\/(\d+)/)[1]);
   result.waived_id = flagId;
   await page.waitForSelector("#contract-side");
@@ -134,7 +171,7 @@ try {
 
   // A flag nobody may touch in the tests below.
   await page.goto(`${base}/?status=open`);
-  const otherHref = await page.getAttribute("#queue tr.flag td:nth-child(4) a", "href");
+  const otherHref = await page.getAttribute("#queue tr.flag a.flag-link", "href");
   const otherId = Number(otherHref.match(/\/flags\/(\d+)/)[1]);
   result.untouched_id = otherId;
 
@@ -166,6 +203,8 @@ try {
   // ---- a viewer reads but cannot act, on the page or through the API
   const viewer = await signIn(browser, users.viewer);
   const vp = viewer.page;
+  check((await vp.getAttribute("#status-tabs a[data-status=open]", "aria-current")) === "page", "the viewer lands on the open flags");
+  check((await vp.$("#view-mine")) === null && (await vp.$("#view-approvals")) === null, "the viewer has no work views");
   await vp.goto(`${base}/flags/${otherId}`);
   await vp.waitForSelector("#no-actions");
   check((await vp.$("#do-acknowledge")) === null && (await vp.$("#do-waive")) === null, "the viewer is offered no actions");
@@ -187,12 +226,78 @@ try {
 
   // ---- previous/next within the filter
   await page.goto(`${base}/?status=open`);
-  await Promise.all([page.waitForURL(/\/flags\/\d+/), page.click("#queue tr.flag td:nth-child(4) a")]);
+  await Promise.all([page.waitForURL(/\/flags\/\d+/), page.click("#queue tr.flag a.flag-link")]);
   const firstId = Number(page.url().match(/\/flags\/(\d+)/)[1]);
   await Promise.all([page.waitForURL(/\/flags\/\d+/), page.click("#next-flag")]);
   const secondId = Number(page.url().match(/\/flags\/(\d+)/)[1]);
   check(secondId !== firstId, "next flag moves on within the filter");
   await Promise.all([page.waitForURL(new RegExp(`/flags/${firstId}`)), page.click("#prev-flag")]);
+
+  // ---- a flag of every rule: headline values, sentence, proposed change and money on the page
+  const everything = await page.evaluate(async () => (await (await fetch("/api/v1/discrepancies?limit=500")).json()).items);
+  const oneOfEach = new Map();
+  for (const f of everything) if (!oneOfEach.has(f.rule)) oneOfEach.set(f.rule, f.id);
+  result.rules_checked = [];
+  for (const [, id] of oneOfEach) result.rules_checked.push(await checkFlagPage(page, id));
+
+  // ---- a waiver returned: the approver sends it back with a reason, the flag is open again
+  await page.goto(`${base}/flags/${secondId}`);
+  const returnedUntil = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+  await page.fill("#waive-note", "customer asked for a grace period");
+  await page.fill("#waive-until", returnedUntil);
+  await Promise.all([page.waitForURL(/done=waive/), page.click("#do-waive")]);
+  await ap.goto(`${base}/flags/${secondId}`);
+  check((await ap.textContent("#waiver-reason")).includes("grace period"), "the approver reads the reason before returning it");
+  await ap.fill("#reject-note", "no grace period without a signed amendment");
+  await Promise.all([ap.waitForURL(/done=reject/), ap.click("#do-reject")]);
+  check((await ap.textContent("#done")).includes("returned"), "the waiver is returned to its proposer");
+  check((await flagStatus(ap, secondId)) === "open", "a returned waiver leaves the flag open");
+  result.returned_id = secondId;
+  await page.goto(`${base}/flags/${secondId}`);
+  const history = await page.$$eval("#audit tr.audit-entry", (trs) => trs.map((t) => t.textContent));
+  check(history.some((a) => a.includes("signed amendment")), "the proposer sees why it came back");
+
+  // ---- the customer page: flags, contracts, master levels, notes with their way to SAP
+  await page.goto(`${base}/flags/${otherId}`);
+  const customerNo = (await page.textContent("#customer-link")).trim();
+  await Promise.all([page.waitForURL(new RegExp(`/customers/${customerNo}$`)), page.click("#customer-link")]);
+  await page.waitForSelector("#customer-flags");
+  const listed = await page.$$eval("#customer-flags tr.flag", (trs) => trs.map((t) => Number(t.dataset.id)));
+  check(listed.includes(otherId), `the customer page lists the flag it came from (${listed})`);
+  await page.waitForSelector("#customer-master #company-codes");
+  check(!(await page.content()).includes(".csv"), "no register file path is shown");
+  check((await page.getAttribute("#ar-link", "href")) === `/ar/customers/${customerNo}`, "the collections view is one click away");
+  const noteText = "Rang AP: invoice approved, paying Friday / 已确认付款";
+  await page.fill("#note-text", noteText);
+  await Promise.all([page.waitForURL(/done=note/), page.click("#add-note")]);
+  const queued = await page.$$eval("#notes li.note", (lis) => lis.map((l) => [l.dataset.status, l.textContent]));
+  check(queued.some(([st, t]) => st === "queued" && t.includes("已确认付款")), `the new note shows as queued: ${queued}`);
+  // The service's outbox job (every 2 s here) sends it to the mock SAP.
+  let sent = false;
+  for (let i = 0; i < 60 && !sent; i++) {
+    await page.waitForTimeout(500);
+    await page.reload();
+    sent = await page.$$eval("#notes li.note", (lis, t) => lis.some((l) => l.dataset.status === "sent" && l.textContent.includes(t)), noteText);
+  }
+  check(sent, "the note's sent status is shown once the outbox sent it");
+  result.note_customer = customerNo;
+  await page.screenshot({ path: path.join(out, "customer.png"), fullPage: true });
+
+  // ---- a note for a customer the master does not have is refused, its text kept
+  await page.goto(`${base}/flags/${otherId}`);
+  await page.$eval("#note form input[name=customer]", (el) => { el.value = "9999999"; });
+  await page.fill("#note-text", "called about the missing customer");
+  await Promise.all([page.waitForLoadState(), page.click("#add-note")]);
+  await page.waitForSelector("#error[role=alert]");
+  check((await page.textContent("#error")).includes("not in the master"), "the unknown customer is named as the reason");
+  check((await page.inputValue("#note-text")) === "called about the missing customer", "the refused note's text is kept");
+
+  // ---- each role's landing view: the collector lands on their customers' flags
+  const collector = await signIn(browser, users.collector);
+  const cp = collector.page;
+  check((await cp.getAttribute("#view-customers", "aria-current")) === "page", "the collector lands on their customers");
+  await cp.screenshot({ path: path.join(out, "collector-landing.png"), fullPage: true });
+  result.collector_customers = await cp.$$eval("#queue tr.flag a.customer-link", (as) => [...new Set(as.map((a) => a.textContent.trim()))]);
 
   // ---- keyboard: the skip link comes first and shows a focus ring
   await page.goto(`${base}/`);
@@ -201,6 +306,13 @@ try {
   const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   check(ring !== "none", `the focused link shows a ring (${ring})`);
 
+  // ---- the README's pictures: what an MDM contact sees, small enough to keep in the repository
+  const shots = [["readme-queue.jpg", "/"], ["readme-flag.jpg", `/flags/${otherId}`], ["readme-customer.jpg", `/customers/${customerNo}`]];
+  for (const [file, where] of shots) {
+    await page.goto(`${base}${where}`);
+    await page.screenshot({ path: path.join(out, file), type: "jpeg", quality: 60 });
+  }
+
   // ---- a phone: nothing makes the page body scroll sideways
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const pp = await phone.newPage();
@@ -208,14 +320,14 @@ try {
   await pp.fill("#user", users.mdm[0]);
   await pp.fill("#password", users.mdm[1]);
   await Promise.all([pp.waitForURL(`${base}/`), pp.click("#sign-in")]);
-  for (const where of ["/", `/flags/${otherId}`]) {
+  for (const [where, shot] of [["/", "phone-queue.png"], [`/flags/${otherId}`, "phone-flag.png"], [`/customers/${customerNo}`, "phone-customer.png"]]) {
     await pp.goto(`${base}${where}`);
     const [scroll, client] = await pp.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
     check(scroll <= client, `no sideways scrolling on a phone at ${where} (${scroll} > ${client})`);
+    await pp.screenshot({ path: path.join(out, shot), fullPage: true });
   }
-  await pp.screenshot({ path: path.join(out, "phone-flag.png"), fullPage: true });
   await pp.goto(`${base}/`);
-  await pp.screenshot({ path: path.join(out, "phone-queue.png"), fullPage: true });
+  await pp.screenshot({ path: path.join(out, "readme-phone-queue.jpg"), type: "jpeg", quality: 60 });
 
   // ---- accessibility: axe-core finds nothing serious or critical on the desk's pages
   // (its script is injected, so this one context does without the CSP the desk sends).
@@ -239,6 +351,8 @@ try {
   await axeOn("the queue");
   await aq.goto(`${base}/flags/${otherId}`);
   await axeOn("a flag");
+  await aq.goto(`${base}/customers/${customerNo}`);
+  await axeOn("a customer");
   await axeContext.close();
 
   result.ok = true;

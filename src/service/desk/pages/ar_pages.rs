@@ -305,6 +305,7 @@ pub(super) async fn customer(
         esc(&name),
         esc(id.as_str())
     );
+    let _ = write!(body, "<p><a id=\"mdm-link\" href=\"/customers/{0}\">Flags, contracts, master data and notes of customer {0}</a></p>", esc(id.as_str()));
     // Open items and aging per currency.
     let mut aging: BTreeMap<String, crate::ar::Totals> = BTreeMap::new();
     body.push_str(

@@ -8,12 +8,14 @@ use super::super::auth::Principal;
 use super::super::format::{self, NumberStyle};
 use super::super::wording::rule_label;
 use super::super::DeskState;
+use super::customer::customer_link;
 use super::flag_forms::{action_forms, ActionForm, Kept};
 use super::flag_sides::{difference, exposure, left_side, proposal, right_side};
 use super::kit::{
     esc, kv, money, opt, page, poster, see_other, severity_badge, status_text, viewer, with_cookie,
 };
 use super::note::note_form;
+use super::note_status::notes_list;
 use super::queue::{listing, QueueQuery};
 use crate::model::StatusChange;
 use axum::extract::{Form, Path, Query, State};
@@ -23,6 +25,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::sync::Arc;
+
+/// The customer's notes a flag's page lists (newest first).
+const NOTES_SHOWN: u32 = 10;
 
 #[derive(Deserialize, Default)]
 pub(super) struct FlagQuery {
@@ -190,8 +195,9 @@ async fn flag_body(
     body += "</nav>";
     let _ = write!(
         body,
-        "<h1>Flag {} · {} {}</h1><p class=\"lead\">{}</p>",
+        "<h1>Flag {} · <a id=\"customer-link\" href=\"{}\">{}</a> {}</h1><p class=\"lead\">{}</p>",
         d.id,
+        esc(&customer_link(&fi.customer)),
         esc(fi.customer.as_str()),
         esc(f.customer_name.as_deref().unwrap_or("")),
         esc(w.rule_label)
@@ -298,6 +304,23 @@ async fn flag_body(
         detail,
         &flag_link(d.id, from),
         desk.settings.note_max_chars,
+    );
+    body += "<div class=\"card\" id=\"flag-notes\"><h2>The customer's latest notes</h2>";
+    match desk
+        .store
+        .notes_with_status(&fi.customer, NOTES_SHOWN)
+        .await
+    {
+        Ok(notes) => body += &notes_list(&notes),
+        Err(e) => {
+            tracing::warn!(error = %e, "review desk: cannot read the customer's notes");
+            body += "<p class=\"muted\">The notes cannot be read right now.</p>";
+        }
+    }
+    let _ = write!(
+        body,
+        "<p><a href=\"{}\">All of this customer: flags, contracts, master data, notes</a></p></div>",
+        esc(&customer_link(&fi.customer))
     );
     body += "</div><div>";
     body += "<div class=\"card\" id=\"audit\"><h2>History</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">Change</th><th scope=\"col\">Note</th></tr></thead><tbody>";

@@ -44,14 +44,9 @@ pub(super) fn left_side(detail: &Detail) -> String {
         s += "<p class=\"muted\">No current contract held for this customer.</p>";
     }
     for c in &detail.contracts {
-        let scope = Scope::covered_by(&c.scope)
-            .iter()
-            .map(super::super::wording::scope_words)
-            .collect::<Vec<_>>()
-            .join(", ");
         s += &kv(&[
             ("Contract", esc(&c.id)),
-            ("Scope", esc(if scope.is_empty() { "all" } else { &scope })),
+            ("Scope", esc(&contract_scope(c))),
             ("Payment terms", opt(&c.payment_terms)),
             ("Currency", opt(&c.currency)),
             (
@@ -245,6 +240,20 @@ pub(super) fn exposure(style: NumberStyle, detail: &Detail) -> String {
 }
 
 /// An address on one line, or a dash when there is none.
+/// Where a contract applies, in words ("all" for no restriction).
+pub(super) fn contract_scope(c: &crate::model::Contract) -> String {
+    let scope = Scope::covered_by(&c.scope)
+        .iter()
+        .map(super::super::wording::scope_words)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if scope.is_empty() {
+        "all".into()
+    } else {
+        scope
+    }
+}
+
 pub(super) fn address(a: &Option<crate::model::Address>) -> String {
     esc(&a
         .as_ref()

@@ -1,5 +1,7 @@
 //! Server-rendered pages of the review desk: `/login`, `/` (the queue), `/flags/{id}` (one
-//! flag in context, with the actions the user's role allows), and the forms they post.
+//! flag in context, with the actions the user's role allows), `/customers/{customer}` (all
+//! of one customer: flags, contracts, master levels, notes with their outbox status), and
+//! the forms they post.
 //!
 //! Forms post back here (never to the JSON API), each with the session's CSRF token, and
 //! answer with a redirect, so a reload never sends an action twice. Every value shown is
@@ -7,12 +9,14 @@
 
 mod ar_charts;
 mod ar_pages;
+mod customer;
 mod flag;
 mod flag_forms;
 mod flag_sides;
 mod kit;
 mod login;
 mod note;
+mod note_status;
 pub(super) mod queue;
 
 use super::DeskState;
@@ -33,6 +37,7 @@ pub fn routes() -> Router<Arc<DeskState>> {
         .route("/logout", post(login::logout))
         .route("/flags/{id}", get(flag::flag_page))
         .route("/flags/{id}/{action}", post(flag::flag_action))
+        .route("/customers/{customer}", get(customer::customer_page))
         .route("/notes", post(note::note))
         .route("/ar", get(ar_pages::overview))
         .route("/ar/calls", get(ar_pages::calls))

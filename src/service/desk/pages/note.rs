@@ -6,7 +6,7 @@ use super::super::auth::{Permission, Principal};
 use super::super::DeskState;
 use super::kit::{esc, hidden, page, poster, see_other};
 use crate::model::note_input::NoteInput;
-use crate::model::NoteChannel;
+use crate::model::{CustomerId, NoteChannel};
 use axum::extract::{Form, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -18,6 +18,22 @@ pub(super) fn note_form(who: &Principal, detail: &Detail, back: &str, max_chars:
     note_form_for(
         who,
         detail.flag.discrepancy.finding.customer.as_str(),
+        back,
+        &NoteForm::default(),
+        max_chars,
+    )
+}
+
+/// The note form on a customer's page.
+pub(super) fn customer_note_form(
+    who: &Principal,
+    customer: &CustomerId,
+    back: &str,
+    max_chars: usize,
+) -> String {
+    note_form_for(
+        who,
+        customer.as_str(),
         back,
         &NoteForm::default(),
         max_chars,
@@ -108,7 +124,10 @@ pub(super) async fn note(
     let kept = form.clone();
     let back = form
         .back
-        .filter(|b| (b.starts_with("/flags/") || b.starts_with("/ar/")) && !b.contains("//"))
+        .filter(|b| {
+            (b.starts_with("/flags/") || b.starts_with("/ar/") || b.starts_with("/customers/"))
+                && !b.contains("//")
+        })
         .unwrap_or_else(|| "/".into());
     let body = NoteInput {
         customer: form.customer,
@@ -138,7 +157,7 @@ pub(super) async fn note(
                 .and_then(|v| v["error"].as_str().map(str::to_string))
                 .unwrap_or_else(|| "the note was not accepted".into());
             let body = format!(
-                "<div class=\"msg err\" id=\"error\" role=\"alert\">The note was not queued: {}. What you typed is kept below.</div><p><a href=\"{}\">← Back to the flag</a></p>{}",
+                "<div class=\"msg err\" id=\"error\" role=\"alert\">The note was not queued: {}. What you typed is kept below.</div><p><a href=\"{}\">← Back</a></p>{}",
                 esc(&reason),
                 esc(&back),
                 note_form_for(&who, &kept.customer, &back, &kept, desk.settings.note_max_chars)

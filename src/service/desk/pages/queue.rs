@@ -7,21 +7,21 @@
 //! currency filter ranks one currency alone. The JSON API keeps its keyset paging.
 
 use super::super::api::{self, FlagView, QueueParams};
-use super::super::auth::{Permission, Principal};
+use super::super::auth::{Permission, Principal, Role};
 use super::super::format::NumberStyle;
 use super::super::wording::{field_label, rule_label, scope_words};
 use super::super::DeskState;
 use super::kit::{
     esc, money, page, query_string, severity_badge, status_text, viewer, with_cookie,
 };
-use crate::model::{DiscrepancyStatus, Rule, Severity};
+use crate::model::{CustomerId, DiscrepancyStatus, Rule, Severity};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -235,6 +235,9 @@ pub(super) struct Listing {
     total_all: usize,
     n_approvals: usize,
     n_mine: usize,
+    /// Flags of the customers the user collects (`[collectors]`); `None` for users who
+    /// collect none.
+    n_customers: Option<usize>,
 }
 
 fn is_mine(f: &FlagView, who: &Principal) -> bool {
@@ -245,6 +248,27 @@ fn is_mine(f: &FlagView, who: &Principal) -> bool {
         )
 }
 
+/// Still to be dealt with: open, acknowledged, or a waiver awaiting approval.
+fn is_current(f: &FlagView) -> bool {
+    matches!(
+        tab_of(f),
+        DiscrepancyStatus::Open | DiscrepancyStatus::Acknowledged
+    )
+}
+
+/// A tab of the "my work" views; `on` when it is the current view.
+fn view_tab(q: &QueueQuery, current: Option<&str>, view: &str, label: &str, n: usize) -> String {
+    let on = if current == Some(view) {
+        " class=\"on\" aria-current=\"page\""
+    } else {
+        ""
+    };
+    format!(
+        "<a{on} id=\"view-{view}\" href=\"{}\">{label}<span class=\"n\">{n}</span></a>",
+        esc(&q.link(&[("view", view), ("status", ""), ("page", "")]))
+    )
+}
+
 /// The flags `q` selects for `who`, in the page's order. Fills in the defaults it applies
 /// (the landing view of the user's role, the open tab), so links keep them.
 pub(super) async fn listing(
@@ -252,11 +276,28 @@ pub(super) async fn listing(
     who: &Principal,
     q: &mut QueueQuery,
 ) -> Result<Listing, Response> {
-    // Each role lands on its own work: approvers on the waivers awaiting them.
+    // Each role lands on its own work: approvers on the waivers awaiting them, collectors
+    // on their customers' flags.
     let bare = q.pairs().iter().all(|(_, v)| v.is_empty());
     if bare && who.role.may(Permission::Approve) && !who.role.may(Permission::Review) {
         q.view = Some("approvals".into());
     }
+    if bare && who.role == Role::Collector {
+        q.view = Some("customers".into());
+    }
+    let collects =
+        who.role == Role::Collector || desk.ar.collectors.values().any(|u| *u == who.name);
+    let my_customers: Option<HashSet<CustomerId>> = if collects {
+        let clerks = desk.ar.clerks_of(&who.name);
+        let ids = desk
+            .store
+            .customers_of_clerks(&clerks)
+            .await
+            .map_err(api::store_error)?;
+        Some(ids.into_iter().collect())
+    } else {
+        None
+    };
     let view = given(&q.view).map(str::to_string);
     if q.status.is_none() && view.is_none() {
         q.status = Some("open".into());
@@ -319,12 +360,22 @@ pub(super) async fn listing(
     };
     let n_approvals = all.iter().filter(|f| awaiting_me(f)).count();
     let n_mine = all.iter().filter(|f| is_mine(f, who)).count();
+    let of_my_customers = |f: &FlagView| {
+        my_customers
+            .as_ref()
+            .is_some_and(|m| m.contains(&f.discrepancy.finding.customer))
+            && is_current(f)
+    };
+    let n_customers = my_customers
+        .as_ref()
+        .map(|_| all.iter().filter(|f| of_my_customers(f)).count());
     let total_all = all.len();
     let mut items: Vec<FlagView> = all
         .into_iter()
         .filter(|f| match view.as_deref() {
             Some("approvals") => awaiting_me(f),
             Some("mine") => is_mine(f, who),
+            Some("customers") => of_my_customers(f),
             _ => status_filter.is_none_or(|s| tab_of(f) == s),
         })
         .collect();
@@ -335,6 +386,7 @@ pub(super) async fn listing(
         total_all,
         n_approvals,
         n_mine,
+        n_customers,
     })
 }
 
@@ -354,6 +406,7 @@ pub(super) async fn queue_page(
         total_all,
         n_approvals,
         n_mine,
+        n_customers,
     } = match listing(&desk, &who, &mut q).await {
         Ok(l) => l,
         Err(r) => return with_cookie(r, cookie),
@@ -364,28 +417,19 @@ pub(super) async fn queue_page(
     // Views for the work waiting on this user.
     body += "<nav class=\"tabs\" id=\"views\" aria-label=\"My work\">";
     if who.role.may(Permission::Approve) {
-        let on = if view.as_deref() == Some("approvals") {
-            " class=\"on\" aria-current=\"page\""
-        } else {
-            ""
-        };
-        let _ = write!(
-            body,
-            "<a{on} id=\"view-approvals\" href=\"{}\">Awaiting my approval<span class=\"n\">{n_approvals}</span></a>",
-            esc(&q.link(&[("view", "approvals"), ("status", ""), ("page", "")]))
+        body += &view_tab(
+            &q,
+            view.as_deref(),
+            "approvals",
+            "Awaiting my approval",
+            n_approvals,
         );
     }
     if who.role.may(Permission::Review) {
-        let on = if view.as_deref() == Some("mine") {
-            " class=\"on\" aria-current=\"page\""
-        } else {
-            ""
-        };
-        let _ = write!(
-            body,
-            "<a{on} id=\"view-mine\" href=\"{}\">Assigned to me<span class=\"n\">{n_mine}</span></a>",
-            esc(&q.link(&[("view", "mine"), ("status", ""), ("page", "")]))
-        );
+        body += &view_tab(&q, view.as_deref(), "mine", "Assigned to me", n_mine);
+    }
+    if let Some(n) = n_customers {
+        body += &view_tab(&q, view.as_deref(), "customers", "My customers", n);
     }
     body += "</nav><nav class=\"tabs\" id=\"status-tabs\" aria-label=\"Status\">";
     let current = if view.is_some() {
@@ -533,11 +577,12 @@ pub(super) async fn queue_page(
             let _ = write!(
                 body,
                 "<tr class=\"flag\" data-id=\"{id}\"><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td>{}</td><td><a href=\"{href}\">{}</a><br><span class=\"muted\">{}</span></td>\
-                 <td>{}<br><span class=\"muted\">{} · {}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                 <td class=\"num\">{}</td><td>{}</td><td><a class=\"customer-link\" tabindex=\"-1\" href=\"/customers/{}\">{}</a><br><span class=\"muted\">{}</span></td>\
+                 <td><a class=\"flag-link\" href=\"{href}\">{}</a><br><span class=\"muted\">{} · {}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 money(style, d),
                 if days == 0 { "–".to_string() } else { format!("{days:+}") },
                 severity_badge(d.finding.severity),
+                esc(d.finding.customer.as_str()),
                 esc(d.finding.customer.as_str()),
                 esc(f.customer_name.as_deref().unwrap_or("")),
                 esc(rule_label(d.finding.rule)),
