@@ -7,7 +7,7 @@
 //! - [`erp`]: connectors that speak the ERP's dialect (OData, SOAP, T052 files) and mappings.
 //! - [`contracts`]: contract sources (register CSV) and the contract terms-text parser.
 //! - [`store`]: persistence (SQLite or PostgreSQL) behind one trait, with the outbox and audit log.
-//! - [`sync`]: pull jobs that page through the ERP and batch writes into the store.
+//! - [`sync`]: pull jobs that read ERP sources page by page and batch writes into the store.
 //! - [`reconcile`]: pure rules that compare contracts with master records, and exposure.
 //! - [`export`]: the review queue as XLSX and CSV, for the CLI and the desk.
 //! - [`push`]: the outbox worker that writes notes and dispute statuses back through an ERP writer.

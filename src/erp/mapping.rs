@@ -20,6 +20,20 @@ pub enum MappingError {
     Invalid { path: PathBuf, message: String },
 }
 
+/// The fields an entity read as open items must map. `fiscal_year` may be left out where
+/// the ERP keys items without one (Dynamics 365 vouchers are unique per legal entity): the
+/// posting date's year stands in.
+const OPEN_ITEM_FIELDS: &[&str] = &[
+    "company_code",
+    "document",
+    "item",
+    "customer",
+    "document_date",
+    "posting_date",
+    "amount",
+    "currency",
+];
+
 /// The pulls erpsync knows, with the model fields each one must map.
 pub const ENTITIES: &[(&str, &[&str])] = &[
     ("customers", &["customer", "name"]),
@@ -27,21 +41,7 @@ pub const ENTITIES: &[(&str, &[&str])] = &[
         "company_codes",
         &["customer", "company_code", "payment_terms"],
     ),
-    (
-        "open_items",
-        // `fiscal_year` may be left out where the ERP keys items without one (Dynamics 365
-        // vouchers are unique per legal entity): the posting date's year stands in.
-        &[
-            "company_code",
-            "document",
-            "item",
-            "customer",
-            "document_date",
-            "posting_date",
-            "amount",
-            "currency",
-        ],
-    ),
+    ("open_items", OPEN_ITEM_FIELDS),
 ];
 
 /// Pulls a mapping may leave out, with the fields each must map when present. Not every
@@ -64,19 +64,7 @@ pub const OPTIONAL_ENTITIES: &[(&str, &[&str])] = &[
     ("contracts", &["id", "customer"]),
     // The sales history DSO counts back over: customer items by posting date, cleared or
     // not (`sync::sales_items`). Read with the open-item record, so the same fields.
-    (
-        "sales_items",
-        &[
-            "company_code",
-            "document",
-            "item",
-            "customer",
-            "document_date",
-            "posting_date",
-            "amount",
-            "currency",
-        ],
-    ),
+    ("sales_items", OPEN_ITEM_FIELDS),
     ("credit_limits", &["customer", "segment", "amount"]),
     // Payment-terms definitions read from the ERP itself (Dynamics 365 F&O terms of payment
     // and cash discounts, see `erp::dynamics_terms`) instead of a T052 export.

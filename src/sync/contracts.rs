@@ -1,10 +1,8 @@
 //! Contracts from the ERP (sales contracts) and from register files.
 
-use super::open_items::Watermark;
-use super::{Batch, SyncContext, SyncError, SyncReport, WriteBehind};
+use super::{land, stored_cursor, SyncContext, SyncError, SyncReport};
 use super::{ContractSourceKind, ERP_CONTRACT_SOURCE};
 use crate::contracts::register;
-use crate::erp::odata::{Pager, Record};
 use chrono::Utc;
 
 /// Contracts per store transaction when loading a register file.
@@ -52,53 +50,37 @@ async fn pull_erp(ctx: &SyncContext, report: &mut SyncReport) -> Result<(), Sync
             ctx.config.erp.mapping.display()
         )));
     };
-    let mut watermark = Watermark::start(ctx, "contracts", mapping).await?;
-    let mut pager = Pager::new(&erp.client, mapping, watermark.filter());
-    let mut batch = Batch::new();
-    let mut writer = WriteBehind::default();
-    let mut page = pager.next_page().await?;
-    while let Some(current) = page {
-        for raw in &current.entities {
-            watermark.see(raw);
-            match Record::new(mapping, raw).contract() {
-                Ok(c) => batch.rows.push(c),
-                Err(e) => report.reject(e),
-            }
-        }
-        drop(current);
-        if !pager.is_done() {
-            if batch.is_due() {
-                let rows = batch.take();
-                report.add("contracts", rows.len());
-                let store = ctx.store.clone();
-                writer
-                    .write(async move { store.upsert_contracts(&rows, seen_at).await })
-                    .await?;
-            }
-            page = pager.next_page().await?;
-            continue;
-        }
-        writer.finish().await?;
-        let rows = batch.take();
-        report.add("contracts", rows.len());
+    let read = erp.changes("contracts", mapping, |r| r.contract());
+    let stored = stored_cursor(ctx, read.cursor_key().as_deref()).await?;
+    let mut pages = read.start(stored.as_deref())?;
+    let store = &ctx.store;
+    land(
+        &mut pages,
+        report,
+        "contracts",
+        |rows| {
+            let store = store.clone();
+            async move { store.upsert_contracts(&rows, seen_at).await }
+        },
         // The last page, the end of what a full pull did not see (an incremental pull sees
-        // only changed contracts) and the cursor land together: a cursor never runs ahead
-        // of the data it covers.
-        let cursor = watermark.next_cursor();
-        let ended = ctx
-            .store
-            .finish_contracts_pull(
-                &rows,
-                ERP_CONTRACT_SOURCE,
-                seen_at,
-                watermark.is_full(),
-                cursor.as_ref().map(|(n, v)| (n.as_str(), v.as_str())),
-            )
-            .await?;
-        *report.retired.entry("contracts".into()).or_default() += ended;
-        page = None;
-    }
-    Ok(())
+        // only changed contracts) and the cursor land together.
+        |rows, _, ending| {
+            let store = store.clone();
+            async move {
+                let ended = store
+                    .finish_contracts_pull(
+                        &rows,
+                        ERP_CONTRACT_SOURCE,
+                        seen_at,
+                        ending.full,
+                        ending.cursor(),
+                    )
+                    .await?;
+                Ok(Some(ended))
+            }
+        },
+    )
+    .await
 }
 
 /// Loads the register at `path` as the source `name`: its contracts are keyed and shown by

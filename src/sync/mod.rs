@@ -20,7 +20,7 @@ pub use settings::{
 };
 
 use crate::erp::odata::{ConnectError, Connection, ErpError};
-use crate::erp::source::ErpSource;
+use crate::erp::source::{Cursor, CursorError, ErpSource, PagedSource};
 use crate::store::{SharedStore, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -36,6 +36,15 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Source(String),
+}
+
+impl From<CursorError> for SyncError {
+    fn from(e: CursorError) -> Self {
+        match e {
+            CursorError::Erp(e) => SyncError::Erp(e),
+            e @ CursorError::Unreadable { .. } => SyncError::Source(e.to_string()),
+        }
+    }
 }
 
 /// What `sync --only` can name.
@@ -93,9 +102,6 @@ pub struct SyncReport {
     /// Messages the ERP attached to successful answers (SAP's `sap-message` header).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub erp_messages: Vec<String>,
-    /// The ERP refused the address reads once; later pages skip them.
-    #[serde(skip)]
-    pub addresses_unavailable: bool,
 }
 
 impl SyncReport {
@@ -113,7 +119,6 @@ impl SyncReport {
         }
         self.rejected.extend(other.rejected);
         self.erp_messages.extend(other.erp_messages);
-        self.addresses_unavailable |= other.addresses_unavailable;
     }
 
     /// A record left out: logged and kept in the report, never silently dropped.
@@ -208,6 +213,88 @@ impl WriteBehind {
     }
 }
 
+/// How the pages landed so far end: the cursor to store with them and whether they
+/// complete a full read (so what it did not see is gone). Nothing, before the last page.
+#[derive(Default)]
+pub(crate) struct Ending {
+    pub cursor: Option<Cursor>,
+    pub full: bool,
+}
+
+impl Ending {
+    /// The cursor as the store takes it: (slot, value).
+    pub fn cursor(&self) -> Option<(&str, &str)> {
+        self.cursor
+            .as_ref()
+            .map(|c| (c.key.as_str(), c.value.as_str()))
+    }
+}
+
+/// Reads every page of `pages` and lands its rows in the store. Rows gather across pages
+/// into batches written behind the reading by `write`. What is left goes to `end` with what
+/// the source reported removed (removals are applied with the rows read before them) and,
+/// with the last page, how the read ended, for one transaction: a cursor never moves without
+/// the data it covers, nor a full read's retirement of what it did not see without its last
+/// rows; and a read that fails before its last page retires nothing. `end` answers how many
+/// rows it retired, for a set that retires any.
+pub(crate) async fn land<S, W, E>(
+    pages: &mut S,
+    report: &mut SyncReport,
+    entity: &str,
+    write: impl Fn(Vec<S::Record>) -> W,
+    mut end: impl FnMut(Vec<S::Record>, Vec<S::Removed>, Ending) -> E,
+) -> Result<(), SyncError>
+where
+    S: PagedSource,
+    W: std::future::Future<Output = Result<(), StoreError>> + Send + 'static,
+    E: std::future::Future<Output = Result<Option<u64>, StoreError>>,
+{
+    let mut batch = Batch::new();
+    let mut writer = WriteBehind::default();
+    let mut removed = Vec::new();
+    while let Some(mut page) = pages.next_page().await? {
+        for e in page.rejected {
+            report.reject(e);
+        }
+        batch.rows.append(&mut page.records);
+        removed.append(&mut page.removed);
+        if !page.last && removed.is_empty() {
+            if batch.is_due() {
+                let rows = batch.take();
+                report.add(entity, rows.len());
+                writer.write(write(rows)).await?;
+            }
+            continue;
+        }
+        writer.finish().await?;
+        let rows = batch.take();
+        report.add(entity, rows.len());
+        let ending = if page.last {
+            Ending {
+                cursor: pages.next_cursor(),
+                full: pages.is_full(),
+            }
+        } else {
+            Ending::default()
+        };
+        if let Some(retired) = end(rows, std::mem::take(&mut removed), ending).await? {
+            *report.retired.entry(entity.into()).or_default() += retired;
+        }
+    }
+    Ok(())
+}
+
+/// The value stored in a source's cursor slot; none on `sync --full`, which reads all.
+pub(crate) async fn stored_cursor(
+    ctx: &SyncContext,
+    key: Option<&str>,
+) -> Result<Option<String>, SyncError> {
+    match key {
+        Some(key) if !ctx.full => Ok(ctx.store.get_cursor(key).await?),
+        _ => Ok(None),
+    }
+}
+
 /// What the pull jobs work with.
 pub struct SyncContext {
     pub config: SyncSettings,
@@ -252,31 +339,7 @@ impl SyncContext {
         let ErpSource::OData(erp) = &mut self.source else {
             return;
         };
-        let services: std::collections::BTreeSet<String> = erp
-            .mapping
-            .entities
-            .values()
-            .map(|e| e.service.clone())
-            .collect();
-        let mut found = BTreeMap::new();
-        for service in services {
-            let url = crate::erp::odata::query::with_sap_client(
-                erp.client
-                    .service_root(&service)
-                    .join("$metadata")
-                    .expect("valid segment"),
-                erp.client.sap_client(),
-            );
-            match erp.client.get_metadata(&service, &url).await {
-                Ok(md) => {
-                    found.insert(service, md);
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "no $metadata: decimals are not checked against their declared precision")
-                }
-            }
-        }
-        erp.mapping.apply_metadata(&found);
+        erp.load_metadata().await;
     }
 }
 

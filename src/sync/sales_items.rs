@@ -9,8 +9,8 @@
 //! batch, so it never moves past rows that were not stored.
 
 use super::{SyncContext, SyncError, SyncReport};
-use crate::erp::odata::query::datetime_literal;
-use crate::erp::odata::{Connection, Pager, Record};
+use crate::erp::odata::Connection;
+use crate::erp::source::PagedSource;
 use crate::store::SalesRow;
 use chrono::{Days, Months, NaiveDate, Utc};
 
@@ -54,41 +54,26 @@ pub async fn pull(
         ctx.store.get_cursor(CURSOR).await?
     };
     let from = start(today, months, stored.as_deref());
-    let edm = match mapping.version {
-        crate::erp::odata::metadata::ODataVersion::V2 => "Edm.DateTime",
-        crate::erp::odata::metadata::ODataVersion::V4 => "Edm.Date",
-    };
-    let literal = datetime_literal(
-        from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
-        edm,
-        mapping.version,
-    );
     tracing::info!(entity = "sales_items", %from, "sales history pull");
-    let mut pager = Pager::new(
-        &erp.client,
-        mapping,
-        Some(format!("{property} ge {literal}")),
-    );
+    let mut pages = erp.dated_from(mapping, property, from, |r| r.open_item());
     let seen_at = Utc::now();
     let mut rows: Vec<SalesRow> = Vec::new();
     let mut latest = stored.as_deref().and_then(|s| s.parse::<NaiveDate>().ok());
-    while let Some(page) = pager.next_page().await? {
-        for raw in &page.entities {
-            match Record::new(mapping, raw).open_item() {
-                Ok(i) => {
-                    latest = latest.max(Some(i.posting_date.min(today)));
-                    rows.push(SalesRow {
-                        key: i.key,
-                        customer: i.customer,
-                        posting_date: i.posting_date,
-                        amount: i.amount,
-                        currency: i.currency,
-                    });
-                }
-                Err(e) => report.reject(e),
-            }
+    while let Some(page) = pages.next_page().await? {
+        for e in page.rejected {
+            report.reject(e);
         }
-        if rows.len() >= BATCH && !pager.is_done() {
+        for i in page.records {
+            latest = latest.max(Some(i.posting_date.min(today)));
+            rows.push(SalesRow {
+                key: i.key,
+                customer: i.customer,
+                posting_date: i.posting_date,
+                amount: i.amount,
+                currency: i.currency,
+            });
+        }
+        if rows.len() >= BATCH && !page.last {
             report.add("sales_items", rows.len());
             ctx.store.ar_upsert_sales(&rows, seen_at, None).await?;
             rows.clear();

@@ -75,6 +75,19 @@ impl ErpError {
         }
     }
 
+    /// The ERP does not offer what was asked for, or not to this user (400, 403, 404): for
+    /// an optional read (addresses, credit management), a part of the system that is not
+    /// there.
+    pub fn is_refused(&self) -> bool {
+        matches!(
+            self,
+            ErpError::Status {
+                status: 400 | 403 | 404,
+                ..
+            }
+        )
+    }
+
     fn retry_after(&self) -> Option<Duration> {
         match self {
             ErpError::Status { retry_after, .. } => *retry_after,
