@@ -833,14 +833,7 @@ async fn api_and_desk_agree_with_the_cli() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // The collector's pages.
-    let resp = common::desk::submit_login(&http, &base, "ana", "pw-ana-123456").await;
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let cookie = common::desk::session_cookie_line(&resp)
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let (cookie, csrf) = common::desk::sign_in(&http, &base, "ana", "pw-ana-123456").await;
     let page = |path: String| {
         let http = http.clone();
         let cookie = cookie.clone();
@@ -875,18 +868,6 @@ async fn api_and_desk_agree_with_the_cli() {
     assert!(calls.contains(&format!("/ar/customers/{customer}")));
     let customer_page = page(format!("/ar/customers/{customer}?as_of={as_of}")).await;
     assert!(customer_page.contains("id=\"log-call\""));
-    let csrf = {
-        let me: Value = http
-            .get(format!("{base}/api/v1/me"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        me["csrf_token"].as_str().unwrap().to_string()
-    };
     let text = "客户答应周五前付款，请届时跟进";
     let back = format!("/ar/customers/{customer}");
     let r = http

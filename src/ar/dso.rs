@@ -120,6 +120,26 @@ pub fn figures(open: Decimal, current: Decimal, sales: Option<&[SalesPeriod]>) -
     }
 }
 
+/// DSO day by day for a trend line: for each `(day, open AR)`, the count-back over the
+/// window ending that day of `sales` (`(posted, credit sales that day)`, any order). Days
+/// whose balance the window cannot cover are left out, as [`count_back`] gives no figure.
+pub fn daily(
+    balances: &[(NaiveDate, Decimal)],
+    sales: &[(NaiveDate, Decimal)],
+    months: u32,
+) -> Vec<(NaiveDate, Decimal)> {
+    balances
+        .iter()
+        .filter_map(|(day, open)| {
+            let mut p = periods(*day, months);
+            for (posted, amount) in sales.iter().filter(|(posted, _)| posted <= day) {
+                add_sale(&mut p, *posted, *amount);
+            }
+            count_back(*open, &p).map(|dso| (*day, dso))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +221,31 @@ mod tests {
         let f = figures(dec("7000"), dec("800"), Some(&p));
         assert_eq!((f.dso, f.add), (None, None));
         assert_eq!(f.best_possible_dso, Some(dec("12.00")));
+    }
+
+    /// Day by day: each day counts back over its own window; a sale after a day does not
+    /// count for it; a balance beyond the window has no point.
+    #[test]
+    fn daily_counts_back_each_day_over_its_own_window() {
+        let sales = [
+            (d("2026-02-10"), dec("2800")),
+            (d("2026-03-10"), dec("1000")),
+            (d("2026-03-20"), dec("3000")),
+        ];
+        let balances = [
+            (d("2026-03-15"), dec("1500")),
+            (d("2026-03-31"), dec("4000")),
+            (d("2026-03-16"), dec("99999")),
+        ];
+        let got = daily(&balances, &sales, 2);
+        // 15 March: March so far 1000 (15 days), then 500 of February's 2800 (28 days): 5.
+        // 31 March: all of March's 4000 covers it: 31 days.
+        assert_eq!(
+            got,
+            vec![
+                (d("2026-03-15"), dec("20.00")),
+                (d("2026-03-31"), dec("31.00"))
+            ]
+        );
     }
 }

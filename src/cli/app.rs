@@ -299,4 +299,8 @@ pub struct MockErpArgs {
     /// SAP client (`sap-client`) the mock serves.
     #[arg(long, default_value = crate::mock_erp::DEFAULT_SAP_CLIENT)]
     pub sap_client: String,
+    /// Also plant the collections scenario (customers CUST-AR001…004: every aging bucket,
+    /// a promise to keep and one to break, a disputed invoice).
+    #[arg(long)]
+    pub ar_scenario: bool,
 }

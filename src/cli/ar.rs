@@ -4,7 +4,7 @@ use super::output::{self, Format, Table};
 use super::{open, CliError};
 use crate::ar::statement::{Kind, Lang};
 use crate::ar::worklist::WorkEntry;
-use crate::collections::kpi_export::{kpi_columns, kpis_xlsx};
+use crate::collections::kpi_export::{kpi_columns, kpis_xlsx, worklist_xlsx};
 use crate::collections::kpis::{kpis, GroupBy, KpiQuery};
 use crate::collections::statement::{document, html, xlsx, StatementQuery};
 use crate::collections::views::KpiRow;
@@ -49,6 +49,10 @@ pub enum ArCommand {
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Write the call list as an XLSX workbook (one line per customer and currency,
+        /// numbers as numbers, frozen header) instead.
+        #[arg(long)]
+        xlsx: Option<PathBuf>,
     },
     /// A statement of account or payment reminder for one customer, as XLSX or HTML.
     Statement {
@@ -124,6 +128,7 @@ pub async fn run(path: &Path, command: ArCommand) -> Result<(), CliError> {
             limit,
             as_of: day,
             format,
+            xlsx: xlsx_file,
         } => {
             if limit == 0 || limit > MAX_LIMIT {
                 return Err(CliError::Usage(format!("--limit must be 1 to {MAX_LIMIT}")));
@@ -136,6 +141,15 @@ pub async fn run(path: &Path, command: ArCommand) -> Result<(), CliError> {
             };
             let (config, store) = open(path).await?;
             let list = worklist(store.as_ref(), &config.ar, &q).await?;
+            if let Some(file) = xlsx_file {
+                std::fs::write(&file, worklist_xlsx(&list)?)?;
+                println!(
+                    "{} customer(s) of the call list written to {}",
+                    list.len(),
+                    file.display()
+                );
+                return Ok(());
+            }
             if format == Format::Json {
                 return Ok(output::json(&list)?);
             }

@@ -20,6 +20,7 @@ pub async fn run(args: MockErpArgs) -> Result<(), CliError> {
         user: args.user,
         password: args.password,
         sap_client: args.sap_client,
+        ar_scenario: args.ar_scenario,
         ..MockErpConfig::default()
     };
     mock_erp::serve_forever(config, args.listen).await?;

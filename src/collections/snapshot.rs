@@ -60,3 +60,76 @@ pub async fn take(
     store.ar_save_snapshots(&rows, now).await?;
     Ok(rows)
 }
+
+/// One line of a trend chart: `"CC CUR"` and its points by day.
+pub type Series = (String, Vec<(NaiveDate, Decimal)>);
+
+/// The trend lines of the overview, from the snapshots of `from..=to` (all collectors
+/// together) per company code and currency: OD% by day, and DSO by day — the snapshot's open
+/// AR counted back over the sales history as of that day (none without a sales history).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trends {
+    pub overdue_percent: Vec<Series>,
+    pub dso: Vec<Series>,
+}
+
+pub async fn trends(
+    store: &dyn Store,
+    dso_months: u32,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Trends> {
+    let mut by: BTreeMap<(String, String), BTreeMap<NaiveDate, Totals>> = BTreeMap::new();
+    for s in store.ar_snapshots(from, to, None).await? {
+        by.entry((s.company_code, s.currency))
+            .or_default()
+            .entry(s.as_of)
+            .or_default()
+            .merge(&s.totals)?;
+    }
+    let label = |(cc, cur): &(String, String)| format!("{cc} {cur}");
+    let overdue_percent = by
+        .iter()
+        .map(|(k, days)| {
+            let points = days
+                .iter()
+                .filter_map(|(d, t)| t.overdue_percent().map(|p| (*d, p)))
+                .collect();
+            (label(k), points)
+        })
+        .collect();
+    let mut dso = Vec::new();
+    if !by.is_empty() && store.ar_has_sales().await? {
+        let start = crate::ar::dso::window_start(from, dso_months);
+        let mut sales: BTreeMap<(String, String), BTreeMap<NaiveDate, Decimal>> = BTreeMap::new();
+        for g in store
+            .ar_sales_groups(&ArFilter::default(), start, to)
+            .await?
+        {
+            let day: &mut Decimal = sales
+                .entry((g.company_code, g.currency))
+                .or_default()
+                .entry(g.posted)
+                .or_default();
+            for a in g.amounts.into_iter().filter(|a| *a > Decimal::ZERO) {
+                *day = day.saturating_add(a);
+            }
+        }
+        for (k, days) in &by {
+            let balances: Vec<(NaiveDate, Decimal)> =
+                days.iter().map(|(d, t)| (*d, t.open)).collect();
+            let history: Vec<(NaiveDate, Decimal)> = sales
+                .get(k)
+                .map(|m| m.iter().map(|(d, a)| (*d, *a)).collect())
+                .unwrap_or_default();
+            dso.push((
+                label(k),
+                crate::ar::dso::daily(&balances, &history, dso_months),
+            ));
+        }
+    }
+    Ok(Trends {
+        overdue_percent,
+        dso,
+    })
+}

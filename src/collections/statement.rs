@@ -64,7 +64,9 @@ fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str =
+/// The statement's stylesheet: inline in a file for sending, at
+/// [`STYLESHEET_PATH`] when the desk serves the page (its CSP allows no inline style).
+pub const STYLE: &str =
     "body{font-family:'Noto Sans CJK SC','Noto Sans',Arial,sans-serif;margin:2em;color:#111}\
 h1{font-size:1.5em;margin:0 0 .3em}table{border-collapse:collapse;width:100%;margin:1em 0}\
 th,td{border-bottom:1px solid #ccc;padding:.3em .5em;text-align:left}td.n,th.n{text-align:right}\
@@ -73,8 +75,27 @@ p{margin:.4em 0;white-space:pre-line}\
 @media print{body{margin:0}.noprint{display:none}a{color:inherit;text-decoration:none}\
 table{page-break-inside:auto}tr{page-break-inside:avoid}}";
 
+/// Where the desk serves [`STYLE`].
+pub const STYLESHEET_PATH: &str = "/assets/statement.css";
+
 /// The document as one self-contained HTML page (no external resources).
 pub fn html(doc: &Document) -> String {
+    render(doc, &format!("<style>{STYLE}</style>"))
+}
+
+/// The document as the desk serves it: the same page with the stylesheet linked, since the
+/// desk's Content-Security-Policy refuses inline styles (and the desk's icon).
+pub fn html_linked(doc: &Document) -> String {
+    render(
+        doc,
+        &format!(
+            "<link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">\
+             <link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\">"
+        ),
+    )
+}
+
+fn render(doc: &Document, style: &str) -> String {
     let w = words(doc.kind, doc.lang);
     let lang = match doc.lang {
         Lang::En => "en",
@@ -82,7 +103,7 @@ pub fn html(doc: &Document) -> String {
     };
     let mut h = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{} {}</title>\
-         <style>{STYLE}</style></head><body><h1>{}</h1>",
+         {style}</head><body><h1>{}</h1>",
         esc(w.title),
         esc(&doc.customer),
         esc(w.title)

@@ -16,6 +16,9 @@ pub struct MockErpConfig {
     pub sap_client: String,
     /// Server-side page size (`__next` after this many entities).
     pub page_size: usize,
+    /// Appends the collections scenario (`data::ar_plants`): every aging bucket, a promise
+    /// to keep and one to break, a disputed customer, two collectors, two currencies.
+    pub ar_scenario: bool,
 }
 
 /// The user, password and client a mock demands unless told otherwise.
@@ -34,6 +37,7 @@ impl Default for MockErpConfig {
             password: DEFAULT_PASSWORD.into(),
             sap_client: DEFAULT_SAP_CLIENT.into(),
             page_size: 100,
+            ar_scenario: false,
         }
     }
 }

@@ -74,8 +74,8 @@ mod v4;
 pub use config::{MockErpConfig, DEFAULT_PASSWORD, DEFAULT_SAP_CLIENT, DEFAULT_USER};
 pub use data::{
     reference_date, AddressRec, CompanyRec, CustomerRec, Dataset, DisputeCaseRec, OpenItemRec,
-    Planted, RegisterRow, SalesAreaRec, SalesContractRec, TextRec, DISPUTE_STATUSES,
-    REFERENCE_DATE,
+    Planted, RegisterRow, SalesAreaRec, SalesContractRec, TextRec, AR_AGING, AR_BREAKS,
+    AR_DISPUTED, AR_DISPUTE_CASE, AR_ITEMS, AR_KEEPS, DISPUTE_STATUSES, REFERENCE_DATE,
 };
 pub use faults::{FaultKind, FaultRule, FaultSpec, FaultSpecError, TIMEOUT_HOLD};
 pub use seed_csv::cap_seed_files;

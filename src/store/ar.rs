@@ -8,7 +8,7 @@
 //! per item (see `packed.rs` for why the per-row cost is what matters).
 
 use super::decode::{corrupt, customer_id};
-use super::dialect::{sql_impl, SqlStore};
+use super::dialect::{sql_impl, DbRow, SqlStore};
 use super::packed::RS;
 use super::upsert::Params;
 use super::{Result, StoreError};
@@ -181,28 +181,29 @@ sql_impl! {
             }
             (sql, values)
         }
-    }
-}
 
-sql_impl! {
-    #[async_trait]
-    impl<D> ArStore for SqlStore<D> {
-        async fn ar_open_groups(&self, filter: &ArFilter, as_of: NaiveDate) -> Result<Vec<ArGroup>> {
-            let mut p = Params::default();
-            let posted = p.next();
-            let cleared = p.next();
-            let (cond, values) = Self::ar_conditions(filter, &mut p);
-            let customer = if filter.by_customer { "o.customer" } else { "''" };
+        /// The grouped read both the open items and the sales history are made of: the
+        /// rows of `table` (as `o`) inside `window`, grouped by company code, currency,
+        /// (clerk,) (customer,) and `day`, each group's amounts packed into one text (the
+        /// exact sums are made in Rust: SQLite cannot add decimal text exactly). Without
+        /// clerks asked for, the rows are read without the join to the company-code data.
+        /// `window`'s placeholders must come first in `p`.
+        fn ar_grouped_sql(
+            filter: &ArFilter,
+            p: &mut Params,
+            table: &str,
+            day: &str,
+            window: &str,
+        ) -> (String, Vec<String>) {
+            let (cond, values) = Self::ar_conditions(filter, p);
             let join = filter.by_clerk || !filter.clerks.is_empty();
             let sql = format!(
                 "SELECT o.company_code AS cc, o.currency AS cur, {clerk} AS clerk, \
-                 {customer} AS cust, coalesce(o.net_due_date, o.baseline_date) AS due, \
-                 {amounts} AS amounts \
-                 FROM open_items o{join_sql} \
-                 WHERE o.posting_date <= {posted} \
-                   AND (o.cleared_at IS NULL OR o.cleared_at >= {cleared}){cond} \
-                 GROUP BY o.company_code, o.currency{group_clerk}{group_customer}, \
-                   coalesce(o.net_due_date, o.baseline_date)",
+                 {customer} AS cust, {day} AS day, {amounts} AS amounts \
+                 FROM {table} o{join_sql} \
+                 WHERE {window}{cond} \
+                 GROUP BY o.company_code, o.currency{group_clerk}{group_customer}, {day}",
+                customer = if filter.by_customer { "o.customer" } else { "''" },
                 join_sql = if join {
                     " LEFT JOIN customer_company c \
                      ON c.customer = o.customer AND c.company_code = o.company_code"
@@ -214,6 +215,48 @@ sql_impl! {
                 clerk = if join { D::as_text("c.accounting_clerk") } else { "''".to_string() },
                 amounts = D::group_concat(&D::as_text("o.amount")),
             );
+            (sql, values)
+        }
+
+        fn grouped_row(row: &DbRow<D>) -> Result<Grouped> {
+            Ok(Grouped {
+                company_code: Self::get(row, "cc")?,
+                currency: Self::get(row, "cur")?,
+                clerk: Self::get(row, "clerk")?,
+                customer: Self::get(row, "cust")?,
+                day: Self::get(row, "day")?,
+                amounts: amounts(&Self::get::<String>(row, "amounts")?)?,
+            })
+        }
+    }
+}
+
+/// One group of [`SqlStore::ar_grouped_sql`]'s read.
+struct Grouped {
+    company_code: String,
+    currency: String,
+    clerk: String,
+    customer: String,
+    day: NaiveDate,
+    amounts: Vec<Decimal>,
+}
+
+sql_impl! {
+    #[async_trait]
+    impl<D> ArStore for SqlStore<D> {
+        async fn ar_open_groups(&self, filter: &ArFilter, as_of: NaiveDate) -> Result<Vec<ArGroup>> {
+            let mut p = Params::default();
+            let (posted, cleared) = (p.next(), p.next());
+            let window = format!(
+                "o.posting_date <= {posted} AND (o.cleared_at IS NULL OR o.cleared_at >= {cleared})"
+            );
+            let (sql, values) = Self::ar_grouped_sql(
+                filter,
+                &mut p,
+                "open_items",
+                "coalesce(o.net_due_date, o.baseline_date)",
+                &window,
+            );
             let mut q = sqlx::query::<D::DB>(&sql)
                 .bind(as_of)
                 .bind(D::stamp(end_of(as_of)));
@@ -224,13 +267,14 @@ sql_impl! {
                 .await?
                 .iter()
                 .map(|row| {
+                    let g = Self::grouped_row(row)?;
                     Ok(ArGroup {
-                        company_code: Self::get(row, "cc")?,
-                        currency: Self::get(row, "cur")?,
-                        clerk: Self::get(row, "clerk")?,
-                        customer: Self::get(row, "cust")?,
-                        due: Self::get(row, "due")?,
-                        amounts: amounts(&Self::get::<String>(row, "amounts")?)?,
+                        company_code: g.company_code,
+                        currency: g.currency,
+                        clerk: g.clerk,
+                        customer: g.customer,
+                        due: g.day,
+                        amounts: g.amounts,
                     })
                 })
                 .collect()
@@ -244,20 +288,9 @@ sql_impl! {
         ) -> Result<Vec<SalesGroup>> {
             let mut p = Params::default();
             let (pf, pt) = (p.next(), p.next());
-            let (cond, values) = Self::ar_conditions(filter, &mut p);
-            let customer = if filter.by_customer { "o.customer" } else { "''" };
-            let sql = format!(
-                "SELECT o.company_code AS cc, o.currency AS cur, {clerk} AS clerk, \
-                 {customer} AS cust, o.posting_date AS posted, {amounts} AS amounts \
-                 FROM ar_sales o LEFT JOIN customer_company c \
-                   ON c.customer = o.customer AND c.company_code = o.company_code \
-                 WHERE o.posting_date >= {pf} AND o.posting_date <= {pt}{cond} \
-                 GROUP BY o.company_code, o.currency, c.accounting_clerk{group_customer}, \
-                   o.posting_date",
-                group_customer = if filter.by_customer { ", o.customer" } else { "" },
-                clerk = D::as_text("c.accounting_clerk"),
-                amounts = D::group_concat(&D::as_text("o.amount")),
-            );
+            let window = format!("o.posting_date >= {pf} AND o.posting_date <= {pt}");
+            let (sql, values) =
+                Self::ar_grouped_sql(filter, &mut p, "ar_sales", "o.posting_date", &window);
             let mut q = sqlx::query::<D::DB>(&sql).bind(from).bind(to);
             for v in values {
                 q = q.bind(v);
@@ -266,13 +299,14 @@ sql_impl! {
                 .await?
                 .iter()
                 .map(|row| {
+                    let g = Self::grouped_row(row)?;
                     Ok(SalesGroup {
-                        company_code: Self::get(row, "cc")?,
-                        currency: Self::get(row, "cur")?,
-                        clerk: Self::get(row, "clerk")?,
-                        customer: Self::get(row, "cust")?,
-                        posted: Self::get(row, "posted")?,
-                        amounts: amounts(&Self::get::<String>(row, "amounts")?)?,
+                        company_code: g.company_code,
+                        currency: g.currency,
+                        clerk: g.clerk,
+                        customer: g.customer,
+                        posted: g.day,
+                        amounts: g.amounts,
                     })
                 })
                 .collect()

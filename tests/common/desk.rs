@@ -36,3 +36,31 @@ pub fn session_cookie_line(resp: &Response) -> Option<String> {
         .map(|v| v.to_str().unwrap().to_string())
         .find(|c| c.starts_with(auth::SESSION_COOKIE) && !c.contains("Max-Age=0"))
 }
+
+/// Signs `user` on through the login form: the session cookie (`name=value`, for a `cookie`
+/// header) and the session's CSRF token (from `/api/v1/me`) that forms post.
+pub async fn sign_in(http: &Client, base: &str, user: &str, password: &str) -> (String, String) {
+    let resp = submit_login(http, base, user, password).await;
+    assert_eq!(
+        resp.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "{user} signs in"
+    );
+    let cookie = session_cookie_line(&resp)
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let me: serde_json::Value = http
+        .get(format!("{base}/api/v1/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let csrf = me["csrf_token"].as_str().expect("a CSRF token").to_string();
+    (cookie, csrf)
+}

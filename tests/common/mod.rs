@@ -4,6 +4,7 @@
 //! - [`mock`]: the in-process mock SAP system on a free port, and the files a config reads;
 //! - [`postgres`]: a fresh schema per test on `ERPSYNC_TEST_POSTGRES_URL` (skipped with a
 //!   reason when unset, a failure on CI);
+//! - [`browser`]: what a headless-Chromium test needs, and the loud skip without it;
 //! - [`cli`]: the `erpsync` binary run with a config, output captured, and the logs and
 //!   address of a running `erpsync run`;
 //! - [`notes`]: collector notes as the push tests queue them;
@@ -13,6 +14,7 @@
 // warn as dead code in every binary that does not call it.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod cli;
 pub mod config;
 pub mod desk;
@@ -47,12 +49,27 @@ pub struct TestEnv {
 impl TestEnv {
     /// A mock ERP with `customers`/`open_items`, and a config with ERP and register contracts.
     pub async fn start(customers: usize, open_items: usize) -> TestEnv {
-        let mock = mock::start(MockErpConfig {
+        Self::start_with(MockErpConfig {
             customers,
             open_items,
             ..MockErpConfig::default()
         })
-        .await;
+        .await
+    }
+
+    /// As [`TestEnv::start`], with the mock's collections scenario planted on top.
+    pub async fn start_ar(customers: usize, open_items: usize) -> TestEnv {
+        Self::start_with(MockErpConfig {
+            customers,
+            open_items,
+            ar_scenario: true,
+            ..MockErpConfig::default()
+        })
+        .await
+    }
+
+    async fn start_with(config: MockErpConfig) -> TestEnv {
+        let mock = mock::start(config).await;
         let dir = tempfile::tempdir().unwrap();
         mock::write_files(dir.path(), &mock, MAPPING, PASSWORD_FILE);
         let config_path = dir.path().join(config::CONFIG_FILE);

@@ -40,6 +40,13 @@
 //! `NT30` vs SA `Z030`; a rarely used but defined key (`0003`); invoices billed on `Z030`
 //! under a `NT30` contract and master.
 //!
+//! # The collections scenario
+//!
+//! With `ar_scenario` set, four more customers (`CUST-AR001`…`004`) are appended with
+//! hand-workable open items: every aging bucket, a promise to keep, one to break, and a
+//! disputed invoice (see `ar_plants`). They take no draws from the stream, so the rest of
+//! the world is the same with or without them.
+//!
 //! # Layout
 //!
 //! `records` (the record types and [`Dataset`]), `rng` (the stream), `builder` (writes
@@ -48,6 +55,7 @@
 //! `cases_texts`. [`Dataset::generate`] runs the steps in a fixed order: every step draws
 //! from the same stream, so moving one would change the world.
 
+mod ar_plants;
 mod builder;
 mod cases_texts;
 mod customers;
@@ -58,6 +66,7 @@ mod rng;
 mod scenarios;
 mod terms;
 
+pub use ar_plants::{AR_AGING, AR_BREAKS, AR_DISPUTED, AR_DISPUTE_CASE, AR_ITEMS, AR_KEEPS};
 pub use records::{
     dispute_status_is_closed, reference_date, AddressRec, CompanyRec, CustomerRec, Dataset,
     DisputeCaseRec, OpenItemRec, Planted, RegisterRow, SalesAreaRec, SalesContractRec, TextRec,
@@ -104,7 +113,13 @@ impl Dataset {
         customers::register_unknown_customers(&mut b, n);
         customers::plant_company_vs_sales_area(&mut b);
         open_items::generate_items(&mut b, config.open_items);
+        if config.ar_scenario {
+            b.plant_ar();
+        }
         cases_texts::generate_cases(&mut b);
+        if config.ar_scenario {
+            b.plant_ar_dispute();
+        }
         cases_texts::generate_texts(&mut b);
         // Served in key order, as every set is.
         b.ds.credit_accounts
@@ -166,6 +181,7 @@ mod tests {
         RULE_CC, RULE_CURRENCY, RULE_MISSING, RULE_SA, RULE_UNKNOWN, RULE_UNREADABLE,
     };
     use super::*;
+    use rust_decimal::Decimal;
 
     fn small() -> MockErpConfig {
         MockErpConfig::default()
@@ -207,6 +223,59 @@ mod tests {
             ),
             (789_608_374_172_855_725, 17_041_520_105_190_089_305)
         );
+    }
+
+    /// The collections scenario adds its four customers and fourteen items and leaves the
+    /// generated world as it was.
+    #[test]
+    fn the_ar_scenario_is_appended_to_the_same_world() {
+        let plain = Dataset::generate(&small());
+        let ar = Dataset::generate(&MockErpConfig {
+            ar_scenario: true,
+            ..small()
+        });
+        assert_eq!(ar.customers.len(), plain.customers.len() + 4);
+        assert_eq!(&ar.customers[..plain.customers.len()], &plain.customers[..]);
+        assert_eq!(
+            ar.open_customer_items().count(),
+            plain.open_customer_items().count() + AR_ITEMS.len()
+        );
+        assert_eq!(ar.planted(), plain.planted());
+        assert!(ar
+            .customers
+            .windows(2)
+            .all(|w| w[0].customer < w[1].customer));
+        // Every aging bucket on the reference date, over 360 days included.
+        let day = reference_date();
+        let aging = ar
+            .customers
+            .iter()
+            .position(|c| c.customer == AR_AGING)
+            .unwrap();
+        let mut days: Vec<i64> = ar
+            .open_customer_items()
+            .filter(|i| i.party as usize == aging)
+            .map(|i| (day - i.net_due_date).num_days())
+            .collect();
+        days.sort_unstable();
+        assert_eq!(days, vec![-25, 15, 24, 45, 85, 147, 283, 421]);
+        // Two collectors, two currencies, one open dispute case on the disputed invoice.
+        let clerks: std::collections::BTreeSet<_> = ar
+            .company_codes
+            .iter()
+            .filter(|c| c.customer as usize >= plain.customers.len())
+            .map(|c| c.accounting_clerk)
+            .collect();
+        assert_eq!(clerks.into_iter().collect::<Vec<_>>(), vec!["01", "02"]);
+        let case = ar
+            .dispute_cases
+            .iter()
+            .find(|c| c.case_id == AR_DISPUTE_CASE)
+            .unwrap();
+        assert_eq!(case.status, "OPEN");
+        assert_eq!(ar.open_items[case.item].amount, Decimal::new(750_000, 2));
+        assert_eq!(ar.ar_rows(AR_KEEPS, day).len(), 2);
+        assert_eq!(ar.open_items[ar.ar_rows(AR_KEEPS, day)[0]].currency, "CNY");
     }
 
     #[test]

@@ -737,43 +737,74 @@ async fn set_dispute_status(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let status = body.status.trim().to_ascii_uppercase();
-    if status.is_empty()
-        || status.len() > 8
-        || !status
+    match queue_dispute_status(&desk, &who, &case, &body.status, body.note.as_deref()).await {
+        Ok((change, id)) => (
+            StatusCode::CREATED,
+            Json(json!({ "change": change, "outbox_id": id })),
+        )
+            .into_response(),
+        Err(r) => r,
+    }
+}
+
+/// Queues a dispute-case status change (written into the ERP by the outbox) as `who`,
+/// after checking the status key and the configured transitions; the API and the desk's
+/// log-a-call form both come here.
+pub async fn queue_dispute_status(
+    desk: &DeskState,
+    who: &Principal,
+    case: &str,
+    status: &str,
+    note: Option<&str>,
+) -> Result<(DisputeStatusChange, i64), Response> {
+    require(who, Permission::Collect, "set dispute statuses")?;
+    let wanted = status.trim().to_ascii_uppercase();
+    if wanted.is_empty()
+        || wanted.len() > 8
+        || !wanted
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
-        return error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             format!(
-                "status {:?} is not a status key (1-8 letters or digits, e.g. OPEN, INPR, RSLV)",
-                body.status
+                "status {status:?} is not a status key (1-8 letters or digits, e.g. OPEN, INPR, RSLV)"
             ),
-        );
+        ));
     }
     let case = case.trim().to_string();
-    let last = match desk.store.last_dispute_status(&case).await {
-        Ok(l) => l,
-        Err(e) => return store_error(e),
-    };
-    if let Err(e) = desk.dispute_rules.check(last.as_deref(), &status) {
-        return error(StatusCode::CONFLICT, format!("dispute case {case}: {e}"));
+    if case.is_empty() || case.chars().count() > 40 {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "a dispute case ID has 1-40 characters",
+        ));
+    }
+    let last = desk
+        .store
+        .last_dispute_status(&case)
+        .await
+        .map_err(store_error)?;
+    if let Err(e) = desk.dispute_rules.check(last.as_deref(), &wanted) {
+        return Err(error(
+            StatusCode::CONFLICT,
+            format!("dispute case {case}: {e}"),
+        ));
     }
     let change = DisputeStatusChange {
         case_id: case,
-        status,
+        status: wanted,
         requested_by: who.name.clone(),
-        note: given(&body.note).map(str::to_string),
+        note: note
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
         requested_at: Utc::now(),
         idempotency_key: uuid::Uuid::new_v4().to_string(),
     };
-    match desk.store.add_dispute_status(&change).await {
-        Ok(entry) => (
-            StatusCode::CREATED,
-            Json(json!({ "change": change, "outbox_id": entry.id })),
-        )
-            .into_response(),
-        Err(e) => store_error(e),
-    }
+    let entry = desk
+        .store
+        .add_dispute_status(&change)
+        .await
+        .map_err(store_error)?;
+    Ok((change, entry.id))
 }

@@ -1,13 +1,16 @@
 //! `/api/v1/ar/…`: the collections figures, call list, statements and snapshots as JSON
-//! (and statements as HTML or XLSX) — the same use cases `erpsync ar …` runs, so the API
+//! (the KPIs and the call list also as XLSX, statements as HTML or XLSX) — the same use cases `erpsync ar …` runs, so the API
 //! and the command line agree. Credentials and errors as in `api.rs`.
 
 use super::api::{error, require, store_error, Caller};
 use super::auth::{Permission, Principal, Role};
 use super::DeskState;
 use crate::ar::statement::{Kind, Lang};
+use crate::ar::worklist::WorkEntry;
+use crate::collections::kpi_export::{kpis_xlsx, worklist_xlsx};
 use crate::collections::kpis::{kpis, GroupBy, KpiQuery};
-use crate::collections::statement::{document, html, xlsx, StatementQuery};
+use crate::collections::statement::{document, html_linked, xlsx, StatementQuery};
+use crate::collections::views::KpiRow;
 use crate::collections::worklist::{worklist, WorklistQuery, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::collections::CollectionsError;
 use crate::model::CustomerId;
@@ -26,7 +29,9 @@ const MAX_SNAPSHOT_DAYS: i64 = 400;
 pub fn routes() -> Router<Arc<DeskState>> {
     Router::new()
         .route("/api/v1/ar/kpis", get(get_kpis))
+        .route("/api/v1/ar/kpis.xlsx", get(get_kpis_xlsx))
         .route("/api/v1/ar/worklist", get(get_worklist))
+        .route("/api/v1/ar/worklist.xlsx", get(get_worklist_xlsx))
         .route("/api/v1/ar/snapshots", get(get_snapshots))
         .route(
             "/api/v1/ar/customers/{customer}/statement",
@@ -76,24 +81,66 @@ async fn get_kpis(
     Caller(who): Caller,
     Query(p): Query<KpiParams>,
 ) -> Response {
-    if let Err(r) = require(&who, Permission::Read, "read AR figures") {
-        return r;
+    match kpi_rows(&desk, &who, p).await {
+        Ok((rows, _)) => Json(rows).into_response(),
+        Err(r) => r,
     }
-    let by = match p.by.as_deref().map(str::parse::<GroupBy>).transpose() {
-        Ok(b) => b.unwrap_or_default(),
-        Err(e) => return bad(e),
+}
+
+/// `GET /api/v1/ar/kpis.xlsx`: the same rows as `/api/v1/ar/kpis`, as `ar kpis --xlsx` writes them.
+async fn get_kpis_xlsx(
+    State(desk): State<Arc<DeskState>>,
+    Caller(who): Caller,
+    Query(p): Query<KpiParams>,
+) -> Response {
+    match kpi_rows(&desk, &who, p).await {
+        Ok((rows, by)) => workbook(kpis_xlsx(&rows, by), "ar-kpis.xlsx"),
+        Err(r) => r,
+    }
+}
+
+#[allow(clippy::result_large_err)] // see api::require
+async fn kpi_rows(
+    desk: &DeskState,
+    who: &Principal,
+    p: KpiParams,
+) -> Result<(Vec<KpiRow>, GroupBy), Response> {
+    require(who, Permission::Read, "read AR figures")?;
+    let by =
+        p.by.as_deref()
+            .map(str::parse::<GroupBy>)
+            .transpose()
+            .map_err(bad)?
+            .unwrap_or_default();
+    let q = KpiQuery {
+        by,
+        company_code: p.company_code,
+        collector: p.collector,
+        as_of: as_of(p.as_of.as_deref())?,
     };
-    let q = match as_of(p.as_of.as_deref()) {
-        Ok(as_of) => KpiQuery {
-            by,
-            company_code: p.company_code,
-            collector: p.collector,
-            as_of,
-        },
-        Err(r) => return r,
-    };
-    match kpis(desk.store.as_ref(), &desk.ar, &q).await {
-        Ok(rows) => Json(rows).into_response(),
+    let rows = kpis(desk.store.as_ref(), &desk.ar, &q)
+        .await
+        .map_err(failed)?;
+    Ok((rows, by))
+}
+
+/// An XLSX download, or the error that kept it from being built.
+fn workbook(bytes: crate::collections::Result<Vec<u8>>, name: &str) -> Response {
+    match bytes {
+        Ok(bytes) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
         Err(e) => failed(e),
     }
 }
@@ -112,27 +159,44 @@ async fn get_worklist(
     Caller(who): Caller,
     Query(p): Query<WorklistParams>,
 ) -> Response {
-    if let Err(r) = require(&who, Permission::Read, "read the call list") {
-        return r;
+    match call_list(&desk, &who, p).await {
+        Ok(list) => Json(list).into_response(),
+        Err(r) => r,
     }
+}
+
+/// `GET /api/v1/ar/worklist.xlsx`: the call list of `/api/v1/ar/worklist` as a workbook.
+async fn get_worklist_xlsx(
+    State(desk): State<Arc<DeskState>>,
+    Caller(who): Caller,
+    Query(p): Query<WorklistParams>,
+) -> Response {
+    match call_list(&desk, &who, p).await {
+        Ok(list) => workbook(worklist_xlsx(&list), "ar-call-list.xlsx"),
+        Err(r) => r,
+    }
+}
+
+#[allow(clippy::result_large_err)] // see api::require
+async fn call_list(
+    desk: &DeskState,
+    who: &Principal,
+    p: WorklistParams,
+) -> Result<Vec<WorkEntry>, Response> {
+    require(who, Permission::Read, "read the call list")?;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return bad(format!("limit must be 1 to {MAX_LIMIT}"));
+        return Err(bad(format!("limit must be 1 to {MAX_LIMIT}")));
     }
-    let as_of = match as_of(p.as_of.as_deref()) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
     let q = WorklistQuery {
-        collector: default_collector(&who, p.collector),
+        collector: default_collector(who, p.collector),
         company_code: p.company_code,
         limit,
-        as_of,
+        as_of: as_of(p.as_of.as_deref())?,
     };
-    match worklist(desk.store.as_ref(), &desk.ar, &q).await {
-        Ok(list) => Json(list).into_response(),
-        Err(e) => failed(e),
-    }
+    worklist(desk.store.as_ref(), &desk.ar, &q)
+        .await
+        .map_err(failed)
 }
 
 #[derive(Debug, Deserialize)]
@@ -220,27 +284,10 @@ async fn get_statement(
         "json" => Json(doc).into_response(),
         "html" => (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html(&doc),
+            html_linked(&doc),
         )
             .into_response(),
-        "xlsx" => match xlsx(&doc) {
-            Ok(bytes) => (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                            .to_string(),
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"statement-{}.xlsx\"", doc.customer),
-                    ),
-                ],
-                bytes,
-            )
-                .into_response(),
-            Err(e) => failed(e),
-        },
+        "xlsx" => workbook(xlsx(&doc), &format!("statement-{}.xlsx", doc.customer)),
         other => bad(format!("format {other:?}: expected json, html or xlsx")),
     }
 }
@@ -258,17 +305,39 @@ pub fn describe(doc: &mut serde_json::Value) {
                "400": {"description": "bad input"}, "401": {"description": "no or unknown credentials"},
                "403": {"description": "the role does not allow it"}})
     };
+    let xlsx = |description: &str| {
+        json!({"200": {"description": description, "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}},
+               "400": {"description": "bad input"}, "401": {"description": "no or unknown credentials"},
+               "403": {"description": "the role does not allow it"}})
+    };
+    let kpi_params = json!([
+        q("by", "company-code (default), collector or customer"),
+        q("company_code", "one company code"),
+        q(
+            "collector",
+            "a user named in [collectors], or an accounting clerk"
+        ),
+        as_of.clone()
+    ]);
+    let worklist_params = json!([q("collector", "a user or clerk"), q("company_code", "one company code"),
+                                 {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+                                 as_of.clone()]);
     let paths = json!({
+        "/api/v1/ar/kpis.xlsx": {"get": {
+            "summary": "the KPIs of /api/v1/ar/kpis as a workbook (sheet `KPIs`, columns named as the JSON fields, amounts as numbers in their currency's format, frozen header, filters); what `erpsync ar kpis --xlsx` writes",
+            "parameters": kpi_params.clone(),
+            "responses": xlsx("the workbook")}},
+        "/api/v1/ar/worklist.xlsx": {"get": {
+            "summary": "the call list of /api/v1/ar/worklist as a workbook (sheet `Call list`, one line per customer and overdue currency, amounts as numbers in their currency's format, dates as dates, frozen header, filters); what `erpsync ar worklist --xlsx` writes",
+            "parameters": worklist_params.clone(),
+            "responses": xlsx("the workbook")}},
         "/api/v1/ar/kpis": {"get": {
             "summary": "open AR, OD%, aging buckets, AR>60/360, DSO per company code (or collector, customer) and currency; the shape of `erpsync ar kpis --format json`",
-            "parameters": [q("by", "company-code (default), collector or customer"), q("company_code", "one company code"),
-                           q("collector", "a user named in [collectors], or an accounting clerk"), as_of.clone()],
+            "parameters": kpi_params,
             "responses": ok("one object per group and currency")}},
         "/api/v1/ar/worklist": {"get": {
             "summary": "the call list (collectors get their own by default); the shape of `erpsync ar worklist --format json`",
-            "parameters": [q("collector", "a user or clerk"), q("company_code", "one company code"),
-                           {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
-                           as_of.clone()],
+            "parameters": worklist_params,
             "responses": ok("ranked entries: call, then promised, then disputed")}},
         "/api/v1/ar/snapshots": {"get": {
             "summary": "stored daily snapshots per company code, currency and collector",

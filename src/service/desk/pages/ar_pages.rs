@@ -3,18 +3,22 @@
 //! `/ar/customers/{customer}` (open items, aging, notes and promises, statement links, and
 //! the log-a-call form, whose note goes to the ERP through the outbox like every note).
 
+use super::super::api;
 use super::super::ar_api::default_collector;
 use super::super::auth::Permission;
+use super::super::auth::Principal;
 use super::super::DeskState;
 use super::ar_charts::{aging_bars, trend};
-use super::kit::{esc, hidden, page, unavailable, viewer, with_cookie};
+use super::kit::{esc, hidden, page, poster, see_other, unavailable, viewer, with_cookie};
 use crate::ar::statement::fmt_amount;
 use crate::ar::worklist::{Section, WorkEntry};
 use crate::ar::{days_past_due, Bucket};
 use crate::collections::kpis::{kpis, GroupBy, KpiQuery};
+use crate::collections::snapshot::trends;
 use crate::collections::worklist::{worklist, WorklistQuery};
+use crate::model::note_input::NoteInput;
 use crate::model::{CustomerId, NoteChannel};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{Days, NaiveDate, Utc};
@@ -70,8 +74,8 @@ pub(super) async fn overview(
     let from = as_of
         .checked_sub_days(Days::new(TREND_DAYS))
         .unwrap_or(as_of);
-    let snaps = match desk.store.ar_snapshots(from, as_of, None).await {
-        Ok(s) => s,
+    let trends = match trends(desk.store.as_ref(), desk.ar.dso_months, from, as_of).await {
+        Ok(t) => t,
         Err(e) => return with_cookie(unavailable(e), cookie),
     };
     let mut body = format!(
@@ -136,30 +140,28 @@ pub(super) async fn overview(
             )
         );
     }
-    body.push_str("</div><h2>OD% over time</h2>");
-    let mut od: BTreeMap<String, BTreeMap<NaiveDate, crate::ar::Totals>> = BTreeMap::new();
-    for s in &snaps {
-        let t = od
-            .entry(format!("{} {}", s.company_code, s.currency))
-            .or_default()
-            .entry(s.as_of)
-            .or_default();
-        let _ = t.merge(&s.totals);
+    body.push_str("</div><h2>Trends</h2><div class=\"charts\">");
+    let _ = write!(
+        body,
+        "<figure><figcaption>OD% by day</figcaption>{}</figure>",
+        trend("trend-odp", "OD% by day", "%", &trends.overdue_percent)
+    );
+    if trends.dso.is_empty() {
+        body.push_str(
+            "<figure><figcaption>DSO by day</figcaption><p class=\"muted\" id=\"trend-dso-none\">\
+             A DSO line appears once a sales history is pulled (the optional sales_items \
+             mapping entity).</p></figure>",
+        );
+    } else {
+        let _ = write!(
+            body,
+            "<figure><figcaption>DSO by day</figcaption>{}</figure>",
+            trend("trend-dso", "DSO by day", " d", &trends.dso)
+        );
     }
-    let series: Vec<(String, Vec<(NaiveDate, Decimal)>)> = od
-        .into_iter()
-        .map(|(k, days)| {
-            let points = days
-                .into_iter()
-                .filter_map(|(d, t)| t.overdue_percent().map(|p| (d, p)))
-                .collect();
-            (k, points)
-        })
-        .collect();
-    body.push_str(&trend("trend-odp", "OD% by day", "%", &series));
     body.push_str(
-        "<p class=\"muted\">From the daily snapshots (taken after each open-items pull and by \
-         <code>erpsync ar snapshot</code>). A DSO line appears once a sales history is pulled.</p>",
+        "</div><p class=\"muted\">From the daily snapshots (taken after each open-items pull \
+         and by <code>erpsync ar snapshot</code>), per company code and currency.</p>",
     );
     with_cookie(page(&who, StatusCode::OK, "AR overview", &body), cookie)
 }
@@ -396,38 +398,234 @@ pub(super) async fn customer(
          <a href=\"/api/v1/ar/customers/{c}/statement?format=xlsx&amp;lang=en&amp;as_of={as_of}\">XLSX</a></p>"
     );
     if who.role.may(Permission::Collect) {
-        let mut channels = String::new();
-        for ch in [
-            NoteChannel::Phone,
-            NoteChannel::Chat,
-            NoteChannel::Email,
-            NoteChannel::Meeting,
-            NoteChannel::Letter,
-        ] {
-            let _ = write!(channels, "<option>{}</option>", ch.as_str());
-        }
-        let _ = write!(
-            body,
-            "<div class=\"card actions\" id=\"log-call\"><h2>Log a call</h2>\
-             <form method=\"post\" action=\"/notes\">{}{}{}\
-             <label>What was said<textarea name=\"text\" id=\"call-text\" required></textarea></label>\
-             <label>Channel<select name=\"channel\" id=\"call-channel\">{channels}</select></label>\
-             <label>Via (e.g. WeChat)<input name=\"via\" id=\"call-via\"></label>\
-             <label>Follow up on<input type=\"date\" name=\"follow_up\" id=\"call-follow-up\"></label>\
-             <fieldset><legend>Promise to pay (all three or none)</legend>\
-             <label>Amount<input name=\"promise_amount\" id=\"call-promise-amount\" inputmode=\"decimal\" size=\"10\"></label>\
-             <label>Currency<input name=\"promise_currency\" id=\"call-promise-currency\" size=\"3\" maxlength=\"3\"></label>\
-             <label>By<input type=\"date\" name=\"promise_date\" id=\"call-promise-date\"></label></fieldset>\
-             <button type=\"submit\" id=\"log-call-submit\">Log the call</button></form>\
-             <p class=\"muted\">Written into the ERP's customer texts by the outbox. Dispute \
-             statuses are set on the dispute case (review desk or API).</p></div>",
-            hidden("csrf", who.csrf().unwrap_or("")),
-            hidden("customer", id.as_str()),
-            hidden("back", &format!("/ar/customers/{}", id.as_str())),
-        );
+        // The case to offer: the one on the customer's open items when there is just one.
+        let mut cases: Vec<&str> = items
+            .iter()
+            .filter(|i| i.open_on(as_of))
+            .filter_map(|i| i.dispute_case.as_deref())
+            .collect();
+        cases.sort_unstable();
+        cases.dedup();
+        let case = if cases.len() == 1 { cases[0] } else { "" };
+        body.push_str(&call_form(
+            &who,
+            id.as_str(),
+            case,
+            &desk.dispute_rules.statuses,
+            &CallForm::default(),
+        ));
     }
     with_cookie(
         page(&who, StatusCode::OK, &format!("AR {}", id.as_str()), &body),
         cookie,
     )
+}
+
+/// The log-a-call form for `customer`, filled with what `kept` holds (a refused call's
+/// fields). Its note goes to the ERP's customer texts, its dispute status to the dispute
+/// case, both through the outbox.
+fn call_form(
+    who: &Principal,
+    customer: &str,
+    case: &str,
+    statuses: &[String],
+    kept: &CallForm,
+) -> String {
+    let v = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
+    let mut channels = String::new();
+    for ch in [
+        NoteChannel::Phone,
+        NoteChannel::Chat,
+        NoteChannel::Email,
+        NoteChannel::Meeting,
+        NoteChannel::Letter,
+    ] {
+        let on = if kept.channel.as_deref() == Some(ch.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(channels, "<option{on}>{}</option>", ch.as_str());
+    }
+    // The configured statuses as a list; without `[disputes] statuses`, a key typed in.
+    let status_field = if statuses.is_empty() {
+        format!(
+            "<input name=\"dispute_status\" id=\"call-dispute-status\" size=\"8\" maxlength=\"8\" value=\"{}\">",
+            v(&kept.dispute_status)
+        )
+    } else {
+        let mut options = String::from("<option value=\"\">(no change)</option>");
+        for st in statuses {
+            let on = if kept.dispute_status.as_deref() == Some(st.as_str()) {
+                " selected"
+            } else {
+                ""
+            };
+            let _ = write!(options, "<option{on}>{}</option>", esc(st));
+        }
+        format!("<select name=\"dispute_status\" id=\"call-dispute-status\">{options}</select>")
+    };
+    let case = kept.dispute_case.as_deref().unwrap_or(case);
+    format!(
+        "<div class=\"card actions no-print\" id=\"log-call\"><h2>Log a call</h2>\
+         <form method=\"post\" action=\"/ar/customers/{c}/call\">{}{}\
+         <label>What was said<textarea name=\"text\" id=\"call-text\" required>{}</textarea></label>\
+         <label>Channel<select name=\"channel\" id=\"call-channel\">{channels}</select></label>\
+         <label>Via (e.g. WeChat)<input name=\"via\" id=\"call-via\" value=\"{}\"></label>\
+         <label>Follow up on<input type=\"date\" name=\"follow_up\" id=\"call-follow-up\" value=\"{}\"></label>\
+         <fieldset><legend>Promise to pay (all three or none)</legend>\
+         <label>Amount<input name=\"promise_amount\" id=\"call-promise-amount\" inputmode=\"decimal\" size=\"10\" value=\"{}\"></label>\
+         <label>Currency<input name=\"promise_currency\" id=\"call-promise-currency\" size=\"3\" maxlength=\"3\" value=\"{}\"></label>\
+         <label>By<input type=\"date\" name=\"promise_date\" id=\"call-promise-date\" value=\"{}\"></label></fieldset>\
+         <fieldset><legend>Dispute status (optional: case and status)</legend>\
+         <label>Case<input name=\"dispute_case\" id=\"call-dispute-case\" size=\"12\" maxlength=\"40\" value=\"{}\"></label>\
+         <label>Status{status_field}</label></fieldset>\
+         <button type=\"submit\" id=\"log-call-submit\">Log the call</button></form>\
+         <p class=\"muted\">The note is written into the ERP's customer texts, a dispute status \
+         onto the dispute case (with the note as its comment), both by the outbox.</p></div>",
+        hidden("csrf", who.csrf().unwrap_or("")),
+        hidden("customer", customer),
+        esc(&kept.text),
+        v(&kept.via),
+        v(&kept.follow_up),
+        v(&kept.promise_amount),
+        v(&kept.promise_currency),
+        v(&kept.promise_date),
+        esc(case),
+        c = esc(customer),
+    )
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+pub(super) struct CallForm {
+    // Missing fields are refused by the note's checks with a page, not by the form parser.
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+    channel: Option<String>,
+    via: Option<String>,
+    follow_up: Option<String>,
+    promise_amount: Option<String>,
+    promise_currency: Option<String>,
+    promise_date: Option<String>,
+    dispute_case: Option<String>,
+    dispute_status: Option<String>,
+}
+
+/// `POST /ar/customers/{customer}/call`: the note (with its promise) is queued as every
+/// note is; a dispute status, when both case and status are given, as the API queues one.
+pub(super) async fn log_call(
+    State(desk): State<Arc<DeskState>>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Form(form): Form<CallForm>,
+) -> Response {
+    let who = match poster(&desk, &headers, &form.csrf).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let Ok(id) = CustomerId::parse(&raw) else {
+        return page(
+            &who,
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "<div class=\"msg err\">No such customer.</div>",
+        );
+    };
+    let back = format!("/ar/customers/{}", id.as_str());
+    let given = |o: &Option<String>| {
+        o.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let dispute = match (given(&form.dispute_case), given(&form.dispute_status)) {
+        (Some(case), Some(status)) => Some((case, status)),
+        (None, None) | (Some(_), None) => None,
+        (None, Some(_)) => {
+            return refused(
+                &desk,
+                &who,
+                id.as_str(),
+                &form,
+                StatusCode::BAD_REQUEST,
+                "a dispute status needs the dispute case it is for",
+            )
+        }
+    };
+    let note = NoteInput {
+        customer: id.as_str().to_string(),
+        item: None,
+        author: String::new(),
+        text: form.text.clone(),
+        channel: form.channel.clone(),
+        via: form.via.clone(),
+        follow_up: form.follow_up.clone(),
+        promise_amount: form.promise_amount.clone(),
+        promise_currency: form.promise_currency.clone(),
+        promise_date: form.promise_date.clone(),
+    };
+    if let Err(r) = api::queue_note(&desk, &who, note).await {
+        let (status, reason) = json_reason(r, "the note was not accepted").await;
+        return refused(&desk, &who, id.as_str(), &form, status, &reason);
+    }
+    if let Some((case, status)) = dispute {
+        let text = form.text.trim();
+        if let Err(r) = api::queue_dispute_status(&desk, &who, &case, &status, Some(text)).await {
+            let (code, reason) = json_reason(r, "the dispute status was not accepted").await;
+            let kept = CallForm {
+                text: String::new(),
+                channel: None,
+                via: None,
+                follow_up: None,
+                promise_amount: None,
+                promise_currency: None,
+                promise_date: None,
+                ..form
+            };
+            let body = format!(
+                "<div class=\"msg err\" id=\"error\" role=\"alert\">The note was queued; the \
+                 dispute status was not: {}.</div><p><a href=\"{}\">← Back to the customer</a></p>{}",
+                esc(&reason),
+                esc(&back),
+                call_form(&who, id.as_str(), "", &desk.dispute_rules.statuses, &kept)
+            );
+            return page(&who, code, "Dispute status refused", &body);
+        }
+        return see_other(&format!("{back}?done=call"));
+    }
+    see_other(&format!("{back}?done=note"))
+}
+
+/// The status and the `error` text of a JSON refusal from the API's functions.
+async fn json_reason(r: Response, fallback: &str) -> (StatusCode, String) {
+    let status = r.status();
+    let bytes = axum::body::to_bytes(r.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let reason = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_string))
+        .unwrap_or_else(|| fallback.into());
+    (status, reason)
+}
+
+/// A page with the reason and the form as it was filled; nothing was queued.
+fn refused(
+    desk: &DeskState,
+    who: &Principal,
+    customer: &str,
+    form: &CallForm,
+    status: StatusCode,
+    reason: &str,
+) -> Response {
+    let body = format!(
+        "<div class=\"msg err\" id=\"error\" role=\"alert\">The call was not logged: {}. \
+         What you typed is kept below.</div><p><a href=\"/ar/customers/{}\">← Back to the customer</a></p>{}",
+        esc(reason),
+        esc(customer),
+        call_form(who, customer, "", &desk.dispute_rules.statuses, form)
+    );
+    page(who, status, "Call refused", &body)
 }

@@ -42,11 +42,21 @@ pub fn routes() -> Router<Arc<DeskState>> {
         .route("/ar", get(ar_pages::overview))
         .route("/ar/calls", get(ar_pages::calls))
         .route("/ar/customers/{customer}", get(ar_pages::customer))
+        .route("/ar/customers/{customer}/call", post(ar_pages::log_call))
         .route(
             "/assets/desk.css",
             get(|| asset("text/css; charset=utf-8", CSS)),
         )
         .route("/assets/favicon.svg", get(|| asset("image/svg+xml", ICON)))
+        .route(
+            crate::collections::statement::STYLESHEET_PATH,
+            get(|| {
+                asset(
+                    "text/css; charset=utf-8",
+                    crate::collections::statement::STYLE,
+                )
+            }),
+        )
         .route(
             "/assets/desk.js",
             get(|| asset("text/javascript; charset=utf-8", JS)),
