@@ -738,28 +738,12 @@ async fn dso_from_the_sales_history() {
 /// page — in Chinese, with a promise — reaches the mock ERP exactly once through the outbox.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_and_desk_agree_with_the_cli() {
-    use erpsync::service::desk::{self, auth, DeskState};
+    use erpsync::service::desk::{self, DeskState};
     use reqwest::{Client, StatusCode};
     use std::sync::Arc;
 
     let env = common::TestEnv::start(30, 300).await;
-    std::fs::write(env.dir.path().join("t-viewer"), "tok-viewer-0123456789\n").unwrap();
-    env.toml(&env.mock.base_url(), 1)
-        .set("collectors.01", "ana")
-        .set("collectors.02", "ben")
-        .push(
-            "server.users",
-            common::config::user(
-                "ana",
-                "collector",
-                &auth::hash_password("pw-ana-123456").unwrap(),
-            ),
-        )
-        .push(
-            "server.tokens",
-            common::config::token("t-viewer", "viewer", "token_file", "t-viewer"),
-        )
-        .write(&env.config_path);
+    common::desk::ar_team(&env).write(&env.config_path);
     let (code, _, err) = env.cli(&["sync"]);
     assert_eq!(code, 0, "{err}");
     let store = env.store().await;
@@ -775,7 +759,7 @@ async fn api_and_desk_agree_with_the_cli() {
         async move {
             let r = http
                 .get(url)
-                .bearer_auth("tok-viewer-0123456789")
+                .bearer_auth(common::desk::VIEWER_TOKEN)
                 .send()
                 .await
                 .unwrap();
@@ -833,7 +817,8 @@ async fn api_and_desk_agree_with_the_cli() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // The collector's pages.
-    let (cookie, csrf) = common::desk::sign_in(&http, &base, "ana", "pw-ana-123456").await;
+    let (cookie, csrf) =
+        common::desk::sign_in(&http, &base, common::desk::ANA.0, common::desk::ANA.1).await;
     let page = |path: String| {
         let http = http.clone();
         let cookie = cookie.clone();

@@ -15,7 +15,6 @@ mod common;
 
 use erpsync::mock_erp::AR_AGING;
 use erpsync::service::desk::{self, auth, DeskState};
-use std::process::Command;
 use std::sync::Arc;
 
 const COLLECTOR: (&str, &str) = ("ana", "ana-secret-1234");
@@ -65,36 +64,21 @@ async fn a_collector_works_the_call_list_in_chromium() {
         let _ = std::fs::remove_file(out.join(f));
     }
     let note = "客户承诺下周一前电汇一千欧元，已通过微信确认";
-    let dir = common::browser::dir();
-    let run = tokio::task::spawn_blocking({
-        let out = out.clone();
-        move || {
-            Command::new("node")
-                .arg(dir.join("ar.spec.mjs"))
-                .current_dir(&dir)
-                .env("DESK_URL", base)
-                .env("DESK_OUT", &out)
-                .env(
-                    "AR_USER",
-                    serde_json::json!([COLLECTOR.0, COLLECTOR.1]).to_string(),
-                )
-                .env("AR_CUSTOMER", AR_AGING)
-                .env("AR_AS_OF", AS_OF)
-                .env("AR_NOTE", note)
-                .output()
-                .expect("node runs")
-        }
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(
-        run.status.success(),
-        "browser script failed:\n{stderr}\n{stdout}"
-    );
-    let result: serde_json::Value =
-        serde_json::from_str(stdout.lines().last().expect("the script reports")).unwrap();
+    let result = common::browser::run_spec(
+        "ar.spec.mjs",
+        vec![
+            ("DESK_URL", base),
+            ("DESK_OUT", out.display().to_string()),
+            (
+                "AR_USER",
+                serde_json::json!([COLLECTOR.0, COLLECTOR.1]).to_string(),
+            ),
+            ("AR_CUSTOMER", AR_AGING.to_string()),
+            ("AR_AS_OF", AS_OF.to_string()),
+            ("AR_NOTE", note.to_string()),
+        ],
+    )
+    .await;
     assert_eq!(result["ok"], true, "{result}");
     assert_eq!(result["statement_zh_items"], 8, "{result}");
 

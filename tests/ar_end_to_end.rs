@@ -8,7 +8,7 @@ use calamine::{Data, Reader};
 use chrono::{Days, Utc};
 use erpsync::ar::statement::fmt_amount;
 use erpsync::mock_erp::{AR_AGING, AR_BREAKS, AR_DISPUTED, AR_DISPUTE_CASE, AR_KEEPS};
-use erpsync::service::desk::{self, auth, DeskState};
+use erpsync::service::desk::{self, DeskState};
 use reqwest::{Client, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -36,7 +36,7 @@ impl Desk {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
-            .bearer_auth("tok-viewer-0123456789")
+            .bearer_auth(common::desk::VIEWER_TOKEN)
             .send()
             .await
             .unwrap();
@@ -85,23 +85,8 @@ impl Desk {
 
 async fn start() -> (common::TestEnv, Desk) {
     let env = common::TestEnv::start_ar(30, 300).await;
-    std::fs::write(env.dir.path().join("t-viewer"), "tok-viewer-0123456789\n").unwrap();
-    env.toml(&env.mock.base_url(), 1)
-        .set("collectors.01", "ana")
-        .set("collectors.02", "ben")
+    common::desk::ar_team(&env)
         .set("ar.promise_grace_days", 2)
-        .push(
-            "server.users",
-            common::config::user(
-                "ana",
-                "collector",
-                &auth::hash_password("pw-ana-123456").unwrap(),
-            ),
-        )
-        .push(
-            "server.tokens",
-            common::config::token("t-viewer", "viewer", "token_file", "t-viewer"),
-        )
         .write(&env.config_path);
     let (code, out, err) = env.cli(&["sync"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -112,7 +97,8 @@ async fn start() -> (common::TestEnv, Desk) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let (cookie, csrf) = common::desk::sign_in(&http, &base, "ana", "pw-ana-123456").await;
+    let (cookie, csrf) =
+        common::desk::sign_in(&http, &base, common::desk::ANA.0, common::desk::ANA.1).await;
     (
         env,
         Desk {

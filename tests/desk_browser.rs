@@ -16,10 +16,9 @@ use common::TestEnv;
 use erpsync::model::{DiscrepancyStatus, Rule};
 use erpsync::service::desk::auth;
 use erpsync::store::OutboxStatus;
-use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::path::Path;
+use std::process::Child;
 
 /// The screenshots the browser leaves in `target/desk-screenshots/` (the README shows some).
 const SCREENSHOTS: [&str; 10] = [
@@ -50,37 +49,6 @@ const APPROVER: (&str, &str) = ("april", "april-secret-2");
 const VIEWER: (&str, &str) = ("vera", "vera-secret-3");
 const COLLECTOR: (&str, &str) = ("cole", "cole-secret-4");
 
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Why the browser test cannot run here, if it cannot.
-fn missing_prerequisite() -> Option<String> {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        return Some(format!(
-            "no Chromium at {chromium} (apt-get install chromium, or set CHROMIUM)"
-        ));
-    }
-    // Without a CJK font Chromium draws Chinese names as boxes: the page would pass the
-    // checks and still be unreadable.
-    let cjk = Command::new("fc-list")
-        .args([":lang=zh", "family"])
-        .output()
-        .map(|o| !o.stdout.is_empty())
-        .unwrap_or(false);
-    if !cjk {
-        return Some("no font with Chinese glyphs (apt-get install fonts-noto-cjk)".into());
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
-    }
-    if !browser_dir().join("node_modules/playwright-core").exists() {
-        return Some("playwright-core is not installed (run `npm ci` in tests/browser)".into());
-    }
-    None
-}
-
 /// The running service; killed when dropped, so a failing test leaves none behind.
 struct Service {
     child: Child,
@@ -105,17 +73,7 @@ fn start_service(config: &Path) -> Service {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mdm_contact_an_approver_a_collector_and_a_viewer_work_the_desk_in_chromium() {
-    if let Some(why) = missing_prerequisite() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("the browser test must run on CI but cannot: {why}");
-        }
-        // Straight to stderr: the test harness captures `eprintln!` of passing tests.
-        let line = "*".repeat(65);
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n{line}\n** desk_browser DID NOT RUN: {why}\n** install Chromium and a CJK font, \
-             and run `npm ci` in tests/browser, to run it\n{line}\n"
-        );
+    if !common::browser::can_run("desk_browser") {
         return;
     }
 
@@ -188,8 +146,7 @@ async fn an_mdm_contact_an_approver_a_collector_and_a_viewer_work_the_desk_in_ch
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/desk-screenshots");
-    std::fs::create_dir_all(&out).unwrap();
+    let out = common::browser::screenshots();
     for f in SCREENSHOTS
         .iter()
         .chain(&README_SHOTS)
@@ -203,36 +160,15 @@ async fn an_mdm_contact_an_approver_a_collector_and_a_viewer_work_the_desk_in_ch
         "viewer": [VIEWER.0, VIEWER.1],
         "collector": [COLLECTOR.0, COLLECTOR.1],
     });
-    let dir = browser_dir();
-    let run = tokio::task::spawn_blocking({
-        let base = format!("http://{}", service.addr);
-        let out = out.clone();
-        move || {
-            Command::new("node")
-                .arg(dir.join("desk.spec.mjs"))
-                .current_dir(&dir)
-                .env("DESK_URL", base)
-                .env("DESK_OUT", &out)
-                .env("DESK_USERS", users.to_string())
-                .output()
-                .expect("node runs")
-        }
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(
-        run.status.success(),
-        "browser script failed:\n{stderr}\n{stdout}"
-    );
-    let result: serde_json::Value = serde_json::from_str(
-        stdout
-            .lines()
-            .last()
-            .expect("the script reports what it did"),
+    let result = common::browser::run_spec(
+        "desk.spec.mjs",
+        vec![
+            ("DESK_URL", format!("http://{}", service.addr)),
+            ("DESK_OUT", out.display().to_string()),
+            ("DESK_USERS", users.to_string()),
+        ],
     )
-    .unwrap();
+    .await;
     assert_eq!(result["ok"], true);
 
     // What the browser did is what the store holds.

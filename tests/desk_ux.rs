@@ -82,24 +82,8 @@ impl Desk {
 
     async fn login(&self, name: &str) -> Session {
         let password = USERS.iter().find(|u| u.0 == name).unwrap().2;
-        let resp = common::desk::submit_login(&self.http, &self.base, name, password).await;
-        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-        let line = common::desk::session_cookie_line(&resp).unwrap();
-        let cookie = line.split(';').next().unwrap().to_string();
-        let me: Value = self
-            .http
-            .get(self.url("/api/v1/me"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Session {
-            cookie,
-            csrf: me["csrf_token"].as_str().unwrap().to_string(),
-        }
+        let (cookie, csrf) = common::desk::sign_in(&self.http, &self.base, name, password).await;
+        Session { cookie, csrf }
     }
 
     async fn page(&self, s: &Session, path: &str) -> (StatusCode, String) {

@@ -9,6 +9,7 @@
 import { chromium } from "playwright-core";
 import path from "node:path";
 import fs from "node:fs";
+import { need, check, executablePath } from "./common.mjs";
 import { pdfText } from "./pdf-text.mjs";
 
 const base = need("DESK_URL");
@@ -17,17 +18,6 @@ const [user, password] = JSON.parse(need("AR_USER"));
 const customer = need("AR_CUSTOMER");
 const asOf = need("AR_AS_OF");
 const note = need("AR_NOTE");
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-
-function need(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set`);
-  return v;
-}
-
-function check(condition, what) {
-  if (!condition) throw new Error(`check failed: ${what}`);
-}
 
 // As the desk and the statements print amounts: thousands separated, two places.
 function amount(s) {

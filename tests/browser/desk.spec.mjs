@@ -6,21 +6,11 @@
 import { chromium } from "playwright-core";
 import path from "node:path";
 import fs from "node:fs";
+import { need, check, executablePath } from "./common.mjs";
 
 const base = need("DESK_URL");
 const out = need("DESK_OUT");
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const users = JSON.parse(need("DESK_USERS")); // {mdm: [name, pw], approver, viewer, collector}
-
-function need(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set`);
-  return v;
-}
-
-function check(condition, what) {
-  if (!condition) throw new Error(`check failed: ${what}`);
-}
 
 // An amount as the desk writes it for an English reader: "256,090.48 EUR".
 function money(amount, currency) {

@@ -61,3 +61,33 @@ pub fn screenshots() -> PathBuf {
     std::fs::create_dir_all(&out).unwrap();
     out
 }
+
+/// Runs `spec` (a script in tests/browser) with `env` set and returns the JSON object its
+/// last line of output reports; fails the test, with everything the script printed, when
+/// the script fails.
+pub async fn run_spec(spec: &str, env: Vec<(&'static str, String)>) -> serde_json::Value {
+    let dir = dir();
+    let script = dir.join(spec);
+    let run = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .current_dir(&dir)
+            .envs(env)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success(),
+        "browser script {spec} failed:\n{stderr}\n{stdout}"
+    );
+    let last = stdout
+        .lines()
+        .last()
+        .expect("the script reports what it did");
+    serde_json::from_str(last)
+        .unwrap_or_else(|e| panic!("{spec} reported no JSON ({e}):\n{stderr}\n{stdout}"))
+}

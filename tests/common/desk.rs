@@ -64,3 +64,25 @@ pub async fn sign_in(http: &Client, base: &str, user: &str, password: &str) -> (
     let csrf = me["csrf_token"].as_str().expect("a CSRF token").to_string();
     (cookie, csrf)
 }
+
+/// The collector `ana` (clerk 01) who signs on to the AR pages, and her password.
+pub const ANA: (&str, &str) = ("ana", "pw-ana-123456");
+/// The viewer's API token, read from the file `t-viewer` beside the config.
+pub const VIEWER_TOKEN: &str = "tok-viewer-0123456789";
+
+/// The config of an AR team on `env`'s mock: clerks 01 (`ana`, who can sign on) and 02
+/// (`ben`), and a viewer token for the API. Callers add their own settings and write it.
+pub fn ar_team(env: &super::TestEnv) -> super::ErpsyncToml {
+    std::fs::write(env.dir.path().join("t-viewer"), format!("{VIEWER_TOKEN}\n")).unwrap();
+    env.toml(&env.mock.base_url(), 1)
+        .set("collectors.01", ANA.0)
+        .set("collectors.02", "ben")
+        .push(
+            "server.users",
+            super::config::user(ANA.0, "collector", &auth::hash_password(ANA.1).unwrap()),
+        )
+        .push(
+            "server.tokens",
+            super::config::token("t-viewer", "viewer", "token_file", "t-viewer"),
+        )
+}

@@ -10,6 +10,7 @@ use super::super::auth::Principal;
 use super::super::DeskState;
 use super::ar_charts::{aging_bars, trend};
 use super::kit::{esc, hidden, page, poster, see_other, unavailable, viewer, with_cookie};
+use super::note::json_reason;
 use crate::ar::statement::fmt_amount;
 use crate::ar::worklist::{Section, WorkEntry};
 use crate::ar::{days_past_due, Bucket};
@@ -596,19 +597,6 @@ pub(super) async fn log_call(
         return see_other(&format!("{back}?done=call"));
     }
     see_other(&format!("{back}?done=note"))
-}
-
-/// The status and the `error` text of a JSON refusal from the API's functions.
-async fn json_reason(r: Response, fallback: &str) -> (StatusCode, String) {
-    let status = r.status();
-    let bytes = axum::body::to_bytes(r.into_body(), 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let reason = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| v["error"].as_str().map(str::to_string))
-        .unwrap_or_else(|| fallback.into());
-    (status, reason)
 }
 
 /// A page with the reason and the form as it was filled; nothing was queued.

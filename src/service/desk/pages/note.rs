@@ -8,7 +8,7 @@ use super::kit::{esc, hidden, page, poster, see_other};
 use crate::model::note_input::NoteInput;
 use crate::model::{CustomerId, NoteChannel};
 use axum::extract::{Form, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use std::fmt::Write as _;
@@ -148,14 +148,7 @@ pub(super) async fn note(
         }
         // The API's refusal is JSON; a person gets a page with the form as they filled it.
         Err(r) => {
-            let status = r.status();
-            let bytes = axum::body::to_bytes(r.into_body(), 64 * 1024)
-                .await
-                .unwrap_or_default();
-            let reason = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| v["error"].as_str().map(str::to_string))
-                .unwrap_or_else(|| "the note was not accepted".into());
+            let (status, reason) = json_reason(r, "the note was not accepted").await;
             let body = format!(
                 "<div class=\"msg err\" id=\"error\" role=\"alert\">The note was not queued: {}. What you typed is kept below.</div><p><a href=\"{}\">← Back</a></p>{}",
                 esc(&reason),
@@ -165,4 +158,18 @@ pub(super) async fn note(
             page(&who, status, "Note refused", &body)
         }
     }
+}
+
+/// The status and the `error` text of a JSON refusal from the API's functions, which the
+/// pages turn into a page with the form kept.
+pub(super) async fn json_reason(r: Response, fallback: &str) -> (StatusCode, String) {
+    let status = r.status();
+    let bytes = axum::body::to_bytes(r.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let reason = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_string))
+        .unwrap_or_else(|| fallback.into());
+    (status, reason)
 }
