@@ -240,7 +240,7 @@ async fn watermarked_pulls_fetch_only_recent_changes_and_full_refreshes_everythi
         all_contracts - recent_contracts,
         "{first}\n{second}"
     );
-    assert!(!second.contains("no longer in the ERP"), "{second}");
+    assert!(!second.contains("no longer in their source"), "{second}");
     let (_, listed, _) = env.cli(&["open-items", "list", "--format", "json"]);
     let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
     assert_eq!(listed.len() as u64, all_items);

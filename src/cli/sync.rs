@@ -77,7 +77,7 @@ pub fn print_sync_report(report: &SyncReport) {
     );
     for (k, v) in &report.retired {
         if *v > 0 {
-            println!("no longer in the ERP: {k} {v} (kept, marked cleared/ended)");
+            println!("no longer in their source: {k} {v} (kept, marked cleared/ended)");
         }
     }
     if !report.rejected.is_empty() {
