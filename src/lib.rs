@@ -10,6 +10,7 @@
 //! - [`sync`]: pull jobs that read ERP sources page by page and batch writes into the store.
 //! - [`reconcile`]: pure rules that compare contracts with master records, and exposure.
 //! - [`export`]: the review queue as XLSX and CSV, for the CLI and the desk.
+//! - [`html`]: HTML escaping for the desk's pages and the printable statements.
 //! - [`push`]: the outbox worker that writes notes and dispute statuses back through an ERP writer.
 //! - [`service`]: the background service.
 //! - [`mock_erp`]: an SAP-dialect ERP for the demo, tests and benchmarks.
@@ -22,6 +23,7 @@ pub mod config;
 pub mod contracts;
 pub mod erp;
 pub mod export;
+pub mod html;
 pub mod mock_erp;
 pub mod model;
 pub mod push;

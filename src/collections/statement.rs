@@ -49,20 +49,7 @@ pub async fn document(
     ))
 }
 
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+use crate::html::esc;
 
 /// The statement's stylesheet: inline in a file for sending, at
 /// [`STYLESHEET_PATH`] when the desk serves the page (its CSP allows no inline style).

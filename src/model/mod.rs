@@ -8,6 +8,7 @@ pub mod contract;
 pub mod customer;
 pub mod discrepancy;
 pub mod dispute;
+pub mod idoc;
 pub mod ids;
 pub mod note;
 pub mod note_input;

@@ -14,62 +14,14 @@ use super::upsert::{
     Binder, COMPANY_CODES, CONTACTS, CREDIT_LIMITS, CUSTOMERS, OPEN_ITEMS, SALES_AREAS,
 };
 use super::Result;
-use crate::model::{
-    CompanyCodeData, Contact, CreditLimit, CustomerGeneral, CustomerId, OpenItem, SalesAreaData,
-};
+use crate::model::{Contact, CustomerId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-/// The name contacts had here before the model had a type for them; what
-/// [`IdocData::Customer`] carries is the model's [`Contact`].
-pub use crate::model::Contact as ContactRecord;
-
-/// The control-record facts the store records for an IDoc.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdocReceipt {
-    /// 16 characters, leading zeros: the idempotency key.
-    pub docnum: String,
-    pub idoc_type: String,
-    pub message_type: String,
-    /// What a newer IDoc supersedes, e.g. `DEBMAS:0000004711`.
-    pub object_key: String,
-    /// `CREDAT CRETIM DOCNUM` as one text whose order is "newer".
-    pub order_key: String,
-    /// The file (or HTTP request) the IDoc came in.
-    pub source: String,
-}
-
-/// The data an IDoc carries, already in model form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdocData {
-    Customer {
-        general: CustomerGeneral,
-        company_codes: Vec<CompanyCodeData>,
-        sales_areas: Vec<SalesAreaData>,
-        credit_limits: Vec<CreditLimit>,
-        contacts: Vec<Contact>,
-    },
-    OpenItem(OpenItem),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdocApply {
-    pub receipt: IdocReceipt,
-    pub data: IdocData,
-}
-
-/// What applying one IDoc did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdocApplied {
-    /// Its data is now in the store.
-    Applied,
-    /// This DOCNUM was applied before; nothing was written.
-    Duplicate,
-    /// Recorded, but the store already holds a newer IDoc's data for the object: `by` is
-    /// that IDoc's DOCNUM.
-    Superseded { by: String },
-}
+/// The types an IDoc batch is applied in live in the model (the inbox builds them, the store
+/// writes them); named here too because the store's callers have always found them here.
+pub use crate::model::idoc::{IdocApplied, IdocApply, IdocData, IdocReceipt};
 
 /// A recorded IDoc.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,11 +5,12 @@
 //! - [`mapping`]: the `mappings/idoc-*.toml` files: segment/field → model field.
 //! - [`translate`]: control record, DEBMAS and INVOIC → model values, one IDoc at a time.
 //! - [`ack`]: acknowledgements per IDoc in the form of SAP's `SYSTAT01` STATUS message.
-//!
-//! This module does no I/O beyond reading the XML it is given: where the results go (store,
-//! processed/, quarantine/) is decided by `sync::idoc_inbox`.
+//! - [`inbox`]: the inbox folder: reads its files, hands their IDocs to a sink (the store,
+//!   through `sync`), writes the acknowledgement and moves each file to `processed/` or
+//!   `quarantine/`.
 
 pub mod ack;
+pub mod inbox;
 pub mod mapping;
 pub mod reader;
 pub mod translate;

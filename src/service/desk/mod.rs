@@ -5,7 +5,9 @@
 //! - [`sessions`]: sessions in the store, by the hash of their token.
 //! - [`limiter`]: the login rate limit.
 //! - [`actions`]: acknowledge, resolve, waive, approve, reopen; the stale-page check.
-//! - [`api`]: `/api/v1/…` JSON endpoints.
+//! - [`api`]: `/api/v1/…` JSON endpoints: the queue, a flag, its actions, exports.
+//! - [`collect_api`]: collectors' notes and dispute statuses, queued for the ERP.
+//! - [`ar_api`]: `/api/v1/ar/…`: the collections figures.
 //! - [`pages`]: server-rendered HTML (`/`, `/login`, `/flags/{id}`), a little JavaScript.
 //! - [`openapi`]: the API described, served at `/api/v1/openapi.json`.
 //! - [`wording`]: a flag in plain words: sentence, the two values, the proposed change.
@@ -17,6 +19,7 @@ pub mod actions;
 pub mod api;
 pub mod ar_api;
 pub mod auth;
+pub mod collect_api;
 pub mod format;
 pub mod json_errors;
 pub mod limiter;

@@ -3,22 +3,21 @@
 //! `/ar/customers/{customer}` (open items, aging, notes and promises, statement links, and
 //! the log-a-call form, whose note goes to the ERP through the outbox like every note).
 
-use super::super::api;
 use super::super::ar_api::default_collector;
 use super::super::auth::Permission;
 use super::super::auth::Principal;
+use super::super::collect_api;
 use super::super::DeskState;
 use super::ar_charts::{aging_bars, trend};
 use super::kit::{esc, hidden, page, poster, see_other, unavailable, viewer, with_cookie};
-use super::note::json_reason;
+use super::note::{json_reason, NoteFields};
 use crate::ar::statement::fmt_amount;
 use crate::ar::worklist::{Section, WorkEntry};
 use crate::ar::{days_past_due, Bucket};
 use crate::collections::kpis::{kpis, GroupBy, KpiQuery};
 use crate::collections::snapshot::trends;
 use crate::collections::worklist::{worklist, WorklistQuery};
-use crate::model::note_input::NoteInput;
-use crate::model::{CustomerId, NoteChannel};
+use crate::model::CustomerId;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -412,7 +411,7 @@ pub(super) async fn customer(
             &who,
             id.as_str(),
             case,
-            &desk.dispute_rules.statuses,
+            &desk,
             &CallForm::default(),
         ));
     }
@@ -429,25 +428,11 @@ fn call_form(
     who: &Principal,
     customer: &str,
     case: &str,
-    statuses: &[String],
+    desk: &DeskState,
     kept: &CallForm,
 ) -> String {
+    let statuses = &desk.dispute_rules.statuses;
     let v = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
-    let mut channels = String::new();
-    for ch in [
-        NoteChannel::Phone,
-        NoteChannel::Chat,
-        NoteChannel::Email,
-        NoteChannel::Meeting,
-        NoteChannel::Letter,
-    ] {
-        let on = if kept.channel.as_deref() == Some(ch.as_str()) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(channels, "<option{on}>{}</option>", ch.as_str());
-    }
     // The configured statuses as a list; without `[disputes] statuses`, a key typed in.
     let status_field = if statuses.is_empty() {
         format!(
@@ -469,15 +454,7 @@ fn call_form(
     let case = kept.dispute_case.as_deref().unwrap_or(case);
     format!(
         "<div class=\"card actions no-print\" id=\"log-call\"><h2>Log a call</h2>\
-         <form method=\"post\" action=\"/ar/customers/{c}/call\">{}{}\
-         <label>What was said<textarea name=\"text\" id=\"call-text\" required>{}</textarea></label>\
-         <label>Channel<select name=\"channel\" id=\"call-channel\">{channels}</select></label>\
-         <label>Via (e.g. WeChat)<input name=\"via\" id=\"call-via\" value=\"{}\"></label>\
-         <label>Follow up on<input type=\"date\" name=\"follow_up\" id=\"call-follow-up\" value=\"{}\"></label>\
-         <fieldset><legend>Promise to pay (all three or none)</legend>\
-         <label>Amount<input name=\"promise_amount\" id=\"call-promise-amount\" inputmode=\"decimal\" size=\"10\" value=\"{}\"></label>\
-         <label>Currency<input name=\"promise_currency\" id=\"call-promise-currency\" size=\"3\" maxlength=\"3\" value=\"{}\"></label>\
-         <label>By<input type=\"date\" name=\"promise_date\" id=\"call-promise-date\" value=\"{}\"></label></fieldset>\
+         <form method=\"post\" action=\"/ar/customers/{c}/call\">{}{}{}\
          <fieldset><legend>Dispute status (optional: case and status)</legend>\
          <label>Case<input name=\"dispute_case\" id=\"call-dispute-case\" size=\"12\" maxlength=\"40\" value=\"{}\"></label>\
          <label>Status{status_field}</label></fieldset>\
@@ -486,12 +463,7 @@ fn call_form(
          onto the dispute case (with the note as its comment), both by the outbox.</p></div>",
         hidden("csrf", who.csrf().unwrap_or("")),
         hidden("customer", customer),
-        esc(&kept.text),
-        v(&kept.via),
-        v(&kept.follow_up),
-        v(&kept.promise_amount),
-        v(&kept.promise_currency),
-        v(&kept.promise_date),
+        kept.note.inputs("call", "What was said", desk.settings.note_max_chars),
         esc(case),
         c = esc(customer),
     )
@@ -499,17 +471,10 @@ fn call_form(
 
 #[derive(Debug, Deserialize, Default, Clone)]
 pub(super) struct CallForm {
-    // Missing fields are refused by the note's checks with a page, not by the form parser.
     #[serde(default)]
     csrf: String,
-    #[serde(default)]
-    text: String,
-    channel: Option<String>,
-    via: Option<String>,
-    follow_up: Option<String>,
-    promise_amount: Option<String>,
-    promise_currency: Option<String>,
-    promise_date: Option<String>,
+    #[serde(flatten)]
+    note: NoteFields,
     dispute_case: Option<String>,
     dispute_status: Option<String>,
 }
@@ -555,34 +520,19 @@ pub(super) async fn log_call(
             )
         }
     };
-    let note = NoteInput {
-        customer: id.as_str().to_string(),
-        item: None,
-        author: String::new(),
-        text: form.text.clone(),
-        channel: form.channel.clone(),
-        via: form.via.clone(),
-        follow_up: form.follow_up.clone(),
-        promise_amount: form.promise_amount.clone(),
-        promise_currency: form.promise_currency.clone(),
-        promise_date: form.promise_date.clone(),
-    };
-    if let Err(r) = api::queue_note(&desk, &who, note).await {
+    let note = form.note.clone().input(id.as_str().to_string());
+    if let Err(r) = collect_api::queue_note(&desk, &who, note).await {
         let (status, reason) = json_reason(r, "the note was not accepted").await;
         return refused(&desk, &who, id.as_str(), &form, status, &reason);
     }
     if let Some((case, status)) = dispute {
-        let text = form.text.trim();
-        if let Err(r) = api::queue_dispute_status(&desk, &who, &case, &status, Some(text)).await {
+        let text = form.note.text.trim();
+        if let Err(r) =
+            collect_api::queue_dispute_status(&desk, &who, &case, &status, Some(text)).await
+        {
             let (code, reason) = json_reason(r, "the dispute status was not accepted").await;
             let kept = CallForm {
-                text: String::new(),
-                channel: None,
-                via: None,
-                follow_up: None,
-                promise_amount: None,
-                promise_currency: None,
-                promise_date: None,
+                note: NoteFields::default(),
                 ..form
             };
             let body = format!(
@@ -590,7 +540,7 @@ pub(super) async fn log_call(
                  dispute status was not: {}.</div><p><a href=\"{}\">← Back to the customer</a></p>{}",
                 esc(&reason),
                 esc(&back),
-                call_form(&who, id.as_str(), "", &desk.dispute_rules.statuses, &kept)
+                call_form(&who, id.as_str(), "", &desk, &kept)
             );
             return page(&who, code, "Dispute status refused", &body);
         }
@@ -613,7 +563,7 @@ fn refused(
          What you typed is kept below.</div><p><a href=\"/ar/customers/{}\">← Back to the customer</a></p>{}",
         esc(reason),
         esc(customer),
-        call_form(who, customer, "", &desk.dispute_rules.statuses, form)
+        call_form(who, customer, "", desk, form)
     );
     page(who, status, "Call refused", &body)
 }

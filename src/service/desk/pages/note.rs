@@ -1,8 +1,9 @@
 //! The note form on a flag's page and its post (`/notes`): a note for the customer's file,
 //! queued for the ERP through the same path as the API's.
 
-use super::super::api::{self, Detail};
+use super::super::api::Detail;
 use super::super::auth::{Permission, Principal};
+use super::super::collect_api;
 use super::super::DeskState;
 use super::kit::{esc, hidden, page, poster, see_other};
 use crate::model::note_input::NoteInput;
@@ -51,46 +52,85 @@ fn note_form_for(
     if !who.role.may(Permission::Collect) {
         return String::new();
     }
-    let v = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
-    let mut channels = String::new();
-    for c in [
-        NoteChannel::Phone,
-        NoteChannel::Email,
-        NoteChannel::Chat,
-        NoteChannel::Meeting,
-        NoteChannel::Letter,
-    ] {
-        let on = if kept.channel.as_deref() == Some(c.as_str()) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(channels, "<option{on}>{}</option>", c.as_str());
-    }
     format!(
         "<div class=\"card actions\" id=\"note\"><h2>Note to the customer's file</h2>\
-         <form method=\"post\" action=\"/notes\">{}{}{}\
-         <label>Text<textarea name=\"text\" id=\"note-text\" required maxlength=\"{}\">{}</textarea></label>\
-         <label>Channel<select name=\"channel\" id=\"note-channel\">{channels}</select></label>\
-         <label>Via (optional, e.g. WeChat)<input name=\"via\" id=\"note-via\" value=\"{}\"></label>\
-         <label>Follow up on (optional)<input type=\"date\" name=\"follow_up\" id=\"note-follow-up\" value=\"{}\"></label>\
-         <fieldset><legend>Promise to pay (optional: all three or none)</legend>\
-         <label>Amount<input name=\"promise_amount\" id=\"note-promise-amount\" inputmode=\"decimal\" size=\"10\" value=\"{}\"></label>\
-         <label>Currency<input name=\"promise_currency\" id=\"note-promise-currency\" size=\"3\" maxlength=\"3\" value=\"{}\"></label>\
-         <label>By<input type=\"date\" name=\"promise_date\" id=\"note-promise-date\" value=\"{}\"></label></fieldset>\
+         <form method=\"post\" action=\"/notes\">{}{}{}{}\
          <button type=\"submit\" id=\"add-note\">Add note</button></form>\
          <p class=\"muted\">Written into the ERP's customer texts by the outbox.</p></div>",
         hidden("csrf", who.csrf().unwrap_or("")),
         hidden("customer", customer),
         hidden("back", back),
-        max_chars,
-        esc(&kept.text),
-        v(&kept.via),
-        v(&kept.follow_up),
-        v(&kept.promise_amount),
-        v(&kept.promise_currency),
-        v(&kept.promise_date),
+        kept.note.inputs("note", "Text", max_chars),
     )
+}
+
+/// What a collector types for a note, in the note form and the log-a-call form alike.
+#[derive(Debug, Deserialize, Default, Clone)]
+pub(super) struct NoteFields {
+    // Missing fields are refused by the note's checks with a page, not by the form parser.
+    #[serde(default)]
+    pub(super) text: String,
+    pub(super) channel: Option<String>,
+    pub(super) via: Option<String>,
+    pub(super) follow_up: Option<String>,
+    pub(super) promise_amount: Option<String>,
+    pub(super) promise_currency: Option<String>,
+    pub(super) promise_date: Option<String>,
+}
+
+impl NoteFields {
+    /// The note for `customer`, checked by `collect_api::queue_note` as the API's is.
+    pub(super) fn input(self, customer: String) -> NoteInput {
+        NoteInput {
+            customer,
+            item: None,
+            author: String::new(),
+            text: self.text,
+            channel: self.channel,
+            via: self.via,
+            follow_up: self.follow_up,
+            promise_amount: self.promise_amount,
+            promise_currency: self.promise_currency,
+            promise_date: self.promise_date,
+        }
+    }
+
+    /// The note's inputs, filled with these values; element ids start with `prefix`.
+    pub(super) fn inputs(&self, prefix: &str, text_label: &str, max_chars: usize) -> String {
+        let v = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
+        let mut channels = String::new();
+        for c in [
+            NoteChannel::Phone,
+            NoteChannel::Email,
+            NoteChannel::Chat,
+            NoteChannel::Meeting,
+            NoteChannel::Letter,
+        ] {
+            let on = if self.channel.as_deref() == Some(c.as_str()) {
+                " selected"
+            } else {
+                ""
+            };
+            let _ = write!(channels, "<option{on}>{}</option>", c.as_str());
+        }
+        format!(
+            "<label>{text_label}<textarea name=\"text\" id=\"{p}-text\" required maxlength=\"{max_chars}\">{}</textarea></label>\
+             <label>Channel<select name=\"channel\" id=\"{p}-channel\">{channels}</select></label>\
+             <label>Via (optional, e.g. WeChat)<input name=\"via\" id=\"{p}-via\" value=\"{}\"></label>\
+             <label>Follow up on (optional)<input type=\"date\" name=\"follow_up\" id=\"{p}-follow-up\" value=\"{}\"></label>\
+             <fieldset><legend>Promise to pay (optional: all three or none)</legend>\
+             <label>Amount<input name=\"promise_amount\" id=\"{p}-promise-amount\" inputmode=\"decimal\" size=\"10\" value=\"{}\"></label>\
+             <label>Currency<input name=\"promise_currency\" id=\"{p}-promise-currency\" size=\"3\" maxlength=\"3\" value=\"{}\"></label>\
+             <label>By<input type=\"date\" name=\"promise_date\" id=\"{p}-promise-date\" value=\"{}\"></label></fieldset>",
+            esc(&self.text),
+            v(&self.via),
+            v(&self.follow_up),
+            v(&self.promise_amount),
+            v(&self.promise_currency),
+            v(&self.promise_date),
+            p = prefix,
+        )
+    }
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -100,14 +140,8 @@ pub(super) struct NoteForm {
     csrf: String,
     #[serde(default)]
     customer: String,
-    #[serde(default)]
-    text: String,
-    channel: Option<String>,
-    via: Option<String>,
-    follow_up: Option<String>,
-    promise_amount: Option<String>,
-    promise_currency: Option<String>,
-    promise_date: Option<String>,
+    #[serde(flatten)]
+    note: NoteFields,
     back: Option<String>,
 }
 
@@ -129,19 +163,8 @@ pub(super) async fn note(
                 && !b.contains("//")
         })
         .unwrap_or_else(|| "/".into());
-    let body = NoteInput {
-        customer: form.customer,
-        item: None,
-        author: String::new(),
-        text: form.text,
-        channel: form.channel,
-        via: form.via,
-        follow_up: form.follow_up,
-        promise_amount: form.promise_amount,
-        promise_currency: form.promise_currency,
-        promise_date: form.promise_date,
-    };
-    match api::queue_note(&desk, &who, body).await {
+    let body = form.note.input(form.customer);
+    match collect_api::queue_note(&desk, &who, body).await {
         Ok(_) => {
             let sep = if back.contains('?') { '&' } else { '?' };
             see_other(&format!("{back}{sep}done=note"))
