@@ -228,7 +228,7 @@ mod tests {
     }
 
     fn book() -> TermsBook {
-        TermsBook::new(crate::erp::t052::standard_terms())
+        TermsBook::new(crate::reconcile::fixtures::standard_terms())
     }
 
     fn item(

@@ -123,7 +123,7 @@ mod tests {
     fn run(c: &Customer, contracts: &[Contract], standard: &[&str]) -> Vec<Finding> {
         let keys: Vec<String> = standard.iter().map(|s| s.to_string()).collect();
         let (book, unknown) =
-            TermsBook::new(crate::erp::t052::standard_terms()).with_standard(&keys);
+            TermsBook::new(crate::reconcile::fixtures::standard_terms()).with_standard(&keys);
         assert!(unknown.is_empty());
         let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
         let mut out = Vec::new();

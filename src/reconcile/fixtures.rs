@@ -1,7 +1,8 @@
 //! Customers and contracts for the rules' unit tests.
 
 use crate::model::{
-    CompanyCodeData, Contract, ContractScope, Customer, CustomerGeneral, CustomerId,
+    CompanyCodeData, Contract, ContractScope, Customer, CustomerGeneral, CustomerId, PaymentTerms,
+    TermsRule,
 };
 
 pub const CUSTOMER: &str = "17100001";
@@ -47,4 +48,21 @@ pub fn contract(terms: Option<&str>) -> Contract {
         valid_to: None,
         source: "test".into(),
     }
+}
+
+/// The terms the rules' tests speak of, as SAP's standard T052 defines them: NT30 and NT60
+/// (net 30/60 days from the document date) and Z030 ("within 30 days due net").
+pub fn standard_terms() -> Vec<PaymentTerms> {
+    [
+        ("NT30", "Net 30 days", 30),
+        ("NT60", "Net 60 days", 60),
+        ("Z030", "Within 30 days due net", 30),
+    ]
+    .into_iter()
+    .map(|(key, description, days)| PaymentTerms {
+        key: key.into(),
+        description: description.into(),
+        rules: vec![TermsRule::net_days(days)],
+    })
+    .collect()
 }
