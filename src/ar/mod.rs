@@ -33,8 +33,41 @@ pub use settings::ArSettings;
 /// Values written as text in the figures' table tests.
 #[cfg(test)]
 pub(crate) mod test_values {
+    use super::item::ArItem;
+    use crate::model::{CustomerId, OpenItemKey};
     use chrono::NaiveDate;
     use rust_decimal::Decimal;
+
+    /// Item 1 of document `doc` in company code 1010, fiscal year 2026.
+    pub fn key(doc: &str) -> OpenItemKey {
+        OpenItemKey {
+            company_code: "1010".into(),
+            fiscal_year: "2026".into(),
+            document: doc.into(),
+            item: "1".into(),
+        }
+    }
+
+    /// An item of `customer` posted on 2026-09-01, undisputed.
+    pub fn item(
+        customer: &str,
+        doc: &str,
+        cur: &str,
+        amt: &str,
+        due: &str,
+        cleared: Option<&str>,
+    ) -> ArItem {
+        ArItem {
+            key: key(doc),
+            customer: CustomerId::parse(customer).unwrap(),
+            currency: cur.into(),
+            amount: dec(amt),
+            posting_date: d("2026-09-01"),
+            due: d(due),
+            cleared_on: cleared.map(d),
+            dispute_case: None,
+        }
+    }
 
     pub fn dec(s: &str) -> Decimal {
         s.parse().unwrap()

@@ -356,24 +356,9 @@ pub fn fmt_amount(a: Decimal) -> String {
 mod tests {
     use super::*;
     use crate::ar::test_values::{d, dec};
-    use crate::model::CustomerId;
 
     fn item(doc: &str, cur: &str, amt: &str, due: &str, cleared: Option<&str>) -> ArItem {
-        ArItem {
-            key: OpenItemKey {
-                company_code: "1010".into(),
-                fiscal_year: "2026".into(),
-                document: doc.into(),
-                item: "1".into(),
-            },
-            customer: CustomerId::parse("4711").unwrap(),
-            currency: cur.into(),
-            amount: dec(amt),
-            posting_date: d("2026-09-01"),
-            due: d(due),
-            cleared_on: cleared.map(d),
-            dispute_case: None,
-        }
+        crate::ar::test_values::item("4711", doc, cur, amt, due, cleared)
     }
     fn to() -> Addressee {
         Addressee {

@@ -256,24 +256,12 @@ pub fn worklist(cases: &[CustomerCase], as_of: NaiveDate, ranking: &Ranking) -> 
 mod tests {
     use super::*;
     use crate::ar::test_values::{d, dec};
-    use crate::model::OpenItemKey;
     use chrono::TimeZone;
 
     fn item(cust: &str, doc: &str, cur: &str, amt: &str, due: &str) -> ArItem {
         ArItem {
-            key: OpenItemKey {
-                company_code: "1010".into(),
-                fiscal_year: "2026".into(),
-                document: doc.into(),
-                item: "1".into(),
-            },
-            customer: CustomerId::parse(cust).unwrap(),
-            currency: cur.into(),
-            amount: dec(amt),
             posting_date: d("2026-01-01"),
-            due: d(due),
-            cleared_on: None,
-            dispute_case: None,
+            ..crate::ar::test_values::item(cust, doc, cur, amt, due, None)
         }
     }
     fn case(cust: &str, items: Vec<ArItem>, notes: Vec<NoteSummary>) -> CustomerCase {
