@@ -883,11 +883,22 @@ async fn api_and_desk_agree_with_the_cli() {
         "the note shows on the customer page"
     );
     assert!(customer_page.contains("promise 1,000.00 EUR by 2026-12-11"));
+    // The collector sees where the note stands on its way to SAP: queued, then sent.
+    let badge = |status: &str| format!("data-status=\"{status}\"");
+    assert!(
+        customer_page.contains(&badge("queued")) && !customer_page.contains(&badge("sent")),
+        "{customer_page}"
+    );
     // Pushed twice: written once.
     for _ in 0..2 {
         let (code, _, err) = env.cli(&["push"]);
         assert_eq!(code, 0, "{err}");
     }
+    let customer_page = page(back.clone()).await;
+    assert!(
+        customer_page.contains(&badge("sent")) && !customer_page.contains(&badge("queued")),
+        "{customer_page}"
+    );
     let written = env
         .mock
         .writes()

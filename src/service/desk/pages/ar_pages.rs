@@ -11,6 +11,7 @@ use super::super::DeskState;
 use super::ar_charts::{aging_bars, trend};
 use super::kit::{esc, hidden, page, poster, see_other, unavailable, viewer, with_cookie};
 use super::note::{json_reason, NoteFields};
+use super::note_status::status_words;
 use crate::ar::statement::fmt_amount;
 use crate::ar::worklist::{Section, WorkEntry};
 use crate::ar::{days_past_due, Bucket};
@@ -300,6 +301,13 @@ pub(super) async fn customer(
         Ok(v) => v,
         Err(e) => return with_cookie(unavailable(e), cookie),
     };
+    // Where each note stands on its way to SAP. Both reads list the customer's notes newest
+    // first by the same order, so they pair up; a pair is used only when it is the same note.
+    let limit = u32::try_from(notes.len()).unwrap_or(u32::MAX);
+    let outbox = match store.notes_with_status(&id, limit).await {
+        Ok(v) => v,
+        Err(e) => return with_cookie(unavailable(e), cookie),
+    };
     let name = general.map(|c| c.general.name).unwrap_or_default();
     let mut body = format!(
         "{}<h1 id=\"customer-name\">{} <span class=\"muted\">{}</span></h1><p class=\"muted\">as of {as_of}</p>",
@@ -352,7 +360,18 @@ pub(super) async fn customer(
     body.push_str("</tbody></table>");
     // Notes and promises, newest first.
     body.push_str("<h2>Notes and promises</h2><ul id=\"notes\">");
-    for (_, n) in &notes {
+    for (i, (_, n)) in notes.iter().enumerate() {
+        let status = outbox
+            .get(i)
+            .filter(|o| o.at == n.at && o.text == n.text)
+            .map(|o| {
+                let (word, meaning) = status_words(o);
+                format!(
+                    " <span class=\"badge note-status st-{word}\" data-status=\"{word}\" title=\"{m}\">{word}</span>",
+                    m = meaning.replace('"', "&quot;")
+                )
+            })
+            .unwrap_or_default();
         let promise = n
             .promise
             .as_ref()
@@ -370,7 +389,7 @@ pub(super) async fn customer(
             .unwrap_or_default();
         let _ = write!(
             body,
-            "<li>{} {} ({}{}): {}{}{}</li>",
+            "<li>{} {} ({}{}): {}{}{}{status}</li>",
             n.at.format("%Y-%m-%d %H:%M"),
             esc(&n.author),
             esc(&n.channel),
