@@ -7,9 +7,9 @@
 
 use chrono::Utc;
 use erpsync::config::Config;
+use erpsync::erp::connect;
 use erpsync::erp::mapping::Mapping;
 use erpsync::erp::odata::ODataClient;
-use erpsync::erp::writer;
 use erpsync::mock_erp::{self, MockErpConfig};
 use erpsync::model::note::{CollectorNote, NoteDetails};
 use erpsync::model::{CustomerId, Note, NoteChannel};
@@ -81,7 +81,7 @@ async fn run(notes: usize, customers: usize, batch: bool) -> (f64, usize) {
     loop {
         let r = push::drain(
             store.as_ref(),
-            writer::for_mapping(&client, &mapping).as_ref(),
+            connect::writer_for(&client, &mapping).as_ref(),
             &config.push,
         )
         .await

@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, NaiveDate};
 use erpsync::erp::mapping::Mapping;
-use erpsync::erp::odata::metadata::ODataVersion;
+use erpsync::erp::metadata::ODataVersion;
 use erpsync::erp::odata::query::{entity_set_url, Query};
 use erpsync::store::Store;
 use rust_decimal::Decimal;

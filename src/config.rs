@@ -16,10 +16,11 @@ mod raw;
 mod validate;
 
 use env::apply_env_overrides;
+use env::resolve_path;
 use raw::RawConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use validate::{resolve_path, validate};
+use validate::validate;
 
 pub use crate::erp::idoc::IdocConfig;
 pub use crate::erp::{ErpAuth, ErpConfig, ErpKind};

@@ -9,12 +9,12 @@ mod common;
 use chrono::Utc;
 use common::TestEnv;
 use erpsync::config::PushConfig;
+use erpsync::erp::connect;
 use erpsync::erp::mapping::Mapping;
 use erpsync::erp::odata::batch::{self, BatchWrite, PartResult};
 use erpsync::erp::odata::query::with_sap_client;
 use erpsync::erp::odata::ODataClient;
 use erpsync::erp::sap_writer::notes;
-use erpsync::erp::writer;
 use erpsync::mock_erp::FaultSpec;
 use erpsync::model::note::CollectorNote;
 use erpsync::model::NoteChannel;
@@ -66,7 +66,7 @@ impl Ctx {
     async fn drain(&self) -> PushReport {
         push::drain(
             self.store.as_ref(),
-            writer::for_mapping(&self.client, &self.mapping).as_ref(),
+            connect::writer_for(&self.client, &self.mapping).as_ref(),
             &self.push,
         )
         .await

@@ -8,7 +8,7 @@ mod common;
 
 use common::config::user;
 use common::TestEnv;
-use erpsync::erp::writer;
+use erpsync::erp::connect;
 use erpsync::model::{DiscrepancyStatus, Rule};
 use erpsync::push;
 use erpsync::service::desk::{self, auth, DeskState};
@@ -805,7 +805,7 @@ async fn the_customer_page_shows_flags_contracts_master_levels_and_each_notes_wa
     let (mapping, client) = common::erp_of(&config);
     let report = push::drain(
         d.store.as_ref(),
-        writer::for_mapping(&client, &mapping).as_ref(),
+        connect::writer_for(&client, &mapping).as_ref(),
         &config.push,
     )
     .await

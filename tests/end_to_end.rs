@@ -4,8 +4,8 @@ mod common;
 
 use chrono::Utc;
 use common::{ErpsyncToml, TestEnv};
+use erpsync::erp::connect;
 use erpsync::erp::sap_writer::notes;
-use erpsync::erp::writer;
 use erpsync::mock_erp::FaultSpec;
 use erpsync::model::note::{CollectorNote, NoteDetails};
 use erpsync::model::{CustomerId, DiscrepancyStatus, Note, NoteChannel};
@@ -284,7 +284,7 @@ async fn an_erp_error_on_push_leaves_the_note_pending_and_a_later_push_sends_it_
         .set_faults("500@A_CustomerText:20".parse::<FaultSpec>().unwrap());
     let r = push::drain(
         store.as_ref(),
-        writer::for_mapping(&client, &mapping).as_ref(),
+        connect::writer_for(&client, &mapping).as_ref(),
         &config.push,
     )
     .await
@@ -317,7 +317,7 @@ async fn an_erp_error_on_push_leaves_the_note_pending_and_a_later_push_sends_it_
     env.mock.set_faults(FaultSpec::default());
     let r = push::drain(
         store.as_ref(),
-        writer::for_mapping(&client, &mapping).as_ref(),
+        connect::writer_for(&client, &mapping).as_ref(),
         &config.push,
     )
     .await
@@ -325,7 +325,7 @@ async fn an_erp_error_on_push_leaves_the_note_pending_and_a_later_push_sends_it_
     assert_eq!(r.notes, 1);
     let r = push::drain(
         store.as_ref(),
-        writer::for_mapping(&client, &mapping).as_ref(),
+        connect::writer_for(&client, &mapping).as_ref(),
         &config.push,
     )
     .await
@@ -373,7 +373,7 @@ async fn a_note_that_already_arrived_is_not_written_again() {
     store.add_note(&without_details(&note)).await.unwrap();
     let r = push::drain(
         store.as_ref(),
-        writer::for_mapping(&client, &mapping).as_ref(),
+        connect::writer_for(&client, &mapping).as_ref(),
         &config.push,
     )
     .await

@@ -240,9 +240,9 @@ async fn the_mock_speaks_f_and_o_paging_counts_enums_and_dates() {
 /// configured stays in the outbox, pending and untouched, and nothing reaches the ERP.
 #[tokio::test]
 async fn without_write_back_targets_the_outbox_keeps_what_is_queued() {
+    use erpsync::erp::connect;
     use erpsync::erp::mapping::Mapping;
     use erpsync::erp::odata::ODataClient;
-    use erpsync::erp::writer;
     use erpsync::model::note::{CollectorNote, Note, NoteChannel, NoteDetails};
     use erpsync::store::OutboxStatus;
 
@@ -269,7 +269,7 @@ async fn without_write_back_targets_the_outbox_keeps_what_is_queued() {
     let client = ODataClient::new(&config.erp).unwrap();
     let report = erpsync::push::drain(
         outcome.store.as_ref(),
-        writer::for_mapping(&client, &mapping).as_ref(),
+        connect::writer_for(&client, &mapping).as_ref(),
         &config.push,
     )
     .await

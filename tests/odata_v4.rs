@@ -166,7 +166,7 @@ async fn the_v4_mapping_passes_check_against_the_v4_metadata() {
         let url = client.service_root(&service).join("$metadata").unwrap();
         let url = erpsync::erp::odata::query::with_sap_client(url, Some("100"));
         let md = client.get_metadata(&service, &url).await.unwrap();
-        assert_eq!(md.version, erpsync::erp::odata::metadata::ODataVersion::V4);
+        assert_eq!(md.version, erpsync::erp::metadata::ODataVersion::V4);
         all.insert(service, md);
     }
     let problems = mapping.check_against(&all);

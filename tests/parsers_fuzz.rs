@@ -5,7 +5,8 @@
 
 use erpsync::contracts::{register, terms_text};
 use erpsync::erp::idoc::{IdocReader, Translator};
-use erpsync::erp::odata::{atom, batch, json, metadata};
+use erpsync::erp::metadata;
+use erpsync::erp::odata::{atom, batch, json};
 use erpsync::erp::soap::dispute_case::{
     self, LogItem, ReadResponse, Severity, SoapVersion, UpdateResponse,
 };

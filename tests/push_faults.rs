@@ -8,11 +8,11 @@ mod common;
 use chrono::Utc;
 use common::TestEnv;
 use erpsync::config::PushConfig;
+use erpsync::erp::connect;
 use erpsync::erp::mapping::Mapping;
 use erpsync::erp::odata::client::Write;
 use erpsync::erp::odata::ODataClient;
 use erpsync::erp::sap_writer::notes;
-use erpsync::erp::writer;
 use erpsync::mock_erp::FaultSpec;
 use erpsync::model::note::CollectorNote;
 use erpsync::model::{DisputeStatusChange, NoteChannel};
@@ -60,7 +60,7 @@ impl Ctx {
     async fn drain(&self, push: &PushConfig) -> PushReport {
         push::drain(
             self.store.as_ref(),
-            writer::for_mapping(&self.client, &self.mapping).as_ref(),
+            connect::writer_for(&self.client, &self.mapping).as_ref(),
             push,
         )
         .await
@@ -242,7 +242,7 @@ async fn rate_limits_csrf_expiry_and_412_conflicts_each_end_in_one_write() {
             let (mapping, client) = common::erp_of(&config);
             push::drain(
                 store.as_ref(),
-                writer::for_mapping(&client, &mapping).as_ref(),
+                connect::writer_for(&client, &mapping).as_ref(),
                 &config.push,
             )
             .await
@@ -315,7 +315,7 @@ async fn a_timeout_with_unknown_outcome_is_checked_before_sending_again() {
     );
     let r = push::drain(
         c.store.as_ref(),
-        writer::for_mapping(&client, &c.mapping).as_ref(),
+        connect::writer_for(&client, &c.mapping).as_ref(),
         &config.push,
     )
     .await
@@ -330,7 +330,7 @@ async fn a_timeout_with_unknown_outcome_is_checked_before_sending_again() {
     tokio::time::sleep(Duration::from_millis(3000)).await;
     let r = push::drain(
         c.store.as_ref(),
-        writer::for_mapping(&client, &c.mapping).as_ref(),
+        connect::writer_for(&client, &c.mapping).as_ref(),
         &config.push,
     )
     .await
@@ -720,7 +720,7 @@ async fn notes_go_to_the_company_code_text_of_their_item() {
     // Read-back finds every sent note where it went.
     let v = push::verify::verify_sent(
         c.store.as_ref(),
-        writer::for_mapping(&c.client, &c.mapping).as_ref(),
+        connect::writer_for(&c.client, &c.mapping).as_ref(),
     )
     .await
     .unwrap();

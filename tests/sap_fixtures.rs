@@ -3,7 +3,7 @@
 //! must exist there, so the mapping works against a real system and not only our mock.
 
 use erpsync::erp::mapping::Mapping;
-use erpsync::erp::odata::metadata::{self, Metadata, ODataVersion, Scale};
+use erpsync::erp::metadata::{self, Metadata, ODataVersion, Scale};
 use quick_xml::events::Event;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -139,7 +139,7 @@ path = "contracts.csv"
             .await?;
     }
     let odata = ctx.odata()?;
-    let writer = crate::erp::writer::for_mapping(&odata.client, &odata.mapping);
+    let writer = crate::erp::connect::writer_for(&odata.client, &odata.mapping);
     let pushed = push::drain(store.as_ref(), writer.as_ref(), &push_config).await?;
 
     // Read back what reached the ERP.

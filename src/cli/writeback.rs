@@ -4,8 +4,8 @@ use super::app::{DisputeCommand, NoteCommand, OutboxCommand};
 use super::output::{self, Format, Table};
 use super::{open, CliError};
 use crate::config::PushMode;
+use crate::erp::connect;
 use crate::erp::odata::Connection;
-use crate::erp::writer;
 use crate::model::note_input::{FieldNames, NoteInput};
 use crate::model::DisputeStatusChange;
 use crate::push::{self, PushReport};
@@ -117,7 +117,7 @@ pub async fn push(path: &Path, dry_run: bool) -> Result<(), CliError> {
         config.push.mode = PushMode::Simulate;
     }
     let Connection { mapping, client } = Connection::open(&config.erp)?;
-    let writer = writer::for_mapping(&client, &mapping);
+    let writer = connect::writer_for(&client, &mapping);
     let report = push::drain(store.as_ref(), writer.as_ref(), &config.push).await?;
     print_push_report(&report);
     let left = report.retry_later + report.failed + report.dead;
@@ -280,7 +280,7 @@ pub async fn outbox(path: &Path, command: OutboxCommand) -> Result<(), CliError>
         OutboxCommand::Verify { format } => {
             let (config, store) = open(path).await?;
             let Connection { mapping, client } = Connection::open(&config.erp)?;
-            let writer = writer::for_mapping(&client, &mapping);
+            let writer = connect::writer_for(&client, &mapping);
             let report = push::verify::verify_sent(store.as_ref(), writer.as_ref())
                 .await
                 .map_err(|e| CliError::Failed(e.to_string()))?;

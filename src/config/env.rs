@@ -1,10 +1,9 @@
-//! The environment's part: `ERPSYNC_SECTION__KEY` overrides and secrets read from
-//! variables or files.
+//! The environment's part: `ERPSYNC_SECTION__KEY` overrides, secrets read from variables
+//! or files, and paths taken from the config file's folder.
 
-use super::validate::resolve_path;
 use super::{invalid, ConfigError, ENV_PREFIX};
 use secrecy::SecretString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `ERPSYNC_A__B__C=v` sets key `c` of table `a.b`. Variables without a `__` are not config
 /// overrides (e.g. `ERPSYNC_TEST_POSTGRES_URL`) and are left alone. The value keeps the type
@@ -86,5 +85,14 @@ pub(super) fn read_secret(
             "give either the _env or the _file form, not both",
         )),
         (None, None) => Err(invalid(key, "missing: give the _env or the _file form")),
+    }
+}
+
+/// A path from the config file: relative ones are taken from the file's folder.
+pub(super) fn resolve_path(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
     }
 }

@@ -1,7 +1,7 @@
 //! From the raw file to the typed settings each component owns: defaults, ranges, paths
 //! made absolute against the config file's folder, secrets resolved.
 
-use super::env::read_secret;
+use super::env::{read_secret, resolve_path};
 use super::raw::*;
 use super::{invalid, Config, ConfigError, PushConfig};
 use crate::erp::config::{DEFAULT_MAX_RESPONSE_MB, DEFAULT_MAX_RETRY_AFTER};
@@ -59,14 +59,6 @@ fn contract_source_name(
         ));
     }
     Ok(name)
-}
-
-pub(super) fn resolve_path(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.join(path)
-    }
 }
 
 /// Parses durations written as `30s`, `15m`, `1h`, `500ms` or `2d`.

@@ -4,7 +4,7 @@
 //! wired without a release. Loading checks that every field the model needs is mapped and
 //! names the file, the entry and the field when one is missing.
 
-use crate::erp::odata::metadata::{Metadata, ODataVersion, Property};
+use crate::erp::metadata::{Metadata, ODataVersion, Property};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -599,7 +599,7 @@ mod tests {
 <Property Name="CustomerName" Type="Edm.String" MaxLength="80"/>
 <Property Name="Changed" Type="Edm.DateTimeOffset" sap:filterable="false"/>
 </EntityType><EntityContainer Name="C"><EntitySet Name="A_Customer" EntityType="N.T"/></EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"#;
-        let md = crate::erp::odata::metadata::parse(edmx).unwrap();
+        let md = crate::erp::metadata::parse(edmx).unwrap();
         let text = SHIPPED
             .replace(
                 "entity_set = \"A_Customer\"\n",
@@ -674,7 +674,7 @@ mod tests {
 <Property Name="OnHoldStatus" Type="N.CustVendorBlocked"/>
 </EntityType><EnumType Name="CustVendorBlocked"><Member Name="No" Value="0"/><Member Name="All" Value="2"/></EnumType>
 <EntityContainer Name="C"><EntitySet Name="CustomersV3" EntityType="N.T"/></EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"#;
-        let md = crate::erp::odata::metadata::parse(edmx).unwrap();
+        let md = crate::erp::metadata::parse(edmx).unwrap();
         let status = md.property("CustomersV3", "OnHoldStatus").unwrap();
         assert!(FieldKind::Text.accepts(&status));
         assert!(!FieldKind::Flag.accepts(&status));

@@ -4,10 +4,13 @@
 //! SOAP, or the read-only writer for mappings without `[targets]`.
 
 pub mod config;
+pub mod connect;
 pub mod dynamics_terms;
+pub mod error;
 pub mod error_text;
 pub mod idoc;
 pub mod mapping;
+pub mod metadata;
 pub mod odata;
 pub mod sap_writer;
 pub mod soap;
@@ -16,3 +19,4 @@ pub mod t052;
 pub mod writer;
 
 pub use config::{ErpAuth, ErpConfig, ErpKind};
+pub use error::ErpError;

@@ -1,7 +1,8 @@
-//! Where sync reads the ERP from, chosen by `[erp] kind` and built here, in one place.
+//! How sync reads an ERP: page by page from a cursor ([`PagedSource`]). Which source
+//! `[erp] kind` names is chosen in `erp::connect`.
 //!
 //! An OData ERP is pulled: entity set by entity set, page by page from a cursor, through
-//! the mapping ([`super::odata::Pager`] and [`super::odata::Record`]). An IDoc-only ERP
+//! the mapping (`odata::Pager` and `odata::Record`). An IDoc-only ERP
 //! sends: its DEBMAS and INVOIC IDocs arrive as files in `[idoc] inbox` (or through
 //! `POST /idoc`) and are read one IDoc at a time ([`super::idoc`]); there is nothing to ask
 //! it for and nothing to write back to it.
@@ -9,33 +10,7 @@
 //! A source that reads incrementally hands over a [`Cursor`] with its last page; the caller
 //! stores it with the rows it covers and hands its value back, unread, to the next read.
 
-use super::odata::{ConnectError, Connection, ErpError};
-use super::{ErpConfig, ErpKind};
-
-pub enum ErpSource {
-    /// OData services (S/4HANA V2/V4, Dynamics 365 F&O).
-    OData(Box<Connection>),
-    /// IDoc files in the inbox: customer masters and billing documents.
-    IdocInbox,
-}
-
-impl ErpSource {
-    /// The source `[erp]` names: for OData the mapping is read and the client set up.
-    pub fn open(config: &ErpConfig) -> Result<ErpSource, ConnectError> {
-        Ok(match config.kind {
-            ErpKind::Odata => ErpSource::OData(Box::new(Connection::open(config)?)),
-            ErpKind::Idoc => ErpSource::IdocInbox,
-        })
-    }
-
-    /// The OData connection, when the ERP is read over OData.
-    pub fn odata(&self) -> Option<&Connection> {
-        match self {
-            ErpSource::OData(c) => Some(c.as_ref()),
-            ErpSource::IdocInbox => None,
-        }
-    }
-}
+use super::ErpError;
 
 /// Where an incremental read stands. The source names the slot it is kept in (so one
 /// entity's watermark and its delta link never mix) and alone reads the value.
@@ -75,7 +50,7 @@ pub struct SourcePage<T, K> {
 pub type PageOf<S> = SourcePage<<S as PagedSource>::Record, <S as PagedSource>::Removed>;
 
 /// One entity kind read page by page, so memory holds a page at a time whatever the size
-/// of the extract. Implemented over OData by [`super::odata::RecordPages`].
+/// of the extract. Implemented over OData by `odata::RecordPages`.
 pub trait PagedSource {
     type Record;
     /// What a removal names: the record's key.

@@ -2,14 +2,12 @@
 //! or many at once), set a dispute case's status (or only check that it could be set),
 //! set or lift the dunning block of a case's items, and read back what was written.
 //!
-//! Implementations own their protocol ([`SapWriter`](super::sap_writer::SapWriter): OData
+//! Implementations own their protocol (`sap_writer::SapWriter`: OData
 //! and SOAP) and answer in domain terms only: an [`Outcome`], or a [`WriteError`] that says
 //! whether trying again later can help. A mapping without `[targets]` gets the
 //! [`ReadOnlyWriter`], which writes nothing and says why.
 
-use super::mapping::Mapping;
-use super::odata::{ErpError, ODataClient};
-use super::sap_writer::SapWriter;
+use super::ErpError;
 use crate::model::note::CollectorNote;
 use crate::model::{DisputeRules, DisputeStatusChange};
 use async_trait::async_trait;
@@ -123,17 +121,6 @@ pub trait ErpWriter: Send + Sync {
 
     /// The case as the ERP holds it now; `None` when the ERP does not know it.
     async fn read_case(&self, case_id: &str) -> Result<Option<CaseState>, WriteError>;
-}
-
-/// The writer for `mapping`: the SAP writer when it names `[targets]`, else the read-only one.
-pub fn for_mapping(client: &ODataClient, mapping: &Mapping) -> Box<dyn ErpWriter> {
-    if mapping.writes_back() {
-        Box::new(SapWriter::new(client.clone(), mapping.targets.clone()))
-    } else {
-        Box::new(ReadOnlyWriter {
-            mapping: mapping.path.clone(),
-        })
-    }
 }
 
 /// The writer of an ERP erpsync only reads from (a mapping without `[targets]`): it writes

@@ -451,8 +451,8 @@ mod tests {
 
     #[test]
     fn metadata_reads_back_with_keys_enums_and_sets() {
-        let md = crate::erp::odata::metadata::parse(&metadata()).unwrap();
-        assert_eq!(md.version, crate::erp::odata::metadata::ODataVersion::V4);
+        let md = crate::erp::metadata::parse(&metadata()).unwrap();
+        assert_eq!(md.version, crate::erp::metadata::ODataVersion::V4);
         for set in SETS {
             assert!(md.entity_set(set.name()).is_some(), "{}", set.name());
         }

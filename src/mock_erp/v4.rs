@@ -236,14 +236,14 @@ mod tests {
 
     #[test]
     fn metadata_reads_back_as_v4_with_its_restrictions() {
-        let md = crate::erp::odata::metadata::parse(&edmx(Service::BusinessPartner)).unwrap();
-        assert_eq!(md.version, crate::erp::odata::metadata::ODataVersion::V4);
+        let md = crate::erp::metadata::parse(&edmx(Service::BusinessPartner)).unwrap();
+        assert_eq!(md.version, crate::erp::metadata::ODataVersion::V4);
         let text = md.property("A_CustomerText", "LongText").unwrap();
         assert!(!text.filterable);
         let set = md.entity_set("A_Customer").unwrap();
         assert!(!set.creatable && !set.updatable);
         assert!(md.entity_set("A_CustomerText").unwrap().creatable);
-        let md = crate::erp::odata::metadata::parse(&edmx(Service::OpenItems)).unwrap();
+        let md = crate::erp::metadata::parse(&edmx(Service::OpenItems)).unwrap();
         let d = md
             .property("A_OperationalAcctgDocItemCube", "NetDueDate")
             .unwrap();

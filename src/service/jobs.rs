@@ -2,7 +2,7 @@
 //! nothing else (no waiting, no leases, no metrics), so it can be tested on its own; the
 //! scheduler decides when, where and how often.
 
-use crate::erp::writer;
+use crate::erp::connect;
 use crate::push::{self, PushReport};
 use crate::store::StoreError;
 use crate::sync::{self, reconcile_run, Entity, SyncContext, SyncError};
@@ -159,7 +159,7 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
         Job::Push => {
             let config = &ctx.service;
             let erp = ctx.sync.odata()?;
-            let writer = writer::for_mapping(&erp.client, &erp.mapping);
+            let writer = connect::writer_for(&erp.client, &erp.mapping);
             let report = push::drain_claimed(
                 store,
                 writer.as_ref(),
@@ -173,7 +173,7 @@ pub async fn run_once(ctx: &JobContext, job: Job) -> Result<JobOutcome, JobError
         }
         Job::VerifyOutbox => {
             let erp = ctx.sync.odata()?;
-            let writer = writer::for_mapping(&erp.client, &erp.mapping);
+            let writer = connect::writer_for(&erp.client, &erp.mapping);
             let report = crate::push::verify::verify_sent(store, writer.as_ref())
                 .await
                 .map_err(|e| JobError::Other(e.to_string()))?;

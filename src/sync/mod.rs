@@ -19,8 +19,9 @@ pub use settings::{
     ERP_CONTRACT_SOURCE, IDOC_ONLY_NO_PUSH,
 };
 
+use crate::erp::connect::ErpSource;
 use crate::erp::odata::{ConnectError, Connection, ErpError};
-use crate::erp::source::{Cursor, CursorError, ErpSource, PagedSource};
+use crate::erp::source::{Cursor, CursorError, PagedSource};
 use crate::store::{SharedStore, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -5,9 +5,9 @@
 //! came with it, so the token and the cookie jar must live and die together.
 
 use super::json::{self, Page};
-use super::metadata::{self, Metadata, ODataVersion};
 use super::query::with_sap_client;
-use crate::erp::{ErpAuth, ErpConfig};
+use crate::erp::metadata::{self, Metadata, ODataVersion};
+use crate::erp::{ErpAuth, ErpConfig, ErpError};
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -18,83 +18,6 @@ use tokio::sync::Mutex;
 use url::Url;
 
 mod session;
-
-/// What went wrong talking to the ERP. Every variant names the entity set or target
-/// (`what`) so a one-line error says where.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ErpError {
-    #[error("{what}: cannot reach the ERP at {url}: {reason}")]
-    Unreachable {
-        what: String,
-        url: String,
-        reason: String,
-    },
-    #[error("{what}: the ERP answered HTTP {status}{}: {message} ({url})", if code.is_empty() { String::new() } else { format!(" {code}") })]
-    Status {
-        what: String,
-        /// The request, so a failing page or record can be found again.
-        url: String,
-        status: u16,
-        code: String,
-        message: String,
-        retry_after: Option<Duration>,
-    },
-    #[error("{what}: malformed response from {url}: {reason}")]
-    Malformed {
-        what: String,
-        url: String,
-        reason: String,
-    },
-    /// A `200` whose body ends mid-document: a proxy or the connection cut it. Worth
-    /// another try, unlike a body that is complete but wrong.
-    #[error("{what}: malformed response from {url}: the answer was cut off ({reason})")]
-    Truncated {
-        what: String,
-        url: String,
-        reason: String,
-    },
-    #[error("{what} {key}: {reason}")]
-    Record {
-        what: String,
-        key: String,
-        reason: String,
-    },
-    #[error("ERP setup: {0}")]
-    Setup(String),
-}
-
-impl ErpError {
-    /// Worth another try: the network, timeouts, throttling and server-side trouble.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            ErpError::Unreachable { .. } | ErpError::Truncated { .. } => true,
-            ErpError::Status { status, .. } => {
-                matches!(*status, 408 | 429 | 500 | 502 | 503 | 504)
-            }
-            _ => false,
-        }
-    }
-
-    /// The ERP does not offer what was asked for, or not to this user (400, 403, 404): for
-    /// an optional read (addresses, credit management), a part of the system that is not
-    /// there.
-    pub fn is_refused(&self) -> bool {
-        matches!(
-            self,
-            ErpError::Status {
-                status: 400 | 403 | 404,
-                ..
-            }
-        )
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            ErpError::Status { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-}
 
 /// One write request: method, target, JSON body, the ETag it expects, extra headers.
 pub struct Write<'a> {

@@ -3,11 +3,11 @@
 //! services it names.
 
 use super::customers::CustomerPages;
-use super::metadata::ODataVersion;
 use super::query::datetime_literal;
 use super::record_pages::Convert;
 use super::{Changes, ErpError, ODataClient, Pager, RecordPages};
 use crate::erp::mapping::{EntityMapping, Mapping, MappingError};
+use crate::erp::metadata::ODataVersion;
 use crate::erp::ErpConfig;
 use chrono::NaiveDate;
 

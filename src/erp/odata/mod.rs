@@ -8,7 +8,6 @@ pub mod client;
 pub mod connection;
 pub mod customers;
 pub mod json;
-pub mod metadata;
 pub mod oauth;
 pub mod pager;
 pub mod query;
@@ -16,7 +15,8 @@ pub mod record;
 pub mod record_pages;
 mod watermark;
 
-pub use client::{ErpError, ODataClient, WriteResponse};
+pub use crate::erp::error::ErpError;
+pub use client::{ODataClient, WriteResponse};
 pub use connection::{ConnectError, Connection};
 pub use json::Page;
 pub use pager::Pager;

@@ -13,10 +13,10 @@
 //! current one. Memory still holds a few pages at most; dropping the pager stops the task.
 
 use super::json::Page;
-use super::metadata::ODataVersion;
 use super::query::{entity_set_url, Query};
 use super::{ErpError, ODataClient};
 use crate::erp::mapping::EntityMapping;
+use crate::erp::metadata::ODataVersion;
 use tracing::Instrument;
 use url::Url;
 

@@ -27,7 +27,7 @@ pub fn changed_since(
     mapping: &crate::erp::mapping::EntityMapping,
     from: chrono::DateTime<chrono::Utc>,
 ) -> Option<String> {
-    use crate::erp::odata::metadata::ODataVersion;
+    use crate::erp::metadata::ODataVersion;
     let property = mapping.watermark.as_ref()?;
     let (ty, version) = mapping.watermark_type.clone().unwrap_or_else(|| {
         let ty = match mapping.version {
@@ -48,9 +48,9 @@ pub fn changed_since(
 pub fn datetime_literal(
     at: chrono::DateTime<chrono::Utc>,
     edm_type: &str,
-    version: crate::erp::odata::metadata::ODataVersion,
+    version: crate::erp::metadata::ODataVersion,
 ) -> String {
-    use crate::erp::odata::metadata::ODataVersion;
+    use crate::erp::metadata::ODataVersion;
     match (version, edm_type) {
         (_, "Edm.String") => string_literal(&at.format("%Y%m%d").to_string()),
         (_, "Edm.Date") => at.format("%Y-%m-%d").to_string(),
@@ -73,7 +73,7 @@ pub struct Query {
     pub inline_count: bool,
     /// V2 asks for JSON with `$format=json` and counts with `$inlinecount=allpages`; V4
     /// asks through `Accept` and counts with `$count=true`.
-    pub version: crate::erp::odata::metadata::ODataVersion,
+    pub version: crate::erp::metadata::ODataVersion,
 }
 
 impl Query {
@@ -125,7 +125,7 @@ pub fn entity_set_url(
     let mut url = service_root
         .join(entity_set)
         .expect("entity set names are valid URL segments");
-    use crate::erp::odata::metadata::ODataVersion;
+    use crate::erp::metadata::ODataVersion;
     let v4 = query.version == ODataVersion::V4;
     let root_options: Vec<String> = service_root
         .query()
@@ -222,7 +222,7 @@ mod tests {
             top: Some(50),
             skip: Some(100),
             inline_count: true,
-            version: crate::erp::odata::metadata::ODataVersion::V4,
+            version: crate::erp::metadata::ODataVersion::V4,
             ..Query::default()
         };
         let u = entity_set_url(&root, "A_Customer", &q, None);
@@ -234,7 +234,7 @@ mod tests {
 
     #[test]
     fn watermark_literals_are_utc_in_each_dialect() {
-        use crate::erp::odata::metadata::ODataVersion::{V2, V4};
+        use crate::erp::metadata::ODataVersion::{V2, V4};
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-25T01:30:00+01:00")
             .unwrap()
             .with_timezone(&chrono::Utc);
@@ -267,7 +267,7 @@ mod tests {
         let root = Url::parse("https://fo.example.com/data/?cross-company=true").unwrap();
         let q = Query {
             order_by: vec!["dataAreaId".into()],
-            version: crate::erp::odata::metadata::ODataVersion::V4,
+            version: crate::erp::metadata::ODataVersion::V4,
             ..Query::default()
         };
         let u = entity_set_url(&root, "CustomersV3", &q, None);

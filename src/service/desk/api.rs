@@ -35,15 +35,12 @@ const ITEMS_SHOWN: usize = 200;
 
 pub fn routes() -> Router<Arc<DeskState>> {
     Router::new()
-        .route("/api/v1/openapi.json", get(super::openapi::serve))
         .route("/api/v1/me", get(me))
         .route("/api/v1/discrepancies", get(list))
         .route("/api/v1/discrepancies.xlsx", get(export_xlsx))
         .route("/api/v1/discrepancies.csv", get(export_csv))
         .route("/api/v1/discrepancies/{id}", get(show))
         .route("/api/v1/discrepancies/{id}/{action}", post(act))
-        .merge(super::collect_api::routes())
-        .layer(axum::middleware::from_fn(super::json_errors::json_errors))
 }
 
 /// A JSON error response.

@@ -37,7 +37,6 @@ pub fn routes() -> Router<Arc<DeskState>> {
             "/api/v1/ar/customers/{customer}/statement",
             get(get_statement),
         )
-        .layer(axum::middleware::from_fn(super::json_errors::json_errors))
 }
 
 fn bad(message: impl Into<String>) -> Response {

@@ -5,7 +5,7 @@
 //! hash), or a trusted reverse proxy naming the user in `server.sso_header` — believed only
 //! from the peer addresses in `server.sso_trusted_proxies` (see [`super::sso_gate`]). The
 //! proxy's user gets the role `[[server.users]]` gives that name, and nothing if unlisted.
-//! Sessions live in the store, by the hash of their token (see [`super::sessions`]).
+//! Sessions live in the store, by the hash of their token (see `desk::sessions`).
 //!
 //! Every state-changing request made with a session must carry the session's CSRF token
 //! (form field `csrf` or header `X-CSRF-Token`); the cookie is also `SameSite=Strict`, so a

@@ -298,12 +298,21 @@ pub fn version_of(d: &Discrepancy) -> String {
     d.updated_at.timestamp_micros().to_string()
 }
 
+/// `/api/v1/…`: every JSON endpoint and the description of them all; errors are JSON.
+fn json_api() -> Router<Arc<DeskState>> {
+    Router::new()
+        .route("/api/v1/openapi.json", axum::routing::get(openapi::serve))
+        .merge(api::routes())
+        .merge(collect_api::routes())
+        .merge(ar_api::routes())
+        .layer(axum::middleware::from_fn(json_errors::json_errors))
+}
+
 /// `/api/v1/…`, `/api/v1/openapi.json`, and the pages at `/`.
 /// Every response carries the browser hardening headers; the SSO header counts only from
 /// trusted proxies.
 pub fn router(state: Arc<DeskState>) -> Router {
-    api::routes()
-        .merge(ar_api::routes())
+    json_api()
         .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

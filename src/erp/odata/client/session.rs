@@ -1,8 +1,9 @@
 //! Writes in the client's session: the CSRF-token handshake, JSON writes and `$batch`
 //! posts, and the plain POST the SOAP client sends through the same session.
 
-use super::{count_request, describe_reqwest, redact, ErpError, ODataClient, Write, WriteResponse};
+use super::{count_request, describe_reqwest, redact, ODataClient, Write, WriteResponse};
 use crate::erp::odata::query::with_sap_client;
+use crate::erp::ErpError;
 use reqwest::header::{HeaderMap, HeaderValue};
 use url::Url;
 
