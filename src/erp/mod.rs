@@ -1,7 +1,9 @@
 //! ERP connectors: OData (pull and write), SOAP services, T052 exports, Dynamics 365
 //! terms of payment, and the mapping files that say which ERP field feeds which model field.
-//! The write side is the [`writer::ErpWriter`] trait: the [`sap_writer`] over OData and
-//! SOAP, or the read-only writer for mappings without `[targets]`.
+//! The read side is the [`source::PagedSource`] trait, the write side the [`writer::ErpWriter`]
+//! trait; [`connect`] opens what `[erp]` names: the [`sap_writer`] over OData and
+//! SOAP or the read-only writer for mappings without `[targets]`, and the OData source or
+//! the IDoc inbox.
 
 pub mod config;
 pub mod connect;
