@@ -21,7 +21,7 @@
 //!   pick-up: it is no file's fault, and the file stays for the next one.
 //!
 //! Nothing is deleted: a name already taken in `processed/` or `quarantine/` gets a suffix.
-//! No symbolic link is followed (see [`files`]).
+//! No symbolic link is followed (see `inbox/files.rs`).
 
 mod files;
 
