@@ -4,10 +4,10 @@
 //! with a flag afterwards is in `review.rs`.
 
 use super::decode::{count, parsed};
-use super::dialect::{sql_impl, Conn, SqlStore, Q};
+use super::dialect::{sql_impl, Col, Conn, Dialect, SqlStore, Q};
 use super::upsert::{placeholders, IN_CHUNK, MAX_PARAMS};
 use super::Result;
-use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus, Finding, Rule};
+use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus, Finding, Rule, Scope};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -21,6 +21,27 @@ pub(super) const DISCREPANCY_COLS: &str = "id, rule, customer, scope, field, sev
      contract_value, master_value, explanation, exposure_amount, exposure_currency, \
      exposure_items, exposure_days, exposure_cash_days, exposure_cost, exposure_by_currency, \
      status, assignee, waived_until, waiver_by, waiver_approved_by, first_seen, last_seen, updated_at";
+
+/// The columns a flag's scope is kept in beside its text, which the queue filters by
+/// (a scope's text is its canonical form, the columns what a query compares).
+pub(super) const SCOPE_COLS: &str =
+    "scope_kind, company_code, sales_org, distribution_channel, division";
+pub(super) const SCOPE_COLS_COUNT: usize = 5;
+
+/// Binds the values of [`SCOPE_COLS`] for `scope`.
+pub(super) fn bind_scope<'q, D: Dialect>(query: Q<'q, D>, scope: &Scope) -> Q<'q, D>
+where
+    String: Col<D::DB>,
+    Option<String>: Col<D::DB>,
+{
+    let area = scope.sales_area();
+    query
+        .bind(scope.kind().as_str().to_string())
+        .bind(scope.company_code().map(str::to_string))
+        .bind(area.map(|a| a.sales_org.clone()))
+        .bind(area.map(|a| a.distribution_channel.clone()))
+        .bind(area.map(|a| a.division.clone()))
+}
 
 /// Which flags a list, an export or the desk's queue shows. Every field narrows; `None`
 /// does not filter.
@@ -231,7 +252,7 @@ sql_impl! {
             fresh: &[&Finding],
             run_at: DateTime<Utc>,
         ) -> Result<u64> {
-            const COLS: usize = 20 + super::queue::SCOPE_COLS_COUNT;
+            const COLS: usize = 20 + SCOPE_COLS_COUNT;
             for chunk in fresh.chunks(MAX_PARAMS / COLS) {
                 let rows = (0..chunk.len())
                     .map(|r| format!("({}, 'open')", placeholders(D::param, r * COLS + 1, COLS)))
@@ -243,7 +264,7 @@ sql_impl! {
                      exposure_sort, exposure_currency, exposure_items, exposure_days, \
                      exposure_cash_days, exposure_cost, exposure_by_currency, first_seen, \
                      last_seen, updated_at, {}, status) VALUES {rows}",
-                    super::queue::SCOPE_COLS
+                    SCOPE_COLS
                 );
                 let mut query =
                     sqlx::query::<D::DB>(&sql).persistent(chunk.len() == MAX_PARAMS / COLS);
@@ -257,7 +278,7 @@ sql_impl! {
                         .bind(D::stamp(run_at))
                         .bind(D::stamp(run_at))
                         .bind(D::stamp(run_at));
-                    query = super::queue::bind_scope::<D>(query, &f.scope);
+                    query = bind_scope::<D>(query, &f.scope);
                 }
                 query.execute(&mut *conn).await?;
             }

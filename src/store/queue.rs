@@ -5,10 +5,10 @@
 //! The order is `exposure_sort DESC, id`, the order of the `discrepancies_by_*` indexes, so
 //! a page after a cursor is an index range scan whatever the queue's size.
 
-use super::dialect::{sql_impl, Col, Dialect, SqlStore, Q};
+use super::dialect::{sql_impl, Col, Dialect, SqlStore};
 use super::findings::DISCREPANCY_COLS;
 use super::{DiscrepancyFilter, Result, StoreError};
-use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus, Scope};
+use crate::model::{CustomerId, Discrepancy, DiscrepancyStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -82,26 +82,6 @@ pub trait QueueStore: Send + Sync {
     /// `true` only if it still was `seen`. Whoever wins may act; a page showing the old
     /// version, in this instance or another, is refused from then on.
     async fn take_version(&self, id: i64, seen: DateTime<Utc>, at: DateTime<Utc>) -> Result<bool>;
-}
-
-/// The columns a flag's scope is kept in beside its text, which the queue filters by.
-pub(super) const SCOPE_COLS: &str =
-    "scope_kind, company_code, sales_org, distribution_channel, division";
-pub(super) const SCOPE_COLS_COUNT: usize = 5;
-
-/// Binds the values of [`SCOPE_COLS`] for `scope`.
-pub(super) fn bind_scope<'q, D: Dialect>(query: Q<'q, D>, scope: &Scope) -> Q<'q, D>
-where
-    String: Col<D::DB>,
-    Option<String>: Col<D::DB>,
-{
-    let area = scope.sales_area();
-    query
-        .bind(scope.kind().as_str().to_string())
-        .bind(scope.company_code().map(str::to_string))
-        .bind(area.map(|a| a.sales_org.clone()))
-        .bind(area.map(|a| a.distribution_channel.clone()))
-        .bind(area.map(|a| a.division.clone()))
 }
 
 /// A WHERE clause with its parameters, in bind order.
