@@ -326,3 +326,183 @@ async fn an_unchanged_resync_writes_no_items_yet_retires_a_cleared_one_postgres(
     resync_leaves_unchanged_items_alone(&schema.url(), dir.path()).await;
     schema.drop().await;
 }
+
+fn item(doc: &str, amount: &str) -> erpsync::model::OpenItem {
+    use erpsync::model::open_item::AppliedTerms;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+    erpsync::model::OpenItem {
+        key: erpsync::model::OpenItemKey {
+            company_code: "1010".into(),
+            fiscal_year: "2026".into(),
+            document: doc.to_string(),
+            item: "1".into(),
+        },
+        customer: CustomerId::parse("4711").unwrap(),
+        document_date: day,
+        posting_date: day,
+        baseline_date: day,
+        payment_terms: Some("Z215".into()),
+        applied: AppliedTerms {
+            discount1_days: Some(10),
+            discount1_percent: Some(Decimal::from_str("2.000").unwrap()),
+            discount2_days: None,
+            discount2_percent: None,
+            net_days: Some(30),
+        },
+        net_due_date: day.checked_add_days(chrono::Days::new(30)),
+        amount: Decimal::from_str(amount).unwrap(),
+        currency: "EUR".into(),
+        dunning_level: Some(2),
+        dunning_block: None,
+        dispute_case: None,
+    }
+}
+
+/// A full pull's keys decide what it clears: an item not read is cleared, one read unchanged
+/// is left as it was, one changed is written; a cleared item read again is open again; an
+/// item another writer stored after the pull began is not cleared; a pull that is not full
+/// clears only the removals it was told of.
+async fn pulls_clear_by_the_keys_they_read(store: SharedStore) {
+    use erpsync::store::cursors::SeenKeys;
+    let open_docs = |store: SharedStore| async move {
+        store
+            .open_items_for(&[CustomerId::parse("4711").unwrap()])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.key.document.clone(), i.amount.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let all = [item("1", "10.00"), item("2", "20.00"), item("3", "30.00")];
+    store.write_pulled_open_items(&all, at(0)).await.unwrap();
+    // A full pull reads 1 unchanged and 3 changed, both in its last batch; not 2.
+    let mut seen = SeenKeys::default();
+    let cleared = store
+        .finish_open_items_pull(
+            &[all[0].clone(), item("3", "31.00")],
+            &[],
+            at(1),
+            Some(&mut seen),
+            Some(("open_items.test", "c1")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared, 1);
+    assert_eq!(
+        open_docs(store.clone()).await,
+        [("1".into(), "10.00".into()), ("3".into(), "31.00".into())]
+    );
+    assert_eq!(
+        store
+            .get_cursor("open_items.test")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("c1")
+    );
+    // 2 comes back unchanged: open again. 4 is stored by another writer meanwhile.
+    store
+        .write_pulled_open_items(&[item("2", "20.00")], at(2))
+        .await
+        .unwrap();
+    store
+        .upsert_open_items(&[item("4", "40.00")], at(3))
+        .await
+        .unwrap();
+    assert_eq!(open_docs(store.clone()).await.len(), 4);
+    // A full pull that began when 4 was stored and read only 2: 1 and 3 are cleared.
+    let mut seen = SeenKeys::default();
+    seen.add(&all[1].key);
+    let cleared = store
+        .finish_open_items_pull(&[], &[], at(3), Some(&mut seen), None)
+        .await
+        .unwrap();
+    assert_eq!(cleared, 2);
+    assert_eq!(
+        open_docs(store.clone()).await,
+        [("2".into(), "20.00".into()), ("4".into(), "40.00".into())]
+    );
+    // Not full: only the removal it was told of.
+    let cleared = store
+        .finish_open_items_pull(&[], &[item("4", "0").key], at(4), None, None)
+        .await
+        .unwrap();
+    assert_eq!(cleared, 1);
+    assert_eq!(
+        open_docs(store.clone()).await,
+        [("2".into(), "20.00".into())]
+    );
+}
+
+#[tokio::test]
+async fn pulls_clear_by_the_keys_they_read_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::sqlite_store(dir.path(), "keys.db").await;
+    pulls_clear_by_the_keys_they_read(store).await;
+}
+
+#[tokio::test]
+async fn pulls_clear_by_the_keys_they_read_postgres() {
+    common::postgres::with_store(
+        "pulls_clear_by_the_keys_they_read_postgres",
+        "erpsync_keys",
+        pulls_clear_by_the_keys_they_read,
+    )
+    .await;
+}
+
+/// More candidates than one read of their keys holds: items not read are found in every
+/// chunk, at its edges too.
+async fn clearing_reads_the_candidates_in_chunks(store: SharedStore) {
+    use erpsync::store::cursors::SeenKeys;
+    let items: Vec<_> = (0..120_003)
+        .map(|i| item(&format!("{i}"), "1.00"))
+        .collect();
+    for batch in items.chunks(20_000) {
+        store.write_pulled_open_items(batch, at(0)).await.unwrap();
+    }
+    // Key order is text order: "0", "1", "10", "100", … The ones not read are spread over
+    // the chunks and sit at their edges.
+    let mut sorted: Vec<&str> = items.iter().map(|i| i.key.document.as_str()).collect();
+    sorted.sort_unstable();
+    let unread: Vec<&str> = [0, 1, 49_999, 50_000, 50_001, 99_999, 100_000, 120_002]
+        .iter()
+        .map(|&i| sorted[i])
+        .collect();
+    let mut seen = SeenKeys::default();
+    for i in &items {
+        if !unread.contains(&i.key.document.as_str()) {
+            seen.add(&i.key);
+        }
+    }
+    let cleared = store
+        .finish_open_items_pull(&[], &[], at(1), Some(&mut seen), None)
+        .await
+        .unwrap();
+    assert_eq!(cleared, unread.len() as u64);
+    let open = store
+        .open_items_for(&[CustomerId::parse("4711").unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(open.len(), items.len() - unread.len());
+    assert!(open
+        .iter()
+        .all(|i| !unread.contains(&i.key.document.as_str())));
+}
+
+#[tokio::test]
+async fn clearing_reads_the_candidates_in_chunks_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::sqlite_store(dir.path(), "chunks.db").await;
+    clearing_reads_the_candidates_in_chunks(store).await;
+}
+
+#[tokio::test]
+async fn clearing_reads_the_candidates_in_chunks_postgres() {
+    common::postgres::with_store(
+        "clearing_reads_the_candidates_in_chunks_postgres",
+        "erpsync_chunks",
+        clearing_reads_the_candidates_in_chunks,
+    )
+    .await;
+}

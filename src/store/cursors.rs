@@ -77,6 +77,9 @@ impl SeenKeys {
     }
 }
 
+/// Candidate keys read at a time when a full pull clears what it did not read.
+const KEYS_CHUNK: usize = 50_000;
+
 /// An item key as [`SeenKeys`] and the packed key read write it.
 fn joined_key(key: &OpenItemKey) -> String {
     [
@@ -205,31 +208,52 @@ sql_impl! {
         /// Marks cleared, at `seen_at`, the open items a full pull that began at `seen_at`
         /// did not read (`seen`, and the `last` rows it writes with them) and that nobody
         /// wrote since it began: the items it wrote carry its stamp, the others it read are
-        /// among its keys. One packed read of the candidates' keys, compared here.
+        /// among its keys. The candidates' keys are read packed, [`KEYS_CHUNK`] at a time in
+        /// key order (memory stays flat however many items there are), and compared here.
         async fn retire_unread_open_items(
             conn: &mut Conn<D>,
             seen: &mut SeenKeys,
             last: &[OpenItem],
             seen_at: DateTime<Utc>,
         ) -> Result<u64> {
+            let cols = OPEN_ITEMS.cols[..4].join(", ");
             let key = packed::pack_expr(&OPEN_ITEMS.cols[..4], D::as_text, D::SEP_SQL);
-            let sql = format!(
-                "SELECT coalesce({}, '') AS keys FROM open_items \
-                 WHERE cleared_at IS NULL AND seen_at < $1",
-                D::group_concat(&key)
-            );
-            let row = sqlx::query::<D::DB>(&sql)
-                .bind(D::stamp(seen_at))
-                .fetch_one(&mut *conn)
-                .await?;
-            let text: String = Self::get(&row, "keys")?;
+            let chunk = |after: &str| {
+                format!(
+                    "SELECT coalesce({}, '') AS keys FROM (SELECT {cols} FROM open_items \
+                     WHERE cleared_at IS NULL AND seen_at < $1{after} ORDER BY {cols} \
+                     LIMIT {KEYS_CHUNK}) AS candidates",
+                    D::group_concat(&key)
+                )
+            };
+            let first = chunk("");
+            let next = chunk(&format!(" AND ({cols}) > ($2, $3, $4, $5)"));
             seen.sort();
             let last: HashSet<String> = last.iter().map(|r| joined_key(&r.key)).collect();
-            let gone: Vec<&str> = packed::records(&text)?
-                .into_iter()
-                .filter(|k| !seen.contains(k) && !last.contains(*k))
-                .collect();
-            Self::clear_open_items(conn, &gone, seen_at).await
+            let mut after: Option<String> = None;
+            let mut cleared = 0;
+            loop {
+                let mut query = sqlx::query::<D::DB>(if after.is_some() { &next } else { &first })
+                    .bind(D::stamp(seen_at));
+                for part in after.iter().flat_map(|k| k.split(packed::SEP)) {
+                    query = query.bind(part.to_string());
+                }
+                let row = query.fetch_one(&mut *conn).await?;
+                let text: String = Self::get(&row, "keys")?;
+                let keys = packed::records(&text)?;
+                let gone: Vec<&str> = keys
+                    .iter()
+                    .copied()
+                    .filter(|k| !seen.contains(k) && !last.contains(*k))
+                    .collect();
+                cleared += Self::clear_open_items(conn, &gone, seen_at).await?;
+                // Keys compare as their parts do: the separator sorts below any character
+                // a key holds, and both stores order these columns bytewise.
+                match keys.iter().max() {
+                    Some(max) if keys.len() == KEYS_CHUNK => after = Some(max.to_string()),
+                    _ => return Ok(cleared),
+                }
+            }
         }
     }
 }
