@@ -13,9 +13,10 @@
 # without HTTP, parses them into typed rows and upserts them into a fresh SQLite store in
 # batches, one thread.
 #
-# With ERPSYNC_BENCH_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test), the same sync
-# also runs into a fresh PostgreSQL database (`erpsync_bench_pull`, made and dropped on that
-# server), twice: the first sync and a re-sync of the unchanged data.
+# The SQLite sync runs twice: the first sync and a re-sync of the unchanged data. With
+# ERPSYNC_BENCH_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test), the same two syncs
+# also run into a fresh PostgreSQL database (`erpsync_bench_pull`, made and dropped on that
+# server).
 #
 #   benches/pull_vs_pyodata.sh [CUSTOMERS] [OPEN_ITEMS]      (default 20000 200000)
 # Needs: cargo, python3 with `pip install pyodata requests`, psql for the PostgreSQL run.
@@ -132,6 +133,7 @@ echo "mock ERP: $customers customers, $items open items (pages of the mock's def
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 sync_run "sqlite://$work/bench.db" "erpsync sqlite" ""
+sync_run "sqlite://$work/bench.db" "erpsync sqlite, re-sync (unchanged)" ""
 
 if [[ $skip != *pyodata* ]]; then
 mock0=$(proc_cpu "$mock")

@@ -8,12 +8,88 @@
 
 use super::dialect::{sql_impl, Conn, SqlStore};
 use super::masters::{encode_contract, encode_open_item};
-use super::upsert::{key_text, CONTRACTS, OPEN_ITEMS};
-use super::Result;
+use super::upsert::{key_text, CONTRACTS, OPEN_ITEMS, OPEN_ITEMS_PULLED};
+use super::{packed, Result};
 use crate::model::{Contract, OpenItem, OpenItemKey};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
+use std::collections::HashSet;
+
+/// The keys of the open items a pull read, for a full pull to tell at its end which stored
+/// items it did not see (those were cleared in the ERP). One text holding every key and a
+/// span per key: some 40 bytes an item, where a set of strings would take twice that.
+#[derive(Debug, Default)]
+pub struct SeenKeys {
+    text: String,
+    spans: Vec<(usize, usize)>,
+    sorted: bool,
+}
+
+impl SeenKeys {
+    /// Adds the key of an item read.
+    pub fn add(&mut self, key: &OpenItemKey) {
+        let start = self.text.len();
+        for (i, part) in [
+            &key.company_code,
+            &key.fiscal_year,
+            &key.document,
+            &key.item,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                self.text.push(packed::SEP);
+            }
+            self.text.push_str(part);
+        }
+        self.spans.push((start, self.text.len()));
+        self.sorted = false;
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    fn key(&self, (start, end): (usize, usize)) -> &str {
+        &self.text[start..end]
+    }
+
+    fn sort(&mut self) {
+        if !self.sorted {
+            let mut spans = std::mem::take(&mut self.spans);
+            spans.sort_unstable_by(|a, b| self.key(*a).cmp(self.key(*b)));
+            self.spans = spans;
+            self.sorted = true;
+        }
+    }
+
+    /// Whether `key` (parts joined by [`packed::SEP`]) was read; after [`Self::sort`].
+    fn contains(&self, key: &str) -> bool {
+        self.spans
+            .binary_search_by(|span| self.key(*span).cmp(key))
+            .is_ok()
+    }
+}
+
+/// Candidate keys read at a time when a full pull clears what it did not read.
+const KEYS_CHUNK: usize = 50_000;
+
+/// An item key as [`SeenKeys`] and the packed key read write it.
+fn joined_key(key: &OpenItemKey) -> String {
+    [
+        key.company_code.as_str(),
+        &key.fiscal_year,
+        &key.document,
+        &key.item,
+    ]
+    .join(&packed::SEP.to_string())
+}
 
 #[async_trait]
 pub trait CursorStore: Send + Sync {
@@ -23,16 +99,27 @@ pub trait CursorStore: Send + Sync {
     async fn set_cursor(&self, name: &str, value: &str, at: DateTime<Utc>) -> Result<()>;
     /// Forgets cursor `name`, so the next pull is a full one.
     async fn clear_cursor(&self, name: &str) -> Result<()>;
-    /// Stores a page of an open-items pull in one transaction: upserts `rows` (seen at
-    /// `seen_at`, when the pull started), marks cleared the items a delta answer reported
-    /// `removed`, and what a full pull (`retire`, on its last page) did not see, and sets
-    /// `cursor` (name, value) when given. Returns how many items were marked cleared.
+    /// Writes a batch of an open-items pull in one transaction: new and changed items (and
+    /// cleared ones seen again, open again) are upserted stamped `seen_at`, when the pull
+    /// started; an item that arrives as it is stored is left alone. What a full pull saw is
+    /// told at its end by its keys ([`Self::finish_open_items_pull`]).
+    async fn write_pulled_open_items(
+        &self,
+        rows: &[OpenItem],
+        seen_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Stores a page of an open-items pull in one transaction: writes `rows` as
+    /// [`Self::write_pulled_open_items`] does, marks cleared the items a delta answer
+    /// reported `removed`, and, on a full pull's last page (`retire`: the keys of every
+    /// item the pull read), the open items it did not see and nobody wrote since it began
+    /// (`seen_at`), and sets `cursor` (name, value) when given. Returns how many items
+    /// were marked cleared.
     async fn finish_open_items_pull(
         &self,
         rows: &[OpenItem],
         removed: &[OpenItemKey],
         seen_at: DateTime<Utc>,
-        retire: bool,
+        retire: Option<&mut SeenKeys>,
         cursor: Option<(&str, &str)>,
     ) -> Result<u64>;
     /// Ends an ERP contracts pull the same way: its last page `rows`, the contracts of
@@ -68,6 +155,106 @@ sql_impl! {
             .await?;
             Ok(())
         }
+
+        /// Marks cleared, at `at`, the open items of these keys (parts joined by
+        /// [`packed::SEP`]), in the caller's transaction: one statement over arrays in
+        /// PostgreSQL, one prepared statement per key in SQLite. Answers how many it marked.
+        async fn clear_open_items(
+            conn: &mut Conn<D>,
+            keys: &[&str],
+            at: DateTime<Utc>,
+        ) -> Result<u64> {
+            let cols = &OPEN_ITEMS.cols[..4];
+            let mut cleared = 0;
+            if D::SET_WRITES {
+                let sql = format!(
+                    "UPDATE open_items SET cleared_at = $5 \
+                     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS u({all}) \
+                     WHERE open_items.cleared_at IS NULL AND {matched}",
+                    all = cols.join(", "),
+                    matched = cols
+                        .iter()
+                        .map(|c| format!("open_items.{c} = u.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(" AND ")
+                );
+                for chunk in keys.chunks(10_000) {
+                    let mut columns: Vec<Vec<Option<String>>> =
+                        (0..4).map(|_| Vec::with_capacity(chunk.len())).collect();
+                    for key in chunk {
+                        for (column, part) in columns.iter_mut().zip(key.split(packed::SEP)) {
+                            column.push(Some(part.to_string()));
+                        }
+                    }
+                    cleared += D::write_set(&mut *conn, &sql, columns, Some(D::stamp(at))).await?;
+                }
+                return Ok(cleared);
+            }
+            let by_key = format!(
+                "UPDATE open_items SET cleared_at = $1 WHERE cleared_at IS NULL AND {} = $2 \
+                 AND {} = $3 AND {} = $4 AND {} = $5",
+                cols[0], cols[1], cols[2], cols[3]
+            );
+            for key in keys {
+                let mut query = sqlx::query::<D::DB>(&by_key).bind(D::stamp(at));
+                for part in key.split(packed::SEP) {
+                    query = query.bind(part.to_string());
+                }
+                cleared += D::rows_affected(&query.execute(&mut *conn).await?);
+            }
+            Ok(cleared)
+        }
+
+        /// Marks cleared, at `seen_at`, the open items a full pull that began at `seen_at`
+        /// did not read (`seen`, and the `last` rows it writes with them) and that nobody
+        /// wrote since it began: the items it wrote carry its stamp, the others it read are
+        /// among its keys. The candidates' keys are read packed, [`KEYS_CHUNK`] at a time in
+        /// key order (memory stays flat however many items there are), and compared here.
+        async fn retire_unread_open_items(
+            conn: &mut Conn<D>,
+            seen: &mut SeenKeys,
+            last: &[OpenItem],
+            seen_at: DateTime<Utc>,
+        ) -> Result<u64> {
+            let cols = OPEN_ITEMS.cols[..4].join(", ");
+            let key = packed::pack_expr(&OPEN_ITEMS.cols[..4], D::as_text, D::SEP_SQL);
+            let chunk = |after: &str| {
+                format!(
+                    "SELECT coalesce({}, '') AS keys FROM (SELECT {cols} FROM open_items \
+                     WHERE cleared_at IS NULL AND seen_at < $1{after} ORDER BY {cols} \
+                     LIMIT {KEYS_CHUNK}) AS candidates",
+                    D::group_concat(&key)
+                )
+            };
+            let first = chunk("");
+            let next = chunk(&format!(" AND ({cols}) > ($2, $3, $4, $5)"));
+            seen.sort();
+            let last: HashSet<String> = last.iter().map(|r| joined_key(&r.key)).collect();
+            let mut after: Option<String> = None;
+            let mut cleared = 0;
+            loop {
+                let mut query = sqlx::query::<D::DB>(if after.is_some() { &next } else { &first })
+                    .bind(D::stamp(seen_at));
+                for part in after.iter().flat_map(|k| k.split(packed::SEP)) {
+                    query = query.bind(part.to_string());
+                }
+                let row = query.fetch_one(&mut *conn).await?;
+                let text: String = Self::get(&row, "keys")?;
+                let keys = packed::records(&text)?;
+                let gone: Vec<&str> = keys
+                    .iter()
+                    .copied()
+                    .filter(|k| !seen.contains(k) && !last.contains(*k))
+                    .collect();
+                cleared += Self::clear_open_items(conn, &gone, seen_at).await?;
+                // Keys compare as their parts do: the separator sorts below any character
+                // a key holds, and both stores order these columns bytewise.
+                match keys.iter().max() {
+                    Some(max) if keys.len() == KEYS_CHUNK => after = Some(max.to_string()),
+                    _ => return Ok(cleared),
+                }
+            }
+        }
     }
 }
 
@@ -91,37 +278,33 @@ sql_impl! {
             Self::write_cursor(&mut conn, name, value, at).await
         }
 
+        async fn write_pulled_open_items(
+            &self,
+            rows: &[OpenItem],
+            seen_at: DateTime<Utc>,
+        ) -> Result<()> {
+            let key = |r: &OpenItem| r.key.to_string();
+            self.upsert_batch(&OPEN_ITEMS_PULLED, rows, key, encode_open_item, seen_at)
+                .await
+        }
+
         async fn finish_open_items_pull(
             &self,
             rows: &[OpenItem],
             removed: &[OpenItemKey],
             seen_at: DateTime<Utc>,
-            retire: bool,
+            retire: Option<&mut SeenKeys>,
             cursor: Option<(&str, &str)>,
         ) -> Result<u64> {
-            let cols = OPEN_ITEMS.cols;
             let mut tx = self.pool().begin().await?;
             let key = |r: &OpenItem| r.key.to_string();
-            Self::upsert_rows(&mut tx, &OPEN_ITEMS, rows, key, encode_open_item, seen_at).await?;
-            let mut retired = 0;
-            let by_key = format!(
-                "UPDATE open_items SET cleared_at = $1 WHERE cleared_at IS NULL AND {} = $2 \
-                 AND {} = $3 AND {} = $4 AND {} = $5",
-                cols[0], cols[1], cols[2], cols[3]
-            );
-            for k in removed {
-                let done = sqlx::query::<D::DB>(&by_key)
-                    .bind(D::stamp(seen_at))
-                    .bind(k.company_code.clone())
-                    .bind(k.fiscal_year.clone())
-                    .bind(k.document.clone())
-                    .bind(k.item.clone())
-                    .execute(&mut *tx)
-                    .await?;
-                retired += D::rows_affected(&done);
-            }
-            if retire {
-                retired += Self::retire_open_items(&mut tx, seen_at).await?;
+            Self::upsert_rows(&mut tx, &OPEN_ITEMS_PULLED, rows, key, encode_open_item, seen_at)
+                .await?;
+            let removed: Vec<String> = removed.iter().map(joined_key).collect();
+            let removed: Vec<&str> = removed.iter().map(String::as_str).collect();
+            let mut retired = Self::clear_open_items(&mut tx, &removed, seen_at).await?;
+            if let Some(seen) = retire {
+                retired += Self::retire_unread_open_items(&mut tx, seen, rows, seen_at).await?;
             }
             if let Some((name, value)) = cursor {
                 Self::write_cursor(&mut tx, name, value, Utc::now()).await?;
@@ -160,5 +343,49 @@ sql_impl! {
                 .await?;
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(doc: &str, item: &str) -> OpenItemKey {
+        OpenItemKey {
+            company_code: "1010".into(),
+            fiscal_year: "2026".into(),
+            document: doc.into(),
+            item: item.into(),
+        }
+    }
+
+    #[test]
+    fn seen_keys_tell_exactly_the_keys_read() {
+        let mut seen = SeenKeys::default();
+        for (doc, item) in [
+            ("0100000009", "1"),
+            ("0100000001", "10"),
+            ("0100000001", "2"),
+        ] {
+            seen.add(&key(doc, item));
+        }
+        assert_eq!(seen.len(), 3);
+        seen.sort();
+        for (doc, item) in [
+            ("0100000009", "1"),
+            ("0100000001", "10"),
+            ("0100000001", "2"),
+        ] {
+            assert!(seen.contains(&joined_key(&key(doc, item))), "{doc}/{item}");
+        }
+        // Neighbours and prefixes are not read.
+        for (doc, item) in [
+            ("0100000001", "1"),
+            ("0100000009", "10"),
+            ("010000000", "1"),
+        ] {
+            assert!(!seen.contains(&joined_key(&key(doc, item))), "{doc}/{item}");
+        }
+        assert_eq!(joined_key(&key("7", "8")), "1010\u{1f}2026\u{1f}7\u{1f}8");
     }
 }

@@ -52,17 +52,21 @@ pub trait Dialect: Send + Sync + 'static {
     /// sqlx has no backend-neutral accessor for this.
     fn rows_affected(done: &<Self::DB as Database>::QueryResult) -> u64;
     fn migrate(pool: &Pool<Self::DB>) -> BoxFuture<'_, Result<()>>;
+    /// The statement that brings the planner's statistics of `tables` up to date, where
+    /// the backend plans by them and a bulk load leaves them behind (PostgreSQL's
+    /// `ANALYZE`); none where nothing needs it (SQLite).
+    fn analyze(tables: &[&str]) -> Option<String>;
     /// Whether batched upserts go as one statement over one array per column
     /// ([`Self::write_set`]): PostgreSQL. SQLite has no arrays and binds every value.
     const SET_WRITES: bool;
     /// Runs a set write: `sql` with `columns` bound as text arrays, in order, then `seen`
-    /// when given.
+    /// when given. Answers the rows it affected.
     fn write_set<'c>(
         conn: &'c mut <Self::DB as Database>::Connection,
         sql: &'c str,
         columns: Vec<Vec<Option<String>>>,
         seen: Option<Self::Stamp>,
-    ) -> BoxFuture<'c, Result<()>>;
+    ) -> BoxFuture<'c, Result<u64>>;
 }
 
 /// [`Store`] over a sqlx pool of backend `D::DB`.

@@ -116,6 +116,120 @@ fn exposure_sort(amount: Decimal) -> i64 {
         .unwrap_or(saturated)
 }
 
+/// A flag found again whose values or status change (the row-by-row part of a run).
+struct Changed<'a> {
+    id: i64,
+    finding: &'a Finding,
+    status: DiscrepancyStatus,
+    waived_until: Option<chrono::NaiveDate>,
+    updated_at: DateTime<Utc>,
+    /// The status it is reopened from, and why.
+    reopened: Option<(DiscrepancyStatus, &'static str)>,
+}
+
+/// A status change erpsync writes to the audit log: (flag, from, to, note).
+type AuditEntry = (
+    i64,
+    Option<DiscrepancyStatus>,
+    DiscrepancyStatus,
+    Option<&'static str>,
+);
+
+/// Text columns for a set write (PostgreSQL), filled row by row.
+struct TextColumns(Vec<Vec<Option<String>>>);
+
+impl TextColumns {
+    fn new(width: usize, rows: usize) -> Self {
+        TextColumns((0..width).map(|_| Vec::with_capacity(rows)).collect())
+    }
+
+    fn push(&mut self, row: Vec<Option<String>>) {
+        for (column, value) in self.0.iter_mut().zip(row) {
+            column.push(value);
+        }
+    }
+
+    /// The columns, then one more holding just `scalar` (read as `($n::text[])[1]`).
+    fn with_scalar(mut self, scalar: &str) -> Vec<Vec<Option<String>>> {
+        self.0.push(vec![Some(scalar.to_string())]);
+        self.0
+    }
+}
+
+/// An instant as text that PostgreSQL reads as `timestamptz`, to the microsecond as the
+/// stores keep it.
+fn stamp_text(at: DateTime<Utc>) -> String {
+    use chrono::SubsecRound;
+    at.trunc_subsecs(6)
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// A finding's columns in [`FINDING_SET_COLS`] order, as text.
+fn finding_texts(f: &Finding) -> Vec<Option<String>> {
+    let area = f.scope.sales_area();
+    vec![
+        Some(f.rule.as_str().to_string()),
+        Some(f.customer.as_str().to_string()),
+        Some(f.scope.to_string()),
+        Some(f.field.clone()),
+        Some(f.severity.as_str().to_string()),
+        f.contract_id.clone(),
+        Some(f.contract_value.clone()),
+        Some(f.master_value.clone()),
+        Some(f.explanation.clone()),
+        Some(f.exposure.amount.to_string()),
+        Some(exposure_sort(f.exposure.amount).to_string()),
+        Some(f.exposure.currency.clone()),
+        Some(f.exposure.items.to_string()),
+        Some(f.exposure.days.to_string()),
+        Some(f.exposure.cash_days.to_string()),
+        Some(f.exposure.cost.to_string()),
+        Some(serde_json::to_string(&f.exposure.by_currency).unwrap_or_else(|_| "[]".into())),
+        Some(f.scope.kind().as_str().to_string()),
+        f.scope.company_code().map(str::to_string),
+        area.map(|a| a.sales_org.clone()),
+        area.map(|a| a.distribution_channel.clone()),
+        area.map(|a| a.division.clone()),
+    ]
+}
+
+/// A finding's columns in a set write, with the cast each takes from text.
+const FINDING_SET_COLS: [(&str, &str); 22] = [
+    ("rule", ""),
+    ("customer", ""),
+    ("scope", ""),
+    ("field", ""),
+    ("severity", ""),
+    ("contract_id", ""),
+    ("contract_value", ""),
+    ("master_value", ""),
+    ("explanation", ""),
+    ("exposure_amount", "::numeric"),
+    ("exposure_sort", "::bigint"),
+    ("exposure_currency", ""),
+    ("exposure_items", "::bigint"),
+    ("exposure_days", "::bigint"),
+    ("exposure_cash_days", "::numeric"),
+    ("exposure_cost", "::numeric"),
+    ("exposure_by_currency", ""),
+    ("scope_kind", ""),
+    ("company_code", ""),
+    ("sales_org", ""),
+    ("distribution_channel", ""),
+    ("division", ""),
+];
+
+/// `$first::text[], …` for `n` arrays.
+fn arrays(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}::text[]"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rows per set statement: bounds the text gathered for one.
+const SET_CHUNK: usize = 5_000;
+
 sql_impl! {
     impl<D> SqlStore<D> {
         pub(super) async fn discrepancy_in(
@@ -202,6 +316,19 @@ sql_impl! {
                 }
             }
             unseen.sort_unstable_by_key(|(id, _)| *id);
+            if D::SET_WRITES {
+                let ids: Vec<i64> = unseen.iter().map(|(id, _)| *id).collect();
+                Self::set_ids(&mut tx, "status = 'closed', updated_at", &ids, run_at).await?;
+                let entries: Vec<AuditEntry> = unseen
+                    .iter()
+                    .map(|(id, from)| {
+                        (*id, Some(*from), DiscrepancyStatus::Closed, Some("not found again"))
+                    })
+                    .collect();
+                Self::audit_set(&mut tx, &entries, run_at).await?;
+                tx.commit().await?;
+                return Ok(unseen.len() as u64);
+            }
             for (id, from) in &unseen {
                 sqlx::query::<D::DB>(
                     "UPDATE discrepancies SET status = 'closed', updated_at = $2 WHERE id = $1",
@@ -224,6 +351,149 @@ sql_impl! {
             }
             tx.commit().await?;
             Ok(unseen.len() as u64)
+        }
+
+        /// Sets `column` (or a list ending in one, `a = 'x', column`) to `at` on the flags
+        /// `ids`: one statement per chunk over an array (PostgreSQL only).
+        async fn set_ids(
+            conn: &mut Conn<D>,
+            column: &str,
+            ids: &[i64],
+            at: DateTime<Utc>,
+        ) -> Result<()> {
+            let sql = format!(
+                "UPDATE discrepancies SET {column} = $2 WHERE id = ANY($1::text[]::bigint[])"
+            );
+            for chunk in ids.chunks(SET_CHUNK * 4) {
+                let ids = chunk.iter().map(|id| Some(id.to_string())).collect();
+                D::write_set(&mut *conn, &sql, vec![ids], Some(D::stamp(at))).await?;
+            }
+            Ok(())
+        }
+
+        /// Writes status changes to the audit log in their order, actor `erpsync`, at `at`:
+        /// one statement per chunk over arrays (PostgreSQL only).
+        async fn audit_set(
+            conn: &mut Conn<D>,
+            entries: &[AuditEntry],
+            at: DateTime<Utc>,
+        ) -> Result<()> {
+            let sql = "INSERT INTO discrepancy_audit (discrepancy_id, at, actor, from_status, \
+                       to_status, note) \
+                       SELECT u.id::bigint, $6, ($5::text[])[1], u.from_status, u.to_status, u.note \
+                       FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY \
+                       AS u(id, from_status, to_status, note, n) ORDER BY u.n";
+            for chunk in entries.chunks(SET_CHUNK) {
+                let mut columns = TextColumns::new(4, chunk.len());
+                for (id, from, to, note) in chunk {
+                    columns.push(vec![
+                        Some(id.to_string()),
+                        from.map(|s| s.as_str().to_string()),
+                        Some(to.as_str().to_string()),
+                        note.map(str::to_string),
+                    ]);
+                }
+                let columns = columns.with_scalar(SYSTEM_ACTOR);
+                D::write_set(&mut *conn, sql, columns, Some(D::stamp(at))).await?;
+            }
+            Ok(())
+        }
+
+        /// Refreshes flags found again with other values or another status, and audits the
+        /// reopened ones, in their order: one statement per chunk for each (PostgreSQL).
+        async fn update_changed_set(
+            conn: &mut Conn<D>,
+            changed: &[Changed<'_>],
+            run_at: DateTime<Utc>,
+        ) -> Result<()> {
+            // The finding's values (not its natural key), then status, waived_until,
+            // updated_at and id.
+            let values = &FINDING_SET_COLS[4..17];
+            let names: Vec<&str> = values
+                .iter()
+                .map(|(c, _)| *c)
+                .chain(["status", "waived_until", "updated_at", "id"])
+                .collect();
+            let n = names.len();
+            let set = values
+                .iter()
+                .map(|(c, cast)| format!("{c} = u.{c}{cast}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "UPDATE discrepancies d SET {set}, status = u.status, \
+                 waived_until = u.waived_until::date, last_seen = ${last_seen}, \
+                 updated_at = u.updated_at::timestamptz, \
+                 waiver_by = CASE WHEN u.status = 'waived' THEN d.waiver_by END, \
+                 waiver_approved_by = CASE WHEN u.status = 'waived' THEN d.waiver_approved_by END \
+                 FROM UNNEST({arrays}) AS u({names}) WHERE d.id = u.id::bigint",
+                last_seen = n + 1,
+                arrays = arrays(1, n),
+                names = names.join(", "),
+            );
+            for chunk in changed.chunks(SET_CHUNK) {
+                let mut columns = TextColumns::new(n, chunk.len());
+                for c in chunk {
+                    let mut row = finding_texts(c.finding);
+                    row.drain(17..);
+                    row.drain(..4);
+                    row.extend([
+                        Some(c.status.as_str().to_string()),
+                        c.waived_until.map(|d| d.to_string()),
+                        Some(stamp_text(c.updated_at)),
+                        Some(c.id.to_string()),
+                    ]);
+                    columns.push(row);
+                }
+                D::write_set(&mut *conn, &sql, columns.0, Some(D::stamp(run_at))).await?;
+            }
+            let reopened: Vec<AuditEntry> = changed
+                .iter()
+                .filter_map(|c| {
+                    c.reopened
+                        .map(|(from, note)| (c.id, Some(from), DiscrepancyStatus::Open, Some(note)))
+                })
+                .collect();
+            Self::audit_set(conn, &reopened, run_at).await
+        }
+
+        /// Inserts findings that have no flag yet, opened at `run_at`, each with its audit
+        /// entry: one statement per chunk (PostgreSQL), the audit entries written from the
+        /// ids the insert returns, in the findings' order.
+        async fn insert_new_set(
+            conn: &mut Conn<D>,
+            fresh: &[&Finding],
+            run_at: DateTime<Utc>,
+        ) -> Result<u64> {
+            let n = FINDING_SET_COLS.len();
+            let names: Vec<&str> = FINDING_SET_COLS.iter().map(|(c, _)| *c).collect();
+            let select = FINDING_SET_COLS
+                .iter()
+                .map(|(c, cast)| format!("u.{c}{cast}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let (actor, at) = (n + 1, n + 2);
+            let sql = format!(
+                "WITH new AS (INSERT INTO discrepancies ({names}, first_seen, last_seen, \
+                 updated_at, status) SELECT {select}, ${at}, ${at}, ${at}, 'open' \
+                 FROM UNNEST({arrays}) WITH ORDINALITY AS u({names}, n) ORDER BY u.n \
+                 RETURNING id) \
+                 INSERT INTO discrepancy_audit (discrepancy_id, at, actor, from_status, \
+                 to_status, note) SELECT id, ${at}, (${actor}::text[])[1], NULL, 'open', NULL \
+                 FROM new ORDER BY id",
+                names = names.join(", "),
+                arrays = arrays(1, n),
+            );
+            let mut inserted = 0;
+            for chunk in fresh.chunks(SET_CHUNK) {
+                let mut columns = TextColumns::new(n, chunk.len());
+                for f in chunk {
+                    columns.push(finding_texts(f));
+                }
+                let columns = columns.with_scalar(SYSTEM_ACTOR);
+                inserted += D::write_set(&mut *conn, &sql, columns, Some(D::stamp(run_at))).await?;
+            }
+            Ok(inserted)
         }
 
         /// Binds a finding's values (everything but its natural key) as thirteen parameters.
@@ -382,6 +652,7 @@ sql_impl! {
             // ones are inserted in bulk after the loop.
             let mut unchanged: Vec<i64> = Vec::new();
             let mut fresh: Vec<&Finding> = Vec::new();
+            let mut changed: Vec<Changed> = Vec::new();
             let mut seen = HashSet::new();
             for f in findings {
                 let key = natural_key(f);
@@ -416,6 +687,34 @@ sql_impl! {
                 } else {
                     old.updated_at
                 };
+                let note = if old.status == DiscrepancyStatus::Waived {
+                    "the facts the waiver accepted have changed"
+                } else {
+                    "found again"
+                };
+                if reopen {
+                    report.reopened += 1;
+                } else {
+                    report.still_open += 1;
+                }
+                changed.push(Changed {
+                    id: old.id,
+                    finding: f,
+                    status,
+                    waived_until,
+                    updated_at,
+                    reopened: reopen.then_some((old.status, note)),
+                });
+            }
+            if D::SET_WRITES {
+                Self::update_changed_set(&mut tx, &changed, run_at).await?;
+                Self::set_ids(&mut tx, "last_seen", &unchanged, run_at).await?;
+                report.new += Self::insert_new_set(&mut tx, &fresh, run_at).await?;
+                tx.commit().await?;
+                return Ok(report);
+            }
+            for c in &changed {
+                let f = c.finding;
                 let update = sqlx::query::<D::DB>(
                     "UPDATE discrepancies SET severity = $2, contract_id = $3, contract_value = $4, \
                      master_value = $5, explanation = $6, exposure_amount = $7, exposure_sort = $8, \
@@ -426,33 +725,17 @@ sql_impl! {
                      waiver_approved_by = CASE WHEN $15 = 'waived' THEN waiver_approved_by END \
                      WHERE id = $1",
                 )
-                .bind(old.id);
+                .bind(c.id);
                 Self::bind_finding(update, f)
-                    .bind(status.as_str().to_string())
-                    .bind(waived_until)
+                    .bind(c.status.as_str().to_string())
+                    .bind(c.waived_until)
                     .bind(D::stamp(run_at))
-                    .bind(D::stamp(updated_at))
+                    .bind(D::stamp(c.updated_at))
                     .execute(&mut *tx)
                     .await?;
-                if reopen {
-                    let note = Some(if old.status == DiscrepancyStatus::Waived {
-                        "the facts the waiver accepted have changed"
-                    } else {
-                        "found again"
-                    });
-                    Self::audit(
-                        &mut tx,
-                        old.id,
-                        run_at,
-                        SYSTEM_ACTOR,
-                        Some(old.status),
-                        Open,
-                        note,
-                    )
-                    .await?;
-                    report.reopened += 1;
-                } else {
-                    report.still_open += 1;
+                if let Some((from, note)) = c.reopened {
+                    Self::audit(&mut tx, c.id, run_at, SYSTEM_ACTOR, Some(from), Open, Some(note))
+                        .await?;
                 }
             }
             for chunk in unchanged.chunks(MAX_PARAMS - 1) {

@@ -60,6 +60,10 @@ impl Dialect for PgDialect {
         Box::pin(async move { Ok(MIGRATOR.run(pool).await?) })
     }
 
+    fn analyze(tables: &[&str]) -> Option<String> {
+        Some(format!("ANALYZE {}", tables.join(", ")))
+    }
+
     const SET_WRITES: bool = true;
 
     fn write_set<'c>(
@@ -67,7 +71,7 @@ impl Dialect for PgDialect {
         sql: &'c str,
         columns: Vec<Vec<Option<String>>>,
         seen: Option<DateTime<Utc>>,
-    ) -> BoxFuture<'c, Result<()>> {
+    ) -> BoxFuture<'c, Result<u64>> {
         Box::pin(async move {
             let mut query = sqlx::query::<Postgres>(sql);
             for column in columns {
@@ -76,8 +80,7 @@ impl Dialect for PgDialect {
             if let Some(seen) = seen {
                 query = query.bind(seen);
             }
-            query.execute(conn).await?;
-            Ok(())
+            Ok(query.execute(conn).await?.rows_affected())
         })
     }
 }

@@ -42,6 +42,11 @@ pub trait ReconcileStore: Send + Sync {
         &self,
         selection: CustomerSelection<'_>,
     ) -> Result<Vec<CustomerItems>>;
+    /// Brings the database's statistics of what a run reads up to date, where the backend
+    /// plans by them (PostgreSQL): right after a first pull (a bulk load) the planner would
+    /// otherwise take the tables for the empty ones they were and scan them whole once per
+    /// customer. Nothing in SQLite.
+    async fn refresh_statistics(&self) -> Result<()>;
     /// Every queued customer with its entry's version.
     async fn reconcile_queue(&self) -> Result<Vec<QueuedCustomer>>;
     /// Removes the entries a run judged, unless they changed again since it read them
@@ -199,6 +204,22 @@ sql_impl! {
                 .into_iter()
                 .filter_map(|r| r.or_else(|| again.next()))
                 .collect())
+        }
+
+        async fn refresh_statistics(&self) -> Result<()> {
+            let tables = [
+                CUSTOMERS.table,
+                COMPANY_CODES.table,
+                SALES_AREAS.table,
+                CREDIT_LIMITS.table,
+                OPEN_ITEMS.table,
+                "contracts",
+                "discrepancies",
+            ];
+            if let Some(sql) = D::analyze(&tables) {
+                sqlx::query::<D::DB>(&sql).execute(self.pool()).await?;
+            }
+            Ok(())
         }
 
         async fn reconcile_queue(&self) -> Result<Vec<QueuedCustomer>> {

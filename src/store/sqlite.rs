@@ -70,6 +70,11 @@ impl Dialect for SqliteDialect {
         Box::pin(async move { Ok(MIGRATOR.run(pool).await?) })
     }
 
+    fn analyze(_tables: &[&str]) -> Option<String> {
+        // SQLite plans these reads by their indexes whatever the statistics say.
+        None
+    }
+
     const SET_WRITES: bool = false;
 
     fn write_set<'c>(
@@ -77,7 +82,7 @@ impl Dialect for SqliteDialect {
         _sql: &'c str,
         _columns: Vec<Vec<Option<String>>>,
         _seen: Option<String>,
-    ) -> BoxFuture<'c, Result<()>> {
+    ) -> BoxFuture<'c, Result<u64>> {
         Box::pin(async {
             Err(StoreError::Refused(
                 "SQLite has no arrays: batches are written as multi-row VALUES".into(),

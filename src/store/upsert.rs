@@ -63,9 +63,9 @@ impl Upsert {
     /// has some 30,000 placeholders, and pulls write thousands of such chunks. Only full
     /// chunks come here (`rows` fixed per table), so the cache stays a few statements.
     fn cached_sql(&self, param: fn(usize) -> String, rows: usize) -> Arc<str> {
-        type Cache = HashMap<(&'static str, String, usize), Arc<str>>;
+        type Cache = HashMap<(&'static str, bool, String, usize), Arc<str>>;
         static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
-        let key = (self.table, param(1), rows);
+        let key = (self.table, self.seen_retires, param(1), rows);
         let cache = CACHE.get_or_init(Default::default);
         let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
         cache
@@ -89,12 +89,20 @@ impl Upsert {
         );
         let compared = &self.data_cols()[self.key..];
         if !self.seen_retires && !compared.is_empty() {
-            let differs = compared
+            let mut differs = compared
                 .iter()
                 .map(|c| format!("{t}.{c} IS DISTINCT FROM excluded.{c}", t = self.table))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            sql += &format!(" WHERE {differs}");
+                .collect::<Vec<_>>();
+            // A row retired earlier (cleared, ended) and seen again is open again: that is
+            // a change even when its data is not.
+            if self.stamps >= 2 {
+                differs.push(format!(
+                    "{t}.{c} IS NOT NULL",
+                    t = self.table,
+                    c = self.cols[self.cols.len() - 1]
+                ));
+            }
+            sql += &format!(" WHERE {}", differs.join(" OR "));
         }
         sql
     }
@@ -416,6 +424,15 @@ pub(super) const OPEN_ITEMS: Upsert = Upsert {
     key: 4,
     stamps: 2,
     seen_retires: true,
+};
+/// Open items as a pull writes them: an item that arrives as it is stored (and open) is
+/// left alone, its `seen_at` included. What a complete pull saw is told by the keys it read
+/// ([`super::cursors::SeenKeys`]), compared once at its end, not by stamping every row: a
+/// re-read of unchanged data then writes nothing. `seen_at` is then when the item last
+/// arrived changed (or new, or open again).
+pub(super) const OPEN_ITEMS_PULLED: Upsert = Upsert {
+    seen_retires: false,
+    ..OPEN_ITEMS
 };
 pub(super) const CONTRACTS: Upsert = Upsert {
     table: "contracts",
@@ -741,5 +758,19 @@ mod tests {
         // Items: every row seen is stamped (no WHERE), and an item seen again is open again.
         let sql = OPEN_ITEMS.sql(|_| "?".into(), 1);
         assert!(sql.ends_with("cleared_at = excluded.cleared_at"), "{sql}");
+        // Items as a pull writes them: unchanged open ones are skipped, a cleared one seen
+        // again is written (open again).
+        let sql = OPEN_ITEMS_PULLED.sql(|_| "?".into(), 1);
+        assert!(
+            sql.ends_with(
+                "open_items.dispute_case IS DISTINCT FROM excluded.dispute_case \
+                 OR open_items.cleared_at IS NOT NULL"
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("WHERE open_items.customer IS DISTINCT FROM"),
+            "{sql}"
+        );
     }
 }

@@ -17,7 +17,9 @@ use super::{land, stored_cursor, SyncContext, SyncError, SyncReport};
 use crate::erp::odata::Connection;
 use crate::erp::source::PagedSource;
 use crate::model::{OpenItem, OpenItemKey};
+use crate::store::cursors::SeenKeys;
 use chrono::Utc;
+use std::sync::Mutex;
 
 pub async fn pull(
     ctx: &SyncContext,
@@ -46,6 +48,10 @@ pub async fn pull(
 
 /// Reads every page and stores it; the last page goes with the clearing of what a full
 /// pull did not see and the new cursor, in one transaction.
+///
+/// Items that arrive unchanged are not written again: the keys of every item read are
+/// kept ([`SeenKeys`]) and, at the end of a full pull, the open items not among them (and
+/// not written since the pull began) are the ones marked cleared.
 async fn pull_pages(
     ctx: &SyncContext,
     report: &mut SyncReport,
@@ -53,19 +59,37 @@ async fn pull_pages(
 ) -> Result<(), SyncError> {
     let seen_at = Utc::now();
     let store = &ctx.store;
+    let seen = Mutex::new(SeenKeys::default());
+    let read = |rows: &[OpenItem]| {
+        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+        for row in rows {
+            seen.add(&row.key);
+        }
+    };
     land(
         pages,
         report,
         "open_items",
         |rows| {
+            read(&rows);
             let store = store.clone();
-            async move { store.upsert_open_items(&rows, seen_at).await }
+            async move { store.write_pulled_open_items(&rows, seen_at).await }
         },
         |rows, removed, ending| {
+            read(&rows);
+            let mut keys = ending
+                .full
+                .then(|| std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner())));
             let store = store.clone();
             async move {
                 let cleared = store
-                    .finish_open_items_pull(&rows, &removed, seen_at, ending.full, ending.cursor())
+                    .finish_open_items_pull(
+                        &rows,
+                        &removed,
+                        seen_at,
+                        keys.as_mut(),
+                        ending.cursor(),
+                    )
                     .await?;
                 Ok(Some(cleared))
             }

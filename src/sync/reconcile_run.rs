@@ -121,6 +121,9 @@ async fn run_mode(
         orphan_rules.push(customer_rules.remove(i));
     }
     if full {
+        // A full run follows a first pull or a new day: the reads below are planned by
+        // the statistics of what was just stored.
+        store.refresh_statistics().await?;
         let mut page = store
             .customers_with_items(CustomerSelection::After {
                 after: None,
