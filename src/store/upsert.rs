@@ -427,7 +427,7 @@ pub(super) const OPEN_ITEMS: Upsert = Upsert {
 };
 /// Open items as a pull writes them: an item that arrives as it is stored (and open) is
 /// left alone, its `seen_at` included. What a complete pull saw is told by the keys it read
-/// ([`super::cursors::SeenKeys`]), compared once at its end, not by stamping every row: a
+/// (`cursors::SeenKeys`), compared once at its end, not by stamping every row: a
 /// re-read of unchanged data then writes nothing. `seen_at` is then when the item last
 /// arrived changed (or new, or open again).
 pub(super) const OPEN_ITEMS_PULLED: Upsert = Upsert {
