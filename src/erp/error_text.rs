@@ -9,7 +9,7 @@ const MAX_CHARS: usize = 200;
 
 /// A one-line description of `body` for an error message: an SAP XML error's code and
 /// message, an HTML page's `<title>` (else its first `<h1>`, else its first line of text),
-/// or the first non-empty line of anything else; at most [`MAX_CHARS`] characters. `None`
+/// or the first non-empty line of anything else; at most `MAX_CHARS` (200) characters. `None`
 /// when the body holds no text at all.
 pub fn excerpt(body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(body);

@@ -16,7 +16,7 @@
 //!   `JournalEntryBulkChangeRequest_In` (dunning blocks, recorded in `/mock/writes`).
 //! - `$batch` on `API_BUSINESS_PARTNER` (change sets of text writes).
 //! - `GET /mock/writes`: every write it accepted, as JSON.
-//! - A Dynamics 365 Finance and Operations face under `/data/` (see [`dynamics`]): the
+//! - A Dynamics 365 Finance and Operations face under `/data/` (see `dynamics.rs`): the
 //!   same customers and open items as F&O data entities.
 //!
 //! The data comes from [`Dataset::generate`]: deterministic per seed, with a known set of

@@ -52,7 +52,7 @@ pub trait ReconcileStore: Send + Sync {
     /// Removes the entries a run judged, unless they changed again since it read them
     /// (their version moved on): those stay for the next run.
     async fn dequeue_reconciled(&self, judged: &[QueuedCustomer]) -> Result<()>;
-    /// [`super::Store::close_unseen_findings`] for these customers only.
+    /// [`FindingStore::close_unseen_findings`](super::findings::FindingStore::close_unseen_findings) for these customers only.
     async fn close_unseen_findings_of(
         &self,
         rules: &[Rule],
