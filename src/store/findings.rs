@@ -219,6 +219,9 @@ const FINDING_SET_COLS: [(&str, &str); 22] = [
     ("division", ""),
 ];
 
+/// The finding's values in [`FINDING_SET_COLS`]: what a flag found changed is updated with.
+const FINDING_VALUE_COLS: std::ops::Range<usize> = 4..17;
+
 /// `$first::text[], …` for `n` arrays.
 fn arrays(first: usize, n: usize) -> String {
     (first..first + n)
@@ -408,7 +411,7 @@ sql_impl! {
         ) -> Result<()> {
             // The finding's values (not its natural key), then status, waived_until,
             // updated_at and id.
-            let values = &FINDING_SET_COLS[4..17];
+            let values = &FINDING_SET_COLS[FINDING_VALUE_COLS];
             let names: Vec<&str> = values
                 .iter()
                 .map(|(c, _)| *c)
@@ -434,9 +437,9 @@ sql_impl! {
             for chunk in changed.chunks(SET_CHUNK) {
                 let mut columns = TextColumns::new(n, chunk.len());
                 for c in chunk {
-                    let mut row = finding_texts(c.finding);
-                    row.drain(17..);
-                    row.drain(..4);
+                    let mut row: Vec<_> = finding_texts(c.finding)
+                        .drain(FINDING_VALUE_COLS)
+                        .collect();
                     row.extend([
                         Some(c.status.as_str().to_string()),
                         c.waived_until.map(|d| d.to_string()),
