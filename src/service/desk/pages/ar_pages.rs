@@ -301,10 +301,9 @@ pub(super) async fn customer(
         Ok(v) => v,
         Err(e) => return with_cookie(unavailable(e), cookie),
     };
-    // Where each note stands on its way to SAP. Both reads list the customer's notes newest
-    // first by the same order, so they pair up; a pair is used only when it is the same note.
-    let limit = u32::try_from(notes.len()).unwrap_or(u32::MAX);
-    let outbox = match store.notes_with_status(&id, limit).await {
+    // Where each note stands on its way to SAP, found by the note's time and text (a note
+    // added between the two reads only goes without its badge until the next view).
+    let outbox = match store.notes_with_status(&id, u32::MAX).await {
         Ok(v) => v,
         Err(e) => return with_cookie(unavailable(e), cookie),
     };
@@ -360,10 +359,10 @@ pub(super) async fn customer(
     body.push_str("</tbody></table>");
     // Notes and promises, newest first.
     body.push_str("<h2>Notes and promises</h2><ul id=\"notes\">");
-    for (i, (_, n)) in notes.iter().enumerate() {
+    for (_, n) in &notes {
         let status = outbox
-            .get(i)
-            .filter(|o| o.at == n.at && o.text == n.text)
+            .iter()
+            .find(|o| o.at == n.at && o.text == n.text)
             .map(|o| {
                 let (word, meaning) = status_words(o);
                 format!(
