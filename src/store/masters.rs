@@ -64,8 +64,10 @@ pub trait MasterStore: Send + Sync {
     async fn upsert_open_items(&self, rows: &[OpenItem], seen_at: DateTime<Utc>) -> Result<()>;
     async fn upsert_contracts(&self, rows: &[Contract], seen_at: DateTime<Utc>) -> Result<()>;
     async fn upsert_payment_terms(&self, rows: &[PaymentTerms]) -> Result<()>;
-    /// After a complete pull of open items: items not seen since `seen_since` were cleared
-    /// in the ERP; they are marked cleared (kept, not deleted) and no longer listed.
+    /// Items not written by `upsert_open_items` since `seen_since` are marked cleared (kept,
+    /// not deleted) and no longer listed. Only for a load that writes every open item
+    /// again: a pull does not (it leaves unchanged items as they are and clears by the keys
+    /// it read), so calling this after a pull would clear items that are still open.
     async fn retire_unseen_open_items(&self, seen_since: DateTime<Utc>) -> Result<u64>;
     /// After a complete load of contracts from `source`: those not seen are marked ended.
     /// The customers whose company-code data names one of these accounting clerks (BUSAB):
