@@ -8,8 +8,10 @@
 
 use erpsync::erp::mapping::Mapping;
 use erpsync::erp::odata::client::parse_page_as;
+use erpsync::erp::odata::Layout;
 use erpsync::erp::odata::Record;
 use erpsync::mock_erp::{self, MockErpConfig};
+use std::sync::Arc;
 use std::time::Instant;
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -103,25 +105,26 @@ async fn main() {
     for s in &samples {
         let mapping = Mapping::load(std::path::Path::new(s.mapping)).expect("mapping loads");
         let items = mapping.entity("open_items");
-        let first = parse_page_as(Some(&s.content_type), &s.body).expect("page parses");
-        assert_eq!(first.entities.len(), page, "{}", s.dialect);
-        for raw in &first.entities {
-            Record::new(items, raw)
+        let layout = Arc::new(Layout::of_mapping(items));
+        let first = parse_page_as(Some(&s.content_type), &s.body, &layout).expect("page parses");
+        assert_eq!(first.len(), page, "{}", s.dialect);
+        for entity in first.entities() {
+            Record::new(items, entity)
                 .open_item()
                 .unwrap_or_else(|e| panic!("{}: {e}", s.dialect));
         }
 
         let t = Instant::now();
         for _ in 0..rounds {
-            let p = parse_page_as(Some(&s.content_type), &s.body).unwrap();
+            let p = parse_page_as(Some(&s.content_type), &s.body, &layout).unwrap();
             std::hint::black_box(&p);
         }
         let parse = t.elapsed().as_secs_f64();
         let t = Instant::now();
         for _ in 0..rounds {
-            let p = parse_page_as(Some(&s.content_type), &s.body).unwrap();
-            for raw in &p.entities {
-                std::hint::black_box(Record::new(items, raw).open_item().unwrap());
+            let p = parse_page_as(Some(&s.content_type), &s.body, &layout).unwrap();
+            for entity in p.entities() {
+                std::hint::black_box(Record::new(items, entity).open_item().unwrap());
             }
         }
         let both = t.elapsed().as_secs_f64();

@@ -7,11 +7,13 @@ mod common;
 use common::config::table;
 use common::ErpsyncToml;
 use erpsync::config::Config;
+use erpsync::erp::odata::page::{Field, Layout};
 use erpsync::erp::odata::ODataClient;
 use erpsync::mock_erp::MockErpHandle;
 use erpsync::store;
 use erpsync::sync::{self, Entity, SyncContext};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use toml::Table;
 
@@ -81,18 +83,27 @@ async fn a_token_is_fetched_again_before_it_expires_and_a_bad_secret_is_refused(
             .unwrap(),
         Some("100"),
     );
-    client.get_page("A_Customer", &url).await.unwrap();
-    client.get_page("A_Customer", &url).await.unwrap();
+    client
+        .get_page("A_Customer", &url, &customer_layout())
+        .await
+        .unwrap();
+    client
+        .get_page("A_Customer", &url, &customer_layout())
+        .await
+        .unwrap();
     assert_eq!(mock.tokens_issued(), 1, "cached while it is fresh");
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    client.get_page("A_Customer", &url).await.unwrap();
+    client
+        .get_page("A_Customer", &url, &customer_layout())
+        .await
+        .unwrap();
     assert_eq!(mock.tokens_issued(), 2, "fetched again before it expires");
 
     std::fs::write(dir.path().join("wrong-secret"), "wrong").unwrap();
     let cfg = config(dir.path(), &mock, oauth(&mock, "wrong-secret"), &[]);
     let client = ODataClient::new(&cfg.erp).unwrap();
     let err = client
-        .get_page("A_Customer", &url)
+        .get_page("A_Customer", &url, &customer_layout())
         .await
         .unwrap_err()
         .to_string();
@@ -216,14 +227,24 @@ async fn gzip_answers_the_logon_language_and_the_concurrency_limit() {
         .load_in(dir.path());
     let client = ODataClient::new(&cfg.erp).unwrap();
     let url = url::Url::parse(&format!("http://{addr}/svc/A_Customer")).unwrap();
-    let reads = (0..6).map(|_| client.get_page("A_Customer", &url));
+    let layout = customer_layout();
+    let reads = (0..6).map(|_| client.get_page("A_Customer", &url, &layout));
     for page in futures_util::future::join_all(reads).await {
         let page = page.expect("read");
-        assert_eq!(page.entities[0]["CustomerName"], "gzip works");
+        let first = page.entities().next().expect("an entity");
+        assert_eq!(
+            first.property("CustomerName"),
+            Some(Field::Text("gzip works"))
+        );
     }
     assert_eq!(
         seen.max.load(Ordering::SeqCst),
         2,
         "two requests in flight at once, never more"
     );
+}
+
+/// The customer properties these reads look at.
+fn customer_layout() -> Arc<Layout> {
+    Arc::new(Layout::of(["Customer", "CustomerName"]))
 }

@@ -106,6 +106,19 @@ const V4: &str = r#"{"@odata.context":"$metadata#Customers","@odata.count":1,"va
 
 const ATOM: &str = r#"<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices"><m:count>1</m:count><entry m:etag="W/&quot;1&quot;"><content type="application/xml"><m:properties><d:Customer>0000000001</d:Customer><d:Blocked m:type="Edm.Boolean">false</d:Blocked></m:properties></content></entry><link rel="next" href="https://erp.example/next"/></feed>"#;
 
+/// The properties of the page samples, so mutated values reach the value readers.
+fn layout() -> std::sync::Arc<erpsync::erp::odata::Layout> {
+    std::sync::Arc::new(erpsync::erp::odata::Layout::of([
+        "Customer",
+        "CreationDate",
+        "Amount",
+        "Flag",
+        "Date",
+        "Blocked",
+        "Name",
+    ]))
+}
+
 const METADATA: &str = r#"<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="1.0" xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx"><edmx:DataServices><Schema Namespace="API_BUSINESS_PARTNER" xmlns="http://schemas.microsoft.com/ado/2008/09/edm"><EntityType Name="A_CustomerType"><Key><PropertyRef Name="Customer"/></Key><Property Name="Customer" Type="Edm.String" MaxLength="10" Nullable="false"/><Property Name="CreationDate" Type="Edm.DateTime"/><NavigationProperty Name="to_CustomerCompany" Relationship="x" FromRole="a" ToRole="b"/></EntityType><EntityContainer Name="C" m:IsDefaultEntityContainer="true" xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"><EntitySet Name="A_Customer" EntityType="API_BUSINESS_PARTNER.A_CustomerType"/></EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"#;
 
 const BATCH_TYPE: &str = "multipart/mixed; boundary=batch_1";
@@ -235,17 +248,20 @@ proptest! {
 
     #[test]
     fn odata_v2_json_pages(bytes in input(V2.as_bytes())) {
-        bounded(&bytes, || clear(json::parse_page(&bytes)));
+        let l = layout();
+        bounded(&bytes, || clear(json::parse_page(&bytes, &l)));
     }
 
     #[test]
     fn odata_v4_json_pages(bytes in input(V4.as_bytes())) {
-        bounded(&bytes, || clear(json::parse_page(&bytes)));
+        let l = layout();
+        bounded(&bytes, || clear(json::parse_page(&bytes, &l)));
     }
 
     #[test]
     fn atom_pages(bytes in input(ATOM.as_bytes())) {
-        bounded(&bytes, || clear(atom::parse_feed(&bytes)));
+        let l = layout();
+        bounded(&bytes, || clear(atom::parse_feed(&bytes, &l)));
     }
 
     #[test]
@@ -289,9 +305,9 @@ proptest! {
 /// The samples are read as they are, so their mutations reach deep into each parser.
 #[test]
 fn the_samples_are_valid() {
-    json::parse_page(V2.as_bytes()).unwrap();
-    json::parse_page(V4.as_bytes()).unwrap();
-    atom::parse_feed(ATOM.as_bytes()).unwrap();
+    json::parse_page(V2.as_bytes(), &layout()).unwrap();
+    json::parse_page(V4.as_bytes(), &layout()).unwrap();
+    atom::parse_feed(ATOM.as_bytes(), &layout()).unwrap();
     metadata::parse(METADATA).unwrap();
     batch::parse_response(BATCH_TYPE, BATCH, 2).unwrap();
     dispute_case::parse_read_response(&soap_read_answer()).unwrap();
@@ -337,8 +353,9 @@ fn crafted_bombs_stay_small() {
     let atom_bomb = format!(
         "{laughs}<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><content><m:properties xmlns:m=\"m\" xmlns:d=\"d\"><d:Name>&lol9;</d:Name></m:properties></content></entry></feed>"
     );
+    let l = layout();
     bounded(atom_bomb.as_bytes(), || {
-        clear(atom::parse_feed(atom_bomb.as_bytes()))
+        clear(atom::parse_feed(atom_bomb.as_bytes(), &l))
     });
     let metadata_bomb = format!(
         "{laughs}{}",
@@ -357,19 +374,22 @@ fn crafted_bombs_stay_small() {
     });
 
     let deep_json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let l = layout();
     bounded(deep_json.as_bytes(), || {
-        clear(json::parse_page(deep_json.as_bytes()))
+        clear(json::parse_page(deep_json.as_bytes(), &l))
     });
     let deep_xml = format!(
         "<feed xmlns=\"http://www.w3.org/2005/Atom\">{}{}</feed>",
         "<entry>".repeat(50_000),
         "</entry>".repeat(50_000)
     );
+    let l = layout();
     bounded(deep_xml.as_bytes(), || {
-        clear(atom::parse_feed(deep_xml.as_bytes()))
+        clear(atom::parse_feed(deep_xml.as_bytes(), &l))
     });
     let huge_value = V2.replace("Acme", &"A".repeat(8 << 20));
+    let l = layout();
     bounded(huge_value.as_bytes(), || {
-        clear(json::parse_page(huge_value.as_bytes()))
+        clear(json::parse_page(huge_value.as_bytes(), &l))
     });
 }

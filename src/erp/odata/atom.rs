@@ -2,14 +2,14 @@
 //! (or a proxy strips it). `feed/entry/content/m:properties` with `d:` values, `m:type`
 //! and `m:null`, `link rel="next"` and `m:count`, read into the same [`Page`] as JSON.
 //!
-//! Values are turned into the JSON shapes the V2 JSON dialect uses (text for dates,
-//! decimals and integers, booleans as booleans, `m:null` as null), so one set of value
-//! readers serves both. Streaming quick-xml; a DOCTYPE is refused, entities never expanded.
+//! Values are kept in the shapes the V2 JSON dialect uses (text for dates, decimals and
+//! integers, booleans as booleans, `m:null` as null), so one set of value readers serves
+//! both. Streaming quick-xml; a DOCTYPE is refused, entities never expanded.
 
-use super::json::Page;
+use super::page::{Layout, Page, PageBuilder};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
-use serde_json::{Map, Value};
+use std::sync::Arc;
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>, String> {
     for a in e.attributes() {
@@ -26,24 +26,32 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>, String> {
     Ok(None)
 }
 
-/// A property value in its JSON form.
-fn value_of(edm_type: Option<&str>, text: String) -> Value {
+/// Keeps a property's value at `slot`, in its JSON form: `m:null` as null, Edm.Boolean as a
+/// boolean, anything else as text.
+fn keep(
+    page: &mut PageBuilder,
+    slot: usize,
+    edm_type: Option<&str>,
+    null: bool,
+    text: &str,
+) -> Result<(), String> {
     match edm_type {
-        Some("Edm.Boolean") => Value::Bool(text.trim() == "true" || text.trim() == "1"),
-        _ => Value::String(text),
+        _ if null => page.set_null(slot),
+        Some("Edm.Boolean") => page.set_bool(slot, text.trim() == "true" || text.trim() == "1"),
+        _ => page.set_text(slot, text)?,
     }
+    Ok(())
 }
 
-/// Reads a V2 Atom feed.
-pub fn parse_feed(body: &[u8]) -> Result<Page, String> {
+/// Reads a V2 Atom feed, keeping the properties `layout` names.
+pub fn parse_feed(body: &[u8], layout: &Arc<Layout>) -> Result<Page, String> {
     let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8: {e}"))?;
     let mut reader = Reader::from_str(text);
-    let mut entities = Vec::new();
+    let mut page = PageBuilder::new(layout.clone());
     let mut next = None;
     let mut count = None;
     let mut stack: Vec<String> = Vec::new();
-    let mut entity: Option<Map<String, Value>> = None;
-    let mut etag: Option<String> = None;
+    let mut in_entry = false;
     // The property being read: name, m:type, m:null, text so far.
     let mut prop: Option<(String, Option<String>, bool, String)> = None;
     let mut count_text: Option<String> = None;
@@ -65,19 +73,20 @@ pub fn parse_feed(body: &[u8]) -> Result<Page, String> {
                     }
                     ("count", Some("feed")) if !empty => count_text = Some(String::new()),
                     ("entry", Some("feed")) => {
-                        entity = Some(Map::new());
-                        etag = attr(e, "etag")?;
+                        in_entry = true;
+                        page.begin();
+                        if let Some(etag) = attr(e, "etag")? {
+                            let slot = page.etag_slot();
+                            page.set_text(slot, &etag)?;
+                        }
                     }
-                    (_, Some("properties")) if entity.is_some() => {
+                    (_, Some("properties")) if in_entry => {
                         let null = attr(e, "null")?.as_deref() == Some("true");
                         let ty = attr(e, "type")?;
                         if empty {
-                            let v = if null {
-                                Value::Null
-                            } else {
-                                value_of(ty.as_deref(), String::new())
-                            };
-                            entity.as_mut().expect("checked").insert(name.clone(), v);
+                            if let Some(slot) = page.layout().slot_of_property(&name) {
+                                keep(&mut page, slot, ty.as_deref(), null, "")?;
+                            }
                         } else {
                             prop = Some((name.clone(), ty, null, String::new()));
                         }
@@ -126,23 +135,14 @@ pub fn parse_feed(body: &[u8]) -> Result<Page, String> {
                         }
                     }
                     "entry" if stack.last().map(String::as_str) == Some("feed") => {
-                        let mut m = entity.take().unwrap_or_default();
-                        if let Some(t) = etag.take() {
-                            // Where V2 JSON keeps it, so readers need not care.
-                            m.insert("__metadata".into(), serde_json::json!({ "etag": t }));
-                        }
-                        entities.push(m);
+                        in_entry = false;
+                        page.end(false);
                     }
                     _ => {
                         if let Some((pname, ty, null, text)) = prop.take() {
                             if pname == name {
-                                let v = if null {
-                                    Value::Null
-                                } else {
-                                    value_of(ty.as_deref(), text)
-                                };
-                                if let Some(m) = entity.as_mut() {
-                                    m.insert(pname, v);
+                                if let Some(slot) = page.layout().slot_of_property(&pname) {
+                                    keep(&mut page, slot, ty.as_deref(), null, &text)?;
                                 }
                             } else {
                                 // A complex property's member: kept flat is not needed yet.
@@ -162,19 +162,29 @@ pub fn parse_feed(body: &[u8]) -> Result<Page, String> {
     if !stack.is_empty() {
         return Err("the feed ends before its last element is closed".into());
     }
-    Ok(Page {
-        entities,
-        next,
-        count,
-        delta: None,
-        removed: Vec::new(),
-    })
+    let mut page = page.finish();
+    page.next = next;
+    page.count = count;
+    Ok(page)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::erp::odata::page::Field;
+
+    fn layout() -> Arc<Layout> {
+        Arc::new(Layout::of([
+            "Customer",
+            "CustomerName",
+            "PostingIsBlocked",
+            "CreationDate",
+            "Amount",
+            "DeletionIndicator",
+            "Empty",
+            "id",
+        ]))
+    }
 
     const FEED: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <feed xml:base="https://h/sap/opu/odata/sap/API_BUSINESS_PARTNER/" xmlns="http://www.w3.org/2005/Atom" xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices">
@@ -199,22 +209,29 @@ mod tests {
 
     #[test]
     fn reads_entries_values_count_and_next_link() {
-        let p = parse_feed(FEED.as_bytes()).unwrap();
+        let p = parse_feed(FEED.as_bytes(), &layout()).unwrap();
         assert_eq!(p.count, Some(1234));
         assert_eq!(p.next.as_deref(), Some("A_Customer?$skiptoken=2"));
-        assert_eq!(p.entities.len(), 2);
-        let e = &p.entities[0];
-        assert_eq!(e["Customer"], json!("0000000001"));
-        assert_eq!(e["CustomerName"], json!("Smith & Sons 中"));
-        assert_eq!(e["PostingIsBlocked"], json!(true));
-        assert_eq!(e["CreationDate"], json!("2026-03-31T00:00:00"));
-        assert_eq!(e["Amount"], json!("-1250.125"));
-        assert_eq!(e["DeletionIndicator"], Value::Null);
-        assert_eq!(e["Empty"], json!(""));
-        assert_eq!(e["__metadata"]["etag"], json!("W/\"'20261125'\""));
-        assert!(!e.contains_key("id"));
-        assert_eq!(p.entities[1]["Customer"], json!("0000000002"));
-        assert!(p.entities[1].get("__metadata").is_none());
+        assert_eq!(p.len(), 2);
+        let e: Vec<_> = p.entities().collect();
+        let text = |i: usize, name| e[i].property(name);
+        assert_eq!(text(0, "Customer"), Some(Field::Text("0000000001")));
+        assert_eq!(
+            text(0, "CustomerName"),
+            Some(Field::Text("Smith & Sons 中"))
+        );
+        assert_eq!(text(0, "PostingIsBlocked"), Some(Field::Bool(true)));
+        assert_eq!(
+            text(0, "CreationDate"),
+            Some(Field::Text("2026-03-31T00:00:00"))
+        );
+        assert_eq!(text(0, "Amount"), Some(Field::Text("-1250.125")));
+        assert_eq!(text(0, "DeletionIndicator"), Some(Field::Null));
+        assert_eq!(text(0, "Empty"), Some(Field::Text("")));
+        assert_eq!(e[0].etag(), Some("W/\"'20261125'\""));
+        assert_eq!(text(0, "id"), None, "the entry's id is not a property");
+        assert_eq!(text(1, "Customer"), Some(Field::Text("0000000002")));
+        assert_eq!(e[1].etag(), None);
     }
 
     #[test]
@@ -223,8 +240,11 @@ mod tests {
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>",
             "<?xml version=\"1.0\"?><!DOCTYPE feed [<!ENTITY x \"y\">]>",
         );
-        assert!(parse_feed(evil.as_bytes()).unwrap_err().contains("DOCTYPE"));
-        assert!(parse_feed(&FEED.as_bytes()[..FEED.len() / 2]).is_err());
-        assert!(parse_feed(b"<html><body>login</body></html>").is_err());
+        let l = layout();
+        assert!(parse_feed(evil.as_bytes(), &l)
+            .unwrap_err()
+            .contains("DOCTYPE"));
+        assert!(parse_feed(&FEED.as_bytes()[..FEED.len() / 2], &l).is_err());
+        assert!(parse_feed(b"<html><body>login</body></html>", &l).is_err());
     }
 }

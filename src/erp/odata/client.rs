@@ -4,7 +4,8 @@
 //! One client per ERP system and user: SAP binds a CSRF token to the session cookies that
 //! came with it, so the token and the cookie jar must live and die together.
 
-use super::json::{self, Page};
+use super::json;
+use super::page::{Layout, Page};
 use super::query::with_sap_client;
 use crate::erp::metadata::{self, Metadata, ODataVersion};
 use crate::erp::{ErpAuth, ErpConfig, ErpError};
@@ -13,6 +14,7 @@ use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 use url::Url;
@@ -217,8 +219,14 @@ impl ODataClient {
     /// Reads one page, retrying transient failures with exponential backoff. The answer's
     /// Content-Type decides the dialect: Atom XML (what SAP Gateway sends when `$format`
     /// is missing or ignored) or JSON (V2 or V4).
-    pub async fn get_page(&self, what: &str, url: &Url) -> Result<Page, ErpError> {
-        self.get_page_in(what, url, ODataVersion::V2, false).await
+    pub async fn get_page(
+        &self,
+        what: &str,
+        url: &Url,
+        layout: &Arc<Layout>,
+    ) -> Result<Page, ErpError> {
+        self.get_page_in(what, url, ODataVersion::V2, false, layout)
+            .await
     }
 
     /// Reads one page of a service of the given protocol version. V4 is asked for JSON
@@ -232,6 +240,7 @@ impl ODataClient {
         url: &Url,
         version: ODataVersion,
         track_changes: bool,
+        layout: &Arc<Layout>,
     ) -> Result<Page, ErpError> {
         let mut headers = HeaderMap::new();
         if version == ODataVersion::V4 {
@@ -252,7 +261,7 @@ impl ODataClient {
         // Parsing is part of the retried step, so a page cut off in transit is read again.
         self.with_retries(|| async {
             let resp = self.get_once(what, url, headers.clone()).await?;
-            parse_page_as(resp.content_type.as_deref(), &resp.body).map_err(|reason| {
+            parse_page_as(resp.content_type.as_deref(), &resp.body, layout).map_err(|reason| {
                 if is_cut_off(resp.content_type.as_deref(), &resp.body) {
                     ErpError::Truncated {
                         what: what.to_string(),
@@ -566,13 +575,17 @@ fn pem_blocks(pem: &[u8], labels: &[&str]) -> usize {
 }
 
 /// Reads a page in the dialect its Content-Type names: Atom for `application/atom+xml` (and
-/// plain XML), JSON otherwise.
-pub fn parse_page_as(content_type: Option<&str>, body: &[u8]) -> Result<Page, String> {
+/// plain XML), JSON otherwise; keeping the properties `layout` names.
+pub fn parse_page_as(
+    content_type: Option<&str>,
+    body: &[u8],
+    layout: &Arc<Layout>,
+) -> Result<Page, String> {
     let ct = content_type.unwrap_or("").to_ascii_lowercase();
     if ct.contains("atom+xml") || ct.starts_with("application/xml") || ct.starts_with("text/xml") {
-        super::atom::parse_feed(body)
+        super::atom::parse_feed(body, layout)
     } else {
-        json::parse_page(body)
+        json::parse_page(body, layout)
     }
 }
 

@@ -12,11 +12,12 @@
 //! be taken: the ERP prepares the next page and it is parsed while the caller stores the
 //! current one. Memory still holds a few pages at most; dropping the pager stops the task.
 
-use super::json::Page;
+use super::page::{Layout, Page};
 use super::query::{entity_set_url, Query};
 use super::{ErpError, ODataClient};
 use crate::erp::mapping::EntityMapping;
 use crate::erp::metadata::ODataVersion;
+use std::sync::Arc;
 use tracing::Instrument;
 use url::Url;
 
@@ -45,6 +46,8 @@ struct Walk {
     client: ODataClient,
     what: String,
     version: ODataVersion,
+    /// The properties each page keeps: the mapping's.
+    layout: Arc<Layout>,
     root: Url,
     query: Query,
     next: Option<Url>,
@@ -99,6 +102,7 @@ impl Pager {
                 client: client.clone(),
                 what: mapping.entity_set.clone(),
                 version: mapping.version,
+                layout: Arc::new(Layout::of_mapping(mapping)),
                 root,
                 query,
                 next: Some(first),
@@ -225,10 +229,16 @@ impl Walk {
         }
         let page = self
             .client
-            .get_page_in(&self.what, &url, self.version, self.track_changes)
+            .get_page_in(
+                &self.what,
+                &url,
+                self.version,
+                self.track_changes,
+                &self.layout,
+            )
             .await?;
         self.pages += 1;
-        let n = page.entities.len() as u64;
+        let n = page.len() as u64;
         self.entities += n;
         self.window_read += n;
         // Only the first answer's count describes the whole set; later windows count again.

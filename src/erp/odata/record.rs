@@ -3,7 +3,8 @@
 //! Every getter names the model field, the ERP property and the record's key when a value
 //! cannot be read, so a bad record is reported precisely and skipped, never half-stored.
 
-use super::json;
+use super::page::{Entity, Field};
+use super::values;
 use super::ErpError;
 use crate::erp::dynamics_terms::{self, FoCashDiscount, FoPaymentTerms};
 use crate::erp::mapping::EntityMapping;
@@ -14,16 +15,17 @@ use crate::model::{
 };
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
-use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 pub struct Record<'a> {
     mapping: &'a EntityMapping,
-    raw: &'a Map<String, Value>,
+    entity: Entity<'a>,
 }
 
 impl<'a> Record<'a> {
-    pub fn new(mapping: &'a EntityMapping, raw: &'a Map<String, Value>) -> Self {
-        Record { mapping, raw }
+    /// `entity` of a page read with `mapping`'s layout ([`super::page::Layout::of_mapping`]).
+    pub fn new(mapping: &'a EntityMapping, entity: Entity<'a>) -> Self {
+        Record { mapping, entity }
     }
 
     /// The record's key as the mapping orders the set (`1010/2026/0100000001/001`), for
@@ -33,9 +35,9 @@ impl<'a> Record<'a> {
             .order_by
             .iter()
             .map(|p| {
-                self.raw
-                    .get(p)
-                    .and_then(|v| json::as_string(v).ok().flatten())
+                self.entity
+                    .property(p)
+                    .and_then(|v| values::as_string(v).ok().flatten())
                     .unwrap_or_default()
             })
             .collect::<Vec<_>>()
@@ -56,31 +58,30 @@ impl<'a> Record<'a> {
     fn read<T>(
         &self,
         field: &str,
-        parse: impl Fn(&Value) -> Result<T, String>,
+        parse: impl Fn(Field<'a>) -> Result<T, String>,
         absent: T,
     ) -> Result<T, ErpError> {
-        match self.mapping.property(field).and_then(|p| self.raw.get(p)) {
+        match self.entity.field(field) {
             None => Ok(absent),
             Some(v) => parse(v).map_err(|e| self.error(field, e)),
         }
     }
 
     pub fn string(&self, field: &str) -> Result<Option<String>, ErpError> {
-        Ok(self.text(field)?.map(std::borrow::Cow::into_owned))
+        Ok(self.text(field)?.map(Cow::into_owned))
     }
 
     /// A string property as sent (trimmed, never empty), borrowed from the page where it is
     /// text; numbers and booleans are written out.
-    fn text(&self, field: &str) -> Result<Option<std::borrow::Cow<'a, str>>, ErpError> {
-        use std::borrow::Cow;
-        let Some(v) = self.mapping.property(field).and_then(|p| self.raw.get(p)) else {
+    fn text(&self, field: &str) -> Result<Option<Cow<'a, str>>, ErpError> {
+        let Some(v) = self.entity.field(field) else {
             return Ok(None);
         };
         let text = match v {
-            Value::Null => return Ok(None),
-            Value::String(s) => Cow::Borrowed(s.trim()),
-            Value::Number(n) => Cow::Owned(n.to_string()),
-            Value::Bool(b) => Cow::Owned(b.to_string()),
+            Field::Null => return Ok(None),
+            Field::Text(s) => Cow::Borrowed(s.trim()),
+            Field::Number(n) => n,
+            Field::Bool(b) => Cow::Owned(b.to_string()),
             other => return Err(self.error(field, format!("expected a string, got {other}"))),
         };
         Ok(Some(text).filter(|t| !t.is_empty()))
@@ -96,12 +97,12 @@ impl<'a> Record<'a> {
             Some(set_values) => Ok(self
                 .text(field)?
                 .is_some_and(|v| set_values.iter().any(|s| s.trim() == v))),
-            None => self.read(field, json::as_bool, false),
+            None => self.read(field, values::as_bool, false),
         }
     }
 
     pub fn date(&self, field: &str) -> Result<Option<NaiveDate>, ErpError> {
-        self.read(field, json::as_date, None)
+        self.read(field, values::as_date, None)
     }
 
     pub fn required_date(&self, field: &str) -> Result<NaiveDate, ErpError> {
@@ -112,20 +113,20 @@ impl<'a> Record<'a> {
     /// An exact decimal, checked against the precision and scale `$metadata` declares for
     /// its property when the metadata was read.
     pub fn decimal(&self, field: &str) -> Result<Option<Decimal>, ErpError> {
-        let value = self.read(field, json::as_decimal, None)?;
+        let value = self.read(field, values::as_decimal, None)?;
         if let (Some(d), Some((precision, scale))) = (
             value,
             self.mapping
                 .property(field)
                 .and_then(|p| self.mapping.decimal_facets.get(p)),
         ) {
-            json::check_decimal(d, *precision, *scale).map_err(|e| self.error(field, e))?;
+            values::check_decimal(d, *precision, *scale).map_err(|e| self.error(field, e))?;
         }
         Ok(value)
     }
 
     pub fn number(&self, field: &str) -> Result<Option<u32>, ErpError> {
-        self.read(field, json::as_u32, None)
+        self.read(field, values::as_u32, None)
     }
 
     /// The item's fiscal year; where the mapping has none (an ERP whose item keys carry no
@@ -335,7 +336,20 @@ impl<'a> Record<'a> {
 mod tests {
     use super::*;
     use crate::erp::mapping::Mapping;
+    use crate::erp::odata::page::{Layout, Page};
     use std::path::Path;
+    use std::sync::Arc;
+
+    /// A page of the one entity `json`, read with `mapping`'s layout.
+    fn page(mapping: &EntityMapping, json: &str) -> Page {
+        let body = format!(r#"{{"d":{{"results":[{json}]}}}}"#);
+        super::super::json::parse_page(body.as_bytes(), &Arc::new(Layout::of_mapping(mapping)))
+            .unwrap()
+    }
+
+    fn record<'a>(mapping: &'a EntityMapping, page: &'a Page) -> Record<'a> {
+        Record::new(mapping, page.entities().next().unwrap())
+    }
 
     #[test]
     fn dynamics_records_key_terms_with_their_cash_discount_and_read_statuses_as_flags() {
@@ -344,36 +358,33 @@ mod tests {
             Path::new("fo.toml"),
         )
         .unwrap();
-        let raw: Map<String, Value> = serde_json::from_str(
-            r#"{"dataAreaId":"usmf","CustomerAccount":"US-001","OrganizationName":"Contoso",
-            "OnHoldStatus":"All","PaymentTerms":"Net30","PaymentCashDiscount":"2D10"}"#,
+        let raw = r#"{"dataAreaId":"usmf","CustomerAccount":"US-001","OrganizationName":"Contoso",
+            "OnHoldStatus":"All","PaymentTerms":"Net30","PaymentCashDiscount":"2D10"}"#;
+        let cc = record(
+            m.entity("company_codes"),
+            &page(m.entity("company_codes"), raw),
         )
+        .company_code()
         .unwrap();
-        let cc = Record::new(m.entity("company_codes"), &raw)
-            .company_code()
-            .unwrap();
         assert_eq!(cc.payment_terms.as_deref(), Some("Net30+2D10"));
-        let general = Record::new(m.entity("customers"), &raw)
+        let general = record(m.entity("customers"), &page(m.entity("customers"), raw))
             .customer_general()
             .unwrap();
         assert!(general.posting_block);
-        let raw: Map<String, Value> = serde_json::from_str(
-            r#"{"CustomerAccount":"US-002","OnHoldStatus":"Invoice","PaymentTerms":"Net30","PaymentCashDiscount":""}"#,
-        )
-        .unwrap();
+        let raw = r#"{"CustomerAccount":"US-002","OnHoldStatus":"Invoice","PaymentTerms":"Net30","PaymentCashDiscount":""}"#;
         assert!(
-            !Record::new(m.entity("customers"), &raw)
+            !record(m.entity("customers"), &page(m.entity("customers"), raw))
                 .customer_general()
                 .unwrap()
                 .posting_block
         );
-        let raw: Map<String, Value> = serde_json::from_str(
-            r#"{"dataAreaId":"usmf","CustomerAccount":"US-002","PaymentTerms":"Net30","PaymentCashDiscount":""}"#,
+        let raw = r#"{"dataAreaId":"usmf","CustomerAccount":"US-002","PaymentTerms":"Net30","PaymentCashDiscount":""}"#;
+        let cc = record(
+            m.entity("company_codes"),
+            &page(m.entity("company_codes"), raw),
         )
+        .company_code()
         .unwrap();
-        let cc = Record::new(m.entity("company_codes"), &raw)
-            .company_code()
-            .unwrap();
         assert_eq!(cc.payment_terms.as_deref(), Some("Net30"));
     }
 
@@ -384,14 +395,11 @@ mod tests {
             Path::new("fo.toml"),
         )
         .unwrap();
-        let raw: Map<String, Value> = serde_json::from_str(
-            r#"{"dataAreaId":"usmf","Voucher":"ARV-0001","RecId":"5637144577","AccountNum":"US-001",
+        let raw = r#"{"dataAreaId":"usmf","Voucher":"ARV-0001","RecId":"5637144577","AccountNum":"US-001",
             "DocumentDate":"2025-12-30T12:00:00Z","TransDate":"2026-01-02T12:00:00Z",
             "DueDate":"2026-01-29T12:00:00Z","AmountCur":"100.00","CurrencyCode":"USD",
-            "PaymTermId":"Net30","CashDiscCode":""}"#,
-        )
-        .unwrap();
-        let item = Record::new(m.entity("open_items"), &raw)
+            "PaymTermId":"Net30","CashDiscCode":""}"#;
+        let item = record(m.entity("open_items"), &page(m.entity("open_items"), raw))
             .open_item()
             .unwrap();
         assert_eq!(item.key.fiscal_year, "2026");
@@ -413,20 +421,17 @@ mod tests {
         )
         .unwrap();
         let items = m.entities.get_mut("open_items").unwrap();
-        let raw: Map<String, Value> = serde_json::from_str(
-            r#"{"CompanyCode":"1010","FiscalYear":"2026","AccountingDocument":"0100000001",
-            "AccountingDocumentItem":"001","AmountInTransactionCurrency":"1250.1234"}"#,
-        )
-        .unwrap();
+        let raw = r#"{"CompanyCode":"1010","FiscalYear":"2026","AccountingDocument":"0100000001",
+            "AccountingDocumentItem":"001","AmountInTransactionCurrency":"1250.1234"}"#;
         // Without metadata the value is exact as sent.
         assert_eq!(
-            Record::new(items, &raw).decimal("amount").unwrap(),
+            record(items, &page(items, raw)).decimal("amount").unwrap(),
             Some(Decimal::from_str_exact("1250.1234").unwrap())
         );
         items
             .decimal_facets
             .insert("AmountInTransactionCurrency".into(), (24, Some(3)));
-        let err = Record::new(items, &raw)
+        let err = record(items, &page(items, raw))
             .decimal("amount")
             .unwrap_err()
             .to_string();

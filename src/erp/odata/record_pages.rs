@@ -54,23 +54,23 @@ impl<T: Send, K: Send> PagedSource for RecordPages<'_, T, K> {
         };
         let last = self.pager.is_done();
         let mut out = SourcePage {
-            records: Vec::with_capacity(page.entities.len()),
+            records: Vec::with_capacity(page.len()),
             removed: Vec::new(),
             rejected: Vec::new(),
             last,
         };
-        for raw in &page.entities {
+        for entity in page.entities() {
             if let Some(w) = self.watermark.as_mut() {
-                w.see(raw);
+                w.see(&entity);
             }
-            match (self.convert)(&Record::new(self.mapping, raw)) {
+            match (self.convert)(&Record::new(self.mapping, entity)) {
                 Ok(record) => out.records.push(record),
                 Err(e) => out.rejected.push(e.to_string()),
             }
         }
         if let Some(key) = self.removed_key {
-            for raw in &page.removed {
-                match key(&Record::new(self.mapping, raw)) {
+            for entity in page.removed() {
+                match key(&Record::new(self.mapping, entity)) {
                     Ok(k) => out.removed.push(k),
                     Err(e) => out.rejected.push(e.to_string()),
                 }
@@ -80,7 +80,7 @@ impl<T: Send, K: Send> PagedSource for RecordPages<'_, T, K> {
             if page.delta.is_none() {
                 tracing::warn!("the service sent no delta link: the next pull is a full one");
             }
-            self.delta = page.delta;
+            self.delta = page.delta.clone();
         }
         Ok(Some(out))
     }

@@ -4,12 +4,12 @@
 //! (minus an overlap); such a pull cannot see what disappeared, so only a full pull (the
 //! first one, or one started without a cursor) covers the whole set.
 
-use super::json;
+use super::page::Entity;
 use super::query::changed_since;
+use super::values;
 use crate::erp::mapping::EntityMapping;
 use crate::erp::source::{Cursor, CursorError};
 use chrono::{DateTime, Duration, Utc};
-use serde_json::{Map, Value};
 
 /// Overlap when the mapping names none: a day covers date-only fields (`LastChangeDate`),
 /// clock differences and postings committed late.
@@ -88,9 +88,9 @@ impl Watermark {
     }
 
     /// Notes the watermark value of a record that was read.
-    pub(super) fn see(&mut self, raw: &Map<String, Value>) {
+    pub(super) fn see(&mut self, entity: &Entity<'_>) {
         let Some(p) = &self.property else { return };
-        if let Some(Ok(Some(at))) = raw.get(p).map(json::as_datetime) {
+        if let Some(Ok(Some(at))) = entity.property(p).map(values::as_datetime) {
             if self.latest.is_none_or(|l| at > l) {
                 self.latest = Some(at);
             }

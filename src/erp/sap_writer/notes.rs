@@ -11,6 +11,7 @@
 use crate::erp::mapping::{NotesTarget, TextLevel};
 use crate::erp::odata::batch::{BatchWrite, Repeatability};
 use crate::erp::odata::client::Write;
+use crate::erp::odata::page::{Field, Layout};
 use crate::erp::odata::query::{any_of, string_literal, with_sap_client};
 use crate::erp::odata::{ErpError, ODataClient};
 use crate::erp::writer::{NoteReadBack, Outcome, WriteError};
@@ -18,6 +19,7 @@ use crate::model::note::CollectorNote;
 use crate::model::Note;
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// Concurrent edits of the same text: re-read and re-append at most this often.
 const CONFLICT_RETRIES: usize = 3;
@@ -158,6 +160,7 @@ pub async fn read_texts(
             .append_pair("$format", "json");
         let mut next = Some(with_sap_client(url, client.sap_client()));
         let mut seen = std::collections::HashSet::new();
+        let layout = Arc::new(Layout::of(["Customer", "CompanyCode", "LongText"]));
         while let Some(url) = next.take() {
             if !seen.insert(url.clone()) {
                 return Err(WriteError::Permanent(format!(
@@ -165,14 +168,13 @@ pub async fn read_texts(
                     target.entity_set
                 )));
             }
-            let page = client.get_page(&target.entity_set, &url).await?;
-            for e in &page.entities {
-                let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
-                let etag = e
-                    .get("__metadata")
-                    .and_then(|m| m.get("etag"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
+            let page = client.get_page(&target.entity_set, &url, &layout).await?;
+            for e in page.entities() {
+                let field = |k: &str| match e.property(k) {
+                    Some(Field::Text(t)) => t,
+                    _ => "",
+                };
+                let etag = e.etag().map(str::to_string);
                 let id = match target.level {
                     TextLevel::Customer => field("Customer").to_string(),
                     TextLevel::CompanyCode => {
