@@ -8,7 +8,7 @@
 
 use super::{Result, Store};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::future::BoxFuture;
 use rust_decimal::Decimal;
 use sqlx::query::Query;
@@ -32,6 +32,9 @@ pub trait Dialect: Send + Sync + 'static {
     type Amount: Col<Self::DB>;
     /// How an instant is stored: fixed-width UTC text in SQLite, TIMESTAMPTZ in PostgreSQL.
     type Stamp: Col<Self::DB> + Clone;
+    /// How a date is bound: `YYYY-MM-DD` text in SQLite (what it stores), DATE in
+    /// PostgreSQL.
+    type Date: Col<Self::DB>;
     const NAME: &'static str;
     /// Parameter `n` of a generated statement with many parameters. SQLite looks every
     /// `$n`/`?n` up in a list (quadratic for a large multi-row insert), so it gets plain
@@ -41,6 +44,7 @@ pub trait Dialect: Send + Sync + 'static {
     fn amount(value: Decimal) -> Self::Amount;
     fn amount_back(value: Self::Amount) -> Result<Decimal>;
     fn stamp(value: DateTime<Utc>) -> Self::Stamp;
+    fn date(value: NaiveDate) -> Self::Date;
     fn stamp_back(value: Self::Stamp) -> Result<DateTime<Utc>>;
     /// A column as text, NULL as empty (for packed bulk reads, see `packed.rs`).
     fn as_text(column: &str) -> String;
@@ -129,6 +133,8 @@ macro_rules! sql_impl {
             Option<::chrono::NaiveDate>: $crate::store::dialect::Col<D::DB>,
             Option<D::Amount>: $crate::store::dialect::Col<D::DB>,
             Option<D::Stamp>: $crate::store::dialect::Col<D::DB>,
+            Option<D::Date>: $crate::store::dialect::Col<D::DB>,
+            for<'q> Option<&'q str>: ::sqlx::Encode<'q, D::DB> + ::sqlx::Type<D::DB>,
         {
             $($body)*
         }

@@ -114,7 +114,7 @@ fn by_customer<T>(rows: Vec<T>, key: impl Fn(&T) -> &CustomerId) -> HashMap<Cust
 // [`Upsert`](super::upsert::Upsert) column order: pulls (many rows a statement, or one
 // array per column) and IDocs (one row) write the same rows.
 
-pub(super) fn encode_customer(r: &CustomerGeneral, s: &mut dyn Sink) {
+pub(super) fn encode_customer<'r>(r: &'r CustomerGeneral, s: &mut dyn Sink<'r>) {
     let a = r.address.as_ref();
     s.text(Some(r.customer.as_str()));
     s.text(Some(&r.name));
@@ -128,7 +128,7 @@ pub(super) fn encode_customer(r: &CustomerGeneral, s: &mut dyn Sink) {
     s.stamp(r.last_changed);
 }
 
-pub(super) fn encode_company_code(r: &CompanyCodeData, s: &mut dyn Sink) {
+pub(super) fn encode_company_code<'r>(r: &'r CompanyCodeData, s: &mut dyn Sink<'r>) {
     s.text(Some(r.customer.as_str()));
     s.text(Some(&r.company_code));
     s.text(r.payment_terms.as_deref());
@@ -139,7 +139,7 @@ pub(super) fn encode_company_code(r: &CompanyCodeData, s: &mut dyn Sink) {
     s.flag(r.posting_block);
 }
 
-pub(super) fn encode_sales_area(r: &SalesAreaData, s: &mut dyn Sink) {
+pub(super) fn encode_sales_area<'r>(r: &'r SalesAreaData, s: &mut dyn Sink<'r>) {
     s.text(Some(r.customer.as_str()));
     s.text(Some(&r.area.sales_org));
     s.text(Some(&r.area.distribution_channel));
@@ -150,7 +150,7 @@ pub(super) fn encode_sales_area(r: &SalesAreaData, s: &mut dyn Sink) {
     s.flag(r.deletion_flag);
 }
 
-pub(super) fn encode_credit_limit(r: &CreditLimit, s: &mut dyn Sink) {
+pub(super) fn encode_credit_limit<'r>(r: &'r CreditLimit, s: &mut dyn Sink<'r>) {
     s.text(Some(r.customer.as_str()));
     s.text(Some(&r.segment));
     s.amount(Some(r.amount));
@@ -158,7 +158,7 @@ pub(super) fn encode_credit_limit(r: &CreditLimit, s: &mut dyn Sink) {
 }
 
 /// A contract loaded again is current again (its `retired_at` stamp is reset).
-pub(super) fn encode_contract(r: &Contract, s: &mut dyn Sink) {
+pub(super) fn encode_contract<'r>(r: &'r Contract, s: &mut dyn Sink<'r>) {
     let b = r.billing_address.as_ref();
     s.text(Some(&r.source));
     s.text(Some(&r.id));
@@ -181,7 +181,7 @@ pub(super) fn encode_contract(r: &Contract, s: &mut dyn Sink) {
 
 /// An item seen again is open again (its `cleared_at` stamp is reset: its clearing was
 /// reversed).
-pub(super) fn encode_open_item(r: &OpenItem, s: &mut dyn Sink) {
+pub(super) fn encode_open_item<'r>(r: &'r OpenItem, s: &mut dyn Sink<'r>) {
     s.text(Some(&r.key.company_code));
     s.text(Some(&r.key.fiscal_year));
     s.text(Some(&r.key.document));
@@ -204,7 +204,7 @@ pub(super) fn encode_open_item(r: &OpenItem, s: &mut dyn Sink) {
     s.text(r.dispute_case.as_deref());
 }
 
-fn encode_payment_terms((r, rules): &(&PaymentTerms, String), s: &mut dyn Sink) {
+fn encode_payment_terms<'r>((r, rules): &'r (&PaymentTerms, String), s: &mut dyn Sink<'r>) {
     s.text(Some(&r.key));
     s.text(Some(&r.description));
     s.text(Some(rules));

@@ -2,7 +2,7 @@
 
 use super::dialect::{Dialect, SqlStore};
 use super::Result;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use futures_util::future::BoxFuture;
 use rust_decimal::Decimal;
 use sqlx::migrate::Migrator;
@@ -18,6 +18,7 @@ impl Dialect for PgDialect {
     type DB = Postgres;
     type Amount = Decimal;
     type Stamp = DateTime<Utc>;
+    type Date = NaiveDate;
     const NAME: &'static str = "postgres";
 
     fn param(n: usize) -> String {
@@ -30,6 +31,10 @@ impl Dialect for PgDialect {
 
     fn amount_back(value: Decimal) -> Result<Decimal> {
         Ok(value)
+    }
+
+    fn date(value: NaiveDate) -> NaiveDate {
+        value
     }
 
     fn stamp(value: DateTime<Utc>) -> DateTime<Utc> {

@@ -180,9 +180,10 @@ impl Kind {
 }
 
 /// Where a table's encoder writes one row's data columns, in [`Upsert::cols`] order: bound
-/// as parameters of a statement ([`Binder`]) or gathered into columns ([`Columns`]).
-pub(super) trait Sink {
-    fn text(&mut self, v: Option<&str>);
+/// as parameters of a statement ([`Binder`]) or gathered into columns ([`Columns`]). Text
+/// is lent for as long as the row (`'r`), so a statement can bind it without a copy.
+pub(super) trait Sink<'r> {
+    fn text(&mut self, v: Option<&'r str>);
     fn flag(&mut self, v: bool);
     fn int(&mut self, v: Option<i64>);
     fn date(&mut self, v: Option<NaiveDate>);
@@ -191,7 +192,7 @@ pub(super) trait Sink {
 }
 
 /// A table's encoder: one row's data columns into a [`Sink`].
-pub(super) type Encoder<T> = fn(&T, &mut dyn Sink);
+pub(super) type Encoder<T> = for<'r> fn(&'r T, &mut dyn Sink<'r>);
 
 /// Binds a row's values to a statement.
 pub(super) struct Binder<'q, D: Dialect> {
@@ -207,11 +208,11 @@ where
         query: Q<'q, D>,
         spec: &Upsert,
         encode: Encoder<T>,
-        row: &T,
+        row: &'q T,
         seen: &D::Stamp,
     ) -> Q<'q, D>
     where
-        Self: Sink,
+        Self: Sink<'q>,
     {
         let mut b = Binder { query: Some(query) };
         encode(row, &mut b);
@@ -225,22 +226,22 @@ where
         query
     }
 
-    fn push<V: Col<D::DB>>(&mut self, v: V) {
+    fn push<V: sqlx::Encode<'q, D::DB> + sqlx::Type<D::DB> + Send + 'q>(&mut self, v: V) {
         self.query = self.query.take().map(|q| q.bind(v));
     }
 }
 
-impl<D: Dialect> Sink for Binder<'_, D>
+impl<'q, D: Dialect> Sink<'q> for Binder<'q, D>
 where
-    Option<String>: Col<D::DB>,
+    Option<&'q str>: sqlx::Encode<'q, D::DB> + sqlx::Type<D::DB>,
     bool: Col<D::DB>,
     Option<i64>: Col<D::DB>,
-    Option<NaiveDate>: Col<D::DB>,
+    Option<D::Date>: Col<D::DB>,
     Option<D::Amount>: Col<D::DB>,
     Option<D::Stamp>: Col<D::DB>,
 {
-    fn text(&mut self, v: Option<&str>) {
-        self.push(v.map(str::to_string));
+    fn text(&mut self, v: Option<&'q str>) {
+        self.push(v);
     }
     fn flag(&mut self, v: bool) {
         self.push(v);
@@ -249,7 +250,7 @@ where
         self.push(v);
     }
     fn date(&mut self, v: Option<NaiveDate>) {
-        self.push(v);
+        self.push(v.map(D::date));
     }
     fn amount(&mut self, v: Option<Decimal>) {
         self.push(v.map(D::amount));
@@ -291,8 +292,8 @@ impl Columns {
     }
 }
 
-impl Sink for Columns {
-    fn text(&mut self, v: Option<&str>) {
+impl<'r> Sink<'r> for Columns {
+    fn text(&mut self, v: Option<&'r str>) {
         self.push(Kind::Text, v.map(str::to_string));
     }
     fn flag(&mut self, v: bool) {
@@ -531,17 +532,20 @@ sql_impl! {
         where
             T: Sync,
         {
+            let keys: Vec<String> = rows.iter().map(&key).collect();
             let mut last = HashMap::with_capacity(rows.len());
-            for (i, row) in rows.iter().enumerate() {
-                last.insert(key(row), i);
+            for (i, k) in keys.iter().enumerate() {
+                last.insert(k.as_str(), i);
             }
             let rows: Vec<&T> = rows
                 .iter()
+                .zip(&keys)
                 .enumerate()
-                .filter(|(i, row)| last.get(&key(row)) == Some(i))
-                .map(|(_, row)| row)
+                .filter(|(i, (_, k))| last.get(k.as_str()) == Some(i))
+                .map(|(_, (row, _))| row)
                 .collect();
             drop(last);
+            drop(keys);
             let seen = D::stamp(seen_at);
             if D::SET_WRITES {
                 for chunk in rows.chunks(SET_CHUNK) {
