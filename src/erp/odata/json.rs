@@ -63,9 +63,11 @@ enum Document {
 /// What an entity's key stands for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Key {
+    /// A property the layout keeps, at its position.
     Slot(usize),
-    /// V2 `__metadata` (its `etag`) or V4 `@odata.etag`.
+    /// V2 `__metadata`: only its `etag` is kept.
     Metadata,
+    /// V4 `@odata.etag`.
     Etag,
     /// V4 marks an entry that left a delta query with `@removed`.
     Removed,
