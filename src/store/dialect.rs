@@ -44,8 +44,8 @@ pub trait Dialect: Send + Sync + 'static {
     fn amount(value: Decimal) -> Self::Amount;
     fn amount_back(value: Self::Amount) -> Result<Decimal>;
     fn stamp(value: DateTime<Utc>) -> Self::Stamp;
-    fn date(value: NaiveDate) -> Self::Date;
     fn stamp_back(value: Self::Stamp) -> Result<DateTime<Utc>>;
+    fn date(value: NaiveDate) -> Self::Date;
     /// A column as text, NULL as empty (for packed bulk reads, see `packed.rs`).
     fn as_text(column: &str) -> String;
     /// The separator character of packed reads, as an SQL expression.

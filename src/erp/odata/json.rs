@@ -545,7 +545,7 @@ mod tests {
             &l,
         )
         .unwrap();
-        assert_eq!((p.len(), p.removed_len()), (1, 1));
+        assert_eq!((p.len(), p.removed().count()), (1, 1));
         assert_eq!(p.entities().next().unwrap().etag(), Some("W/\"x\""));
         assert_eq!((p.count, p.delta.as_deref()), (Some(3), Some("dl")));
         let err = |b: &[u8]| parse_page(b, &l).unwrap_err();

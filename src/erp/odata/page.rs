@@ -113,19 +113,6 @@ pub enum Field<'a> {
     Other(Cow<'a, str>),
 }
 
-impl<'a> From<&'a serde_json::Value> for Field<'a> {
-    fn from(v: &'a serde_json::Value) -> Self {
-        use serde_json::Value;
-        match v {
-            Value::Null => Field::Null,
-            Value::Bool(b) => Field::Bool(*b),
-            Value::Number(n) => Field::Number(Cow::Owned(n.to_string())),
-            Value::String(s) => Field::Text(s),
-            other => Field::Other(Cow::Owned(other.to_string())),
-        }
-    }
-}
-
 /// As JSON: messages about a value show it as it was sent.
 impl fmt::Display for Field<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -185,10 +172,6 @@ impl Page {
         self.rows(&self.removed)
     }
 
-    pub fn removed_len(&self) -> usize {
-        self.removed.len() / self.layout.width()
-    }
-
     fn rows<'p>(&'p self, slots: &'p [Slot]) -> impl Iterator<Item = Entity<'p>> {
         slots
             .chunks_exact(self.layout.width())
@@ -204,10 +187,6 @@ pub struct Entity<'p> {
 }
 
 impl<'p> Entity<'p> {
-    pub fn layout(&self) -> &'p Layout {
-        &self.page.layout
-    }
-
     /// The value at `slot`; `None` where the entity did not carry the property.
     pub fn get(&self, slot: usize) -> Option<Field<'p>> {
         let text = |from: u32, len: u32| &self.page.text[from as usize..(from + len) as usize];

@@ -9,8 +9,8 @@ use std::str::FromStr;
 
 /// A string property. Numbers are accepted (some services send NUMC as numbers);
 /// null and "" are absent.
-pub fn as_string<'a>(v: impl Into<Field<'a>>) -> Result<Option<String>, String> {
-    match v.into() {
+pub fn as_string(v: Field<'_>) -> Result<Option<String>, String> {
+    match v {
         Field::Null => Ok(None),
         Field::Text("") => Ok(None),
         Field::Text(s) => Ok(Some(s.to_string())),
@@ -21,8 +21,8 @@ pub fn as_string<'a>(v: impl Into<Field<'a>>) -> Result<Option<String>, String> 
 }
 
 /// A boolean: JSON booleans, or ABAP flags (`X` = true, blank = false).
-pub fn as_bool<'a>(v: impl Into<Field<'a>>) -> Result<bool, String> {
-    match v.into() {
+pub fn as_bool(v: Field<'_>) -> Result<bool, String> {
+    match v {
         Field::Null => Ok(false),
         Field::Bool(b) => Ok(b),
         Field::Text(s) => match s.trim() {
@@ -39,8 +39,8 @@ pub fn as_bool<'a>(v: impl Into<Field<'a>>) -> Result<bool, String> {
 
 /// An exact decimal from a string or a JSON number. A value with more digits than a
 /// `Decimal` holds is an error: SAP amounts are never rounded on the way in.
-pub fn as_decimal<'a>(v: impl Into<Field<'a>>) -> Result<Option<Decimal>, String> {
-    let text = match v.into() {
+pub fn as_decimal(v: Field<'_>) -> Result<Option<Decimal>, String> {
+    let text = match v {
         Field::Null => return Ok(None),
         Field::Text(s) if s.trim().is_empty() => return Ok(None),
         Field::Text(s) => {
@@ -114,8 +114,8 @@ pub fn check_decimal(d: Decimal, precision: u32, scale: Option<u32>) -> Result<(
 
 /// An Edm.Int64 (sent as a string in V2 and under `IEEE754Compatible=true`, else as a
 /// number); read exactly, never through a float.
-pub fn as_i64<'a>(v: impl Into<Field<'a>>) -> Result<Option<i64>, String> {
-    match v.into() {
+pub fn as_i64(v: Field<'_>) -> Result<Option<i64>, String> {
+    match v {
         Field::Null => Ok(None),
         Field::Text(s) if s.trim().is_empty() => Ok(None),
         Field::Text(s) => s
@@ -133,8 +133,8 @@ pub fn as_i64<'a>(v: impl Into<Field<'a>>) -> Result<Option<i64>, String> {
 
 /// A time of day: V2 Edm.Time (`PT12H30M15S`, fractions allowed) or V4 Edm.TimeOfDay
 /// (`12:30:15.1234567`).
-pub fn as_time<'a>(v: impl Into<Field<'a>>) -> Result<Option<NaiveTime>, String> {
-    let s = match v.into() {
+pub fn as_time(v: Field<'_>) -> Result<Option<NaiveTime>, String> {
+    let s = match v {
         Field::Null => return Ok(None),
         Field::Text(s) if s.trim().is_empty() => return Ok(None),
         Field::Text(s) => s.trim(),
@@ -186,7 +186,7 @@ pub fn as_time<'a>(v: impl Into<Field<'a>>) -> Result<Option<NaiveTime>, String>
 }
 
 /// A small unsigned integer (days, levels), from a string or a number.
-pub fn as_u32<'a>(v: impl Into<Field<'a>>) -> Result<Option<u32>, String> {
+pub fn as_u32(v: Field<'_>) -> Result<Option<u32>, String> {
     match as_decimal(v)? {
         None => Ok(None),
         Some(d) if d.fract().is_zero() && d >= Decimal::ZERO => d
@@ -199,8 +199,7 @@ pub fn as_u32<'a>(v: impl Into<Field<'a>>) -> Result<Option<u32>, String> {
 
 /// A point in time: `/Date(ms)/`, `/Date(ms+0000)/`, ISO date-time (with or without zone,
 /// no zone = UTC as SAP Gateway sends Edm.DateTime), or ISO date.
-pub fn as_datetime<'a>(v: impl Into<Field<'a>>) -> Result<Option<DateTime<Utc>>, String> {
-    let v = v.into();
+pub fn as_datetime(v: Field<'_>) -> Result<Option<DateTime<Utc>>, String> {
     let at = parse_datetime(&v)?;
     // OData's date types end with the year 9999; a later one (`/Date(ms)/` reaches year
     // 262142) would leave no room for the day and month arithmetic of due dates.
@@ -251,7 +250,7 @@ fn parse_datetime(v: &Field<'_>) -> Result<Option<DateTime<Utc>>, String> {
 }
 
 /// A calendar date; the time part of an Edm.DateTime holding a date is midnight UTC.
-pub fn as_date<'a>(v: impl Into<Field<'a>>) -> Result<Option<NaiveDate>, String> {
+pub fn as_date(v: Field<'_>) -> Result<Option<NaiveDate>, String> {
     Ok(as_datetime(v)?.map(|dt| dt.date_naive()))
 }
 
@@ -269,27 +268,41 @@ fn parse_plain_date(s: &str) -> Option<NaiveDate> {
 mod tests {
     use super::*;
     use serde_json::{json, Value};
+    use std::borrow::Cow;
+
+    /// A JSON value as a page holds it.
+    fn f(v: &Value) -> Field<'_> {
+        match v {
+            Value::Null => Field::Null,
+            Value::Bool(b) => Field::Bool(*b),
+            Value::Number(n) => Field::Number(Cow::Owned(n.to_string())),
+            Value::String(s) => Field::Text(s),
+            other => Field::Other(Cow::Owned(other.to_string())),
+        }
+    }
 
     #[test]
     fn sap_dates() {
-        let d = as_date(&json!("/Date(1767225600000)/")).unwrap().unwrap();
+        let d = as_date(f(&json!("/Date(1767225600000)/")))
+            .unwrap()
+            .unwrap();
         assert_eq!(d, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
-        let d = as_date(&json!("/Date(1767225600000+0000)/"))
+        let d = as_date(f(&json!("/Date(1767225600000+0000)/")))
             .unwrap()
             .unwrap();
         assert_eq!(d, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
         assert_eq!(
-            as_date(&json!("2026-03-31")).unwrap(),
+            as_date(f(&json!("2026-03-31"))).unwrap(),
             NaiveDate::from_ymd_opt(2026, 3, 31)
         );
         assert_eq!(
-            as_date(&json!("2026-03-31T00:00:00")).unwrap(),
+            as_date(f(&json!("2026-03-31T00:00:00"))).unwrap(),
             NaiveDate::from_ymd_opt(2026, 3, 31)
         );
-        assert_eq!(as_date(&json!("0000-00-00")).unwrap(), None);
-        assert_eq!(as_date(&json!("00000000")).unwrap(), None);
-        assert_eq!(as_date(&Value::Null).unwrap(), None);
-        assert!(as_date(&json!("31.03.2026")).is_err());
+        assert_eq!(as_date(f(&json!("0000-00-00"))).unwrap(), None);
+        assert_eq!(as_date(f(&json!("00000000"))).unwrap(), None);
+        assert_eq!(as_date(f(&Value::Null)).unwrap(), None);
+        assert!(as_date(f(&json!("31.03.2026"))).is_err());
     }
 
     #[test]
@@ -297,77 +310,77 @@ mod tests {
         let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         // V2 JSON: milliseconds since 1970 UTC, with or without the display offset.
         assert_eq!(
-            as_datetime(&json!("/Date(1767270615123)/")).unwrap(),
+            as_datetime(f(&json!("/Date(1767270615123)/"))).unwrap(),
             Some(utc("2026-01-01T12:30:15.123Z"))
         );
         assert_eq!(
-            as_datetime(&json!("/Date(1767270615123+0060)/")).unwrap(),
+            as_datetime(f(&json!("/Date(1767270615123+0060)/"))).unwrap(),
             Some(utc("2026-01-01T12:30:15.123Z"))
         );
         assert_eq!(
-            as_datetime(&json!("/Date(-86400000)/")).unwrap(),
+            as_datetime(f(&json!("/Date(-86400000)/"))).unwrap(),
             Some(utc("1969-12-31T00:00:00Z"))
         );
         // Edm.DateTime (no zone = UTC) and DateTimeOffset with SAP's 7 fractional digits.
         assert_eq!(
-            as_datetime(&json!("2026-11-25T08:15:30.1234567")).unwrap(),
+            as_datetime(f(&json!("2026-11-25T08:15:30.1234567"))).unwrap(),
             Some(utc("2026-11-25T08:15:30.1234567Z"))
         );
         assert_eq!(
-            as_datetime(&json!("2026-11-25T09:15:30.1234567+01:00")).unwrap(),
+            as_datetime(f(&json!("2026-11-25T09:15:30.1234567+01:00"))).unwrap(),
             Some(utc("2026-11-25T08:15:30.1234567Z"))
         );
         assert_eq!(
-            as_datetime(&json!("2026-11-25T08:15:30Z")).unwrap(),
+            as_datetime(f(&json!("2026-11-25T08:15:30Z"))).unwrap(),
             Some(utc("2026-11-25T08:15:30Z"))
         );
         // V4 Edm.Date, and SAP's empty dates in every spelling.
         assert_eq!(
-            as_date(&json!("2026-11-25")).unwrap(),
+            as_date(f(&json!("2026-11-25"))).unwrap(),
             NaiveDate::from_ymd_opt(2026, 11, 25)
         );
         assert_eq!(
-            as_date(&json!("20261125")).unwrap(),
+            as_date(f(&json!("20261125"))).unwrap(),
             NaiveDate::from_ymd_opt(2026, 11, 25)
         );
         for empty in ["0000-00-00", "00000000", "0000-00-00T00:00:00", ""] {
-            assert_eq!(as_datetime(&json!(empty)).unwrap(), None, "{empty}");
+            assert_eq!(as_datetime(f(&json!(empty))).unwrap(), None, "{empty}");
         }
-        assert!(as_datetime(&json!("/Date(abc)/")).is_err());
+        assert!(as_datetime(f(&json!("/Date(abc)/"))).is_err());
         // Year 262142 is a valid timestamp but no date a due date can be counted from.
-        assert!(as_datetime(&json!("/Date(8210266876799999)/")).is_err());
-        assert!(as_date(&json!("/Date(253402300799000)/"))
+        assert!(as_datetime(f(&json!("/Date(8210266876799999)/"))).is_err());
+        assert!(as_date(f(&json!("/Date(253402300799000)/")))
             .unwrap()
             .is_some());
-        assert!(as_datetime(&json!(17)).is_err());
+        assert!(as_datetime(f(&json!(17))).is_err());
         // Edm.Time and V4 TimeOfDay.
         let t = |h, m, s, n| NaiveTime::from_hms_nano_opt(h, m, s, n);
-        assert_eq!(as_time(&json!("PT12H30M15S")).unwrap(), t(12, 30, 15, 0));
-        assert_eq!(as_time(&json!("PT0H0M0S")).unwrap(), t(0, 0, 0, 0));
-        assert_eq!(as_time(&json!("PT8H5M")).unwrap(), t(8, 5, 0, 0));
+        assert_eq!(as_time(f(&json!("PT12H30M15S"))).unwrap(), t(12, 30, 15, 0));
+        assert_eq!(as_time(f(&json!("PT0H0M0S"))).unwrap(), t(0, 0, 0, 0));
+        assert_eq!(as_time(f(&json!("PT8H5M"))).unwrap(), t(8, 5, 0, 0));
         assert_eq!(
-            as_time(&json!("PT23H59M59.5S")).unwrap(),
+            as_time(f(&json!("PT23H59M59.5S"))).unwrap(),
             t(23, 59, 59, 500_000_000)
         );
         assert_eq!(
-            as_time(&json!("12:30:15.1234567")).unwrap(),
+            as_time(f(&json!("12:30:15.1234567"))).unwrap(),
             t(12, 30, 15, 123_456_700)
         );
-        assert_eq!(as_time(&json!("12:30")).unwrap(), t(12, 30, 0, 0));
-        assert!(as_time(&json!("PT25H")).is_err());
-        assert!(as_time(&json!("PT12X")).is_err());
-        assert_eq!(as_time(&Value::Null).unwrap(), None);
+        assert_eq!(as_time(f(&json!("12:30"))).unwrap(), t(12, 30, 0, 0));
+        assert!(as_time(f(&json!("PT25H"))).is_err());
+        assert!(as_time(f(&json!("PT12X"))).is_err());
+        assert_eq!(as_time(f(&Value::Null)).unwrap(), None);
     }
 
     #[test]
     fn int64_is_exact_from_strings_and_numbers() {
         assert_eq!(
-            as_i64(&json!("9007199254740993")).unwrap(),
+            as_i64(f(&json!("9007199254740993"))).unwrap(),
             Some(9_007_199_254_740_993)
         );
-        assert_eq!(as_i64(&json!(-42)).unwrap(), Some(-42));
-        assert!(as_i64(&json!("1.5")).is_err());
-        assert!(as_i64(&json!(1.5)).is_err());
+        assert_eq!(as_i64(f(&json!(-42))).unwrap(), Some(-42));
+        assert!(as_i64(f(&json!("1.5"))).is_err());
+        assert!(as_i64(f(&json!(1.5))).is_err());
     }
 
     #[test]
@@ -388,7 +401,7 @@ mod tests {
         assert!(check_decimal(d("1234567890123456"), 15, None).is_err());
         // Numbers given as JSON numbers stay exact too.
         assert_eq!(
-            as_decimal(&json!(1234567.891))
+            as_decimal(f(&json!(1234567.891)))
                 .unwrap()
                 .unwrap()
                 .to_string(),
@@ -399,34 +412,37 @@ mod tests {
     #[test]
     fn decimals_are_exact() {
         assert_eq!(
-            as_decimal(&json!("-1234.50")).unwrap().unwrap().to_string(),
+            as_decimal(f(&json!("-1234.50")))
+                .unwrap()
+                .unwrap()
+                .to_string(),
             "-1234.50"
         );
         assert_eq!(
-            as_decimal(&json!(12.5)).unwrap().unwrap().to_string(),
+            as_decimal(f(&json!(12.5))).unwrap().unwrap().to_string(),
             "12.5"
         );
-        assert!(as_decimal(&json!("12,50")).is_err());
-        assert!(as_decimal(&json!("1234567890123456789012345678901.5")).is_err());
-        assert_eq!(as_u32(&json!("030")).unwrap(), Some(30));
-        assert!(as_u32(&json!("1.5")).is_err());
+        assert!(as_decimal(f(&json!("12,50"))).is_err());
+        assert!(as_decimal(f(&json!("1234567890123456789012345678901.5"))).is_err());
+        assert_eq!(as_u32(f(&json!("030"))).unwrap(), Some(30));
+        assert!(as_u32(f(&json!("1.5"))).is_err());
     }
 
     #[test]
     fn decimals_as_json_numbers_are_exact_or_refused() {
         let v: Value = serde_json::from_str("[1234.56, -0.005, 12, 12345678901234.5678]").unwrap();
-        assert_eq!(as_decimal(&v[0]).unwrap(), Some(Decimal::new(123456, 2)));
-        assert_eq!(as_decimal(&v[1]).unwrap(), Some(Decimal::new(-5, 3)));
-        assert_eq!(as_decimal(&v[2]).unwrap(), Some(Decimal::from(12)));
-        let err = as_decimal(&v[3]).unwrap_err();
+        assert_eq!(as_decimal(f(&v[0])).unwrap(), Some(Decimal::new(123456, 2)));
+        assert_eq!(as_decimal(f(&v[1])).unwrap(), Some(Decimal::new(-5, 3)));
+        assert_eq!(as_decimal(f(&v[2])).unwrap(), Some(Decimal::from(12)));
+        let err = as_decimal(f(&v[3])).unwrap_err();
         assert!(err.contains("IEEE754Compatible"), "{err}");
     }
 
     #[test]
     fn flags() {
-        assert!(as_bool(&json!("X")).unwrap());
-        assert!(!as_bool(&json!("")).unwrap());
-        assert!(as_bool(&json!(true)).unwrap());
-        assert!(as_bool(&json!("Y")).is_err());
+        assert!(as_bool(f(&json!("X"))).unwrap());
+        assert!(!as_bool(f(&json!(""))).unwrap());
+        assert!(as_bool(f(&json!(true))).unwrap());
+        assert!(as_bool(f(&json!("Y"))).is_err());
     }
 }
