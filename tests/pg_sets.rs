@@ -475,11 +475,33 @@ async fn clearing_reads_the_candidates_in_chunks(store: SharedStore) {
             seen.add(&i.key);
         }
     }
+    // What a full pull beginning now finds stored: every item, over every chunk; and only
+    // the items changed since are to be written.
+    let mut stored = store.stored_open_items(at(1)).await.unwrap();
+    assert_eq!(stored.len(), items.len());
+    let mut pulled = items.clone();
+    for &i in &[0, 49_999, 50_000, 120_002] {
+        pulled[i].amount += Decimal::ONE;
+    }
+    let changed = stored.changed(pulled);
+    let docs: Vec<&str> = changed.iter().map(|i| i.key.document.as_str()).collect();
+    assert_eq!(docs, ["0", "49999", "50000", "120002"]);
+    assert_eq!(stored.skipped(), items.len() as u64 - 4);
+
     let cleared = store
         .finish_open_items_pull(&[], &[], at(1), Some(&mut seen), None)
         .await
         .unwrap();
     assert_eq!(cleared, unread.len() as u64);
+    // Cleared items are not stored open: seen again, they are written (open again).
+    let mut stored = store.stored_open_items(at(2)).await.unwrap();
+    assert_eq!(stored.len(), items.len() - unread.len());
+    let again: Vec<_> = items
+        .iter()
+        .filter(|i| unread.contains(&i.key.document.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(stored.changed(again).len(), unread.len());
     let open = store
         .open_items_for(&[CustomerId::parse("4711").unwrap()])
         .await
@@ -503,6 +525,88 @@ async fn clearing_reads_the_candidates_in_chunks_postgres() {
         "clearing_reads_the_candidates_in_chunks_postgres",
         "erpsync_chunks",
         clearing_reads_the_candidates_in_chunks,
+    )
+    .await;
+}
+
+/// Items read back from the store are told apart exactly: every kind of value (absent,
+/// non-ASCII, negative, another scale) written and read back counts as unchanged,
+/// any change in any one of them as changed; an item written since the pull began is not
+/// among what it found stored.
+async fn stored_items_match_what_was_written(store: SharedStore) {
+    let mut odd = item("2", "-0.50");
+    odd.payment_terms = None;
+    odd.applied = Default::default();
+    odd.net_due_date = None;
+    odd.dunning_level = None;
+    // (An empty text reads back as absent, as every packed read takes it: pulls never
+    // bring one, the ERP readers take an empty value for none.)
+    odd.dunning_block = None;
+    odd.dispute_case = Some("Streitfall «Größe» 争议 \u{1}".into());
+    odd.currency = "JPY".into();
+    let mut big = item("3", "123456789012345.678901");
+    big.applied.discount1_percent = Some(Decimal::from_str("2.5").unwrap());
+    big.key.item = "001".into();
+    let all = vec![item("1", "10.00"), odd.clone(), big.clone()];
+    store.write_pulled_open_items(&all, at(0)).await.unwrap();
+
+    let mut stored = store.stored_open_items(at(1)).await.unwrap();
+    assert_eq!(stored.len(), 3);
+    let differ: Vec<_> = stored
+        .changed(all.clone())
+        .into_iter()
+        .map(|i| i.key.document)
+        .collect();
+    assert!(differ.is_empty(), "read back, nothing differs: {differ:?}");
+
+    type Change = fn(&mut erpsync::model::OpenItem);
+    let changes: [(&str, Change); 12] = [
+        ("amount scale", |i| {
+            i.amount = Decimal::from_str("10.0").unwrap()
+        }),
+        ("customer", |i| {
+            i.customer = CustomerId::parse("4712").unwrap()
+        }),
+        ("document date", |i| {
+            i.document_date = i.document_date.succ_opt().unwrap()
+        }),
+        ("posting date", |i| {
+            i.posting_date = i.posting_date.succ_opt().unwrap()
+        }),
+        ("baseline date", |i| {
+            i.baseline_date = i.baseline_date.succ_opt().unwrap()
+        }),
+        ("terms absent", |i| i.payment_terms = None),
+        ("discount days", |i| i.applied.discount1_days = Some(11)),
+        ("net due absent", |i| i.net_due_date = None),
+        ("currency", |i| i.currency = "USD".into()),
+        ("dunning level", |i| i.dunning_level = Some(3)),
+        ("dunning block", |i| i.dunning_block = Some("A".into())),
+        ("dispute case", |i| i.dispute_case = Some("".into())),
+    ];
+    for (what, change) in changes {
+        let mut stored = store.stored_open_items(at(1)).await.unwrap();
+        let mut one = all[0].clone();
+        change(&mut one);
+        assert_eq!(stored.changed(vec![one]).len(), 1, "{what}");
+    }
+    // Written after the pull began (by another writer): not among what it found stored.
+    assert_eq!(store.stored_open_items(at(0)).await.unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn stored_items_match_what_was_written_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::sqlite_store(dir.path(), "digests.db").await;
+    stored_items_match_what_was_written(store).await;
+}
+
+#[tokio::test]
+async fn stored_items_match_what_was_written_postgres() {
+    common::postgres::with_store(
+        "stored_items_match_what_was_written_postgres",
+        "erpsync_digests",
+        stored_items_match_what_was_written,
     )
     .await;
 }

@@ -8,6 +8,7 @@
 
 use super::dialect::{sql_impl, Conn, SqlStore};
 use super::masters::{encode_contract, encode_open_item};
+use super::unchanged::{StoredOpenItems, StoredRows};
 use super::upsert::{key_text, CONTRACTS, OPEN_ITEMS, OPEN_ITEMS_PULLED};
 use super::{packed, Result};
 use crate::model::{Contract, OpenItem, OpenItemKey};
@@ -122,6 +123,10 @@ pub trait CursorStore: Send + Sync {
         retire: Option<&mut SeenKeys>,
         cursor: Option<(&str, &str)>,
     ) -> Result<u64>;
+    /// The open items stored now, as digests ([`StoredRows`]): what a full pull that
+    /// begins at `before` need not write again. An item that cannot be read back is left
+    /// out (the pull writes it, as it would without this).
+    async fn stored_open_items(&self, before: DateTime<Utc>) -> Result<StoredOpenItems>;
     /// Ends an ERP contracts pull the same way: its last page `rows`, the contracts of
     /// `source` a full pull (`retire`) did not see marked ended, and `cursor`, in one
     /// transaction.
@@ -205,41 +210,51 @@ sql_impl! {
             Ok(cleared)
         }
 
+        /// One chunk of the open items not seen since `before`, in key order after the key
+        /// `after` (parts joined by [`packed::SEP`]): each item's `fields` (the key columns
+        /// first) packed, [`KEYS_CHUNK`] items at most, as [`packed::records`] reads them.
+        async fn open_items_chunk(
+            conn: &mut Conn<D>,
+            fields: &[&str],
+            before: DateTime<Utc>,
+            after: Option<&str>,
+        ) -> Result<String> {
+            let cols = OPEN_ITEMS.cols[..4].join(", ");
+            let sql = format!(
+                "SELECT coalesce({}, '') AS packed FROM (SELECT {} FROM open_items \
+                 WHERE cleared_at IS NULL AND seen_at < $1{} ORDER BY {cols} \
+                 LIMIT {KEYS_CHUNK}) AS chunk",
+                D::group_concat(&packed::pack_expr(fields, D::as_text, D::SEP_SQL)),
+                fields.join(", "),
+                if after.is_some() { format!(" AND ({cols}) > ($2, $3, $4, $5)") } else { String::new() },
+            );
+            let mut query = sqlx::query::<D::DB>(&sql).bind(D::stamp(before));
+            for part in after.iter().flat_map(|k| k.split(packed::SEP)) {
+                query = query.bind(part.to_string());
+            }
+            let row = query.fetch_one(&mut *conn).await?;
+            Self::get(&row, "packed")
+        }
+
         /// Marks cleared, at `seen_at`, the open items a full pull that began at `seen_at`
         /// did not read (`seen`, and the `last` rows it writes with them) and that nobody
         /// wrote since it began: the items it wrote carry its stamp, the others it read are
-        /// among its keys. The candidates' keys are read packed, [`KEYS_CHUNK`] at a time in
-        /// key order (memory stays flat however many items there are), and compared here.
+        /// among its keys. The candidates' keys are read [`KEYS_CHUNK`] at a time in key
+        /// order (memory stays flat however many items there are), and compared here.
         async fn retire_unread_open_items(
             conn: &mut Conn<D>,
             seen: &mut SeenKeys,
             last: &[OpenItem],
             seen_at: DateTime<Utc>,
         ) -> Result<u64> {
-            let cols = OPEN_ITEMS.cols[..4].join(", ");
-            let key = packed::pack_expr(&OPEN_ITEMS.cols[..4], D::as_text, D::SEP_SQL);
-            let chunk = |after: &str| {
-                format!(
-                    "SELECT coalesce({}, '') AS keys FROM (SELECT {cols} FROM open_items \
-                     WHERE cleared_at IS NULL AND seen_at < $1{after} ORDER BY {cols} \
-                     LIMIT {KEYS_CHUNK}) AS candidates",
-                    D::group_concat(&key)
-                )
-            };
-            let first = chunk("");
-            let next = chunk(&format!(" AND ({cols}) > ($2, $3, $4, $5)"));
             seen.sort();
             let last: HashSet<String> = last.iter().map(|r| joined_key(&r.key)).collect();
             let mut after: Option<String> = None;
             let mut cleared = 0;
             loop {
-                let mut query = sqlx::query::<D::DB>(if after.is_some() { &next } else { &first })
-                    .bind(D::stamp(seen_at));
-                for part in after.iter().flat_map(|k| k.split(packed::SEP)) {
-                    query = query.bind(part.to_string());
-                }
-                let row = query.fetch_one(&mut *conn).await?;
-                let text: String = Self::get(&row, "keys")?;
+                let text =
+                    Self::open_items_chunk(conn, &OPEN_ITEMS.cols[..4], seen_at, after.as_deref())
+                        .await?;
                 let keys = packed::records(&text)?;
                 let gone: Vec<&str> = keys
                     .iter()
@@ -247,15 +262,30 @@ sql_impl! {
                     .filter(|k| !seen.contains(k) && !last.contains(*k))
                     .collect();
                 cleared += Self::clear_open_items(conn, &gone, seen_at).await?;
-                // Keys compare as their parts do: the separator sorts below any character
-                // a key holds, and both stores order these columns bytewise.
-                match keys.iter().max() {
-                    Some(max) if keys.len() == KEYS_CHUNK => after = Some(max.to_string()),
-                    _ => return Ok(cleared),
+                match next_after(&keys) {
+                    Some(key) => after = Some(key),
+                    None => return Ok(cleared),
                 }
             }
         }
     }
+}
+
+/// Where the chunk after these packed open items starts: the largest key among them
+/// (each record's first four fields), none after a chunk that was not full (the last).
+/// Keys compare as their parts do: the separator sorts below any character a key holds,
+/// and both stores order these columns bytewise.
+fn next_after(records: &[&str]) -> Option<String> {
+    if records.len() < KEYS_CHUNK {
+        return None;
+    }
+    fn key(record: &str) -> &str {
+        match record.match_indices(packed::SEP).nth(3) {
+            Some((at, _)) => &record[..at],
+            None => record,
+        }
+    }
+    records.iter().map(|r| key(r)).max().map(str::to_string)
 }
 
 sql_impl! {
@@ -286,6 +316,40 @@ sql_impl! {
             let key = |r: &OpenItem| r.key.to_string();
             self.upsert_batch(&OPEN_ITEMS_PULLED, rows, key, encode_open_item, seen_at)
                 .await
+        }
+
+        async fn stored_open_items(&self, before: DateTime<Utc>) -> Result<StoredOpenItems> {
+            let mut conn = self.pool().acquire().await?;
+            let row = sqlx::query::<D::DB>(
+                "SELECT count(*) AS n FROM open_items WHERE cleared_at IS NULL AND seen_at < $1",
+            )
+            .bind(D::stamp(before))
+            .fetch_one(&mut *conn)
+            .await?;
+            let count: i64 = Self::get(&row, "n")?;
+            let mut stored =
+                StoredRows::with_capacity(encode_open_item, 4, usize::try_from(count).unwrap_or(0));
+            let mut after: Option<String> = None;
+            loop {
+                let text = Self::open_items_chunk(
+                    &mut conn,
+                    OPEN_ITEMS.data_cols(),
+                    before,
+                    after.as_deref(),
+                )
+                .await?;
+                let rows = packed::records(&text)?;
+                for row in &rows {
+                    match packed::open_item(row) {
+                        Ok(item) => stored.add(&item),
+                        Err(e) => tracing::debug!(error = %e, "stored open item not digested"),
+                    }
+                }
+                match next_after(&rows) {
+                    Some(key) => after = Some(key),
+                    None => return Ok(stored.seal()),
+                }
+            }
         }
 
         async fn finish_open_items_pull(

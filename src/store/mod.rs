@@ -25,6 +25,7 @@ pub mod reconcile;
 pub mod review;
 pub mod sessions;
 pub mod sqlite;
+pub mod unchanged;
 
 pub use ar::{ArCustomer, ArFilter, ArGroup, ArStore, SalesGroup, SalesRow};
 pub use cursors::CursorStore;

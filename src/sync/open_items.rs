@@ -18,8 +18,9 @@ use crate::erp::odata::Connection;
 use crate::erp::source::PagedSource;
 use crate::model::{OpenItem, OpenItemKey};
 use crate::store::cursors::SeenKeys;
+use crate::store::unchanged::StoredOpenItems;
 use chrono::Utc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub async fn pull(
     ctx: &SyncContext,
@@ -51,7 +52,9 @@ pub async fn pull(
 ///
 /// Items that arrive unchanged are not written again: the keys of every item read are
 /// kept ([`SeenKeys`]) and, at the end of a full pull, the open items not among them (and
-/// not written since the pull began) are the ones marked cleared.
+/// not written since the pull began) are the ones marked cleared. A full pull first reads
+/// what is stored ([`StoredOpenItems`]) and hands the store only the items that differ: a
+/// re-read of unchanged data then asks the database for nothing but that one read.
 async fn pull_pages(
     ctx: &SyncContext,
     report: &mut SyncReport,
@@ -59,12 +62,21 @@ async fn pull_pages(
 ) -> Result<(), SyncError> {
     let seen_at = Utc::now();
     let store = &ctx.store;
+    let stored = Arc::new(Mutex::new(
+        stored_items(ctx, pages.is_full(), seen_at).await,
+    ));
     let seen = Mutex::new(SeenKeys::default());
     let read = |rows: &[OpenItem]| {
         let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
         for row in rows {
             seen.add(&row.key);
         }
+    };
+    let changed = |stored: &Mutex<StoredOpenItems>, rows: Vec<OpenItem>| {
+        stored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .changed(rows)
     };
     land(
         pages,
@@ -73,10 +85,16 @@ async fn pull_pages(
         |rows| {
             read(&rows);
             let store = store.clone();
-            async move { store.write_pulled_open_items(&rows, seen_at).await }
+            let stored = stored.clone();
+            // Told apart on the writing task, beside the reading of the next pages.
+            async move {
+                let rows = changed(&stored, rows);
+                store.write_pulled_open_items(&rows, seen_at).await
+            }
         },
         |rows, removed, ending| {
             read(&rows);
+            let rows = changed(&stored, rows);
             let mut keys = ending
                 .full
                 .then(|| std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner())));
@@ -95,5 +113,34 @@ async fn pull_pages(
             }
         },
     )
-    .await
+    .await?;
+    let stored = stored.lock().unwrap_or_else(|e| e.into_inner());
+    if !stored.is_empty() {
+        tracing::info!(
+            stored = stored.len(),
+            unchanged = stored.skipped(),
+            "open items read as stored were not written again"
+        );
+    }
+    Ok(())
+}
+
+/// What a full pull finds stored; nothing for a pull that reads only changes (it brings
+/// few rows), or when the stored items cannot be read (then every row is written, and
+/// the database tells unchanged ones apart, as it would anyway).
+async fn stored_items(
+    ctx: &SyncContext,
+    full: bool,
+    before: chrono::DateTime<Utc>,
+) -> StoredOpenItems {
+    if !full {
+        return StoredOpenItems::none();
+    }
+    match ctx.store.stored_open_items(before).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            tracing::warn!(error = %e, "stored open items not read: every item pulled is written");
+            StoredOpenItems::none()
+        }
+    }
 }
