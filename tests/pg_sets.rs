@@ -530,28 +530,36 @@ async fn clearing_reads_the_candidates_in_chunks_postgres() {
 }
 
 /// Items read back from the store are told apart exactly: every kind of value (absent,
-/// non-ASCII, negative, another scale) written and read back counts as unchanged,
+/// empty, non-ASCII, negative, another scale) written and read back counts as unchanged,
 /// any change in any one of them as changed; an item written since the pull began is not
 /// among what it found stored.
-async fn stored_items_match_what_was_written(store: SharedStore) {
+async fn stored_items_match_what_was_written(store: SharedStore, url: &str) {
     let mut odd = item("2", "-0.50");
     odd.payment_terms = None;
     odd.applied = Default::default();
     odd.net_due_date = None;
     odd.dunning_level = None;
-    // (An empty text reads back as absent, as every packed read takes it: pulls never
-    // bring one, the ERP readers take an empty value for none.)
-    odd.dunning_block = None;
+    odd.dunning_block = Some(String::new());
     odd.dispute_case = Some("Streitfall «Größe» 争议 \u{1}".into());
     odd.currency = "JPY".into();
     let mut big = item("3", "123456789012345.678901");
     big.applied.discount1_percent = Some(Decimal::from_str("2.5").unwrap());
     big.key.item = "001".into();
-    let all = vec![item("1", "10.00"), odd.clone(), big.clone()];
-    store.write_pulled_open_items(&all, at(0)).await.unwrap();
+    let all = vec![
+        item("1", "10.00"),
+        odd.clone(),
+        big.clone(),
+        item("4", "4.00"),
+    ];
+    store
+        .write_pulled_open_items(&all[..3], at(0))
+        .await
+        .unwrap();
+    // Every writer of the table keeps the digest (here: the one IDocs and seeds use).
+    store.upsert_open_items(&all[3..], at(0)).await.unwrap();
 
     let mut stored = store.stored_open_items(at(1)).await.unwrap();
-    assert_eq!(stored.len(), 3);
+    assert_eq!(stored.len(), 4);
     let differ: Vec<_> = stored
         .changed(all.clone())
         .into_iter()
@@ -592,21 +600,56 @@ async fn stored_items_match_what_was_written(store: SharedStore) {
     }
     // Written after the pull began (by another writer): not among what it found stored.
     assert_eq!(store.stored_open_items(at(0)).await.unwrap().len(), 0);
+
+    // An item stored without a digest (before they were kept) is not taken as stored; the
+    // pull writes it although its data is the same, and it has its digest from then on.
+    exec(
+        url,
+        "UPDATE open_items SET digest = NULL WHERE document = '1'",
+    )
+    .await;
+    let mut stored = store.stored_open_items(at(1)).await.unwrap();
+    assert_eq!(stored.len(), 3);
+    let to_write = stored.changed(all.clone());
+    assert_eq!(to_write.len(), 1);
+    store
+        .write_pulled_open_items(&to_write, at(1))
+        .await
+        .unwrap();
+    let mut stored = store.stored_open_items(at(2)).await.unwrap();
+    assert!(stored.changed(all.clone()).is_empty());
+}
+
+/// Runs one statement on the store at `url`, outside the store.
+async fn exec(url: &str, sql: &str) {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
 }
 
 #[tokio::test]
 async fn stored_items_match_what_was_written_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let store = common::sqlite_store(dir.path(), "digests.db").await;
-    stored_items_match_what_was_written(store).await;
+    let url = format!("sqlite://{}", dir.path().join("digests.db").display());
+    stored_items_match_what_was_written(store, &url).await;
 }
 
 #[tokio::test]
 async fn stored_items_match_what_was_written_postgres() {
-    common::postgres::with_store(
-        "stored_items_match_what_was_written_postgres",
-        "erpsync_digests",
-        stored_items_match_what_was_written,
-    )
-    .await;
+    let test = "stored_items_match_what_was_written_postgres";
+    let Some(schema) = common::postgres::PgSchema::create(test, "erpsync_digests").await else {
+        return;
+    };
+    let store = schema.store().await;
+    let pool = store.pool().clone();
+    stored_items_match_what_was_written(std::sync::Arc::new(store), &schema.url()).await;
+    pool.close().await;
+    schema.drop().await;
 }

@@ -329,20 +329,18 @@ sql_impl! {
             let count: i64 = Self::get(&row, "n")?;
             let mut stored =
                 StoredRows::with_capacity(encode_open_item, 4, usize::try_from(count).unwrap_or(0));
+            // The key (to read the next chunk after), then the digest.
+            let fields = [&OPEN_ITEMS.cols[..4], &["digest"][..]].concat();
             let mut after: Option<String> = None;
             loop {
-                let text = Self::open_items_chunk(
-                    &mut conn,
-                    OPEN_ITEMS.data_cols(),
-                    before,
-                    after.as_deref(),
-                )
-                .await?;
+                let text =
+                    Self::open_items_chunk(&mut conn, &fields, before, after.as_deref()).await?;
                 let rows = packed::records(&text)?;
                 for row in &rows {
-                    match packed::open_item(row) {
-                        Ok(item) => stored.add(&item),
-                        Err(e) => tracing::debug!(error = %e, "stored open item not digested"),
+                    // An item without a digest (written before they were kept) is not
+                    // taken as stored: the pull writes it, with one.
+                    if let Some((_, digest)) = row.rsplit_once(packed::SEP) {
+                        stored.add_hex(digest);
                     }
                 }
                 match next_after(&rows) {

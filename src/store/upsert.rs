@@ -6,11 +6,15 @@
 //! pull against PostgreSQL slow.
 
 use super::dialect::{sql_impl, Col, Conn, Dialect, SqlStore, Q};
+use super::unchanged::row_digest;
 use super::Result;
 use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The column of a row's digest, in the tables that keep one.
+const DIGEST: &str = "digest";
 
 /// IN lists are split so no statement exceeds the backends' bound-parameter limits.
 pub(super) const IN_CHUNK: usize = 500;
@@ -34,18 +38,32 @@ pub(super) const MAX_PARAMS: usize = 30_000;
 /// A row that arrives unchanged is not written again, unless the table's `seen_at` decides
 /// what a complete pull retires (`seen_retires`): then every row seen must carry the pull's
 /// stamp.
+///
+/// With `digest`, every write also stores a digest of the row's data columns (column
+/// `digest`, after the stamps; see `unchanged.rs`): since every write of the table goes
+/// through here, the digest always describes the data beside it.
 pub(super) struct Upsert {
     pub(super) table: &'static str,
     pub(super) cols: &'static [&'static str],
     key: usize,
     stamps: usize,
     seen_retires: bool,
+    digest: bool,
 }
 
 impl Upsert {
     /// The columns a read returns, in bind order (without the bookkeeping stamps).
     pub(super) fn data_cols(&self) -> &'static [&'static str] {
         &self.cols[..self.cols.len() - self.stamps]
+    }
+
+    /// Every column a write sets, in bind order: [`Self::cols`], then the digest.
+    fn written_cols(&self) -> Vec<&'static str> {
+        let mut cols = self.cols.to_vec();
+        if self.digest {
+            cols.push(DIGEST);
+        }
+        cols
     }
 
     /// [`Self::data_cols`] as a select list.
@@ -78,7 +96,7 @@ impl Upsert {
     /// must be stamped, `WHERE` some data column differs: an unchanged row is left as it
     /// is (no new row version, no index or trigger work).
     fn on_conflict(&self) -> String {
-        let set = self.cols[self.key..]
+        let set = self.written_cols()[self.key..]
             .iter()
             .map(|c| format!("{c} = excluded.{c}"))
             .collect::<Vec<_>>()
@@ -102,6 +120,13 @@ impl Upsert {
                     c = self.cols[self.cols.len() - 1]
                 ));
             }
+            // A row stored before digests were kept gets its own.
+            if self.digest {
+                differs.push(format!(
+                    "{t}.{DIGEST} IS DISTINCT FROM excluded.{DIGEST}",
+                    t = self.table
+                ));
+            }
             sql += &format!(" WHERE {}", differs.join(" OR "));
         }
         sql
@@ -109,7 +134,8 @@ impl Upsert {
 
     /// `INSERT … VALUES (…), … ON CONFLICT …`: every value a parameter of its own.
     pub(super) fn sql(&self, param: fn(usize) -> String, rows: usize) -> String {
-        let width = self.cols.len();
+        let cols = self.written_cols();
+        let width = cols.len();
         let values = (0..rows)
             .map(|r| format!("({})", placeholders(param, r * width + 1, width)))
             .collect::<Vec<_>>()
@@ -117,7 +143,7 @@ impl Upsert {
         format!(
             "INSERT INTO {} ({}) VALUES {values}{}",
             self.table,
-            self.cols.join(", "),
+            cols.join(", "),
             self.on_conflict(),
         )
     }
@@ -127,7 +153,12 @@ impl Upsert {
     /// the `seen_at` stamp as one more parameter, whatever the number of rows. `kinds` are
     /// the data columns' kinds as the table's encoder writes them.
     pub(super) fn set_sql(&self, kinds: &[Kind]) -> String {
-        let data = self.data_cols();
+        // The digest, where the table keeps one, is one more text array after the data's.
+        let mut data = self.data_cols().to_vec();
+        if self.digest {
+            data.push(DIGEST);
+        }
+        let stamps = &self.cols[self.cols.len() - self.stamps..];
         let arrays = (1..=data.len())
             .map(|n| format!("${n}::text[]"))
             .collect::<Vec<_>>()
@@ -146,7 +177,7 @@ impl Upsert {
         format!(
             "INSERT INTO {} ({}) SELECT {} FROM UNNEST({arrays}) AS u({}){}",
             self.table,
-            self.cols.join(", "),
+            [&data[..], stamps].concat().join(", "),
             select.join(", "),
             data.join(", "),
             self.on_conflict(),
@@ -202,6 +233,7 @@ pub(super) struct Binder<'q, D: Dialect> {
 impl<'q, D: Dialect> Binder<'q, D>
 where
     Option<D::Stamp>: Col<D::DB>,
+    Option<String>: Col<D::DB>,
 {
     /// Binds `row` (its data columns, then the stamps of `spec`) to `query`.
     pub(super) fn bind<T>(
@@ -223,6 +255,9 @@ where
         if spec.stamps >= 2 {
             query = query.bind(None::<D::Stamp>);
         }
+        if spec.digest {
+            query = query.bind(Some(row_digest(encode, row)));
+        }
         query
     }
 
@@ -239,6 +274,7 @@ where
     Option<D::Date>: Col<D::DB>,
     Option<D::Amount>: Col<D::DB>,
     Option<D::Stamp>: Col<D::DB>,
+    Option<String>: Col<D::DB>,
 {
     fn text(&mut self, v: Option<&'q str>) {
         self.push(v);
@@ -268,7 +304,10 @@ pub(super) struct Columns {
 }
 
 impl Columns {
-    pub(super) fn gather<T>(width: usize, encode: Encoder<T>, rows: &[&T]) -> Columns {
+    /// The data columns of `rows` as `spec`'s encoder writes them, and their digests where
+    /// the table keeps them.
+    pub(super) fn gather<T>(spec: &Upsert, encode: Encoder<T>, rows: &[&T]) -> Columns {
+        let width = spec.data_cols().len() + usize::from(spec.digest);
         let mut c = Columns {
             values: (0..width).map(|_| Vec::with_capacity(rows.len())).collect(),
             kinds: Vec::with_capacity(width),
@@ -277,6 +316,9 @@ impl Columns {
         for row in rows {
             c.at = 0;
             encode(row, &mut c);
+            if spec.digest {
+                c.push(Kind::Text, Some(row_digest(encode, row)));
+            }
         }
         c
     }
@@ -336,6 +378,7 @@ pub(super) const CUSTOMERS: Upsert = Upsert {
     key: 1,
     stamps: 1,
     seen_retires: false,
+    digest: false,
 };
 pub(super) const COMPANY_CODES: Upsert = Upsert {
     table: "customer_company",
@@ -353,6 +396,7 @@ pub(super) const COMPANY_CODES: Upsert = Upsert {
     key: 2,
     stamps: 1,
     seen_retires: false,
+    digest: false,
 };
 pub(super) const SALES_AREAS: Upsert = Upsert {
     table: "customer_sales_area",
@@ -370,6 +414,7 @@ pub(super) const SALES_AREAS: Upsert = Upsert {
     key: 4,
     stamps: 1,
     seen_retires: false,
+    digest: false,
 };
 pub(super) const CREDIT_LIMITS: Upsert = Upsert {
     table: "customer_credit",
@@ -377,6 +422,7 @@ pub(super) const CREDIT_LIMITS: Upsert = Upsert {
     key: 2,
     stamps: 1,
     seen_retires: false,
+    digest: false,
 };
 pub(super) const CONTACTS: Upsert = Upsert {
     table: "customer_contacts",
@@ -395,6 +441,7 @@ pub(super) const CONTACTS: Upsert = Upsert {
     key: 2,
     stamps: 1,
     seen_retires: false,
+    digest: false,
 };
 pub(super) const OPEN_ITEMS: Upsert = Upsert {
     table: "open_items",
@@ -425,6 +472,7 @@ pub(super) const OPEN_ITEMS: Upsert = Upsert {
     key: 4,
     stamps: 2,
     seen_retires: true,
+    digest: true,
 };
 /// Open items as a pull writes them: an item that arrives as it is stored (and open) is
 /// left alone, its `seen_at` included. What a complete pull saw is told by the keys it read
@@ -461,6 +509,7 @@ pub(super) const CONTRACTS: Upsert = Upsert {
     key: 2,
     stamps: 2,
     seen_retires: true,
+    digest: false,
 };
 pub(super) const PAYMENT_TERMS: Upsert = Upsert {
     table: "payment_terms",
@@ -468,6 +517,7 @@ pub(super) const PAYMENT_TERMS: Upsert = Upsert {
     key: 1,
     stamps: 0,
     seen_retires: false,
+    digest: false,
 };
 
 /// A composite key as one map key (the unit separator does not occur in SAP keys).
@@ -549,7 +599,7 @@ sql_impl! {
             let seen = D::stamp(seen_at);
             if D::SET_WRITES {
                 for chunk in rows.chunks(SET_CHUNK) {
-                    let columns = Columns::gather(spec.data_cols().len(), encode, chunk);
+                    let columns = Columns::gather(spec, encode, chunk);
                     let sql = spec.set_sql(&columns.kinds);
                     let seen = (spec.stamps >= 1).then(|| seen.clone());
                     D::write_set(&mut *conn, &sql, columns.values, seen).await?;
@@ -759,19 +809,41 @@ mod tests {
              WHERE customer_credit.amount IS DISTINCT FROM excluded.amount \
              OR customer_credit.currency IS DISTINCT FROM excluded.currency"
         );
-        // Items: every row seen is stamped (no WHERE), and an item seen again is open again.
+        // Items: every row seen is stamped (no WHERE), and an item seen again is open again;
+        // each row's digest is written last.
         let sql = OPEN_ITEMS.sql(|_| "?".into(), 1);
-        assert!(sql.ends_with("cleared_at = excluded.cleared_at"), "{sql}");
+        assert!(
+            sql.ends_with("cleared_at = excluded.cleared_at, digest = excluded.digest"),
+            "{sql}"
+        );
+        assert!(sql.contains("seen_at, cleared_at, digest) VALUES"), "{sql}");
         // Items as a pull writes them: unchanged open ones are skipped, a cleared one seen
-        // again is written (open again).
+        // again is written (open again), and so is one stored without its digest.
         let sql = OPEN_ITEMS_PULLED.sql(|_| "?".into(), 1);
         assert!(
             sql.ends_with(
                 "open_items.dispute_case IS DISTINCT FROM excluded.dispute_case \
-                 OR open_items.cleared_at IS NOT NULL"
+                 OR open_items.cleared_at IS NOT NULL \
+                 OR open_items.digest IS DISTINCT FROM excluded.digest"
             ),
             "{sql}"
         );
+        let kinds = [
+            [Kind::Text; 5].as_slice(),
+            &[Kind::Date; 3],
+            &[Kind::Text; 13],
+        ]
+        .concat();
+        let sql = OPEN_ITEMS_PULLED.set_sql(&kinds);
+        assert!(
+            sql.contains("dispute_case, digest, seen_at, cleared_at) SELECT"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("u.dispute_case, u.digest, $22, NULL FROM UNNEST("),
+            "{sql}"
+        );
+        assert!(sql.contains("$21::text[]) AS u("), "{sql}");
         assert!(
             sql.contains("WHERE open_items.customer IS DISTINCT FROM"),
             "{sql}"

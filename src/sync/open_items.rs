@@ -136,8 +136,16 @@ async fn stored_items(
     if !full {
         return StoredOpenItems::none();
     }
+    let started = std::time::Instant::now();
     match ctx.store.stored_open_items(before).await {
-        Ok(stored) => stored,
+        Ok(stored) => {
+            tracing::info!(
+                stored = stored.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "stored open items read"
+            );
+            stored
+        }
         Err(e) => {
             tracing::warn!(error = %e, "stored open items not read: every item pulled is written");
             StoredOpenItems::none()
