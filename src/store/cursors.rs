@@ -329,8 +329,8 @@ sql_impl! {
             let count: i64 = Self::get(&row, "n")?;
             let mut stored =
                 StoredRows::with_capacity(encode_open_item, 4, usize::try_from(count).unwrap_or(0));
-            // The key (to read the next chunk after), then the digest.
-            let fields = [&OPEN_ITEMS.cols[..4], &["digest"][..]].concat();
+            // The key (to read the next chunk after), then the digest's halves.
+            let fields = [&OPEN_ITEMS.cols[..4], &["digest_hi", "digest_lo"][..]].concat();
             let mut after: Option<String> = None;
             loop {
                 let text =
@@ -339,8 +339,9 @@ sql_impl! {
                 for row in &rows {
                     // An item without a digest (written before they were kept) is not
                     // taken as stored: the pull writes it, with one.
-                    if let Some((_, digest)) = row.rsplit_once(packed::SEP) {
-                        stored.add_hex(digest);
+                    let mut halves = row.rsplitn(3, packed::SEP);
+                    if let (Some(lo), Some(hi)) = (halves.next(), halves.next()) {
+                        stored.add_halves(hi, lo);
                     }
                 }
                 match next_after(&rows) {

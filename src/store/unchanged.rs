@@ -70,15 +70,13 @@ impl<T> StoredRows<T> {
         }
     }
 
-    /// Notes a stored row's digest, as [`row_digest`] writes it (before [`Self::seal`]);
-    /// false for anything else (that row is then simply not taken as stored).
-    pub(super) fn add_hex(&mut self, hex: &str) -> bool {
-        if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return false;
-        }
-        match u128::from_str_radix(hex, 16) {
-            Ok(d) => {
-                self.digests.push(d);
+    /// Notes a stored row's digest, its halves as [`row_digest`] writes them, read back as
+    /// text (before [`Self::seal`]); false for anything else, such as a row stored without
+    /// one (that row is then simply not taken as stored).
+    pub(super) fn add_halves(&mut self, hi: &str, lo: &str) -> bool {
+        match (hi.parse::<i64>(), lo.parse::<i64>()) {
+            (Ok(hi), Ok(lo)) => {
+                self.digests.push(join([hi, lo]));
                 true
             }
             _ => false,
@@ -167,11 +165,17 @@ impl<T> StoredRows<T> {
     }
 }
 
-/// A row's digest as stored beside it: 32 hex digits.
-pub(super) fn row_digest<T>(encode: Encoder<T>, row: &T) -> String {
+/// A row's digest as stored beside it: its two 64-bit halves, high first.
+pub(super) fn row_digest<T>(encode: Encoder<T>, row: &T) -> [i64; 2] {
     let mut bytes = Vec::with_capacity(256);
     encoded(encode, 0, row, &mut bytes);
-    format!("{:032x}", digest_of(&bytes))
+    let d = digest_of(&bytes);
+    [(d >> 64) as u64 as i64, d as u64 as i64]
+}
+
+/// The digest whose halves these are.
+fn join([hi, lo]: [i64; 2]) -> u128 {
+    (u128::from(hi as u64) << 64) | u128::from(lo as u64)
 }
 
 /// Writes `row`'s values into `bytes` (cleared first); answers where its first
@@ -297,7 +301,8 @@ mod tests {
     fn stored(rows: &[OpenItem]) -> StoredOpenItems {
         let mut s = StoredRows::with_capacity(encode_open_item, 4, rows.len());
         for r in rows {
-            assert!(s.add_hex(&row_digest(encode_open_item, r)));
+            let [hi, lo] = row_digest(encode_open_item, r);
+            assert!(s.add_halves(&hi.to_string(), &lo.to_string()));
         }
         s.seal()
     }
@@ -343,18 +348,19 @@ mod tests {
     }
 
     #[test]
-    fn a_digest_is_32_hex_digits_and_nothing_else_is_taken_for_one() {
+    fn a_digest_is_two_halves_and_nothing_else_is_taken_for_one() {
         let d = row_digest(encode_open_item, &item("1", "1"));
-        assert_eq!(d.len(), 32);
-        assert!(d
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_eq!(
+            row_digest(encode_open_item, &item("1", "1")),
+            d,
+            "the same every time"
+        );
         assert_ne!(d, row_digest(encode_open_item, &item("1", "2")));
+        assert_eq!(join([-1, 1]), (u128::from(u64::MAX) << 64) | 1);
         let mut s = StoredOpenItems::none();
-        assert!(!s.add_hex("abc"));
-        assert!(!s.add_hex(&"g".repeat(32)));
-        assert!(!s.add_hex(&format!("+{}", &d[1..])));
-        assert!(s.add_hex(&d));
+        assert!(!s.add_halves("", ""), "stored without one");
+        assert!(!s.add_halves("1", "x"));
+        assert!(s.add_halves(&d[0].to_string(), &d[1].to_string()));
     }
 
     #[test]

@@ -13,8 +13,9 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The column of a row's digest, in the tables that keep one.
-const DIGEST: &str = "digest";
+/// The columns of a row's digest (two 64-bit halves, as integers: what both stores keep
+/// in 16 bytes and bind without another type), in the tables that keep one.
+const DIGEST: [&str; 2] = ["digest_hi", "digest_lo"];
 
 /// IN lists are split so no statement exceeds the backends' bound-parameter limits.
 pub(super) const IN_CHUNK: usize = 500;
@@ -61,7 +62,7 @@ impl Upsert {
     fn written_cols(&self) -> Vec<&'static str> {
         let mut cols = self.cols.to_vec();
         if self.digest {
-            cols.push(DIGEST);
+            cols.extend(DIGEST);
         }
         cols
     }
@@ -122,10 +123,10 @@ impl Upsert {
             }
             // A row stored before digests were kept gets its own.
             if self.digest {
-                differs.push(format!(
-                    "{t}.{DIGEST} IS DISTINCT FROM excluded.{DIGEST}",
-                    t = self.table
-                ));
+                differs.extend(
+                    DIGEST
+                        .map(|c| format!("{t}.{c} IS DISTINCT FROM excluded.{c}", t = self.table)),
+                );
             }
             sql += &format!(" WHERE {}", differs.join(" OR "));
         }
@@ -156,7 +157,7 @@ impl Upsert {
         // The digest, where the table keeps one, is one more text array after the data's.
         let mut data = self.data_cols().to_vec();
         if self.digest {
-            data.push(DIGEST);
+            data.extend(DIGEST);
         }
         let stamps = &self.cols[self.cols.len() - self.stamps..];
         let arrays = (1..=data.len())
@@ -233,7 +234,7 @@ pub(super) struct Binder<'q, D: Dialect> {
 impl<'q, D: Dialect> Binder<'q, D>
 where
     Option<D::Stamp>: Col<D::DB>,
-    Option<String>: Col<D::DB>,
+    Option<i64>: Col<D::DB>,
 {
     /// Binds `row` (its data columns, then the stamps of `spec`) to `query`.
     pub(super) fn bind<T>(
@@ -256,7 +257,8 @@ where
             query = query.bind(None::<D::Stamp>);
         }
         if spec.digest {
-            query = query.bind(Some(row_digest(encode, row)));
+            let [hi, lo] = row_digest(encode, row);
+            query = query.bind(Some(hi)).bind(Some(lo));
         }
         query
     }
@@ -274,7 +276,7 @@ where
     Option<D::Date>: Col<D::DB>,
     Option<D::Amount>: Col<D::DB>,
     Option<D::Stamp>: Col<D::DB>,
-    Option<String>: Col<D::DB>,
+    Option<i64>: Col<D::DB>,
 {
     fn text(&mut self, v: Option<&'q str>) {
         self.push(v);
@@ -317,7 +319,9 @@ impl Columns {
             c.at = 0;
             encode(row, &mut c);
             if spec.digest {
-                c.push(Kind::Text, Some(row_digest(encode, row)));
+                for half in row_digest(encode, row) {
+                    c.push(Kind::Int, Some(half.to_string()));
+                }
             }
         }
         c
@@ -813,10 +817,16 @@ mod tests {
         // each row's digest is written last.
         let sql = OPEN_ITEMS.sql(|_| "?".into(), 1);
         assert!(
-            sql.ends_with("cleared_at = excluded.cleared_at, digest = excluded.digest"),
+            sql.ends_with(
+                "cleared_at = excluded.cleared_at, digest_hi = excluded.digest_hi, \
+                 digest_lo = excluded.digest_lo"
+            ),
             "{sql}"
         );
-        assert!(sql.contains("seen_at, cleared_at, digest) VALUES"), "{sql}");
+        assert!(
+            sql.contains("seen_at, cleared_at, digest_hi, digest_lo) VALUES"),
+            "{sql}"
+        );
         // Items as a pull writes them: unchanged open ones are skipped, a cleared one seen
         // again is written (open again), and so is one stored without its digest.
         let sql = OPEN_ITEMS_PULLED.sql(|_| "?".into(), 1);
@@ -824,26 +834,28 @@ mod tests {
             sql.ends_with(
                 "open_items.dispute_case IS DISTINCT FROM excluded.dispute_case \
                  OR open_items.cleared_at IS NOT NULL \
-                 OR open_items.digest IS DISTINCT FROM excluded.digest"
+                 OR open_items.digest_hi IS DISTINCT FROM excluded.digest_hi \
+                 OR open_items.digest_lo IS DISTINCT FROM excluded.digest_lo"
             ),
             "{sql}"
         );
         let kinds = [
             [Kind::Text; 5].as_slice(),
             &[Kind::Date; 3],
-            &[Kind::Text; 13],
+            &[Kind::Text; 12],
+            &[Kind::Int; 2],
         ]
         .concat();
         let sql = OPEN_ITEMS_PULLED.set_sql(&kinds);
         assert!(
-            sql.contains("dispute_case, digest, seen_at, cleared_at) SELECT"),
+            sql.contains("dispute_case, digest_hi, digest_lo, seen_at, cleared_at) SELECT"),
             "{sql}"
         );
         assert!(
-            sql.contains("u.dispute_case, u.digest, $22, NULL FROM UNNEST("),
+            sql.contains("u.digest_hi::bigint, u.digest_lo::bigint, $23, NULL FROM UNNEST("),
             "{sql}"
         );
-        assert!(sql.contains("$21::text[]) AS u("), "{sql}");
+        assert!(sql.contains("$22::text[]) AS u("), "{sql}");
         assert!(
             sql.contains("WHERE open_items.customer IS DISTINCT FROM"),
             "{sql}"
