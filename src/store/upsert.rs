@@ -303,17 +303,19 @@ pub(super) struct Columns {
     pub(super) values: Vec<Vec<Option<String>>>,
     pub(super) kinds: Vec<Kind>,
     at: usize,
+    /// Rows in the batch, for each column's capacity.
+    rows: usize,
 }
 
 impl Columns {
     /// The data columns of `rows` as `spec`'s encoder writes them, and their digests where
     /// the table keeps them.
     pub(super) fn gather<T>(spec: &Upsert, encode: Encoder<T>, rows: &[&T]) -> Columns {
-        let width = spec.data_cols().len() + usize::from(spec.digest);
         let mut c = Columns {
-            values: (0..width).map(|_| Vec::with_capacity(rows.len())).collect(),
-            kinds: Vec::with_capacity(width),
+            values: Vec::new(),
+            kinds: Vec::new(),
             at: 0,
+            rows: rows.len(),
         };
         for row in rows {
             c.at = 0;
@@ -327,13 +329,14 @@ impl Columns {
         c
     }
 
+    /// The value of the current row's next column; the first row makes the columns (every
+    /// row writes the same ones, so the widths cannot disagree).
     fn push(&mut self, kind: Kind, v: Option<String>) {
-        if self.kinds.len() == self.at {
+        if self.values.len() == self.at {
             self.kinds.push(kind);
+            self.values.push(Vec::with_capacity(self.rows));
         }
-        if let Some(column) = self.values.get_mut(self.at) {
-            column.push(v);
-        }
+        self.values[self.at].push(v);
         self.at += 1;
     }
 }
