@@ -270,32 +270,12 @@ impl<'r> Sink<'r> for DigestSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::open_item::AppliedTerms;
-    use crate::model::{CustomerId, OpenItemKey};
     use std::str::FromStr;
 
     fn item(doc: &str, amount: &str) -> OpenItem {
-        let day = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
-        OpenItem {
-            key: OpenItemKey {
-                company_code: "1010".into(),
-                fiscal_year: "2026".into(),
-                document: doc.into(),
-                item: "1".into(),
-            },
-            customer: CustomerId::parse("17100001").unwrap(),
-            document_date: day,
-            posting_date: day,
-            baseline_date: day,
-            payment_terms: Some("0001".into()),
-            applied: AppliedTerms::default(),
-            net_due_date: Some(day),
-            amount: Decimal::from_str(amount).unwrap(),
-            currency: "EUR".into(),
-            dunning_level: None,
-            dunning_block: None,
-            dispute_case: None,
-        }
+        let mut item = super::super::upsert::tests::item(doc);
+        item.amount = Decimal::from_str(amount).unwrap();
+        item
     }
 
     fn stored(rows: &[OpenItem]) -> StoredOpenItems {

@@ -633,7 +633,7 @@ sql_impl! {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::open_item::AppliedTerms;
     use crate::model::{CustomerGeneral, CustomerId, OpenItem, OpenItemKey};
@@ -655,7 +655,8 @@ mod tests {
         }
     }
 
-    fn item(doc: &str) -> OpenItem {
+    /// An open item of customer 1, for the store's unit tests.
+    pub(in crate::store) fn item(doc: &str) -> OpenItem {
         let date = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
         OpenItem {
             key: OpenItemKey {
