@@ -8,7 +8,7 @@
 
 use super::dialect::{sql_impl, Conn, SqlStore};
 use super::masters::{encode_contract, encode_open_item};
-use super::unchanged::{StoredOpenItems, StoredRows};
+use super::unchanged::StoredOpenItems;
 use super::upsert::{key_text, CONTRACTS, OPEN_ITEMS, OPEN_ITEMS_PULLED};
 use super::{packed, Result};
 use crate::model::{Contract, OpenItem, OpenItemKey};
@@ -78,6 +78,10 @@ impl SeenKeys {
     }
 }
 
+/// The open items a pull that began at `$1` may find stored (and clear, if it does not read
+/// them): open, and not written since it began.
+const OPEN_BEFORE: &str = "cleared_at IS NULL AND seen_at < $1";
+
 /// Candidate keys read at a time when a full pull clears what it did not read.
 const KEYS_CHUNK: usize = 50_000;
 
@@ -123,8 +127,8 @@ pub trait CursorStore: Send + Sync {
         retire: Option<&mut SeenKeys>,
         cursor: Option<(&str, &str)>,
     ) -> Result<u64>;
-    /// The open items stored now, as digests ([`StoredRows`]): what a full pull that
-    /// begins at `before` need not write again. An item that cannot be read back is left
+    /// The open items stored now, as digests ([`StoredOpenItems`]): what a full pull that
+    /// begins at `before` need not write again. An item stored without a digest is left
     /// out (the pull writes it, as it would without this).
     async fn stored_open_items(&self, before: DateTime<Utc>) -> Result<StoredOpenItems>;
     /// Ends an ERP contracts pull the same way: its last page `rows`, the contracts of
@@ -222,7 +226,7 @@ sql_impl! {
             let cols = OPEN_ITEMS.cols[..4].join(", ");
             let sql = format!(
                 "SELECT coalesce({}, '') AS packed FROM (SELECT {} FROM open_items \
-                 WHERE cleared_at IS NULL AND seen_at < $1{} ORDER BY {cols} \
+                 WHERE {OPEN_BEFORE}{} ORDER BY {cols} \
                  LIMIT {KEYS_CHUNK}) AS chunk",
                 D::group_concat(&packed::pack_expr(fields, D::as_text, D::SEP_SQL)),
                 fields.join(", "),
@@ -320,15 +324,14 @@ sql_impl! {
 
         async fn stored_open_items(&self, before: DateTime<Utc>) -> Result<StoredOpenItems> {
             let mut conn = self.pool().acquire().await?;
-            let row = sqlx::query::<D::DB>(
-                "SELECT count(*) AS n FROM open_items WHERE cleared_at IS NULL AND seen_at < $1",
-            )
+            let row = sqlx::query::<D::DB>(&format!(
+                "SELECT count(*) AS n FROM open_items WHERE {OPEN_BEFORE}"
+            ))
             .bind(D::stamp(before))
             .fetch_one(&mut *conn)
             .await?;
             let count: i64 = Self::get(&row, "n")?;
-            let mut stored =
-                StoredRows::with_capacity(encode_open_item, 4, usize::try_from(count).unwrap_or(0));
+            let mut stored = StoredOpenItems::with_capacity(usize::try_from(count).unwrap_or(0));
             // The key (to read the next chunk after), then the digest's halves.
             let fields = [&OPEN_ITEMS.cols[..4], &["digest_hi", "digest_lo"][..]].concat();
             let mut after: Option<String> = None;

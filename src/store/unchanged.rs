@@ -13,9 +13,13 @@
 //! 2^-128 per pair, and nobody can make one that passes for another. Skipping is only ever
 //! a shortcut of what the `WHERE` would decide: a row whose digest is not found is written
 //! and the database compares it as before.
+//!
+//! The digests are those stored when the pull began. A row another writer (an IDoc)
+//! changes while the pull runs, and that the pull then reads as it was at the start, is
+//! left as that writer wrote it, as if the writer had come after the pull.
 
 use super::masters::encode_open_item;
-use super::upsert::{Encoder, Sink};
+use super::upsert::{Encoder, Sink, OPEN_ITEMS};
 use crate::model::OpenItem;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -51,12 +55,17 @@ pub type StoredOpenItems = StoredRows<OpenItem>;
 impl StoredOpenItems {
     /// None stored: every row pulled is written.
     pub fn none() -> Self {
-        Self::with_capacity(encode_open_item, 4, 0)
+        Self::with_capacity(0)
+    }
+
+    /// Room for `n` open items' digests (read into it, then [`Self::seal`]ed).
+    pub(super) fn with_capacity(n: usize) -> Self {
+        StoredRows::new(encode_open_item, OPEN_ITEMS.key, n)
     }
 }
 
 impl<T> StoredRows<T> {
-    pub(super) fn with_capacity(encode: Encoder<T>, key_fields: usize, n: usize) -> Self {
+    fn new(encode: Encoder<T>, key_fields: usize, n: usize) -> Self {
         StoredRows {
             digests: Vec::with_capacity(n),
             starts: Vec::new(),
@@ -102,8 +111,9 @@ impl<T> StoredRows<T> {
     }
 
     fn range(&self, digest: u128) -> usize {
-        // `bits` is at least 1 and below 64 for any count a Vec holds.
-        (digest >> (u128::BITS - self.bits)) as usize
+        // Before `seal` (no bits, no directory) every digest is in range 0, which has no
+        // entry: nothing is found.
+        digest.checked_shr(u128::BITS - self.bits).unwrap_or(0) as usize
     }
 
     fn contains(&self, digest: u128) -> bool {
@@ -279,7 +289,7 @@ mod tests {
     }
 
     fn stored(rows: &[OpenItem]) -> StoredOpenItems {
-        let mut s = StoredRows::with_capacity(encode_open_item, 4, rows.len());
+        let mut s = StoredOpenItems::with_capacity(rows.len());
         for r in rows {
             let [hi, lo] = row_digest(encode_open_item, r);
             assert!(s.add_halves(&hi.to_string(), &lo.to_string()));
@@ -341,6 +351,14 @@ mod tests {
         assert!(!s.add_halves("", ""), "stored without one");
         assert!(!s.add_halves("1", "x"));
         assert!(s.add_halves(&d[0].to_string(), &d[1].to_string()));
+    }
+
+    #[test]
+    fn digests_not_yet_sealed_find_nothing() {
+        let mut s = StoredOpenItems::with_capacity(1);
+        let [hi, lo] = row_digest(encode_open_item, &item("1", "1"));
+        assert!(s.add_halves(&hi.to_string(), &lo.to_string()));
+        assert_eq!(s.changed(vec![item("1", "1")]).len(), 1);
     }
 
     #[test]

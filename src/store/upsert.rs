@@ -40,13 +40,13 @@ pub(super) const MAX_PARAMS: usize = 30_000;
 /// what a complete pull retires (`seen_retires`): then every row seen must carry the pull's
 /// stamp.
 ///
-/// With `digest`, every write also stores a digest of the row's data columns (column
-/// `digest`, after the stamps; see `unchanged.rs`): since every write of the table goes
-/// through here, the digest always describes the data beside it.
+/// With `digest`, every write also stores a digest of the row's data columns (columns
+/// `digest_hi` and `digest_lo`, after the stamps; see `unchanged.rs`): since every write of
+/// the table goes through here, the digest always describes the data beside it.
 pub(super) struct Upsert {
     pub(super) table: &'static str,
     pub(super) cols: &'static [&'static str],
-    key: usize,
+    pub(super) key: usize,
     stamps: usize,
     seen_retires: bool,
     digest: bool,
@@ -154,7 +154,7 @@ impl Upsert {
     /// the `seen_at` stamp as one more parameter, whatever the number of rows. `kinds` are
     /// the data columns' kinds as the table's encoder writes them.
     pub(super) fn set_sql(&self, kinds: &[Kind]) -> String {
-        // The digest, where the table keeps one, is one more text array after the data's.
+        // The digest, where the table keeps one, is two more arrays after the data's.
         let mut data = self.data_cols().to_vec();
         if self.digest {
             data.extend(DIGEST);
@@ -236,7 +236,8 @@ where
     Option<D::Stamp>: Col<D::DB>,
     Option<i64>: Col<D::DB>,
 {
-    /// Binds `row` (its data columns, then the stamps of `spec`) to `query`.
+    /// Binds `row` (its data columns, then the stamps of `spec`, then its digest where
+    /// `spec` keeps one) to `query`.
     pub(super) fn bind<T>(
         query: Q<'q, D>,
         spec: &Upsert,
@@ -276,7 +277,6 @@ where
     Option<D::Date>: Col<D::DB>,
     Option<D::Amount>: Col<D::DB>,
     Option<D::Stamp>: Col<D::DB>,
-    Option<i64>: Col<D::DB>,
 {
     fn text(&mut self, v: Option<&'q str>) {
         self.push(v);
