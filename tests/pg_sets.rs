@@ -529,6 +529,107 @@ async fn clearing_reads_the_candidates_in_chunks_postgres() {
     .await;
 }
 
+/// A full pull's end compares what it left unwritten with the stored items it found as
+/// they are: when they are the same (as many, same digests), nothing is cleared and no key
+/// is read; otherwise the keys decide, as before: an item the ERP no longer lists is
+/// cleared, however the counts fall.
+async fn found_items_end_a_pull_without_reading_keys(store: SharedStore) {
+    use erpsync::store::cursors::SeenKeys;
+    use erpsync::store::unchanged::Found;
+    let items: Vec<_> = (1..=3).map(|i| item(&i.to_string(), "1.00")).collect();
+    let open = |store: SharedStore| async move {
+        let open = store
+            .open_items_for(&[CustomerId::parse("4711").unwrap()])
+            .await
+            .unwrap();
+        open.into_iter().map(|i| i.key.document).collect::<Vec<_>>()
+    };
+    store.write_pulled_open_items(&items, at(0)).await.unwrap();
+    let read = |docs: &[&str]| {
+        let mut seen = SeenKeys::default();
+        for i in items
+            .iter()
+            .filter(|i| docs.contains(&i.key.document.as_str()))
+        {
+            seen.add(&i.key);
+        }
+        seen
+    };
+
+    // Every stored item read as it is: found, all three.
+    let mut stored = store.stored_open_items(at(1)).await.unwrap();
+    assert!(stored.changed(items.clone()).is_empty());
+    let all = stored.found();
+    assert_eq!(all.rows, 3);
+    // The end trusts what was found and reads no key: shown here by keys that leave "3"
+    // out, which a read of the keys would clear.
+    let mut seen = read(&["1", "2"]);
+    seen.found_stored(all);
+    let cleared = store
+        .finish_open_items_pull(&[], &[], at(1), Some(&mut seen), None)
+        .await
+        .unwrap();
+    assert_eq!(cleared, 0);
+    assert_eq!(open(store.clone()).await, ["1", "2", "3"]);
+
+    // As many found, but digests that are not those of what is left: the keys decide.
+    let mut seen = read(&["1", "2"]);
+    seen.found_stored(Found {
+        rows: all.rows,
+        sum: all.sum + 1,
+    });
+    let cleared = store
+        .finish_open_items_pull(&[], &[], at(1), Some(&mut seen), None)
+        .await
+        .unwrap();
+    assert_eq!(cleared, 1);
+    assert_eq!(open(store.clone()).await, ["1", "2"]);
+
+    // The ERP no longer lists "2": the pull finds only "1" as stored, and clears "2".
+    let mut stored = store.stored_open_items(at(2)).await.unwrap();
+    assert!(stored.changed(vec![items[0].clone()]).is_empty());
+    let mut seen = read(&["1"]);
+    seen.found_stored(stored.found());
+    let cleared = store
+        .finish_open_items_pull(&[], &[], at(2), Some(&mut seen), None)
+        .await
+        .unwrap();
+    assert_eq!(cleared, 1);
+    assert_eq!(open(store.clone()).await, ["1"]);
+
+    // A changed item written at the end leaves nothing unwritten but what was found.
+    let mut stored = store.stored_open_items(at(3)).await.unwrap();
+    let mut changed = items[0].clone();
+    changed.amount += Decimal::ONE;
+    let last = stored.changed(vec![changed]);
+    assert_eq!(last.len(), 1);
+    let mut seen = read(&["1"]);
+    seen.found_stored(stored.found());
+    let cleared = store
+        .finish_open_items_pull(&last, &[], at(3), Some(&mut seen), None)
+        .await
+        .unwrap();
+    assert_eq!(cleared, 0);
+    assert_eq!(open(store.clone()).await, ["1"]);
+}
+
+#[tokio::test]
+async fn found_items_end_a_pull_without_reading_keys_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::sqlite_store(dir.path(), "found.db").await;
+    found_items_end_a_pull_without_reading_keys(store).await;
+}
+
+#[tokio::test]
+async fn found_items_end_a_pull_without_reading_keys_postgres() {
+    common::postgres::with_store(
+        "found_items_end_a_pull_without_reading_keys_postgres",
+        "erpsync_found",
+        found_items_end_a_pull_without_reading_keys,
+    )
+    .await;
+}
+
 /// Items read back from the store are told apart exactly: every kind of value (absent,
 /// empty, non-ASCII, negative, another scale) written and read back counts as unchanged,
 /// any change in any one of them as changed; an item written since the pull began is not

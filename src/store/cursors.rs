@@ -8,7 +8,7 @@
 
 use super::dialect::{sql_impl, Conn, SqlStore};
 use super::masters::{encode_contract, encode_open_item};
-use super::unchanged::StoredOpenItems;
+use super::unchanged::{Found, StoredOpenItems};
 use super::upsert::{key_text, CONTRACTS, OPEN_ITEMS, OPEN_ITEMS_PULLED};
 use super::{packed, Result};
 use crate::model::{Contract, OpenItem, OpenItemKey};
@@ -25,6 +25,8 @@ pub struct SeenKeys {
     text: String,
     spans: Vec<(usize, usize)>,
     sorted: bool,
+    /// Of the items read, the stored ones read as they are ([`SeenKeys::found_stored`]).
+    found: Option<Found>,
 }
 
 impl SeenKeys {
@@ -47,6 +49,13 @@ impl SeenKeys {
         }
         self.spans.push((start, self.text.len()));
         self.sorted = false;
+    }
+
+    /// Notes which of the items read were found stored as they are (and so not written
+    /// again): when they are all that is left unwritten at the pull's end, there is
+    /// nothing to clear, and the end need not read every open item's key to know it.
+    pub fn found_stored(&mut self, found: Found) {
+        self.found = Some(found);
     }
 
     pub fn len(&self) -> usize {
@@ -118,7 +127,8 @@ pub trait CursorStore: Send + Sync {
     /// reported `removed`, and, on a full pull's last page (`retire`: the keys of every
     /// item the pull read), the open items it did not see and nobody wrote since it began
     /// (`seen_at`), and sets `cursor` (name, value) when given. Returns how many items
-    /// were marked cleared.
+    /// were marked cleared. When the items left unwritten are the ones the pull found
+    /// stored as they are ([`SeenKeys::found_stored`]), none is cleared and no key is read.
     async fn finish_open_items_pull(
         &self,
         rows: &[OpenItem],
@@ -217,6 +227,24 @@ sql_impl! {
         /// One chunk of the open items not seen since `before`, in key order after the key
         /// `after` (parts joined by [`packed::SEP`]): each item's `fields` (the key columns
         /// first) packed, [`KEYS_CHUNK`] items at most, as [`packed::records`] reads them.
+        /// The open items a pull that began at `before` has not written (nor anyone since),
+        /// as [`Found`] counts them.
+        async fn left_unwritten(conn: &mut Conn<D>, before: DateTime<Utc>) -> Result<Found> {
+            let row = sqlx::query::<D::DB>(&format!(
+                "SELECT count(*) AS n, {} FROM open_items WHERE {OPEN_BEFORE}",
+                Found::SUM_SQL
+            ))
+            .bind(D::stamp(before))
+            .fetch_one(&mut *conn)
+            .await?;
+            let rows: i64 = Self::get(&row, "n")?;
+            let sum: i64 = Self::get(&row, "sum")?;
+            Ok(Found {
+                rows: rows as u64,
+                sum: sum as u64,
+            })
+        }
+
         async fn open_items_chunk(
             conn: &mut Conn<D>,
             fields: &[&str],
@@ -251,6 +279,11 @@ sql_impl! {
             last: &[OpenItem],
             seen_at: DateTime<Utc>,
         ) -> Result<u64> {
+            if let Some(found) = seen.found {
+                if Self::left_unwritten(conn, seen_at).await? == found {
+                    return Ok(0);
+                }
+            }
             seen.sort();
             let last: HashSet<String> = last.iter().map(|r| joined_key(&r.key)).collect();
             let mut after: Option<String> = None;

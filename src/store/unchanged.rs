@@ -46,6 +46,10 @@ pub struct StoredRows<T> {
     encode: Encoder<T>,
     key_fields: usize,
     skipped: u64,
+    /// Which stored digests a pulled row matched (a bit each, by position), and what
+    /// they add up to.
+    matched: Vec<u64>,
+    found: Found,
     scratch: Vec<u8>,
 }
 
@@ -75,6 +79,8 @@ impl<T> StoredRows<T> {
             encode,
             key_fields,
             skipped: 0,
+            matched: Vec::new(),
+            found: Found::default(),
             scratch: Vec::with_capacity(256),
         }
     }
@@ -107,6 +113,7 @@ impl<T> StoredRows<T> {
             self.starts.push(at as u32);
         }
         self.starts.push(self.digests.len() as u32);
+        self.matched = vec![0; self.digests.len().div_ceil(64)];
         self
     }
 
@@ -116,13 +123,15 @@ impl<T> StoredRows<T> {
         digest.checked_shr(u128::BITS - self.bits).unwrap_or(0) as usize
     }
 
-    fn contains(&self, digest: u128) -> bool {
+    /// Where `digest` is among the stored ones. Each is there once: a digest covers the
+    /// row's key, and the table holds a key once.
+    fn position(&self, digest: u128) -> Option<usize> {
         let range = self.range(digest);
         match (self.starts.get(range), self.starts.get(range + 1)) {
             (Some(&start), Some(&end)) => {
-                self.digests[start as usize..end as usize].contains(&digest)
+                (start as usize..end as usize).find(|&at| self.digests[at] == digest)
             }
-            _ => false,
+            _ => None,
         }
     }
 
@@ -139,13 +148,25 @@ impl<T> StoredRows<T> {
         self.skipped
     }
 
+    /// The stored rows [`Self::changed`] found as they are, each counted once.
+    pub fn found(&self) -> Found {
+        self.found
+    }
+
     /// Whether a row of this key and digest is stored exactly so, and this pull has not
     /// written its key since it began; otherwise notes its key written, so that a later
     /// copy of the same row (a key read twice, as paging over changing data may) is not
     /// taken for the stored one.
     fn is_stored(&mut self, key: u64, digest: u128) -> bool {
-        if !self.written.contains(&key) && self.contains(digest) {
-            return true;
+        if !self.written.contains(&key) {
+            if let Some(at) = self.position(digest) {
+                let (word, bit) = (at / 64, 1u64 << (at % 64));
+                if self.matched[word] & bit == 0 {
+                    self.matched[word] |= bit;
+                    self.found.add(digest as u64 as i64);
+                }
+                return true;
+            }
         }
         // Different keys may share a hash: then both are written from here on (never
         // wrongly skipped).
@@ -172,6 +193,29 @@ impl<T> StoredRows<T> {
         self.scratch = scratch;
         self.skipped += (before - changed.len()) as u64;
         changed
+    }
+}
+
+/// Stored rows a pull read as they are: how many, and the sum of the low 32 bits of their
+/// digests' low halves (`digest_lo`). At a full pull's end, the rows it did not write are
+/// the ones it found and those it did not read; when those add up to this, they are the
+/// ones it found (but for a chance of about 2^-32, and only if another writer changed
+/// the table at the same time), and none is left to clear. Below 2^53 for a million rows:
+/// every store sums it exactly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    pub rows: u64,
+    pub sum: u64,
+}
+
+impl Found {
+    /// The SQL of [`Found::sum`] over a set of rows, column named `sum`.
+    pub(super) const SUM_SQL: &'static str =
+        "CAST(coalesce(sum(digest_lo & 4294967295), 0) AS BIGINT) AS sum";
+
+    fn add(&mut self, lo: i64) {
+        self.rows += 1;
+        self.sum += lo as u64 & 0xFFFF_FFFF;
     }
 }
 
@@ -325,6 +369,25 @@ mod tests {
         assert_eq!(first.len(), 2);
         let again = s.changed(vec![item("1", "10.00")]);
         assert_eq!(again.len(), 1, "a later batch too");
+    }
+
+    #[test]
+    fn each_stored_row_found_counts_once() {
+        let rows = [item("1", "1.00"), item("2", "2.00"), item("3", "3.00")];
+        let mut s = stored(&rows);
+        assert_eq!(s.found(), Found::default());
+        // "1" twice (paging over shifting data), "2" changed, "3" as stored.
+        let pulled = vec![rows[0].clone(), item("2", "2.50"), rows[2].clone()];
+        assert_eq!(s.changed(pulled).len(), 1);
+        assert_eq!(s.changed(vec![rows[0].clone()]).len(), 0);
+        let low = |r: &OpenItem| row_digest(encode_open_item, r)[1] as u64 & 0xFFFF_FFFF;
+        assert_eq!(
+            s.found(),
+            Found {
+                rows: 2,
+                sum: low(&rows[0]) + low(&rows[2]),
+            }
+        );
     }
 
     #[test]

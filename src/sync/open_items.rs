@@ -19,8 +19,10 @@ use crate::erp::source::PagedSource;
 use crate::model::{OpenItem, OpenItemKey};
 use crate::store::cursors::SeenKeys;
 use crate::store::unchanged::StoredOpenItems;
+use crate::store::SharedStore;
 use chrono::Utc;
 use std::sync::{Arc, Mutex};
+use tracing::Instrument;
 
 pub async fn pull(
     ctx: &SyncContext,
@@ -52,9 +54,11 @@ pub async fn pull(
 ///
 /// Items that arrive unchanged are not written again: the keys of every item read are
 /// kept ([`SeenKeys`]) and, at the end of a full pull, the open items not among them (and
-/// not written since the pull began) are the ones marked cleared. A full pull first reads
-/// what is stored ([`StoredOpenItems`]) and hands the store only the items that differ: a
-/// re-read of unchanged data then asks the database for nothing but that one read.
+/// not written since the pull began) are the ones marked cleared. A full pull also reads
+/// what is stored ([`StoredOpenItems`], beside its first pages) and hands the store only
+/// the items that differ: a re-read of unchanged data then asks the database for nothing
+/// but that read, and, at its end, whether what it left unwritten is what it found (then
+/// there is nothing to clear, and no key is read).
 async fn pull_pages(
     ctx: &SyncContext,
     report: &mut SyncReport,
@@ -62,21 +66,13 @@ async fn pull_pages(
 ) -> Result<(), SyncError> {
     let seen_at = Utc::now();
     let store = &ctx.store;
-    let stored = Arc::new(Mutex::new(
-        stored_items(ctx, pages.is_full(), seen_at).await,
-    ));
+    let stored = Arc::new(Stored::read(store.clone(), pages.is_full(), seen_at));
     let seen = Mutex::new(SeenKeys::default());
     let read = |rows: &[OpenItem]| {
         let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
         for row in rows {
             seen.add(&row.key);
         }
-    };
-    let changed = |stored: &Mutex<StoredOpenItems>, rows: Vec<OpenItem>| {
-        stored
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .changed(rows)
     };
     land(
         pages,
@@ -88,18 +84,26 @@ async fn pull_pages(
             let stored = stored.clone();
             // Told apart on the writing task, beside the reading of the next pages.
             async move {
-                let rows = changed(&stored, rows);
+                let rows = stored.ready().await.changed(rows);
                 store.write_pulled_open_items(&rows, seen_at).await
             }
         },
         |rows, removed, ending| {
             read(&rows);
-            let rows = changed(&stored, rows);
             let mut keys = ending
                 .full
                 .then(|| std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner())));
             let store = store.clone();
+            let stored = stored.clone();
             async move {
+                let rows = {
+                    let mut stored = stored.ready().await;
+                    let rows = stored.changed(rows);
+                    if let Some(keys) = keys.as_mut() {
+                        keys.found_stored(stored.found());
+                    }
+                    rows
+                };
                 let cleared = store
                     .finish_open_items_pull(
                         &rows,
@@ -114,7 +118,7 @@ async fn pull_pages(
         },
     )
     .await?;
-    let stored = stored.lock().unwrap_or_else(|e| e.into_inner());
+    let stored = stored.ready().await;
     if !stored.is_empty() {
         tracing::info!(
             stored = stored.len(),
@@ -125,19 +129,42 @@ async fn pull_pages(
     Ok(())
 }
 
-/// What a full pull finds stored; nothing for a pull that reads only changes (it brings
-/// few rows), or when the stored items cannot be read (then every row is written, and
-/// the database tells unchanged ones apart, as it would anyway).
-async fn stored_items(
-    ctx: &SyncContext,
-    full: bool,
-    before: chrono::DateTime<Utc>,
-) -> StoredOpenItems {
-    if !full {
-        return StoredOpenItems::none();
+/// The open items stored when a full pull began, read beside its first pages: the first
+/// write waits for them.
+struct Stored(tokio::sync::Mutex<Reading>);
+
+struct Reading {
+    pending: Option<tokio::task::JoinHandle<StoredOpenItems>>,
+    stored: StoredOpenItems,
+}
+
+impl Stored {
+    fn read(store: SharedStore, full: bool, before: chrono::DateTime<Utc>) -> Self {
+        let pending = full.then(|| tokio::spawn(stored_items(store, before).in_current_span()));
+        Stored(tokio::sync::Mutex::new(Reading {
+            pending,
+            stored: StoredOpenItems::none(),
+        }))
     }
+
+    async fn ready(&self) -> tokio::sync::MappedMutexGuard<'_, StoredOpenItems> {
+        let mut reading = self.0.lock().await;
+        if let Some(pending) = reading.pending.take() {
+            reading.stored = pending.await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the read of the stored open items stopped: every item pulled is written");
+                StoredOpenItems::none()
+            });
+        }
+        tokio::sync::MutexGuard::map(reading, |r| &mut r.stored)
+    }
+}
+
+/// What a full pull finds stored; nothing when the stored items cannot be read (then every
+/// row is written, and the database tells unchanged ones apart, as it would anyway). A pull
+/// that reads only changes does not ask: it brings few rows.
+async fn stored_items(store: SharedStore, before: chrono::DateTime<Utc>) -> StoredOpenItems {
     let started = std::time::Instant::now();
-    match ctx.store.stored_open_items(before).await {
+    match store.stored_open_items(before).await {
         Ok(stored) => {
             tracing::info!(
                 stored = stored.len(),
