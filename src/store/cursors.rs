@@ -357,14 +357,8 @@ sql_impl! {
 
         async fn stored_open_items(&self, before: DateTime<Utc>) -> Result<StoredOpenItems> {
             let mut conn = self.pool().acquire().await?;
-            let row = sqlx::query::<D::DB>(&format!(
-                "SELECT count(*) AS n FROM open_items WHERE {OPEN_BEFORE}"
-            ))
-            .bind(D::stamp(before))
-            .fetch_one(&mut *conn)
-            .await?;
-            let count: i64 = Self::get(&row, "n")?;
-            let mut stored = StoredOpenItems::with_capacity(usize::try_from(count).unwrap_or(0));
+            // Grown chunk by chunk: counting first took PostgreSQL a scan of the table.
+            let mut stored = StoredOpenItems::with_capacity(KEYS_CHUNK);
             // The key (to read the next chunk after), then the digest's halves.
             let fields = [&OPEN_ITEMS.cols[..4], &["digest_hi", "digest_lo"][..]].concat();
             let mut after: Option<String> = None;

@@ -133,7 +133,7 @@ impl SyncReport {
 /// Rows written per store transaction. Servers page small (SAP Gateway by 100 to 1,000
 /// entities), and a transaction per page would cost a commit per page; rows gather across
 /// pages until there are this many, or the set ends. Small enough to keep memory flat
-/// (a batch being written and one gathering).
+/// (a batch being written, [`WRITES_QUEUED`] waiting and one gathering).
 pub(crate) const WRITE_BATCH: usize = 5_000;
 
 /// A batch is written at the latest this long after the previous write, however small: a
@@ -182,30 +182,58 @@ async fn timed(
     Ok(())
 }
 
-/// Writes batches behind the reading: a batch is written by a task of its own while the
-/// next pages are read and converted. The next batch waits for the one before, so batches
-/// land in order, one at a time; `finish` waits for the last, before a pull commits its
-/// cursor with its last page.
+/// Batches that may wait behind the one being written: the reading runs this far ahead of
+/// a write that is slower than it, or that waits (an open-items pull's first write waits
+/// for the stored digests, read beside the first pages), before it waits too.
+pub(crate) const WRITES_QUEUED: usize = 3;
+
+type Write = futures_util::future::BoxFuture<'static, Result<(), StoreError>>;
+
+/// Writes batches behind the reading: one task writes them, one at a time and in the order
+/// they were read, while the next pages are read and converted. `finish` waits for the
+/// last, before a pull commits its cursor with its last page. A failed write stops the
+/// writing; the error is the answer to the next `write` or to `finish`.
 #[derive(Default)]
 pub(crate) struct WriteBehind {
-    pending: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
+    queue: Option<tokio::sync::mpsc::Sender<Write>>,
+    writer: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
 }
 
 impl WriteBehind {
-    /// Waits for the batch in flight, then starts writing this one.
+    /// Queues this batch's write; waits while [`WRITES_QUEUED`] are waiting already.
     pub async fn write(
         &mut self,
         write: impl std::future::Future<Output = Result<(), StoreError>> + Send + 'static,
     ) -> Result<(), SyncError> {
-        self.finish().await?;
-        self.pending = Some(tokio::spawn(write.in_current_span()));
+        let write: Write = Box::pin(write.in_current_span());
+        let queue = match &mut self.queue {
+            Some(queue) => queue,
+            None => {
+                let (queue, mut batches) = tokio::sync::mpsc::channel::<Write>(WRITES_QUEUED);
+                let writer = async move {
+                    while let Some(write) = batches.recv().await {
+                        write.await?;
+                    }
+                    Ok(())
+                };
+                self.writer = Some(tokio::spawn(writer.in_current_span()));
+                self.queue.insert(queue)
+            }
+        };
+        if queue.send(write).await.is_err() {
+            // The writer stopped at a failed write: its error is the answer.
+            self.finish().await?;
+            return Err(SyncError::Source("a store write stopped".into()));
+        }
         Ok(())
     }
 
-    /// Waits for the batch in flight, if any.
+    /// Waits for every batch queued to be written.
     pub async fn finish(&mut self) -> Result<(), SyncError> {
-        match self.pending.take() {
-            Some(write) => write
+        // Closing the queue ends the writer after its last batch.
+        self.queue = None;
+        match self.writer.take() {
+            Some(writer) => writer
                 .await
                 .map_err(|e| SyncError::Source(format!("a store write stopped: {e}")))?
                 .map_err(SyncError::from),
@@ -416,4 +444,77 @@ pub async fn run(ctx: &SyncContext, only: &[Entity]) -> Result<SyncReport, SyncE
         report.erp_messages.extend(erp.client.take_sap_messages());
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    fn logged(
+        log: &Arc<Mutex<Vec<usize>>>,
+        i: usize,
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> {
+        let log = log.clone();
+        async move {
+            log.lock().unwrap().push(i);
+            Ok(())
+        }
+    }
+
+    /// Batches land one at a time, in the order read; the reading runs [`WRITES_QUEUED`]
+    /// batches ahead of a write that waits, and no further.
+    #[tokio::test]
+    async fn batches_land_in_order_behind_the_reading() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (open, gate) = tokio::sync::oneshot::channel::<()>();
+        let mut writer = WriteBehind::default();
+        let first = logged(&log, 0);
+        writer
+            .write(async move {
+                let _ = gate.await;
+                first.await
+            })
+            .await
+            .unwrap();
+        for i in 1..=WRITES_QUEUED {
+            tokio::time::timeout(Duration::from_secs(10), writer.write(logged(&log, i)))
+                .await
+                .expect("queued behind the waiting write")
+                .unwrap();
+        }
+        let one_more = writer.write(logged(&log, 99));
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), one_more)
+                .await
+                .is_err(),
+            "the reading waits once the queue is full"
+        );
+        assert!(log.lock().unwrap().is_empty());
+        open.send(()).unwrap();
+        writer.finish().await.unwrap();
+        assert_eq!(
+            *log.lock().unwrap(),
+            (0..=WRITES_QUEUED).collect::<Vec<_>>()
+        );
+    }
+
+    /// A failed write stops the writing: what was queued behind it is not written, and
+    /// the error is what `finish` (or the next write) answers.
+    #[tokio::test]
+    async fn a_failed_write_stops_the_writing_and_is_reported() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut writer = WriteBehind::default();
+        writer
+            .write(async { Err(StoreError::Refused("disk full".into())) })
+            .await
+            .unwrap();
+        let _ = writer.write(logged(&log, 1)).await;
+        let error = writer.finish().await.unwrap_err();
+        assert!(error.to_string().contains("disk full"), "{error}");
+        assert!(log.lock().unwrap().is_empty());
+        // Nothing pending: finishing again is a no-op.
+        writer.finish().await.unwrap();
+    }
 }
