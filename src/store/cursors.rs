@@ -224,9 +224,6 @@ sql_impl! {
             Ok(cleared)
         }
 
-        /// One chunk of the open items not seen since `before`, in key order after the key
-        /// `after` (parts joined by [`packed::SEP`]): each item's `fields` (the key columns
-        /// first) packed, [`KEYS_CHUNK`] items at most, as [`packed::records`] reads them.
         /// The open items a pull that began at `before` has not written (nor anyone since),
         /// as [`Found`] counts them.
         async fn left_unwritten(conn: &mut Conn<D>, before: DateTime<Utc>) -> Result<Found> {
@@ -245,6 +242,9 @@ sql_impl! {
             })
         }
 
+        /// One chunk of the open items not seen since `before`, in key order after the key
+        /// `after` (parts joined by [`packed::SEP`]): each item's `fields` (the key columns
+        /// first) packed, [`KEYS_CHUNK`] items at most, as [`packed::records`] reads them.
         async fn open_items_chunk(
             conn: &mut Conn<D>,
             fields: &[&str],
