@@ -9,7 +9,7 @@
 use super::dialect::{sql_impl, Conn, SqlStore};
 use super::masters::{encode_contract, encode_open_item};
 use super::unchanged::{Found, StoredOpenItems};
-use super::upsert::{key_text, CONTRACTS, OPEN_ITEMS, OPEN_ITEMS_PULLED};
+use super::upsert::{key_text, CONTRACTS, DIGEST, OPEN_ITEMS, OPEN_ITEMS_PULLED};
 use super::{packed, Result};
 use crate::model::{Contract, OpenItem, OpenItemKey};
 use async_trait::async_trait;
@@ -360,7 +360,7 @@ sql_impl! {
             // Grown chunk by chunk: counting first took PostgreSQL a scan of the table.
             let mut stored = StoredOpenItems::with_capacity(KEYS_CHUNK);
             // The key (to read the next chunk after), then the digest's halves.
-            let fields = [&OPEN_ITEMS.cols[..4], &["digest_hi", "digest_lo"][..]].concat();
+            let fields = [&OPEN_ITEMS.cols[..OPEN_ITEMS.key], &DIGEST[..]].concat();
             let mut after: Option<String> = None;
             loop {
                 let text =

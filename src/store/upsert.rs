@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 /// The columns of a row's digest (two 64-bit halves, as integers: what both stores keep
 /// in 16 bytes and bind without another type), in the tables that keep one.
-const DIGEST: [&str; 2] = ["digest_hi", "digest_lo"];
+pub(super) const DIGEST: [&str; 2] = ["digest_hi", "digest_lo"];
 
 /// IN lists are split so no statement exceeds the backends' bound-parameter limits.
 pub(super) const IN_CHUNK: usize = 500;
