@@ -81,7 +81,7 @@ pub async fn kpis(store: &dyn Store, settings: &ArSettings, q: &KpiQuery) -> Res
     };
     let mut totals: BTreeMap<Key, Totals> = BTreeMap::new();
     for g in store.ar_open_groups(&filter, q.as_of).await? {
-        let days = days_past_due(q.as_of, g.due);
+        let days = days_past_due(q.as_of, g.day);
         let t = totals
             .entry(key(&g.company_code, &g.currency, &g.clerk, &g.customer))
             .or_default();
@@ -98,7 +98,7 @@ pub async fn kpis(store: &dyn Store, settings: &ArSettings, q: &KpiQuery) -> Res
                 .entry(key(&g.company_code, &g.currency, &g.clerk, &g.customer))
                 .or_insert_with(|| empty.clone());
             for a in g.amounts {
-                dso::add_sale(p, g.posted, a);
+                dso::add_sale(p, g.day, a);
             }
         }
         Some((by, empty))

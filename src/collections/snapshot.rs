@@ -22,7 +22,7 @@ pub async fn take(
     };
     let mut totals: BTreeMap<(String, String, String), Totals> = BTreeMap::new();
     for g in store.ar_open_groups(&filter, as_of).await? {
-        let days = days_past_due(as_of, g.due);
+        let days = days_past_due(as_of, g.day);
         let t = totals
             .entry((g.company_code, g.currency, g.clerk))
             .or_default();
@@ -109,7 +109,7 @@ pub async fn trends(
             let day: &mut Decimal = sales
                 .entry((g.company_code, g.currency))
                 .or_default()
-                .entry(g.posted)
+                .entry(g.day)
                 .or_default();
             for a in g.amounts.into_iter().filter(|a| *a > Decimal::ZERO) {
                 *day = day.saturating_add(a);

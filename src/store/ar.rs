@@ -8,7 +8,7 @@
 //! per item (see `packed.rs` for why the per-row cost is what matters).
 
 use super::decode::{corrupt, customer_id};
-use super::dialect::{sql_impl, DbRow, SqlStore};
+use super::dialect::{sql_impl, SqlStore, Q};
 use super::packed::RS;
 use super::upsert::Params;
 use super::{Result, StoreError};
@@ -36,26 +36,17 @@ pub struct ArFilter {
     pub by_clerk: bool,
 }
 
-/// Open items of one company code, currency, clerk (`""` = none), customer (`""` unless
-/// asked) and due date: their amounts.
+/// Items of one company code, currency, clerk (`""` = none), customer (`""` unless asked)
+/// and day, with their amounts: the open items by due date ([`ArStore::ar_open_groups`])
+/// or the sales history by posting date ([`ArStore::ar_sales_groups`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArGroup {
     pub company_code: String,
     pub currency: String,
     pub clerk: String,
     pub customer: String,
-    pub due: NaiveDate,
-    pub amounts: Vec<Decimal>,
-}
-
-/// Posted items of one company code, currency, clerk, customer (when asked) and day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SalesGroup {
-    pub company_code: String,
-    pub currency: String,
-    pub clerk: String,
-    pub customer: String,
-    pub posted: NaiveDate,
+    /// The due date of open items, the posting date of sales.
+    pub day: NaiveDate,
     pub amounts: Vec<Decimal>,
 }
 
@@ -93,7 +84,7 @@ pub trait ArStore: Send + Sync {
         filter: &ArFilter,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<SalesGroup>>;
+    ) -> Result<Vec<ArGroup>>;
     /// Stores sales-history rows (insert or update by item key) and, when given, the pull's
     /// cursor, in one transaction.
     async fn ar_upsert_sales(
@@ -218,27 +209,26 @@ sql_impl! {
             (sql, values)
         }
 
-        fn grouped_row(row: &DbRow<D>) -> Result<Grouped> {
-            Ok(Grouped {
-                company_code: Self::get(row, "cc")?,
-                currency: Self::get(row, "cur")?,
-                clerk: Self::get(row, "clerk")?,
-                customer: Self::get(row, "cust")?,
-                day: Self::get(row, "day")?,
-                amounts: amounts(&Self::get::<String>(row, "amounts")?)?,
-            })
+        /// Runs [`Self::ar_grouped_sql`]'s read, its window already bound, with the
+        /// filter's `values` after it.
+        async fn ar_grouped(&self, q: Q<'_, D>, values: Vec<String>) -> Result<Vec<ArGroup>> {
+            let q = values.into_iter().fold(q, |q, v| q.bind(v));
+            q.fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|row| {
+                    Ok(ArGroup {
+                        company_code: Self::get(row, "cc")?,
+                        currency: Self::get(row, "cur")?,
+                        clerk: Self::get(row, "clerk")?,
+                        customer: Self::get(row, "cust")?,
+                        day: Self::get(row, "day")?,
+                        amounts: amounts(&Self::get::<String>(row, "amounts")?)?,
+                    })
+                })
+                .collect()
         }
     }
-}
-
-/// One group of [`SqlStore::ar_grouped_sql`]'s read.
-struct Grouped {
-    company_code: String,
-    currency: String,
-    clerk: String,
-    customer: String,
-    day: NaiveDate,
-    amounts: Vec<Decimal>,
 }
 
 sql_impl! {
@@ -257,27 +247,10 @@ sql_impl! {
                 "coalesce(o.net_due_date, o.baseline_date)",
                 &window,
             );
-            let mut q = sqlx::query::<D::DB>(&sql)
+            let q = sqlx::query::<D::DB>(&sql)
                 .bind(as_of)
                 .bind(D::stamp(end_of(as_of)));
-            for v in values {
-                q = q.bind(v);
-            }
-            q.fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(|row| {
-                    let g = Self::grouped_row(row)?;
-                    Ok(ArGroup {
-                        company_code: g.company_code,
-                        currency: g.currency,
-                        clerk: g.clerk,
-                        customer: g.customer,
-                        due: g.day,
-                        amounts: g.amounts,
-                    })
-                })
-                .collect()
+            self.ar_grouped(q, values).await
         }
 
         async fn ar_sales_groups(
@@ -285,31 +258,14 @@ sql_impl! {
             filter: &ArFilter,
             from: NaiveDate,
             to: NaiveDate,
-        ) -> Result<Vec<SalesGroup>> {
+        ) -> Result<Vec<ArGroup>> {
             let mut p = Params::default();
             let (pf, pt) = (p.next(), p.next());
             let window = format!("o.posting_date >= {pf} AND o.posting_date <= {pt}");
             let (sql, values) =
                 Self::ar_grouped_sql(filter, &mut p, "ar_sales", "o.posting_date", &window);
-            let mut q = sqlx::query::<D::DB>(&sql).bind(from).bind(to);
-            for v in values {
-                q = q.bind(v);
-            }
-            q.fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(|row| {
-                    let g = Self::grouped_row(row)?;
-                    Ok(SalesGroup {
-                        company_code: g.company_code,
-                        currency: g.currency,
-                        clerk: g.clerk,
-                        customer: g.customer,
-                        posted: g.day,
-                        amounts: g.amounts,
-                    })
-                })
-                .collect()
+            let q = sqlx::query::<D::DB>(&sql).bind(from).bind(to);
+            self.ar_grouped(q, values).await
         }
 
         async fn ar_upsert_sales(

@@ -27,7 +27,7 @@ pub mod sessions;
 pub mod sqlite;
 pub mod unchanged;
 
-pub use ar::{ArCustomer, ArFilter, ArGroup, ArStore, SalesGroup, SalesRow};
+pub use ar::{ArCustomer, ArFilter, ArGroup, ArStore, SalesRow};
 pub use cursors::CursorStore;
 pub use findings::{DiscrepancyFilter, FindingStore, FindingsReport};
 pub use idoc::IdocStore;
