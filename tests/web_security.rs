@@ -446,3 +446,46 @@ async fn the_role_is_checked_before_the_body_and_every_error_is_json() {
         "{message}"
     );
 }
+
+// ---------------------------------------------------------------- 10: page forms, who first
+
+#[tokio::test]
+async fn a_form_post_without_a_session_goes_to_the_login_before_its_body_is_read() {
+    let web = Web::start("").await;
+    let http = no_redirects();
+    // Bodies the forms could not read (no CSRF field, not a form at all): were the body read
+    // first, each would be refused as a bad form (422) instead of sent to the login.
+    for (path, body) in [
+        ("/notes", "%%%not-a-form"),
+        ("/flags/1/acknowledge", "note=no+csrf+field"),
+        ("/ar/customers/0000100001/call", ""),
+        ("/logout", "x"),
+    ] {
+        let resp = http
+            .post(web.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(resp.headers()["location"], "/login", "{path}");
+    }
+    // A signed-in user whose form lacks the session's token is refused after the form is read.
+    let (code, session) = login(&http, &web.base, "mia", "mia-pw").await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    let (cookie, _) = session.expect("a session cookie");
+    let resp = http
+        .post(web.url("/notes"))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", "wrong"),
+            ("customer", "0000100001"),
+            ("text", "hi"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(resp.text().await.unwrap().contains("CSRF"));
+}

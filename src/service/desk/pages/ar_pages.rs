@@ -9,7 +9,7 @@ use super::super::auth::Principal;
 use super::super::collect_api;
 use super::super::DeskState;
 use super::ar_charts::{aging_bars, trend};
-use super::kit::{esc, hidden, page, poster, see_other, unavailable, viewer, with_cookie};
+use super::kit::{esc, hidden, page, see_other, unavailable, with_cookie, Poster, Viewer};
 use super::note::{json_reason, NoteFields};
 use super::note_status::status_words;
 use crate::ar::statement::fmt_amount;
@@ -20,7 +20,7 @@ use crate::collections::snapshot::trends;
 use crate::collections::worklist::{worklist, WorklistQuery};
 use crate::model::CustomerId;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -54,13 +54,9 @@ fn day(raw: Option<&str>) -> NaiveDate {
 
 pub(super) async fn overview(
     State(desk): State<Arc<DeskState>>,
-    headers: HeaderMap,
+    Viewer { who, cookie, .. }: Viewer,
     Query(p): Query<AsOf>,
 ) -> Response {
-    let (who, cookie) = match viewer(&desk, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let as_of = day(p.as_of.as_deref());
     let q = KpiQuery {
         by: GroupBy::CompanyCode,
@@ -216,13 +212,9 @@ fn entry_row(e: &WorkEntry) -> String {
 
 pub(super) async fn calls(
     State(desk): State<Arc<DeskState>>,
-    headers: HeaderMap,
+    Viewer { who, cookie, .. }: Viewer,
     Query(p): Query<AsOf>,
 ) -> Response {
-    let (who, cookie) = match viewer(&desk, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let as_of = day(p.as_of.as_deref());
     let collector = default_collector(&who, p.collector.filter(|c| !c.is_empty()));
     let q = WorklistQuery {
@@ -272,14 +264,10 @@ pub(super) async fn calls(
 
 pub(super) async fn customer(
     State(desk): State<Arc<DeskState>>,
-    headers: HeaderMap,
+    Viewer { who, cookie, .. }: Viewer,
     Path(raw): Path<String>,
     Query(p): Query<AsOf>,
 ) -> Response {
-    let (who, cookie) = match viewer(&desk, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let Ok(id) = CustomerId::parse(&raw) else {
         return with_cookie(
             page(
@@ -501,11 +489,11 @@ pub(super) struct CallForm {
 /// note is; a dispute status, when both case and status are given, as the API queues one.
 pub(super) async fn log_call(
     State(desk): State<Arc<DeskState>>,
-    headers: HeaderMap,
+    poster: Poster,
     Path(raw): Path<String>,
     Form(form): Form<CallForm>,
 ) -> Response {
-    let who = match poster(&desk, &headers, &form.csrf).await {
+    let who = match poster.with_token(&form.csrf) {
         Ok(w) => w,
         Err(r) => return r,
     };

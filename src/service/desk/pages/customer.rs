@@ -8,13 +8,13 @@ use super::super::format::NumberStyle;
 use super::super::wording::{rule_label, scope_words};
 use super::super::DeskState;
 use super::flag_sides::{address, contract_scope};
-use super::kit::{esc, kv, money, opt, page, status_text, unavailable, viewer, with_cookie};
+use super::kit::{esc, kv, money, opt, page, status_text, unavailable, with_cookie, Viewer};
 use super::note::customer_note_form;
 use super::note_status::notes_list;
 use crate::model::{Contract, Customer, CustomerId, DiscrepancyStatus};
 use crate::store::DiscrepancyFilter;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use std::fmt::Write as _;
@@ -47,14 +47,10 @@ fn not_found(who: &Principal, raw: &str) -> Response {
 
 pub(super) async fn customer_page(
     State(desk): State<Arc<DeskState>>,
-    headers: HeaderMap,
+    Viewer { who, cookie, style }: Viewer,
     Path(raw): Path<String>,
     Query(q): Query<CustomerQuery>,
 ) -> Response {
-    let (who, cookie) = match viewer(&desk, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let Ok(id) = CustomerId::parse(raw.trim()) else {
         return with_cookie(not_found(&who, &raw), cookie);
     };
@@ -80,7 +76,6 @@ pub(super) async fn customer_page(
         Ok(f) => f,
         Err(e) => return with_cookie(unavailable(e), cookie),
     };
-    let style = NumberStyle::from_headers(&headers);
     let name = customer
         .as_ref()
         .map(|c| c.general.name.as_str())

@@ -12,14 +12,14 @@ use super::customer::customer_link;
 use super::flag_forms::{action_forms, ActionForm, Kept};
 use super::flag_sides::{difference, exposure, left_side, proposal, right_side};
 use super::kit::{
-    esc, kv, money, opt, page, poster, see_other, severity_badge, status_text, viewer, with_cookie,
+    esc, kv, money, opt, page, see_other, severity_badge, status_text, with_cookie, Poster, Viewer,
 };
 use super::note::note_form;
 use super::note_status::notes_list;
 use super::queue::{listing, QueueQuery};
 use crate::model::StatusChange;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -376,14 +376,10 @@ async fn render_flag(
 
 pub(super) async fn flag_page(
     State(desk): State<Arc<DeskState>>,
-    headers: HeaderMap,
+    Viewer { who, cookie, style }: Viewer,
     Path(id): Path<String>,
     Query(q): Query<FlagQuery>,
 ) -> Response {
-    let (who, cookie) = match viewer(&desk, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let Ok(id) = id.trim().parse::<i64>() else {
         return with_cookie(no_such_flag(&who, &id), cookie);
     };
@@ -393,7 +389,7 @@ pub(super) async fn flag_page(
         .and_then(done_message)
         .map(|m| (true, esc(m)));
     let drawing = Drawing {
-        style: NumberStyle::from_headers(&headers),
+        style,
         from: queue_query(q.from.as_deref()),
         kept: None,
     };
@@ -450,11 +446,12 @@ async fn changed_meanwhile(desk: &DeskState, id: i64, seen: Option<&str>) -> Str
 
 pub(super) async fn flag_action(
     State(desk): State<Arc<DeskState>>,
-    headers: HeaderMap,
+    poster: Poster,
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    let who = match poster(&desk, &headers, &form.csrf).await {
+    let style = poster.style;
+    let who = match poster.with_token(&form.csrf) {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -462,7 +459,6 @@ pub(super) async fn flag_action(
         return no_such_flag(&who, &id);
     };
     let from = queue_query(form.from.as_deref());
-    let style = NumberStyle::from_headers(&headers);
     let Ok(action) = action.parse::<Action>() else {
         let drawing = Drawing {
             style,

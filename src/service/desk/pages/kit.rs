@@ -6,9 +6,12 @@ use super::super::auth::{self, Principal, Via};
 use super::super::format::NumberStyle;
 use super::super::{Auth, DeskState};
 use crate::model::{Discrepancy, Severity};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 pub(super) use crate::html::esc;
 
@@ -67,37 +70,51 @@ pub(super) fn set_cookie(r: &mut Response, value: &str) {
     }
 }
 
-/// The signed-in user of a page request, or the redirect to the login form.
-#[allow(clippy::result_large_err)] // see api::require
-pub(super) async fn viewer(
-    desk: &DeskState,
-    headers: &HeaderMap,
-) -> Result<(Principal, Option<String>), Response> {
-    match desk.authenticate(headers).await {
-        Auth::Ok(p) if p.via == Via::Proxy => {
-            let (id, csrf) = desk
-                .sessions
-                .create(&p.name, p.role)
-                .await
-                .map_err(unavailable)?;
-            let cookie = auth::set_cookie(
-                auth::SESSION_COOKIE,
-                &id,
-                desk.sessions.lifetime(),
-                desk.cookie_secure,
-            );
-            Ok((
-                Principal {
+/// The signed-in user of a page request, with the session cookie to set when the user came
+/// through the SSO proxy (the first page starts a session, so its forms have a CSRF token)
+/// and the number style the browser asked for. Without a user the request is answered
+/// (login redirect, 403, 503) before the handler runs.
+pub(super) struct Viewer {
+    pub who: Principal,
+    pub cookie: Option<String>,
+    pub style: NumberStyle,
+}
+
+impl FromRequestParts<Arc<DeskState>> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        desk: &Arc<DeskState>,
+    ) -> Result<Self, Self::Rejection> {
+        let style = NumberStyle::from_headers(&parts.headers);
+        let (who, cookie) = match desk.authenticate(&parts.headers).await {
+            Auth::Ok(p) if p.via == Via::Proxy => {
+                let (id, csrf) = desk
+                    .sessions
+                    .create(&p.name, p.role)
+                    .await
+                    .map_err(unavailable)?;
+                let cookie = auth::set_cookie(
+                    auth::SESSION_COOKIE,
+                    &id,
+                    desk.sessions.lifetime(),
+                    desk.cookie_secure,
+                );
+                let who = Principal {
                     via: Via::Session { id, csrf },
                     ..p
-                },
-                Some(cookie),
-            ))
-        }
-        Auth::Ok(p) => Ok((p, None)),
-        Auth::NoDeskRole(_) => Err((StatusCode::FORBIDDEN, "no review-desk role").into_response()),
-        Auth::Unavailable => Err(unavailable("cannot check the session")),
-        Auth::Missing | Auth::Invalid => Err(Redirect::to("/login").into_response()),
+                };
+                (who, Some(cookie))
+            }
+            Auth::Ok(p) => (p, None),
+            Auth::NoDeskRole(_) => {
+                return Err((StatusCode::FORBIDDEN, "no review-desk role").into_response())
+            }
+            Auth::Unavailable => return Err(unavailable("cannot check the session")),
+            Auth::Missing | Auth::Invalid => return Err(Redirect::to("/login").into_response()),
+        };
+        Ok(Viewer { who, cookie, style })
     }
 }
 
@@ -117,28 +134,48 @@ pub(super) fn unavailable(e: impl std::fmt::Display) -> Response {
     r
 }
 
-/// The user of a form post: a session and its CSRF token, nothing else.
-#[allow(clippy::result_large_err)] // see api::require
-pub(super) async fn poster(
-    desk: &DeskState,
-    headers: &HeaderMap,
-    sent_csrf: &str,
-) -> Result<Principal, Response> {
-    let who = match desk.authenticate(headers).await {
-        Auth::Ok(p) => p,
-        _ => return Err(Redirect::to("/login").into_response()),
-    };
-    match who.csrf() {
-        Some(csrf) if auth::same(csrf, sent_csrf) => Ok(who),
-        _ => Err((
-            StatusCode::FORBIDDEN,
-            Html(layout(
-                "Refused",
-                None,
-                "<div class=\"msg err\" id=\"error\" role=\"alert\">The form's security token is missing or out of date (CSRF check). Reload the page and try again.</div>",
-            )),
-        )
-            .into_response()),
+/// The signed-in user of a form post, known from the request's head: without one the post
+/// is sent to the login form before a byte of its body is read. The form's CSRF token is
+/// checked once the form is read ([`Poster::with_token`]).
+pub(super) struct Poster {
+    who: Principal,
+    pub style: NumberStyle,
+}
+
+impl FromRequestParts<Arc<DeskState>> for Poster {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        desk: &Arc<DeskState>,
+    ) -> Result<Self, Self::Rejection> {
+        match desk.authenticate(&parts.headers).await {
+            Auth::Ok(who) => Ok(Poster {
+                who,
+                style: NumberStyle::from_headers(&parts.headers),
+            }),
+            _ => Err(Redirect::to("/login").into_response()),
+        }
+    }
+}
+
+impl Poster {
+    /// The user, when the form carries their session's CSRF token (a post can only come
+    /// from a session: the proxy's header alone never writes).
+    #[allow(clippy::result_large_err)] // see api::require
+    pub(super) fn with_token(self, sent_csrf: &str) -> Result<Principal, Response> {
+        match self.who.csrf() {
+            Some(csrf) if auth::same(csrf, sent_csrf) => Ok(self.who),
+            _ => Err((
+                StatusCode::FORBIDDEN,
+                Html(layout(
+                    "Refused",
+                    None,
+                    "<div class=\"msg err\" id=\"error\" role=\"alert\">The form's security token is missing or out of date (CSRF check). Reload the page and try again.</div>",
+                )),
+            )
+                .into_response()),
+        }
     }
 }
 

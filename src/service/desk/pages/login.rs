@@ -2,9 +2,9 @@
 
 use super::super::auth::Via;
 use super::super::{auth, client_addr, limiter, DeskState};
-use super::kit::{esc, layout, no_store, poster, see_other, set_cookie, unavailable};
+use super::kit::{esc, layout, no_store, see_other, set_cookie, unavailable, Poster};
 use axum::extract::{Form, FromRequest, Query, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -175,10 +175,10 @@ pub(super) struct CsrfForm {
 
 pub(super) async fn logout(
     State(desk): State<Arc<DeskState>>,
-    headers: HeaderMap,
+    poster: Poster,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let who = match poster(&desk, &headers, &form.csrf).await {
+    let who = match poster.with_token(&form.csrf) {
         Ok(w) => w,
         Err(r) => return r,
     };

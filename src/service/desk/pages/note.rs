@@ -5,11 +5,11 @@ use super::super::api::Detail;
 use super::super::auth::{Permission, Principal};
 use super::super::collect_api;
 use super::super::DeskState;
-use super::kit::{esc, hidden, page, poster, see_other};
+use super::kit::{esc, hidden, page, see_other, Poster};
 use crate::model::note_input::NoteInput;
 use crate::model::{CustomerId, NoteChannel};
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use std::fmt::Write as _;
@@ -147,10 +147,10 @@ pub(super) struct NoteForm {
 
 pub(super) async fn note(
     State(desk): State<Arc<DeskState>>,
-    headers: HeaderMap,
+    poster: Poster,
     Form(form): Form<NoteForm>,
 ) -> Response {
-    let who = match poster(&desk, &headers, &form.csrf).await {
+    let who = match poster.with_token(&form.csrf) {
         Ok(w) => w,
         Err(r) => return r,
     };

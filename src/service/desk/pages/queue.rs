@@ -8,15 +8,14 @@
 
 use super::super::api::{self, FlagView, QueueParams};
 use super::super::auth::{Permission, Principal, Role};
-use super::super::format::NumberStyle;
 use super::super::wording::{field_label, rule_label, scope_words};
 use super::super::DeskState;
 use super::kit::{
-    esc, money, page, query_string, severity_badge, status_text, viewer, with_cookie,
+    esc, money, page, query_string, severity_badge, status_text, with_cookie, Viewer,
 };
 use crate::model::{CustomerId, DiscrepancyStatus, Rule, Severity};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -392,14 +391,9 @@ pub(super) async fn listing(
 
 pub(super) async fn queue_page(
     State(desk): State<Arc<DeskState>>,
-    headers: HeaderMap,
+    Viewer { who, cookie, style }: Viewer,
     Query(mut q): Query<QueueQuery>,
 ) -> Response {
-    let (who, cookie) = match viewer(&desk, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let style = NumberStyle::from_headers(&headers);
     let Listing {
         items,
         counts,
