@@ -163,6 +163,21 @@ pub fn build(
     }
 }
 
+/// The payment details a document prints, labelled in its language; empty ones are left out.
+pub fn payment_rows<'a>(
+    w: &Words,
+    p: &'a PaymentDetails,
+) -> impl Iterator<Item = (&'static str, &'a str)> {
+    [
+        (w.beneficiary, p.beneficiary.as_str()),
+        (w.bank, p.bank.as_str()),
+        (w.account, p.iban.as_str()),
+        (w.bic, p.bic.as_str()),
+    ]
+    .into_iter()
+    .filter(|(_, value)| !value.is_empty())
+}
+
 /// The words of a document, per language.
 pub struct Words {
     pub title: &'static str,

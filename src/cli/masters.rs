@@ -138,17 +138,7 @@ pub async fn customers(path: &Path, command: CustomerCommand) -> Result<(), CliE
                 let views: Vec<CustomerView> = all.iter().map(CustomerView::of).collect();
                 return Ok(output::json(&views)?);
             }
-            let mut t = Table::new(vec![
-                "customer",
-                "name",
-                "company codes (terms)",
-                "sales areas (terms, currency)",
-                "flags",
-            ]);
-            for c in &all {
-                t.row(customer_row(c));
-            }
-            Ok(t.print(format)?)
+            Ok(customer_table(&all).print(format)?)
         }
         CustomerCommand::Show { customer, format } => {
             let id = parse_customer(&customer)?;
@@ -160,17 +150,24 @@ pub async fn customers(path: &Path, command: CustomerCommand) -> Result<(), CliE
             if format == Format::Json {
                 return Ok(output::json(&CustomerView::of(&c))?);
             }
-            let mut t = Table::new(vec![
-                "customer",
-                "name",
-                "company codes (terms)",
-                "sales areas (terms, currency)",
-                "flags",
-            ]);
-            t.row(customer_row(&c));
-            Ok(t.print(format)?)
+            Ok(customer_table(std::slice::from_ref(&c)).print(format)?)
         }
     }
+}
+
+/// A line per customer: its company codes and sales areas with their terms, and its flags.
+fn customer_table(customers: &[Customer]) -> Table {
+    let mut t = Table::new(vec![
+        "customer",
+        "name",
+        "company codes (terms)",
+        "sales areas (terms, currency)",
+        "flags",
+    ]);
+    for c in customers {
+        t.row(customer_row(c));
+    }
+    t
 }
 
 fn customer_row(c: &Customer) -> Vec<String> {

@@ -3,7 +3,9 @@
 
 use super::CollectionsError;
 use super::Result;
-use crate::ar::statement::{build, fmt_amount, paragraphs, words, Addressee, Document, Kind, Lang};
+use crate::ar::statement::{
+    build, fmt_amount, paragraphs, payment_rows, words, Addressee, Document, Kind, Lang,
+};
 use crate::ar::ArSettings;
 use crate::model::CustomerId;
 use crate::store::Store;
@@ -184,19 +186,12 @@ fn render(doc: &Document, style: &str) -> String {
         "<div class=\"pay\"><h2>{}</h2><table>",
         esc(w.payment)
     ));
-    for (label, value) in [
-        (w.beneficiary, &p.beneficiary),
-        (w.bank, &p.bank),
-        (w.account, &p.iban),
-        (w.bic, &p.bic),
-    ] {
-        if !value.is_empty() {
-            h.push_str(&format!(
-                "<tr><th>{}</th><td>{}</td></tr>",
-                esc(label),
-                esc(value)
-            ));
-        }
+    for (label, value) in payment_rows(&w, p) {
+        h.push_str(&format!(
+            "<tr><th>{}</th><td>{}</td></tr>",
+            esc(label),
+            esc(value)
+        ));
     }
     for line in &p.lines {
         h.push_str(&format!("<tr><td colspan=\"2\">{}</td></tr>", esc(line)));
@@ -278,17 +273,10 @@ pub fn xlsx(doc: &Document) -> Result<Vec<u8>> {
         .write_string_with_format(row, 0, w.payment, &bold)
         .map_err(bad)?;
     let p = &doc.payment;
-    for (label, value) in [
-        (w.beneficiary, &p.beneficiary),
-        (w.bank, &p.bank),
-        (w.account, &p.iban),
-        (w.bic, &p.bic),
-    ] {
-        if !value.is_empty() {
-            row += 1;
-            sheet.write_string(row, 0, label).map_err(bad)?;
-            sheet.write_string(row, 1, value).map_err(bad)?;
-        }
+    for (label, value) in payment_rows(&w, p) {
+        row += 1;
+        sheet.write_string(row, 0, label).map_err(bad)?;
+        sheet.write_string(row, 1, value).map_err(bad)?;
     }
     sheet.set_freeze_panes(header + 1, 0).map_err(bad)?;
     sheet.set_column_width(0, 24).map_err(bad)?;
