@@ -18,9 +18,8 @@ use super::records::{
     reference_date, ymd, AddressRec, CompanyRec, CustomerRec, DisputeCaseRec, OpenItemRec,
     SalesAreaRec,
 };
-use super::terms::apply_terms;
 use super::Dataset;
-use chrono::{Datelike, Duration};
+use chrono::Duration;
 use rust_decimal::Decimal;
 
 /// Every aging bucket, over 360 days included, and a credit memo.
@@ -159,36 +158,15 @@ impl Builder {
             let due = today - Duration::days(*days_past_due);
             let document_date = due - Duration::days(30);
             let credit = *cents < 0;
-            let mut item = OpenItemRec {
-                company_code: "1010",
-                fiscal_year: document_date.year() as u16,
-                document: 1_890_000_001 + n as u64,
-                item: 1,
-                account_type: b'D',
-                party: first + *plant as u32,
-                document_type: if credit { "DG" } else { "DR" },
-                is_cleared: false,
-                clearing_date: None,
-                clearing_document: 0,
-                debit: !credit,
+            let mut item = OpenItemRec::posted(
+                "1010",
+                1_890_000_001 + n as u64,
+                first + *plant as u32,
                 document_date,
-                posting_date: document_date,
-                baseline_date: document_date,
-                net_due_date: document_date,
-                payment_terms: "NT30",
-                cd1_days: 0,
-                cd1_pct_milli: 0,
-                cd2_days: 0,
-                cd2_pct_milli: 0,
-                net_days: 0,
-                currency: p.currency,
-                amount: Decimal::new(*cents, 2),
-                dunning_level: 0,
-                dunning_block: "",
-                invoice_reference: 0,
-                last_change: document_date,
-            };
-            apply_terms(&mut item);
+                "NT30",
+                p.currency,
+                Decimal::new(*cents, 2),
+            );
             if credit {
                 // An unlinked credit memo is due at its baseline: post it 30 days later.
                 item.document_date = due;

@@ -4,8 +4,8 @@
 
 use super::builder::{default_currency, Builder};
 use super::records::{reference_date, ymd, OpenItemRec};
-use super::terms::{apply_terms, COMMON_KEYS};
-use chrono::{Datelike, Duration};
+use super::terms::COMMON_KEYS;
+use chrono::Duration;
 use rust_decimal::Decimal;
 
 /// Open customer items per the config, about 10 % cleared ones on top, and 5 % supplier
@@ -73,36 +73,21 @@ pub(super) fn generate_items(b: &mut Builder, open_items: usize) {
             };
             let cents = 10_000 + b.rng.below(5_000_000) as i64;
             let cents = if currency == "CNY" { cents * 7 } else { cents };
+            let amount = Decimal::new(if credit { -cents / 5 } else { cents }, 2);
             let mut item = OpenItemRec {
-                company_code: cc,
-                fiscal_year: document_date.year() as u16,
-                document: doc_no[slot],
-                item: 1,
-                account_type: b'D',
-                party: ci as u32,
-                document_type: if credit { "DG" } else { "DR" },
                 is_cleared,
-                clearing_date: None,
-                clearing_document: 0,
-                debit: !credit,
-                document_date,
                 posting_date,
-                baseline_date: document_date,
-                net_due_date: document_date,
-                payment_terms: terms,
-                cd1_days: 0,
-                cd1_pct_milli: 0,
-                cd2_days: 0,
-                cd2_pct_milli: 0,
-                net_days: 0,
-                currency,
-                amount: Decimal::new(if credit { -cents / 5 } else { cents }, 2),
-                dunning_level: 0,
-                dunning_block: "",
-                invoice_reference: 0,
                 last_change: posting_date,
+                ..OpenItemRec::posted(
+                    cc,
+                    doc_no[slot],
+                    ci as u32,
+                    document_date,
+                    terms,
+                    currency,
+                    amount,
+                )
             };
-            apply_terms(&mut item);
             if credit {
                 match &last_invoice {
                     // A credit memo for an invoice takes over the invoice's terms and dates.
@@ -149,36 +134,21 @@ pub(super) fn generate_items(b: &mut Builder, open_items: usize) {
         let ap_doc = 5_100_000_001 + k as u64;
         let cc = if k % 3 == 0 { "1710" } else { "1010" };
         let document_date = first_day + Duration::days(b.rng.below(span + 1) as i64);
-        let mut item = OpenItemRec {
-            company_code: cc,
-            fiscal_year: document_date.year() as u16,
-            document: ap_doc,
-            item: 1,
+        let amount = Decimal::new(-(10_000 + b.rng.below(2_000_000) as i64), 2);
+        let party = 17_300_001 + (k as u32 % 50);
+        let item = OpenItemRec {
             account_type: b'K',
-            party: 17_300_001 + (k as u32 % 50),
             document_type: "KR",
-            is_cleared: false,
-            clearing_date: None,
-            clearing_document: 0,
-            debit: false,
-            document_date,
-            posting_date: document_date,
-            baseline_date: document_date,
-            net_due_date: document_date,
-            payment_terms: "NT30",
-            cd1_days: 0,
-            cd1_pct_milli: 0,
-            cd2_days: 0,
-            cd2_pct_milli: 0,
-            net_days: 0,
-            currency: default_currency(cc),
-            amount: Decimal::new(-(10_000 + b.rng.below(2_000_000) as i64), 2),
-            dunning_level: 0,
-            dunning_block: "",
-            invoice_reference: 0,
-            last_change: document_date,
+            ..OpenItemRec::posted(
+                cc,
+                ap_doc,
+                party,
+                document_date,
+                "NT30",
+                default_currency(cc),
+                amount,
+            )
         };
-        apply_terms(&mut item);
         b.ds.open_items.push(item);
     }
 

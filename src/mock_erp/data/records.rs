@@ -1,7 +1,8 @@
 //! The records of the generated world, compact (indices and static strings, so a million
 //! items stay small), and the data set that holds them.
 
-use chrono::NaiveDate;
+use super::terms::apply_terms;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -102,6 +103,54 @@ pub struct OpenItemRec {
     /// Invoice a credit memo refers to (0 = none).
     pub invoice_reference: u64,
     pub last_change: NaiveDate,
+}
+
+impl OpenItemRec {
+    /// The first item of an uncleared customer document dated `document_date`: an invoice,
+    /// or a credit memo when `amount` is negative, due as `payment_terms` say (FI's
+    /// baseline, discount tiers and net due date). Anything else is set by the caller.
+    pub(super) fn posted(
+        company_code: &'static str,
+        document: u64,
+        party: u32,
+        document_date: NaiveDate,
+        payment_terms: &'static str,
+        currency: &'static str,
+        amount: Decimal,
+    ) -> OpenItemRec {
+        let credit = amount.is_sign_negative();
+        let mut item = OpenItemRec {
+            company_code,
+            fiscal_year: document_date.year() as u16,
+            document,
+            item: 1,
+            account_type: b'D',
+            party,
+            document_type: if credit { "DG" } else { "DR" },
+            is_cleared: false,
+            clearing_date: None,
+            clearing_document: 0,
+            debit: !credit,
+            document_date,
+            posting_date: document_date,
+            baseline_date: document_date,
+            net_due_date: document_date,
+            payment_terms,
+            cd1_days: 0,
+            cd1_pct_milli: 0,
+            cd2_days: 0,
+            cd2_pct_milli: 0,
+            net_days: 0,
+            currency,
+            amount,
+            dunning_level: 0,
+            dunning_block: "",
+            invoice_reference: 0,
+            last_change: document_date,
+        };
+        apply_terms(&mut item);
+        item
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
