@@ -116,12 +116,8 @@ pub enum IdocCommand {
 #[derive(Debug, Subcommand)]
 pub enum DiscrepancyCommand {
     List {
-        #[arg(long)]
-        status: Option<String>,
-        #[arg(long)]
-        customer: Option<String>,
-        #[arg(long)]
-        rule: Option<String>,
+        #[command(flatten)]
+        filter: QueueFilterArgs,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -150,13 +146,21 @@ pub enum DiscrepancyCommand {
         xlsx: Option<PathBuf>,
         #[arg(long)]
         csv: Option<PathBuf>,
-        #[arg(long)]
-        status: Option<String>,
-        #[arg(long)]
-        customer: Option<String>,
-        #[arg(long)]
-        rule: Option<String>,
+        #[command(flatten)]
+        filter: QueueFilterArgs,
     },
+}
+
+// Which flags `discrepancies list` and `export` take (none given: all). A plain comment:
+// a doc comment here would become the help text of `list`.
+#[derive(Debug, Args)]
+pub struct QueueFilterArgs {
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub customer: Option<String>,
+    #[arg(long)]
+    pub rule: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,6 @@
 //! `discrepancies list|show|acknowledge|resolve|waive`.
 
-use super::app::{DiscrepancyCommand, ReviewArgs};
+use super::app::{DiscrepancyCommand, QueueFilterArgs, ReviewArgs};
 use super::output::{self, Format, Table};
 use super::{open, CliError};
 use crate::export;
@@ -9,21 +9,23 @@ use crate::store::{DiscrepancyFilter, SharedStore};
 use chrono::{NaiveDate, Utc};
 use std::path::Path;
 
-fn filter(
-    status: Option<String>,
-    customer: Option<String>,
-    rule: Option<String>,
-) -> Result<DiscrepancyFilter, CliError> {
+fn filter(args: QueueFilterArgs) -> Result<DiscrepancyFilter, CliError> {
     Ok(DiscrepancyFilter {
-        status: status
+        status: args
+            .status
             .map(|s| s.parse::<DiscrepancyStatus>())
             .transpose()
             .map_err(usage)?,
-        customer: customer
+        customer: args
+            .customer
             .map(|c| CustomerId::parse(&c))
             .transpose()
             .map_err(usage)?,
-        rule: rule.map(|r| r.parse::<Rule>()).transpose().map_err(usage)?,
+        rule: args
+            .rule
+            .map(|r| r.parse::<Rule>())
+            .transpose()
+            .map_err(usage)?,
         ..DiscrepancyFilter::default()
     })
 }
@@ -33,11 +35,9 @@ pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliErro
         DiscrepancyCommand::Export {
             xlsx,
             csv,
-            status,
-            customer,
-            rule,
+            filter: f,
         } => {
-            let filter = filter(status, customer, rule)?;
+            let filter = filter(f)?;
             let (_, store) = open(path).await?;
             let list = store.list_discrepancies(&filter).await?;
             let (file, bytes) = match (xlsx, csv) {
@@ -53,13 +53,8 @@ pub async fn run(path: &Path, command: DiscrepancyCommand) -> Result<(), CliErro
             println!("{} discrepancies written to {}", list.len(), file.display());
             Ok(())
         }
-        DiscrepancyCommand::List {
-            status,
-            customer,
-            rule,
-            format,
-        } => {
-            let filter = filter(status, customer, rule)?;
+        DiscrepancyCommand::List { filter: f, format } => {
+            let filter = filter(f)?;
             let (_, store) = open(path).await?;
             let list = store.list_discrepancies(&filter).await?;
             if format == Format::Json {
