@@ -211,16 +211,20 @@ pub async fn job_loop(
     let instance = shared.ctx.instance.clone();
     let lease_for = chrono::Duration::from_std(sched.lease).unwrap_or(chrono::Duration::minutes(2));
     let mut failures: u32 = 0;
-    // The first turn comes soon after start (only jitter apart), except reconciliation,
-    // which waits for the first pull to store something (or its interval).
-    let mut delay = if job == Job::Reconcile {
+    // The wait before the next turn: the interval, doubled per failure up to the cap, jittered.
+    let backoff = |interval, failures| {
         next_delay(
-            spec.interval,
-            0,
+            interval,
+            failures,
             sched.max_backoff,
             sched.jitter,
             random_unit(),
         )
+    };
+    // The first turn comes soon after start (only jitter apart), except reconciliation,
+    // which waits for the first pull to store something (or its interval).
+    let mut delay = if job == Job::Reconcile {
+        backoff(spec.interval, 0)
     } else {
         sched.jitter.mul_f64(random_unit())
     };
@@ -250,25 +254,13 @@ pub async fn job_loop(
                     shared.update(job, |s| s.skipped += 1);
                     // Look again once the lease could have expired: if its holder died,
                     // the job moves here then, not an interval later.
-                    delay = next_delay(
-                        spec.interval.min(sched.lease),
-                        0,
-                        sched.max_backoff,
-                        sched.jitter,
-                        random_unit(),
-                    );
+                    delay = backoff(spec.interval.min(sched.lease), 0);
                     continue;
                 }
                 Err(e) => {
                     failures += 1;
                     tracing::warn!(job = name, error = %e, "cannot take the job lease");
-                    delay = next_delay(
-                        spec.interval,
-                        failures,
-                        sched.max_backoff,
-                        sched.jitter,
-                        random_unit(),
-                    );
+                    delay = backoff(spec.interval, failures);
                     continue;
                 }
             }
@@ -409,13 +401,7 @@ pub async fn job_loop(
         if matches!(turn, Turn::Abandoned) {
             break;
         }
-        delay = next_delay(
-            spec.interval,
-            failures,
-            sched.max_backoff,
-            sched.jitter,
-            random_unit(),
-        );
+        delay = backoff(spec.interval, failures);
     }
 }
 
