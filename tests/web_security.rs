@@ -410,6 +410,38 @@ async fn the_role_is_checked_before_the_body_and_every_error_is_json() {
         let v: serde_json::Value = resp.json().await.unwrap();
         assert!(v["error"].is_string(), "{path}: {v}");
     }
+    // Not even a body over the limit is read for someone without the role: 403, not 413.
+    let big = "x".repeat(3 * 1024 * 1024);
+    for path in ["/api/v1/discrepancies/1/acknowledge", "/api/v1/notes"] {
+        let resp = http
+            .post(web.url(path))
+            .bearer_auth(VIEWER_TOKEN)
+            .header("content-type", "application/json")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    // Someone with the role gets the limit, as JSON.
+    let (code, session) = login(&no_redirects(), &web.base, "mia", "mia-pw").await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    let (cookie, _) = session.expect("a session cookie");
+    let (_, me_body) = me(&web.base, &[("cookie", cookie.as_str())]).await;
+    let csrf = me_body["csrf_token"].as_str().expect("the session's CSRF token");
+    let resp = http
+        .post(web.url("/api/v1/discrepancies/1/acknowledge"))
+        .header("cookie", cookie.as_str())
+        .header("x-csrf-token", csrf)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let v: serde_json::Value = resp.json().await.expect("a JSON body");
+    assert!(v["error"].is_string(), "{v}");
+
     // axum's own rejections come back as JSON too.
     let resp = http
         .get(web.url("/api/v1/discrepancies/not-a-number"))

@@ -16,7 +16,8 @@ use crate::model::{
 use crate::reconcile::due_dates;
 use crate::store::queue::QueueCursor;
 use crate::store::{DiscrepancyFilter, StoreError};
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -70,19 +71,23 @@ pub fn store_error(e: StoreError) -> Response {
     r
 }
 
-/// A request body as `T`, after the caller was authorised: an empty body is `T::default()`
-/// where `empty` is given, anything unreadable a JSON 400.
-#[allow(clippy::result_large_err)] // see require
-pub(super) fn body_as<T: serde::de::DeserializeOwned>(
-    body: &[u8],
+/// The request's body as `T`, read only now: call it once the caller is authenticated (the
+/// extractors) and authorised (the handler), so no one else makes the service read a body.
+/// Within axum's body limit (a JSON 413 beyond it); an empty body is `empty` where given;
+/// anything unreadable is a JSON 400.
+pub(super) async fn body_as<T: serde::de::DeserializeOwned>(
+    request: Request,
     empty: Option<T>,
 ) -> Result<T, Response> {
+    let body = Bytes::from_request(request, &())
+        .await
+        .map_err(IntoResponse::into_response)?;
     if body.iter().all(u8::is_ascii_whitespace) {
         if let Some(v) = empty {
             return Ok(v);
         }
     }
-    serde_json::from_slice(body).map_err(|e| {
+    serde_json::from_slice(&body).map_err(|e| {
         error(
             StatusCode::BAD_REQUEST,
             format!("the body is not valid: {e}"),
@@ -567,7 +572,7 @@ async fn act(
     State(desk): State<Arc<DeskState>>,
     Caller(who): Caller,
     Path((id, action)): Path<(i64, String)>,
-    body: axum::body::Bytes,
+    request: Request,
 ) -> Response {
     let Ok(action) = action.parse::<Action>() else {
         return error(
@@ -575,11 +580,11 @@ async fn act(
             format!("no action {action:?}: acknowledge, resolve, waive, approve, reject or reopen"),
         );
     };
-    // The role first: someone who may not act learns nothing from how the body is read.
+    // The role first: the body of someone who may not act is never read.
     if let Err(r) = require(&who, action.permission(), action.as_str()) {
         return r;
     }
-    let body: ActionBody = match body_as(&body, Some(ActionBody::default())) {
+    let body: ActionBody = match body_as(request, Some(ActionBody::default())).await {
         Ok(b) => b,
         Err(r) => return r,
     };

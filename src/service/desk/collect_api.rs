@@ -8,7 +8,7 @@ use super::DeskState;
 use crate::model::note::CollectorNote;
 use crate::model::note_input::{FieldNames, NoteInput};
 use crate::model::DisputeStatusChange;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -100,12 +100,12 @@ async fn check_note_target(desk: &DeskState, note: &CollectorNote) -> Result<(),
 async fn add_note(
     State(desk): State<Arc<DeskState>>,
     Caller(who): Caller,
-    body: axum::body::Bytes,
+    request: Request,
 ) -> Response {
     if let Err(r) = require(&who, Permission::Collect, "add notes") {
         return r;
     }
-    let body: NoteInput = match body_as(&body, None) {
+    let body: NoteInput = match body_as(request, None).await {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -144,12 +144,12 @@ async fn set_dispute_status(
     State(desk): State<Arc<DeskState>>,
     Caller(who): Caller,
     Path(case): Path<String>,
-    body: axum::body::Bytes,
+    request: Request,
 ) -> Response {
     if let Err(r) = require(&who, Permission::Collect, "set dispute statuses") {
         return r;
     }
-    let body: DisputeBody = match body_as(&body, None) {
+    let body: DisputeBody = match body_as(request, None).await {
         Ok(b) => b,
         Err(r) => return r,
     };
