@@ -428,7 +428,9 @@ async fn the_role_is_checked_before_the_body_and_every_error_is_json() {
     assert_eq!(code, StatusCode::SEE_OTHER);
     let (cookie, _) = session.expect("a session cookie");
     let (_, me_body) = me(&web.base, &[("cookie", cookie.as_str())]).await;
-    let csrf = me_body["csrf_token"].as_str().expect("the session's CSRF token");
+    let csrf = me_body["csrf_token"]
+        .as_str()
+        .expect("the session's CSRF token");
     let resp = http
         .post(web.url("/api/v1/discrepancies/1/acknowledge"))
         .header("cookie", cookie.as_str())
@@ -520,4 +522,45 @@ async fn a_form_post_without_a_session_goes_to_the_login_before_its_body_is_read
         .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert!(resp.text().await.unwrap().contains("CSRF"));
+}
+
+#[tokio::test]
+async fn the_sign_in_form_is_read_only_with_its_cookie_and_only_so_far() {
+    let web = Web::start("").await;
+    let http = no_redirects();
+    let post = |cookie: Option<&str>, body: String| {
+        let mut req = http
+            .post(web.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send()
+    };
+    // Without the form's cookie the body is not read: the form has expired (403), even when
+    // what was sent is no form at all.
+    let resp = post(None, "%%%".into()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
+    let form = http.get(web.url("/login")).send().await.unwrap();
+    let cookie = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(auth::LOGIN_COOKIE))
+        .expect("the form sets its cookie");
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let token = pair.split_once('=').unwrap().1.to_string();
+    let fields = format!("user=mia&password=mia-pw&csrf={token}");
+    // Right fields, padded past 16 KiB: not read (400), not signed in.
+    let padded = format!("{fields}&pad={}", "x".repeat(20 * 1024));
+    let resp = post(Some(&pair), padded).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(common::desk::session_cookie_line(&resp).is_none());
+    // The same fields alone sign in.
+    let resp = post(Some(&pair), fields).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(common::desk::session_cookie_line(&resp).is_some());
 }

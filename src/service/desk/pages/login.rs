@@ -66,6 +66,14 @@ pub(super) async fn login_form(
     login_page(&desk, StatusCode::OK, message)
 }
 
+fn form_expired(desk: &DeskState) -> Response {
+    login_page(
+        desk,
+        StatusCode::FORBIDDEN,
+        Some("The sign-in form expired (CSRF check). Try again."),
+    )
+}
+
 #[derive(Deserialize)]
 pub(super) struct LoginForm {
     user: String,
@@ -73,9 +81,22 @@ pub(super) struct LoginForm {
     csrf: String,
 }
 
+/// The most a sign-in form may hold: anyone may post it, so it is read only this far.
+pub(super) const LOGIN_BODY_LIMIT: usize = 16 * 1024;
+
 pub(super) async fn login(State(desk): State<Arc<DeskState>>, request: Request) -> Response {
     let addr = client_addr(request.extensions());
-    let headers = request.headers().clone();
+    // Double submit: the form's token must equal the cookie set with the form, which a
+    // foreign site can neither read nor set. Without the cookie the form is not read at all.
+    let Some(cookie_token) = request
+        .headers()
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| auth::cookie(c, auth::LOGIN_COOKIE))
+        .map(str::to_string)
+    else {
+        return form_expired(&desk);
+    };
     let Ok(Form(form)) = Form::<LoginForm>::from_request(request, &()).await else {
         return login_page(
             &desk,
@@ -83,18 +104,8 @@ pub(super) async fn login(State(desk): State<Arc<DeskState>>, request: Request) 
             Some("Enter user and password."),
         );
     };
-    // Double submit: the form's token must equal the cookie set with the form, which a
-    // foreign site can neither read nor set.
-    let cookie_token = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| auth::cookie(c, auth::LOGIN_COOKIE));
-    if cookie_token.is_none_or(|t| !auth::same(t, &form.csrf)) {
-        return login_page(
-            &desk,
-            StatusCode::FORBIDDEN,
-            Some("The sign-in form expired (CSRF check). Try again."),
-        );
+    if !auth::same(&cookie_token, &form.csrf) {
+        return form_expired(&desk);
     }
     let user = form.user.trim().to_string();
     let addr = addr.map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());

@@ -20,6 +20,8 @@ mod note_status;
 pub(super) mod queue;
 
 use super::DeskState;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,7 +35,11 @@ const ICON: &str = include_str!("../assets/favicon.svg");
 pub fn routes() -> Router<Arc<DeskState>> {
     Router::new()
         .route("/", get(queue::queue_page))
-        .route("/login", get(login::login_form).post(login::login))
+        .route(
+            "/login",
+            get(login::login_form)
+                .post(login::login.layer(DefaultBodyLimit::max(login::LOGIN_BODY_LIMIT))),
+        )
         .route("/logout", post(login::logout))
         .route("/flags/{id}", get(flag::flag_page))
         .route("/flags/{id}/{action}", post(flag::flag_action))
