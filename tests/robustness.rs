@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::ErpsyncToml;
 use erpsync::config::Config;
 use erpsync::erp::idoc::Translator;
 use erpsync::model::CustomerId;
@@ -28,33 +29,30 @@ K-1,0000004711,1010,,,,NT30,,EUR,,,,,,2026-01-01,2030-12-31
 ";
 
 /// An IDoc-only agent (no ERP to reach) whose reconciliation runs every 200 ms.
-const CONFIG: &str = r#"[store]
-url = "sqlite://erpsync.db"
-[erp]
-kind = "idoc"
-[idoc]
-inbox = "inbox"
-[[contracts]]
-kind = "file"
-path = "contracts.csv"
-[payment_terms]
-file = "t052.csv"
-[schedule]
-reconcile = "200ms"
-jitter = "0s"
-max_backoff = "400ms"
-lease = "5s"
-[server]
-listen = "127.0.0.1:0"
-"#;
+fn agent_toml() -> ErpsyncToml {
+    ErpsyncToml::sqlite("erpsync.db")
+        .set("erp.kind", "idoc")
+        .set("idoc.inbox", "inbox")
+        .file_contracts("contracts.csv")
+        .set("payment_terms.file", "t052.csv")
+        .section(
+            "schedule",
+            &[
+                ("reconcile", "200ms"),
+                ("jitter", "0s"),
+                ("max_backoff", "400ms"),
+                ("lease", "5s"),
+            ],
+        )
+        .set("server.listen", "127.0.0.1:0")
+}
 
-/// A config folder with [`CONFIG`] and its files; the config and an open, migrated store.
+/// A config folder with [`agent_toml`] and its files; the config and an open, migrated store.
 async fn agent(dir: &Path) -> (Config, SharedStore) {
-    std::fs::write(dir.join("erpsync.toml"), CONFIG).unwrap();
     std::fs::write(dir.join("t052.csv"), T052).unwrap();
     std::fs::write(dir.join("contracts.csv"), REGISTER).unwrap();
     std::fs::create_dir_all(dir.join("inbox")).unwrap();
-    let config = Config::load(&dir.join("erpsync.toml")).expect("config loads");
+    let config = agent_toml().load_in(dir);
     let store = store::open(&config.store.url).await.unwrap();
     store.migrate().await.unwrap();
     (config, store)
@@ -360,10 +358,9 @@ mod post_idoc {
 #[test]
 fn the_post_limit_is_configured_in_mib_with_a_generous_default() {
     let dir = tempfile::tempdir().unwrap();
-    let load = |extra: &str| {
-        let text = CONFIG.replace("inbox = \"inbox\"", &format!("inbox = \"inbox\"\n{extra}"));
+    let load = |config: ErpsyncToml| {
         Config::from_str_with_env(
-            &text,
+            &config.render(),
             &dir.path().join("erpsync.toml"),
             dir.path(),
             Vec::<(String, String)>::new(),
@@ -373,6 +370,6 @@ fn the_post_limit_is_configured_in_mib_with_a_generous_default() {
         .unwrap()
         .max_post_mb
     };
-    assert_eq!(load(""), 512);
-    assert_eq!(load("max_post_mb = 7"), 7);
+    assert_eq!(load(agent_toml()), 512);
+    assert_eq!(load(agent_toml().set("idoc.max_post_mb", 7)), 7);
 }

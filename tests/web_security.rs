@@ -12,6 +12,7 @@ use reqwest::{Client, StatusCode};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 use std::sync::Arc;
+use toml::Value;
 
 /// Desk users: name, role, password.
 const USERS: [(&str, &str, &str); 2] = [("vera", "viewer", "vera-pw"), ("mia", "mdm", "mia-pw")];
@@ -24,27 +25,30 @@ struct Web {
 }
 
 impl Web {
-    /// The desk on a loopback port, with `server` as extra `[server]` lines.
-    async fn start(server: &str) -> Web {
+    /// The desk on a loopback port, with `server` as extra `[server]` settings.
+    async fn start(server: &[(&str, Value)]) -> Web {
         let env = TestEnv::start(2, 2).await;
         let store = env.store().await;
         Web::serve(env, store, server).await
     }
 
-    async fn serve(env: TestEnv, store: SharedStore, server: &str) -> Web {
-        let mut config = std::fs::read_to_string(&env.config_path).unwrap();
-        if !config.contains("[server]") {
-            config += &format!("[server]\n{server}\n");
-            for (name, role, password) in USERS {
-                let hash = auth::hash_password(password).unwrap();
-                config += &format!(
-                    "[[server.users]]\nname = \"{name}\"\nrole = \"{role}\"\npassword_hash = \"{hash}\"\n"
-                );
-            }
-            std::fs::write(env.dir.path().join("t-viewer"), VIEWER_TOKEN).unwrap();
-            config += "[[server.tokens]]\nname = \"t-viewer\"\nrole = \"viewer\"\ntoken_file = \"t-viewer\"\n";
-            std::fs::write(&env.config_path, config).unwrap();
-        }
+    async fn serve(env: TestEnv, store: SharedStore, server: &[(&str, Value)]) -> Web {
+        std::fs::write(env.dir.path().join("t-viewer"), VIEWER_TOKEN).unwrap();
+        USERS
+            .iter()
+            .fold(
+                env.toml(&env.mock.base_url(), 1),
+                |c, (name, role, password)| {
+                    let hash = auth::hash_password(password).unwrap();
+                    c.push("server.users", common::config::user(name, role, &hash))
+                },
+            )
+            .push(
+                "server.tokens",
+                common::config::token("t-viewer", "viewer", "token_file", "t-viewer"),
+            )
+            .section("server", server)
+            .write(&env.config_path);
         store.migrate().await.unwrap();
         let base = instance(&env, store.clone()).await;
         Web { env, store, base }
@@ -118,7 +122,7 @@ fn finding(master_value: &str, amount: &str) -> Finding {
 
 #[tokio::test]
 async fn csv_exports_neutralise_formulas_and_keep_numbers() {
-    let web = Web::start("").await;
+    let web = Web::start(&[]).await;
     let formula = "=HYPERLINK(\"http://evil.example/\",\"click\")";
     web.store
         .record_findings(&[finding(formula, "-120.50")], chrono::Utc::now())
@@ -164,7 +168,10 @@ async fn csv_exports_neutralise_formulas_and_keep_numbers() {
 #[tokio::test]
 async fn the_sso_header_counts_only_from_trusted_proxies() {
     let sso = |trusted: &str| {
-        format!("sso_header = \"X-Remote-User\"\nsso_trusted_proxies = [\"{trusted}\"]")
+        [
+            ("sso_header", Value::from("X-Remote-User")),
+            ("sso_trusted_proxies", Value::Array(vec![trusted.into()])),
+        ]
     };
     // The tests connect from 127.0.0.1: trusted as an address, and inside a block.
     for trusted in ["127.0.0.1", "127.0.0.0/8"] {
@@ -200,7 +207,7 @@ async fn the_sso_header_counts_only_from_trusted_proxies() {
 
 #[tokio::test]
 async fn a_burst_of_wrong_logins_cannot_pass_the_address_limit() {
-    let web = Web::start("").await;
+    let web = Web::start(&[]).await;
     let burst: Vec<_> = (0..12)
         .map(|_| {
             let base = web.base.clone();
@@ -247,7 +254,7 @@ async fn a_burst_of_wrong_logins_cannot_pass_the_address_limit() {
 
 #[tokio::test]
 async fn responses_carry_the_hardening_headers_and_logins_fixed_messages() {
-    let web = Web::start("").await;
+    let web = Web::start(&[]).await;
     let page = Client::new().get(web.url("/login")).send().await.unwrap();
     let h = page.headers();
     let csp = h["content-security-policy"].to_str().unwrap();
@@ -298,7 +305,7 @@ async fn responses_carry_the_hardening_headers_and_logins_fixed_messages() {
 
 #[tokio::test]
 async fn cookies_are_secure_unless_listening_on_loopback() {
-    let web = Web::start("listen = \"0.0.0.0:8088\"").await;
+    let web = Web::start(&[("listen", "0.0.0.0:8088".into())]).await;
     let form = Client::new().get(web.url("/login")).send().await.unwrap();
     assert!(form.headers()["set-cookie"]
         .to_str()
@@ -313,7 +320,7 @@ async fn cookies_are_secure_unless_listening_on_loopback() {
 
 #[tokio::test]
 async fn a_session_is_shared_by_instances_on_a_sqlite_store_and_ends_when_idle() {
-    let web = Web::start("").await;
+    let web = Web::start(&[]).await;
     let (_, session) = login(&no_redirects(), &web.base, "vera", "vera-pw").await;
     let (cookie, _) = session.unwrap();
     // A second instance (or this one after a restart) on the same store file.
@@ -345,39 +352,25 @@ async fn a_session_is_shared_by_instances_on_a_sqlite_store_and_ends_when_idle()
 
 #[tokio::test]
 async fn a_session_is_shared_by_instances_on_postgres() {
-    const PG_URL_VAR: &str = "ERPSYNC_TEST_POSTGRES_URL";
-    let Ok(url) = std::env::var(PG_URL_VAR) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("{PG_URL_VAR} is not set: on CI the PostgreSQL session test must run");
-        }
-        eprintln!("SKIPPED postgres session test: {PG_URL_VAR} not set");
+    let Some(schema) = common::postgres::PgSchema::create(
+        "a_session_is_shared_by_instances_on_postgres",
+        "erpsync_web",
+    )
+    .await
+    else {
         return;
     };
-    use sqlx::Connection;
-    let schema = format!("erpsync_web_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
     let open = || async {
-        let s: SharedStore = Arc::new(
-            erpsync::store::open_postgres_in_schema(&url, &schema)
-                .await
-                .unwrap(),
-        );
+        let s: SharedStore = Arc::new(schema.store().await);
         s
     };
     let env = TestEnv::start(2, 2).await;
-    let web = Web::serve(env, open().await, "").await;
+    let web = Web::serve(env, open().await, &[]).await;
     let other = instance(&web.env, open().await).await;
     let (_, session) = login(&no_redirects(), &web.base, "mia", "mia-pw").await;
     let (cookie, _) = session.unwrap();
     let (code, body) = me(&other, &[("cookie", &cookie)]).await;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    schema.drop().await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(body["role"], "mdm");
 }
@@ -386,7 +379,7 @@ async fn a_session_is_shared_by_instances_on_postgres() {
 
 #[tokio::test]
 async fn the_role_is_checked_before_the_body_and_every_error_is_json() {
-    let web = Web::start("").await;
+    let web = Web::start(&[]).await;
     web.store
         .record_findings(&[finding("x", "1")], chrono::Utc::now())
         .await
@@ -485,7 +478,7 @@ async fn the_role_is_checked_before_the_body_and_every_error_is_json() {
 
 #[tokio::test]
 async fn a_form_post_without_a_session_goes_to_the_login_before_its_body_is_read() {
-    let web = Web::start("").await;
+    let web = Web::start(&[]).await;
     let http = no_redirects();
     // Bodies the forms could not read (no CSRF field, not a form at all): were the body read
     // first, each would be refused as a bad form (422) instead of sent to the login.
@@ -526,7 +519,7 @@ async fn a_form_post_without_a_session_goes_to_the_login_before_its_body_is_read
 
 #[tokio::test]
 async fn the_sign_in_form_is_read_only_with_its_cookie_and_only_so_far() {
-    let web = Web::start("").await;
+    let web = Web::start(&[]).await;
     let http = no_redirects();
     let post = |cookie: Option<&str>, body: String| {
         let mut req = http
