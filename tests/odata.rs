@@ -15,6 +15,15 @@ async fn check_validates_the_shipped_mapping_against_the_mock_metadata() {
     let (code, out, err) = env.cli(&["check"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("against $metadata: ok"), "{out}");
+    // Each service with the number of its entity sets, in words that agree with it.
+    assert!(
+        out.contains("ERP service API_BUSINESS_PARTNER: ok (OData V2, 6 entity sets)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ERP service API_SALES_CONTRACT_SRV: ok (OData V2, 1 entity set)"),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -140,10 +140,11 @@ pub async fn check(path: &Path) -> Result<(), CliError> {
         );
         match client.get_metadata(service, &url).await {
             Ok(md) => {
+                let sets = md.entity_sets.len();
                 println!(
-                    "ERP service {service}: ok (OData {:?}, {} entity sets)",
+                    "ERP service {service}: ok (OData {:?}, {sets} entity set{})",
                     md.version,
-                    md.entity_sets.len()
+                    if sets == 1 { "" } else { "s" }
                 );
                 metadata.insert(service.to_string(), md);
             }
