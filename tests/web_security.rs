@@ -385,7 +385,7 @@ async fn the_role_is_checked_before_the_body_and_every_error_is_json() {
         .await
         .unwrap();
     let http = Client::new();
-    let post = |path: &str, body: &'static str| {
+    let post = |path: &str, body: String| {
         http.post(web.url(path))
             .bearer_auth(VIEWER_TOKEN)
             .header("content-type", "application/json")
@@ -398,7 +398,7 @@ async fn the_role_is_checked_before_the_body_and_every_error_is_json() {
         ("/api/v1/notes", "[]"),
         ("/api/v1/disputes/C1/status", ""),
     ] {
-        let resp = post(path, body).await.unwrap();
+        let resp = post(path, body.to_string()).await.unwrap();
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{path}");
         let v: serde_json::Value = resp.json().await.unwrap();
         assert!(v["error"].is_string(), "{path}: {v}");
@@ -406,14 +406,7 @@ async fn the_role_is_checked_before_the_body_and_every_error_is_json() {
     // Not even a body over the limit is read for someone without the role: 403, not 413.
     let big = "x".repeat(3 * 1024 * 1024);
     for path in ["/api/v1/discrepancies/1/acknowledge", "/api/v1/notes"] {
-        let resp = http
-            .post(web.url(path))
-            .bearer_auth(VIEWER_TOKEN)
-            .header("content-type", "application/json")
-            .body(big.clone())
-            .send()
-            .await
-            .unwrap();
+        let resp = post(path, big.clone()).await.unwrap();
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{path}");
     }
     // Someone with the role gets the limit, as JSON.
@@ -536,16 +529,7 @@ async fn the_sign_in_form_is_read_only_with_its_cookie_and_only_so_far() {
     let resp = post(None, "%%%".into()).await.unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 
-    let form = http.get(web.url("/login")).send().await.unwrap();
-    let cookie = form
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with(auth::LOGIN_COOKIE))
-        .expect("the form sets its cookie");
-    let pair = cookie.split(';').next().unwrap().to_string();
-    let token = pair.split_once('=').unwrap().1.to_string();
+    let (pair, token) = common::desk::open_login_form(&http, &web.base).await;
     let fields = format!("user=mia&password=mia-pw&csrf={token}");
     // Right fields, padded past 16 KiB: not read (400), not signed in.
     let padded = format!("{fields}&pad={}", "x".repeat(20 * 1024));

@@ -6,16 +6,7 @@ use reqwest::{Client, Response};
 /// Reads the login form for its login cookie (which carries the CSRF token), then posts name,
 /// password and token with it. Returns the desk's answer to the post.
 pub async fn submit_login(http: &Client, base: &str, user: &str, password: &str) -> Response {
-    let form = http.get(format!("{base}/login")).send().await.unwrap();
-    let login_cookie = form
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with(auth::LOGIN_COOKIE))
-        .expect("login form sets its cookie");
-    let pair = login_cookie.split(';').next().unwrap().to_string();
-    let token = pair.split_once('=').unwrap().1.to_string();
+    let (pair, token) = open_login_form(http, base).await;
     http.post(format!("{base}/login"))
         .header("cookie", &pair)
         .form(&[
@@ -26,6 +17,22 @@ pub async fn submit_login(http: &Client, base: &str, user: &str, password: &str)
         .send()
         .await
         .unwrap()
+}
+
+/// Opens the sign-in form: the cookie it sets (`name=value`) and the CSRF token the form
+/// must send back with it.
+pub async fn open_login_form(http: &Client, base: &str) -> (String, String) {
+    let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let login_cookie = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(auth::LOGIN_COOKIE))
+        .expect("login form sets its cookie");
+    let pair = login_cookie.split(';').next().unwrap().to_string();
+    let token = pair.split_once('=').unwrap().1.to_string();
+    (pair, token)
 }
 
 /// The whole `Set-Cookie` line of the session an answer opens (not one that clears it).
